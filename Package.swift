@@ -1,0 +1,78 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let nio: [Target.Dependency] = [
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+    .product(name: "NIOHTTP1", package: "swift-nio"),
+]
+let log: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
+
+let package = Package(
+    name: "ecr-pullsecret-operator",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ecr-pullsecret-operator", targets: ["ecr-pullsecret-operator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // System libraries from Debian packages, imported through module maps.
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev", "libnghttp2-dev"])]),
+        .systemLibrary(
+            name: "COpenSSL", pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]),
+
+        // The two kinds, the core types they embed, and the pure validation rules. No I/O.
+        .target(name: "CRDModels"),
+        // libcurl-based async HTTP client shared by the Kubernetes and AWS clients.
+        .target(name: "HTTPClient", dependencies: ["CCurl", log]),
+        // Kubernetes configuration, typed REST, watch and informers, events, leases.
+        .target(name: "KubeClient", dependencies: ["CRDModels", "HTTPClient", "Yams", log]),
+        // SigV4, credential providers, STS, ECR and ECR Public, the shared token cache.
+        .target(name: "ECRAuth", dependencies: ["HTTPClient", "COpenSSL", log, metrics]),
+        // OpenSSL TLS on swift-nio and the certificate reloader.
+        .target(name: "TLSServer", dependencies: ["COpenSSL", log] + nio),
+        // The admission webhook.
+        .target(name: "Webhook", dependencies: ["CRDModels", "KubeClient", "TLSServer", log] + nio),
+        // Controller runtime and the two reconcilers.
+        .target(
+            name: "Operator",
+            dependencies: [
+                "CRDModels", "KubeClient", "ECRAuth", "TLSServer", log, metrics,
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ] + nio),
+        // Kubernetes API test server and moto launcher: tests, benchmarks and the demo only.
+        .target(name: "KubeTestSupport", dependencies: ["CRDModels", "TLSServer", log] + nio),
+        .executableTarget(
+            name: "ecr-pullsecret-operator",
+            dependencies: [
+                "Operator", "Webhook", "KubeClient", "ECRAuth", "KubeTestSupport", log, metrics,
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]),
+
+        .testTarget(name: "CRDModelsTests", dependencies: ["CRDModels", "Yams"]),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "KubeTestSupport"] + nio),
+        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "KubeTestSupport", "CRDModels"]),
+        .testTarget(name: "ECRAuthTests", dependencies: ["ECRAuth", "HTTPClient", "KubeTestSupport"] + nio),
+        .testTarget(name: "TLSServerTests", dependencies: ["TLSServer", "HTTPClient"] + nio),
+        .testTarget(name: "WebhookTests", dependencies: ["Webhook", "CRDModels", "KubeTestSupport", "HTTPClient", "KubeClient"]),
+        .testTarget(name: "OperatorTests", dependencies: ["Operator", "CRDModels", "KubeClient", "ECRAuth"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["Operator", "Webhook", "CRDModels", "KubeClient", "ECRAuth", "KubeTestSupport", "HTTPClient"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

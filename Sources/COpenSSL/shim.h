@@ -1,0 +1,22 @@
+#ifndef COPENSSL_SHIM_H
+#define COPENSSL_SHIM_H
+#include <openssl/ssl.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <openssl/bio.h>
+#include <openssl/rand.h>
+
+// OpenSSL exposes these as function-like macros, which Swift cannot import; wrap them.
+static inline long copenssl_ctx_set_min_proto(SSL_CTX *c, int v) { return SSL_CTX_set_min_proto_version(c, v); }
+static inline long copenssl_ctx_set_max_proto(SSL_CTX *c, int v) { return SSL_CTX_set_max_proto_version(c, v); }
+static inline long copenssl_ctx_set_options(SSL_CTX *c, unsigned long o) { return SSL_CTX_set_options(c, o); }
+static inline long copenssl_ctx_set_mode(SSL_CTX *c, long m) { return SSL_CTX_set_mode(c, m); }
+static inline long copenssl_ctx_set_ecdh_auto(SSL_CTX *c) { (void)c; return 1; }
+static inline int copenssl_set_tlsext_host_name(SSL *s, const char *n) { return SSL_set_tlsext_host_name(s, n); }
+static inline int copenssl_bio_pending(BIO *b) { return (int)BIO_ctrl_pending(b); }
+#endif

@@ -1,0 +1,42 @@
+/// `metav1.LabelSelector`: `matchLabels` and `matchExpressions` are ANDed.
+public struct LabelSelector: Codable, Hashable, Sendable {
+    public var matchLabels: [String: String]?
+    public var matchExpressions: [LabelSelectorRequirement]?
+
+    public init(matchLabels: [String: String]? = nil, matchExpressions: [LabelSelectorRequirement]? = nil) {
+        self.matchLabels = matchLabels
+        self.matchExpressions = matchExpressions
+    }
+
+    /// Whether `labels` satisfy the selector, as `metav1.LabelSelectorAsSelector` evaluates it.
+    /// An empty selector matches everything. The selector is assumed valid (see validation).
+    public func matches(_ labels: [String: String]) -> Bool {
+        for (key, value) in matchLabels ?? [:] where labels[key] != value { return false }
+        for requirement in matchExpressions ?? [] where !requirement.matches(labels) { return false }
+        return true
+    }
+}
+
+/// One `matchExpressions` entry.
+public struct LabelSelectorRequirement: Codable, Hashable, Sendable {
+    public var key: String
+    /// `In`, `NotIn`, `Exists` or `DoesNotExist`.
+    public var `operator`: String
+    public var values: [String]?
+
+    public init(key: String, operator: String, values: [String]? = nil) {
+        self.key = key
+        self.operator = `operator`
+        self.values = values
+    }
+
+    public func matches(_ labels: [String: String]) -> Bool {
+        switch self.operator {
+        case "In": return labels[key].map { (values ?? []).contains($0) } ?? false
+        case "NotIn": return labels[key].map { !(values ?? []).contains($0) } ?? true
+        case "Exists": return labels[key] != nil
+        case "DoesNotExist": return labels[key] == nil
+        default: return false
+        }
+    }
+}

@@ -1,0 +1,1 @@
+// AWS authentication; see issue 4.

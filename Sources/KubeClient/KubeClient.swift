@@ -1,0 +1,1 @@
+// The Kubernetes client; see issue 3.

@@ -1,0 +1,1 @@
+// Kubernetes API test server; see issue 3.

@@ -1,0 +1,1 @@
+// Controller runtime and reconcilers; see issue 5.

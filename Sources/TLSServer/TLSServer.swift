@@ -1,0 +1,1 @@
+// OpenSSL TLS on swift-nio; see issue 6.

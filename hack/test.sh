@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The project's test command: installs what it needs, builds, then runs every test suite.
+# Exits non-zero if anything fails.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+hack/install-deps.sh || exit 1
+
+echo "== swift build --build-tests"
+if ! swift build --build-tests >/tmp/ecr-build.log 2>&1; then
+    grep -E "error:" /tmp/ecr-build.log | head -50
+    tail -20 /tmp/ecr-build.log
+    exit 1
+fi
+# Warnings in project code are errors of taste: show them (dependencies' warnings are not ours).
+grep -E "warning:" /tmp/ecr-build.log | grep -v "/.build/checkouts/" | sort -u || true
+
+echo "== swift test"
+swift test --skip-build --parallel --num-workers 2 2>&1 | tee /tmp/ecr-swift-test.log | grep -vE "^\[[0-9]+/[0-9]+\]"
+status=${PIPESTATUS[0]}
+
+if [ -d test/chart ]; then
+    echo "== pytest (chart and manifests)"
+    python3 -m pytest -q test/chart || status=1
+fi
+exit "$status"
