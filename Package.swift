@@ -41,19 +41,19 @@ let package = Package(
         .target(name: "KubeClient", dependencies: ["CRDModels", "HTTPClient", "Yams", log]),
         // SigV4, credential providers, STS, ECR and ECR Public, the shared token cache.
         .target(name: "ECRAuth", dependencies: ["HTTPClient", "COpenSSL", log, metrics]),
-        // OpenSSL TLS on swift-nio and the certificate reloader.
-        .target(name: "TLSServer", dependencies: ["COpenSSL", log] + nio),
+        // A small NIO HTTP/1.1 server with OpenSSL TLS and certificate reloading (webhook, probes, test server).
+        .target(name: "HTTPServer", dependencies: ["COpenSSL", log] + nio),
         // The admission webhook.
-        .target(name: "Webhook", dependencies: ["CRDModels", "KubeClient", "TLSServer", log] + nio),
+        .target(name: "Webhook", dependencies: ["CRDModels", "KubeClient", "HTTPServer", log] + nio),
         // Controller runtime and the two reconcilers.
         .target(
             name: "Operator",
             dependencies: [
-                "CRDModels", "KubeClient", "ECRAuth", "TLSServer", log, metrics,
+                "CRDModels", "KubeClient", "ECRAuth", "HTTPServer", log, metrics,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ] + nio),
         // Kubernetes API test server and moto launcher: tests, benchmarks and the demo only.
-        .target(name: "KubeTestSupport", dependencies: ["CRDModels", "TLSServer", log] + nio),
+        .target(name: "KubeTestSupport", dependencies: ["CRDModels", "HTTPServer", log] + nio),
         .executableTarget(
             name: "ecr-pullsecret-operator",
             dependencies: [
@@ -63,11 +63,19 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
 
+        // Benchmarks that print their figures (reconcile fan-out, webhook latency).
+        .executableTarget(
+            name: "ecr-bench",
+            dependencies: [
+                "Operator", "Webhook", "KubeClient", "ECRAuth", "KubeTestSupport", "HTTPClient", log,
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
         .testTarget(name: "CRDModelsTests", dependencies: ["CRDModels", "Yams"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "KubeTestSupport"] + nio),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "KubeTestSupport", "CRDModels"]),
         .testTarget(name: "ECRAuthTests", dependencies: ["ECRAuth", "HTTPClient", "KubeTestSupport"] + nio),
-        .testTarget(name: "TLSServerTests", dependencies: ["TLSServer", "HTTPClient"] + nio),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPClient"] + nio),
         .testTarget(name: "WebhookTests", dependencies: ["Webhook", "CRDModels", "KubeTestSupport", "HTTPClient", "KubeClient"]),
         .testTarget(name: "OperatorTests", dependencies: ["Operator", "CRDModels", "KubeClient", "ECRAuth"]),
         .testTarget(
