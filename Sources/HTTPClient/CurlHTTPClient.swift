@@ -104,6 +104,7 @@ final class CurlTransfer: @unchecked Sendable {
     var completion: CheckedContinuation<HTTPResponse, any Error>?
     var bodyContinuation: AsyncThrowingStream<Data, any Error>.Continuation?
     var status = 0
+    var version: String?
     var headers: [HTTPHeader] = []
     var body = Data()
     var headersComplete = false
@@ -213,7 +214,7 @@ final class CurlTransfer: @unchecked Sendable {
         headersComplete = true
         guard mode == .streaming, let completion else { return }
         self.completion = nil
-        completion.resume(returning: HTTPResponse(status: status, headers: headers, body: Data()))
+        completion.resume(returning: response(body: Data()))
     }
 
     /// Ends the transfer: resumes whoever still waits, exactly once.
@@ -223,13 +224,19 @@ final class CurlTransfer: @unchecked Sendable {
             if let error {
                 completion.resume(throwing: error)
             } else {
-                completion.resume(returning: HTTPResponse(status: status, headers: headers, body: body))
+                completion.resume(returning: response(body: body))
             }
         }
         if let bodyContinuation {
             self.bodyContinuation = nil
             if let error { bodyContinuation.finish(throwing: error) } else { bodyContinuation.finish() }
         }
+    }
+
+    private func response(body: Data) -> HTTPResponse {
+        var response = HTTPResponse(status: status, headers: headers, body: body)
+        response.version = version
+        return response
     }
 
     func cleanup() {
@@ -289,8 +296,10 @@ private func curlHeaderCallback(
     let line = String(decoding: UnsafeRawBufferPointer(start: buffer, count: length), as: UTF8.self)
         .trimmingCharacters(in: .whitespacesAndNewlines)
     if line.hasPrefix("HTTP/") {
+        let parts = line.split(separator: " ")
         transfer.headers = []
-        transfer.status = Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+        transfer.version = parts.first.map(String.init)
+        transfer.status = Int(parts.dropFirst().first ?? "") ?? 0
     } else if line.isEmpty {
         if transfer.status >= 200 { transfer.finishHeaders() }
     } else if let colon = line.firstIndex(of: ":") {

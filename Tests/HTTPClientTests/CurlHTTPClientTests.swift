@@ -171,9 +171,12 @@ struct CurlHTTPClientTests {
         }
     }
 
-    @Test("libcurl is linked with HTTP/2 support")
-    func http2() {
-        #expect(CurlHTTPClient.supportsHTTP2)
+    @Test("HTTP/1.1 servers get HTTP/1.1")
+    func http1() async throws {
+        let server = try await EchoServer()
+        defer { Task { try await server.shutdown() } }
+        let response = try await CurlHTTPClient().send(HTTPRequest(url: server.baseURL + "/status/200"))
+        #expect(response.version == "HTTP/1.1")
     }
 }
 
@@ -238,6 +241,43 @@ struct CurlHTTPClientTLSTests {
         let wrongName = CurlHTTPClient(configuration: .init(tls: TLSConfiguration(caPEM: ca, serverName: "other.test")))
         await #expect(throws: HTTPClientError.self) {
             try await wrongName.send(HTTPRequest(url: "https://127.0.0.1:\(server.port)/"))
+        }
+    }
+}
+
+@Suite("CurlHTTPClient HTTP/2 against nghttpd", .serialized)
+struct CurlHTTPClientHTTP2Tests {
+    @Test("negotiates HTTP/2 over TLS by ALPN and multiplexes concurrent requests")
+    func http2() async throws {
+        #expect(CurlHTTPClient.supportsHTTP2)
+        let pki = try TestPKI()
+        let htdocs = pki.directory + "/htdocs"
+        try FileManager.default.createDirectory(atPath: htdocs, withIntermediateDirectories: true)
+        try "hello over h2".write(toFile: htdocs + "/index.txt", atomically: true, encoding: .utf8)
+        let port = try freePort()
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/sbin/nghttpd")
+        server.arguments = ["-a", "127.0.0.1", "-d", htdocs, "\(port)", pki.serverKey, pki.serverCertificate]
+        server.standardInput = FileHandle.nullDevice
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer {
+            kill(server.processIdentifier, SIGKILL)
+            server.waitUntilExit()
+        }
+        try waitUntilListening(port: port)
+
+        let client = CurlHTTPClient(configuration: .init(tls: TLSConfiguration(caPEM: try pki.data(pki.caCertificate))))
+        let url = "https://127.0.0.1:\(port)/index.txt"
+        let bodies = try await withThrowingTaskGroup(of: HTTPResponse.self) { group in
+            for _ in 0..<20 { group.addTask { try await client.send(HTTPRequest(url: url)) } }
+            return try await group.reduce(into: [HTTPResponse]()) { $0.append($1) }
+        }
+        #expect(bodies.count == 20)
+        for response in bodies {
+            #expect(response.version == "HTTP/2")
+            #expect(String(decoding: response.body, as: UTF8.self) == "hello over h2")
         }
     }
 }
