@@ -44,6 +44,17 @@ public final class KubeClient: Sendable {
         return try decode(R.self, from: response.body, request: "GET \(path)")
     }
 
+    /// `get`, with nil for 404 (the common "does it exist yet" read of leases and owned objects).
+    public func getIfPresent<R: KubeResource>(
+        _ type: R.Type = R.self, name: String, namespace: String? = nil, timeout: Duration? = nil
+    ) async throws -> R? {
+        do {
+            return try await get(R.self, name: name, namespace: namespace, timeout: timeout)
+        } catch let error as KubeAPIError where error.isNotFound {
+            return nil
+        }
+    }
+
     /// One page (or all, without `limit`) of a collection.
     public func list<R: KubeResource>(
         _ type: R.Type = R.self, namespace: String? = nil, options: ListOptions = ListOptions(),
