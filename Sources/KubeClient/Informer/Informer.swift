@@ -30,12 +30,16 @@ public final class Informer<R: KubeResource>: Sendable {
         public var backoff: Backoff
         /// Changes buffered for the consumer before the informer waits.
         public var changeBuffer: Int
+        /// Whether to publish `changes`. Turn it off for an informer used only as a cache: with it on
+        /// and nobody reading, the informer stops after `changeBuffer` changes (backpressure).
+        public var emitChanges: Bool
 
         public init(
             labelSelector: String? = nil, fieldSelector: String? = nil, pageSize: Int = 500,
             minWatchTimeout: Duration = .seconds(300), maxWatchTimeout: Duration = .seconds(600),
-            backoff: Backoff = Backoff(), changeBuffer: Int = 1024
+            backoff: Backoff = Backoff(), changeBuffer: Int = 1024, emitChanges: Bool = true
         ) {
+            self.emitChanges = emitChanges
             self.labelSelector = labelSelector
             self.fieldSelector = fieldSelector
             self.pageSize = pageSize
@@ -210,7 +214,7 @@ public final class Informer<R: KubeResource>: Sendable {
             $0.lastResourceVersion = resourceVersion
         }
         markSynced()
-        for change in changes { await self.changes.send(change) }
+        if configuration.emitChanges { for change in changes { await self.changes.send(change) } }
         logger.debug("listed", metadata: ["k8s.count": "\(items.count)", "k8s.resourceVersion": "\(resourceVersion)"])
         return resourceVersion
     }
@@ -265,7 +269,7 @@ public final class Informer<R: KubeResource>: Sendable {
                 stats.withLock { $0.bookmarks += 1 }
                 continue
             }
-            if let change = store.apply(event) { await changes.send(change) }
+            if let change = store.apply(event), configuration.emitChanges { await changes.send(change) }
         }
         try Task.checkCancellation()
         return delivered

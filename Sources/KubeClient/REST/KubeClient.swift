@@ -134,8 +134,16 @@ public final class KubeClient: Sendable {
 
     // MARK: - Metadata-only
 
-    /// The Accept header that asks for `PartialObjectMetadataList` instead of full objects.
+    /// The Accept header that asks for `PartialObjectMetadataList` instead of full objects. There is
+    /// deliberately no plain `application/json` fallback: the operator must never receive Secret data.
     public static let metadataListAccept = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+
+    /// The Accept header of metadata-only watches. The API server converts each watch event's object
+    /// on its own, so the per-object form comes first (kube-rs `watch_metadata` sends it); the list
+    /// form follows for servers that key on it.
+    public static let metadataWatchAccept =
+        "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,"
+        + "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
 
     /// Lists only the metadata of `resource` objects (never their data).
     public func listMetadata(
