@@ -77,7 +77,7 @@ public final class KubeAPITestServer: Sendable {
                         "metadata": .object(["name": .string(name)]),
                     ]))
             }
-            logger.info("Kubernetes API test server listening", metadata: ["url": "\(server.baseURL)"])
+            logger.debug("Kubernetes API test server listening", metadata: ["url": "\(server.baseURL)"])
             return server
         } catch {
             try? await group.shutdownGracefully()
