@@ -107,10 +107,18 @@ public final class OperatorRuntime: Service, Sendable {
         let watches = Task { await self.runWatches() }
         let events = Task { await self.context.events?.run() }
         let work = Task { try await self.leadAndWork() }
-        let result = await withGracefulShutdownHandler {
-            await work.result
-        } onGracefulShutdown: {
-            Task { await self.stopWork(work) }
+        let result = await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await work.result
+            } onGracefulShutdown: {
+                Task { await self.stopWork(work) }
+            }
+        } onCancel: {
+            work.cancel()
+            Task {
+                await self.namespacedQueue.shutDown()
+                await self.clusterQueue.shutDown()
+            }
         }
         watches.cancel()
         _ = await watches.value
