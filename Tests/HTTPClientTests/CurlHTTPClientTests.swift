@@ -43,26 +43,20 @@ struct CurlHTTPClientTests {
         #expect(String(decoding: response.body, as: UTF8.self) == "status 409")
     }
 
-    @Test("a stream delivers chunks before the response ends")
+    @Test("a stream delivers every chunk in order")
     func streaming() async throws {
         let server = try await EchoServer()
         defer { Task { try await server.shutdown() } }
-        let client = CurlHTTPClient()
-        let started = ContinuousClock.now
-        let response = try await client.stream(HTTPRequest(url: server.baseURL + "/stream?chunks=4&delayMs=150"))
+        let response = try await CurlHTTPClient().stream(HTTPRequest(url: server.baseURL + "/stream?chunks=4&delayMs=20"))
         #expect(response.status == 200)
         var received = ""
-        var firstChunkAt: Duration?
-        for try await chunk in response.body {
-            if firstChunkAt == nil { firstChunkAt = started.duration(to: .now) }
-            received += String(decoding: chunk, as: UTF8.self)
-        }
+        for try await chunk in response.body { received += String(decoding: chunk, as: UTF8.self) }
         #expect(received == "chunk-0\nchunk-1\nchunk-2\nchunk-3\n")
-        // The first chunk is due after 150 ms and the last after 600 ms: it must not wait for the end.
-        #expect(try #require(firstChunkAt) < .milliseconds(450))
     }
 
-    @Test("abandoning a stream closes its connection and the client keeps working")
+    /// `/forever` never ends its response, so reading its first chunk proves delivery before the end
+    /// without any timing assumption.
+    @Test("a chunk arrives before its response ends; abandoning the stream closes the connection")
     func abandonStream() async throws {
         let server = try await EchoServer()
         defer { Task { try await server.shutdown() } }
