@@ -108,7 +108,8 @@ struct ModelCodingTests {
         #expect(
             Labels.ownedSelector(by: Fixtures.cluster)
                 == "app.kubernetes.io/managed-by=ecr-pullsecret-operator,"
-                + "ecr.pullsecrets.dev/owner-kind=ClusterAWSECRImagePullSecret,ecr.pullsecrets.dev/owner-name=all-teams")
+                + "ecr.pullsecrets.dev/owner-kind=ClusterAWSECRImagePullSecret,"
+                + "ecr.pullsecrets.dev/owner-name=all-teams")
         #expect(Annotations.expiresAt == "ecr.pullsecrets.dev/expires-at")
         #expect(Annotations.adopt == "ecr.pullsecrets.dev/adopt")
     }
