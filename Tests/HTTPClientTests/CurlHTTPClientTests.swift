@@ -248,19 +248,26 @@ struct CurlHTTPClientHTTP2Tests {
         let htdocs = pki.directory + "/htdocs"
         try FileManager.default.createDirectory(atPath: htdocs, withIntermediateDirectories: true)
         try "hello over h2".write(toFile: htdocs + "/index.txt", atomically: true, encoding: .utf8)
-        let port = try freePort()
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/sbin/nghttpd")
-        server.arguments = ["-a", "127.0.0.1", "-d", htdocs, "\(port)", pki.serverKey, pki.serverCertificate]
-        server.standardInput = FileHandle.nullDevice
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
+        // nghttpd cannot report a port it picked, so choose one and retry if another test took it first.
+        var started: (process: Process, port: Int)?
+        for _ in 0..<5 where started == nil {
+            let port = try freePort()
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/nghttpd")
+            process.arguments = ["-a", "127.0.0.1", "-d", htdocs, "\(port)", pki.serverKey, pki.serverCertificate]
+            process.standardInput = FileHandle.nullDevice
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            try waitUntilListening(port: port)
+            try await Task.sleep(for: .milliseconds(100))
+            if process.isRunning { started = (process, port) } else { process.waitUntilExit() }
+        }
+        let (server, port) = try #require(started)
         defer {
             kill(server.processIdentifier, SIGKILL)
             server.waitUntilExit()
         }
-        try waitUntilListening(port: port)
 
         let client = CurlHTTPClient(configuration: .init(tls: TLSConfiguration(caPEM: try pki.data(pki.caCertificate))))
         let url = "https://127.0.0.1:\(port)/index.txt"
