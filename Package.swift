@@ -42,7 +42,11 @@ let package = Package(
         // SigV4, credential providers, STS, ECR and ECR Public, the shared token cache.
         .target(name: "ECRAuth", dependencies: ["HTTPClient", "COpenSSL", log, metrics]),
         // A small NIO HTTP/1.1 server with OpenSSL TLS and certificate reloading (webhook, probes, test server).
-        .target(name: "HTTPServer", dependencies: ["COpenSSL", log] + nio),
+        .target(
+            name: "HTTPServer",
+            dependencies: [
+                "COpenSSL", log, .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ] + nio),
         // The admission webhook.
         .target(name: "Webhook", dependencies: ["CRDModels", "KubeClient", "HTTPServer", log] + nio),
         // Controller runtime and the two reconcilers.
@@ -53,7 +57,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ] + nio),
         // Kubernetes API test server and moto launcher: tests, benchmarks and the demo only.
-        .target(name: "KubeTestSupport", dependencies: ["CRDModels", "HTTPServer", log] + nio),
+        .target(name: "KubeTestSupport", dependencies: ["CRDModels", "HTTPServer", "Yams", log] + nio),
         .executableTarget(
             name: "ecr-pullsecret-operator",
             dependencies: [
@@ -75,7 +79,12 @@ let package = Package(
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "KubeTestSupport"] + nio),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "KubeTestSupport", "CRDModels"]),
         .testTarget(name: "ECRAuthTests", dependencies: ["ECRAuth", "HTTPClient", "KubeTestSupport"] + nio),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPClient"] + nio),
+        .testTarget(
+            name: "HTTPServerTests",
+            dependencies: [
+                "HTTPServer", "HTTPClient", "KubeTestSupport", log,
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ] + nio),
         .testTarget(name: "WebhookTests", dependencies: ["Webhook", "CRDModels", "KubeTestSupport", "HTTPClient", "KubeClient"]),
         .testTarget(name: "OperatorTests", dependencies: ["Operator", "CRDModels", "KubeClient", "ECRAuth"]),
         .testTarget(

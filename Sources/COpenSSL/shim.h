@@ -19,4 +19,9 @@ static inline long copenssl_ctx_set_mode(SSL_CTX *c, long m) { return SSL_CTX_se
 static inline long copenssl_ctx_set_ecdh_auto(SSL_CTX *c) { (void)c; return 1; }
 static inline int copenssl_set_tlsext_host_name(SSL *s, const char *n) { return SSL_set_tlsext_host_name(s, n); }
 static inline int copenssl_bio_pending(BIO *b) { return (int)BIO_ctrl_pending(b); }
+// Used by the HTTPServer TLS handler.
+static inline long copenssl_ctx_add1_chain_cert(SSL_CTX *c, X509 *x) { return SSL_CTX_add1_chain_cert(c, x); }
+static inline unsigned long copenssl_server_hardening_options(void) {
+    return SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET;
+}
 #endif

@@ -1,1 +1,235 @@
-// OpenSSL TLS on swift-nio; see issue 6.
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// A small HTTP/1.1 server on swift-nio, with optional OpenSSL TLS, for the webhook, the operator's probe and
+/// metrics endpoint and the Kubernetes API test server.
+///
+/// It is a `Service`: `run()` binds, serves until graceful shutdown (or cancellation), then lets requests in
+/// flight finish for up to `shutdownTimeout` before closing what is left. With TLS from a directory it also
+/// polls the certificate files while it runs. `localPort()` tells which port was bound (useful with port 0).
+public final class HTTPServer: Service, Sendable {
+    public typealias Handler = @Sendable (HTTPServerRequest) async -> HTTPServerResponse
+
+    private enum Phase {
+        case idle, running, draining, stopped
+    }
+
+    private struct State {
+        var phase: Phase = .idle
+        var serverChannel: (any Channel)?
+        var connections: [ObjectIdentifier: any Channel] = [:]
+        var bound: Result<Int, HTTPServerError>?
+        var waiters: [CheckedContinuation<Int, any Error>] = []
+    }
+
+    public let configuration: HTTPServerConfiguration
+    private let handler: Handler
+    private let logger: Logger
+    private let group: any EventLoopGroup
+    private let state = Mutex(State())
+
+    public init(
+        configuration: HTTPServerConfiguration,
+        logger: Logger = Logger(label: "http.server"),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        handler: @escaping Handler
+    ) {
+        self.configuration = configuration
+        self.handler = handler
+        var logger = logger
+        logger[metadataKey: "server"] = .string(configuration.name)
+        self.logger = logger
+        self.group = eventLoopGroup
+    }
+
+    /// The bound port, once `run()` has bound; waits until then. Throws if binding failed.
+    public func localPort() async throws -> Int {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready: Result<Int, HTTPServerError>? = state.withLock { state in
+                if let bound = state.bound { return bound }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let ready { continuation.resume(with: ready) }
+        }
+    }
+
+    /// Open connections right now.
+    public var connectionCount: Int {
+        state.withLock { $0.connections.count }
+    }
+
+    public func run() async throws {
+        let started = state.withLock { state -> Bool in
+            guard state.phase == .idle else { return false }
+            state.phase = .running
+            return true
+        }
+        guard started else {
+            throw HTTPServerError(code: .alreadyStarted, message: "run() was called twice")
+        }
+        let channel: any Channel
+        do {
+            channel = try await bind()
+        } catch {
+            let failure = HTTPServerError(
+                code: .bindFailed, message: "cannot listen on \(configuration.host):\(configuration.port)",
+                cause: "\(error)")
+            resolveBound(.failure(failure))
+            state.withLock { $0.phase = .stopped }
+            throw failure
+        }
+        let port = channel.localAddress?.port ?? configuration.port
+        resolveBound(.success(port))
+        logger.info(
+            "listening",
+            metadata: ["address": "\(configuration.host):\(port)", "tls": "\(configuration.tls != nil)"])
+
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await withTaskGroup(of: Void.self) { tasks in
+                    if let store = configuration.tls {
+                        tasks.addTask { await store.runReloading() }
+                    }
+                    // Ends when shutdown closes the listener.
+                    await Self.waitForClose(channel)
+                    await drainConnections()
+                    tasks.cancelAll()
+                }
+            } onGracefulShutdown: {
+                self.shutdownGracefully()
+            }
+        } onCancel: {
+            self.closeEverything()
+        }
+        state.withLock { $0.phase = .stopped }
+        logger.info("stopped")
+    }
+
+    /// Stops accepting connections, lets requests in flight finish (up to `shutdownTimeout`), then ends `run()`.
+    public func shutdownGracefully() {
+        let (listener, connections) = state.withLock { state -> ((any Channel)?, [any Channel]) in
+            guard state.phase == .running else { return (nil, []) }
+            state.phase = .draining
+            return (state.serverChannel, Array(state.connections.values))
+        }
+        guard let listener else { return }
+        logger.info("shutting down gracefully", metadata: ["connections": "\(connections.count)"])
+        listener.close(promise: nil)
+        for connection in connections {
+            connection.eventLoop.execute {
+                connection.pipeline.fireUserInboundEventTriggered(HTTPServerShuttingDown())
+            }
+        }
+    }
+
+    private func closeEverything() {
+        let channels = state.withLock { state -> [any Channel] in
+            state.phase = .draining
+            return [state.serverChannel].compactMap { $0 } + Array(state.connections.values)
+        }
+        for channel in channels {
+            channel.close(promise: nil)
+        }
+    }
+
+    private func drainConnections() async {
+        let deadline = ContinuousClock.now + configuration.shutdownTimeout
+        // Polling here is bounded by the deadline and only happens during shutdown.
+        while connectionCount > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+            if Task.isCancelled { break }
+        }
+        let left = state.withLock { Array($0.connections.values) }
+        if !left.isEmpty {
+            logger.info("closing connections still open at the shutdown deadline", metadata: ["count": "\(left.count)"])
+        }
+        for channel in left {
+            channel.close(promise: nil)
+            await Self.waitForClose(channel)
+        }
+    }
+
+    private static func waitForClose(_ channel: any Channel) async {
+        // The close future fails only when closing itself failed, which leaves nothing to do.
+        _ = try? await channel.closeFuture.get()
+    }
+
+    private func resolveBound(_ result: Result<Int, HTTPServerError>) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Int, any Error>] in
+            state.bound = result
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters {
+            waiter.resume(with: result.mapError { $0 as any Error })
+        }
+    }
+
+    // MARK: Channels
+
+    private func bind() async throws -> any Channel {
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try self.initialize(channel)
+                }
+            }
+        let channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
+        let keep = state.withLock { state -> Bool in
+            guard state.phase == .running else { return false }
+            state.serverChannel = channel
+            return true
+        }
+        if !keep {
+            try? await channel.close()
+            throw CancellationError()
+        }
+        return channel
+    }
+
+    /// Sets up one accepted connection, or closes it when the server is full or draining.
+    private func initialize(_ channel: any Channel) throws {
+        let id = ObjectIdentifier(channel)
+        let admitted = state.withLock { state -> Bool in
+            guard state.phase == .running, state.connections.count < configuration.maxConnections else {
+                return false
+            }
+            state.connections[id] = channel
+            return true
+        }
+        guard admitted else {
+            logger.warning(
+                "refusing connection: limit reached or shutting down",
+                metadata: ["limit": "\(configuration.maxConnections)"])
+            channel.close(promise: nil)
+            return
+        }
+        channel.closeFuture.whenComplete { [self] _ in
+            _ = state.withLock { $0.connections.removeValue(forKey: id) }
+        }
+        let sync = channel.pipeline.syncOperations
+        if let store = configuration.tls {
+            try sync.addHandler(OpenSSLServerHandler(context: store.current, logger: logger))
+        }
+        try sync.addHandler(InboundBytesObserver())
+        try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+        try sync.addHandler(HTTPResponseEncoder())
+        let limits = HTTPConnectionHandler.Limits(
+            maxBodyBytes: configuration.maxBodyBytes,
+            headerReadTimeout: configuration.headerReadTimeout,
+            bodyReadTimeout: configuration.bodyReadTimeout,
+            idleTimeout: configuration.idleTimeout,
+            maxPipelinedRequests: configuration.maxPipelinedRequests)
+        try sync.addHandler(HTTPConnectionHandler(limits: limits, logger: logger, handler: handler))
+    }
+}

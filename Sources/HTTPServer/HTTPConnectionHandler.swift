@@ -1,0 +1,333 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// Fired by `InboundBytesObserver` when bytes arrive, so the connection handler can start the header timer
+/// at the first byte of a request, before the HTTP decoder has seen a whole head.
+struct InboundBytesSeen: Sendable {}
+
+/// Sent to every connection when the server begins a graceful shutdown.
+struct HTTPServerShuttingDown: Sendable {}
+
+/// Sits between TLS and the HTTP decoder and reports that bytes arrived.
+final class InboundBytesObserver: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        context.fireUserInboundEventTriggered(InboundBytesSeen())
+        context.fireChannelRead(data)
+    }
+}
+
+/// Serves HTTP/1.1 requests on one connection: reads each request whole within the limits, runs the async
+/// handler, writes its response, and keeps the connection alive when both sides want to.
+///
+/// Everything here runs on the channel's event loop; the handler closure runs in its own task and its result
+/// hops back. Requests are answered in order; pipelined ones wait in a bounded queue.
+final class HTTPConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    struct Limits {
+        var maxBodyBytes: Int
+        var headerReadTimeout: Duration
+        var bodyReadTimeout: Duration
+        var idleTimeout: Duration
+        var maxPipelinedRequests: Int
+    }
+
+    private enum ReadState {
+        /// Between requests, no bytes of the next one yet.
+        case idle
+        /// Bytes of a request arrived; its head is not complete.
+        case awaitingHead
+        case body(HTTPRequestHead, Data)
+        /// After an error: everything further is ignored until the connection closes.
+        case ignoring
+    }
+
+    private enum TimeoutKind: String {
+        case header, body, idle
+    }
+
+    private let limits: Limits
+    private let handler: @Sendable (HTTPServerRequest) async -> HTTPServerResponse
+    private var logger: Logger
+    private var reading: ReadState = .awaitingHead
+    /// Complete requests not yet answered, with their keep-alive wish.
+    private var queue: [(HTTPServerRequest, Bool)] = []
+    private var responding = false
+    private var closeAfterResponse = false
+    private var shuttingDown = false
+    private var timer: Scheduled<Void>?
+    private var tls: TLSHandshakeCompleted?
+    private var currentTask: Task<Void, Never>?
+    private var remoteAddress: String?
+    private var isActive = true
+
+    init(
+        limits: Limits, logger: Logger,
+        handler: @escaping @Sendable (HTTPServerRequest) async -> HTTPServerResponse
+    ) {
+        self.limits = limits
+        self.logger = logger
+        self.handler = handler
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        remoteAddress = context.channel.remoteAddress.map { "\($0)" }
+        logger[metadataKey: "peer"] = remoteAddress.map { .string($0) }
+        // The first request's clock starts at accept and covers the TLS handshake.
+        arm(.header, limits.headerReadTimeout, context: context)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        isActive = false
+        timer?.cancel()
+        timer = nil
+        currentTask?.cancel()
+        currentTask = nil
+        queue = []
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event {
+        case let completed as TLSHandshakeCompleted:
+            tls = completed
+        case is InboundBytesSeen:
+            if case .idle = reading {
+                reading = .awaitingHead
+                if !responding { arm(.header, limits.headerReadTimeout, context: context) }
+            }
+        case is HTTPServerShuttingDown:
+            shuttingDown = true
+            if !responding, queue.isEmpty, case .idle = reading {
+                context.close(promise: nil)
+            } else if responding, currentTaskIsStream {
+                // Long streams (watches) end on shutdown, as the API server's do.
+                currentTask?.cancel()
+            }
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    private var currentTaskIsStream = false
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            guard case .awaitingHead = reading else {
+                if case .ignoring = reading { return }
+                // A head while idle: the observer did not fire (cannot happen) — treat as start of a request.
+                return startHead(head, context: context)
+            }
+            startHead(head, context: context)
+        case .body(var chunk):
+            guard case .body(let head, var body) = reading else { return }
+            if body.count + chunk.readableBytes > limits.maxBodyBytes {
+                return reject(.payloadTooLarge, "request body exceeds \(limits.maxBodyBytes) bytes", context: context)
+            }
+            reading = .ignoring  // avoid a copy-on-write of `body` while it is held in the enum
+            body.append(contentsOf: chunk.readBytes(length: chunk.readableBytes) ?? [])
+            reading = .body(head, body)
+        case .end:
+            guard case .body(let head, let body) = reading else { return }
+            reading = .idle
+            timer?.cancel()
+            timer = nil
+            let request = HTTPServerRequest(
+                method: head.method.rawValue, target: head.uri, headers: head.headers, body: body,
+                remoteAddress: remoteAddress, tls: tls)
+            if queue.count >= limits.maxPipelinedRequests {
+                logger.debug("too many pipelined requests; closing")
+                return context.close(promise: nil)
+            }
+            queue.append((request, head.isKeepAlive))
+            answerNext(context: context)
+        }
+    }
+
+    private func startHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > limits.maxBodyBytes {
+            return reject(.payloadTooLarge, "request body exceeds \(limits.maxBodyBytes) bytes", context: context)
+        }
+        reading = .body(head, Data())
+        if !responding { arm(.body, limits.bodyReadTimeout, context: context) }
+        if head.headers.first(name: "expect")?.lowercased() == "100-continue", !responding {
+            let interim = HTTPResponseHead(version: head.version, status: .continue)
+            context.writeAndFlush(wrapOutboundOut(.head(interim)), promise: nil)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is HTTPParserError {
+            reject(.badRequest, "malformed HTTP request", context: context)
+        } else {
+            logger.debug("connection error", metadata: ["error": "\(error)"])
+            context.close(promise: nil)
+        }
+    }
+
+    // MARK: Answering
+
+    private func answerNext(context: ChannelHandlerContext) {
+        guard !responding, isActive, !queue.isEmpty else { return }
+        let (request, wantsKeepAlive) = queue.removeFirst()
+        responding = true
+        let keepAlive = wantsKeepAlive && !shuttingDown
+        let promise = context.eventLoop.makePromise(of: HTTPServerResponse.self)
+        let handler = self.handler
+        currentTaskIsStream = false
+        currentTask = Task {
+            let response = await handler(request)
+            promise.succeed(response)
+        }
+        promise.futureResult.assumeIsolated().whenSuccess { response in
+            self.write(response, version: .http1_1, keepAlive: keepAlive, context: context)
+        }
+    }
+
+    private func write(
+        _ response: HTTPServerResponse, version: HTTPVersion, keepAlive: Bool, context: ChannelHandlerContext
+    ) {
+        guard isActive else { return }
+        var headers = response.headers
+        let keepAlive = keepAlive && !shuttingDown && !closeAfterResponse
+        headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")
+        switch response.body {
+        case .data(let data):
+            currentTask = nil
+            headers.replaceOrAdd(name: "Content-Length", value: String(data.count))
+            headers.remove(name: "Transfer-Encoding")
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: response.status, headers: headers))), promise: nil)
+            if !data.isEmpty {
+                context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: data)))), promise: nil)
+            }
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { result in
+                var written = true
+                if case .failure = result { written = false }
+                self.finishResponse(keepAlive: keepAlive && written, context: context)
+            }
+        case .stream(let produce):
+            headers.remove(name: "Content-Length")
+            headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
+            context.writeAndFlush(
+                wrapOutboundOut(.head(HTTPResponseHead(version: version, status: response.status, headers: headers))),
+                promise: nil)
+            let channel = context.channel
+            let done = context.eventLoop.makePromise(of: Bool.self)
+            currentTaskIsStream = true
+            currentTask = Task {
+                let writer = ChannelBodyWriter(channel: channel)
+                do {
+                    try await produce(writer)
+                    try await channel.writeAndFlush(HTTPServerResponsePart.end(nil))
+                    done.succeed(true)
+                } catch {
+                    done.succeed(false)
+                }
+            }
+            done.futureResult.assumeIsolated().whenSuccess { completed in
+                if !completed {
+                    // A stream cut short cannot be framed properly: the only honest end is closing.
+                    context.close(promise: nil)
+                }
+                self.finishResponse(keepAlive: keepAlive && completed, context: context)
+            }
+        }
+    }
+
+    private func finishResponse(keepAlive: Bool, context: ChannelHandlerContext) {
+        responding = false
+        currentTask = nil
+        currentTaskIsStream = false
+        guard isActive else { return }
+        if !keepAlive || closeAfterResponse || (shuttingDown && queue.isEmpty) {
+            context.close(promise: nil)
+            return
+        }
+        if !queue.isEmpty {
+            return answerNext(context: context)
+        }
+        switch reading {
+        case .idle:
+            arm(.idle, limits.idleTimeout, context: context)
+        case .awaitingHead:
+            arm(.header, limits.headerReadTimeout, context: context)
+        case .body:
+            arm(.body, limits.bodyReadTimeout, context: context)
+        case .ignoring:
+            context.close(promise: nil)
+        }
+    }
+
+    /// Answers an unreadable request with `status` and closes. If a response is in flight, the connection
+    /// closes after it instead, because responses must stay in order.
+    private func reject(_ status: HTTPResponseStatus, _ message: String, context: ChannelHandlerContext) {
+        reading = .ignoring
+        timer?.cancel()
+        timer = nil
+        logger.debug("rejecting request", metadata: ["http.status": "\(status.code)", "reason": "\(message)"])
+        if responding || !queue.isEmpty {
+            closeAfterResponse = true
+            return
+        }
+        responding = true
+        let body = Data(#"{"message":"\#(message)"}"#.utf8 + [0x0A])
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        write(HTTPServerResponse(status: status, headers: headers, body: body), version: .http1_1, keepAlive: false, context: context)
+    }
+
+    // MARK: Timers
+
+    private func arm(_ kind: TimeoutKind, _ duration: Duration, context: ChannelHandlerContext) {
+        timer?.cancel()
+        let nanoseconds = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+        timer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(nanoseconds)) {
+            self.timedOut(kind, context: context)
+        }
+    }
+
+    private func timedOut(_ kind: TimeoutKind, context: ChannelHandlerContext) {
+        timer = nil
+        guard isActive else { return }
+        switch kind {
+        case .idle:
+            logger.trace("closing idle keep-alive connection")
+            context.close(promise: nil)
+        case .header:
+            logger.debug("request headers not complete in time; closing")
+            if tls == nil, context.pipeline.syncOperations.handlerIfPresent(OpenSSLServerHandler.self) != nil {
+                // Still in the TLS handshake: there is no HTTP to answer.
+                return context.close(promise: nil)
+            }
+            reject(.requestTimeout, "request headers not received in time", context: context)
+        case .body:
+            logger.debug("request body not complete in time; closing")
+            reject(.requestTimeout, "request body not received in time", context: context)
+        }
+    }
+}
+
+extension ChannelPipeline.SynchronousOperations {
+    /// The first handler of type `H`, or nil.
+    func handlerIfPresent<H: ChannelHandler>(_ type: H.Type) -> H? {
+        try? handler(type: type)
+    }
+}
+
+/// Writes stream chunks through the channel, waiting for each write to reach the socket.
+struct ChannelBodyWriter: HTTPResponseBodyWriter {
+    let channel: any Channel
+
+    func write(_ data: Data) async throws {
+        guard !data.isEmpty else { return }
+        try Task.checkCancellation()
+        try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: data))))
+    }
+}
