@@ -247,6 +247,7 @@ def test_namespaced_mode():
     assert [h["clientConfig"]["service"]["path"] for h in hooks] == ["/validate-awsecrimagepullsecret"]
     assert hooks[0]["namespaceSelector"] == {"matchLabels": {"kubernetes.io/metadata.name": "team-a"}}
     assert "ClusterAWSECRImagePullSecret is not reconciled" in m.notes
+    assert "namespace: team-a}" in m.notes and "my-app" not in m.notes
 
 
 @pytest.mark.parametrize("pdb_values, expected", [
