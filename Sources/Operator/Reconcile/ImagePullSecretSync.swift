@@ -174,7 +174,10 @@ struct ImagePullSecretSync<R: ImagePullSecretResource>: Sendable {
                         return (namespace, .failed("\(error)"))
                     }
                     let cached = store.get(namespace: namespace, name: spec.secretName)?.metadata.resourceVersion
-                    return (namespace, await writer.sync(desired, ownerUID: owner.uid, cachedVersion: cached))
+                    return (
+                        namespace,
+                        await writer.sync(desired, ownerUID: owner.uid, cachedVersion: cached, cacheSynced: true)
+                    )
                 }
                 return true
             }

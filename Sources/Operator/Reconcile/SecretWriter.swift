@@ -19,9 +19,23 @@ public struct SecretWriter: Sendable {
 
     /// Brings the Secret to `desired`. `cachedVersion` is the resourceVersion the metadata cache
     /// holds for it, if any; when it is the version this process wrote for the same desired
-    /// state, nothing is read or written.
-    public func sync(_ desired: DesiredSecret, ownerUID: String, cachedVersion: String?) async -> Outcome {
+    /// state, nothing is read or written. When the (synced) cache has no such Secret, the create
+    /// is tried without a read first; AlreadyExists falls back to read-and-classify.
+    public func sync(_ desired: DesiredSecret, ownerUID: String, cachedVersion: String?, cacheSynced: Bool = false)
+        async -> Outcome
+    {
         if written.isCurrent(desired, resourceVersion: cachedVersion) { return .unchanged }
+        if cachedVersion == nil, cacheSynced {
+            do {
+                let created = try await client.create(desired.secret, namespace: desired.namespace)
+                written.record(desired, resourceVersion: created.metadata.resourceVersion)
+                return .created
+            } catch let error as KubeAPIError where error.isAlreadyExists || error.isConflict {
+                // Someone (or the cache lag) had it: read and classify below.
+            } catch {
+                return .failed("creating Secret \(desired.namespace)/\(desired.name): \(Self.describe(error))")
+            }
+        }
         for _ in 0..<maxAttempts {
             let existing: Secret?
             do {
