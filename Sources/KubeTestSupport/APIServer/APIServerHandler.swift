@@ -1,5 +1,6 @@
 import CRDModels
 import Foundation
+import HTTPServer
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -53,6 +54,7 @@ final class APIServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let handshake = event as? TLSHandshakeCompleted { certificateUser = handshake.peerCommonName }
         context.fireUserInboundEventTriggered(event)
     }
 
