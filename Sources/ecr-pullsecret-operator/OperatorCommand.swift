@@ -54,6 +54,14 @@ struct OperatorCommand: AsyncParsableCommand {
     @Option(help: "Run the controllers (false: webhook only).")
     var controllers: Bool = true
 
+    @Option(
+        help: """
+            Watch Secrets' metadata (needs list/watch on Secrets) to notice edits of managed and credential \
+            Secrets at once (false: only get/create/update/delete are needed; such edits are noticed at the \
+            next refresh, and pruning covers Secrets written since the operator started).
+            """)
+    var watchSecrets: Bool = true
+
     mutating func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1, got \(concurrency)") }
         let interval = try parseRefreshInterval(defaultRefreshInterval)

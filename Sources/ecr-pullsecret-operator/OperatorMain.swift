@@ -34,7 +34,7 @@ struct OperatorMain {
             let settings = OperatorSettings(
                 ambientPolicy: options.allowAmbientCredentials,
                 defaultRefreshInterval: try parseRefreshInterval(options.defaultRefreshInterval),
-                watchNamespace: options.watchNamespace)
+                watchNamespace: options.watchNamespace, watchSecrets: options.watchSecrets)
             let events = EventRecorder(
                 client: client,
                 configuration: .init(component: "ecr-pullsecret-operator", instance: environment["POD_NAME"]),

@@ -81,3 +81,31 @@ import Testing
         probes.shutdownGracefully()
     }
 }
+
+@Suite(.serialized) struct WithoutSecretWatchIntegrationTests {
+    @Test func writesAndPrunesWithoutListingSecrets() async throws {
+        let harness = try await OperatorHarness.start()
+        defer { Task { await harness.shutdown() } }
+        try await harness.createNamespace("ops")
+        try await harness.createCredentials(namespace: "ops")
+        try await harness.createNamespace("a")
+        try await harness.createNamespace("b")
+        let running = harness.startOperator(tokens: FakeTokenSource(), settings: OperatorSettings(watchSecrets: false))
+        defer { Task { await running.stop() } }
+        _ = try await harness.client.create(
+            ClusterAWSECRImagePullSecret(
+                metadata: ObjectMeta(name: "shared"),
+                spec: .init(
+                    secretName: "ecr-login",
+                    awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds", namespace: "ops")),
+                    namespaces: ["a", "b"])))
+        #expect(await eventually { await harness.secret("b", "ecr-login") != nil })
+        _ = try await harness.client.patch(
+            ClusterAWSECRImagePullSecret.self, name: "shared",
+            mergePatch: .object(["spec": .object(["namespaces": .array([.string("a")])])]))
+        #expect(await eventually { await harness.secret("b", "ecr-login") == nil })
+        #expect(await harness.secret("a", "ecr-login") != nil)
+        // No list or watch of Secrets was made.
+        #expect(harness.server.requestCount(method: "GET", pathContains: "/api/v1/secrets") == 0)
+    }
+}

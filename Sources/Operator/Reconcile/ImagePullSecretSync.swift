@@ -157,6 +157,7 @@ struct ImagePullSecretSync<R: ImagePullSecretResource>: Sendable {
         let spec = resource.spec
         let ownerLabels = Labels.owned(by: resource)
         let store = context.managedSecrets
+        let cacheEnabled = context.settings.watchSecrets
         let parallelism = max(1, context.settings.namespaceParallelism)
         return await withTaskGroup(of: (String, SecretWriter.Outcome).self) { group in
             var results: [(String, SecretWriter.Outcome)] = []
@@ -173,10 +174,11 @@ struct ImagePullSecretSync<R: ImagePullSecretResource>: Sendable {
                     } catch {
                         return (namespace, .failed("\(error)"))
                     }
-                    let cached = store.get(namespace: namespace, name: spec.secretName)?.metadata.resourceVersion
+                    let cached =
+                        cacheEnabled ? store.get(namespace: namespace, name: spec.secretName)?.metadata.resourceVersion : nil
                     return (
                         namespace,
-                        await writer.sync(desired, ownerUID: owner.uid, cachedVersion: cached, cacheSynced: true)
+                        await writer.sync(desired, ownerUID: owner.uid, cachedVersion: cached, cacheSynced: cacheEnabled)
                     )
                 }
                 return true

@@ -13,11 +13,17 @@ public struct OperatorSettings: Sendable {
     public var schedule: RefreshSchedule
     /// Target namespaces written concurrently per reconcile.
     public var namespaceParallelism: Int
+    /// `--watch-secrets`: keep a metadata-only cache of managed Secrets and watch credential Secrets
+    /// (needs list/watch on Secrets). Off: every write reads the Secret first, credential edits are
+    /// noticed at the next refresh, and pruning covers the Secrets this process wrote.
+    public var watchSecrets: Bool
 
     public init(
         ambientPolicy: AmbientCredentialsPolicy = .clusterOnly, defaultRefreshInterval: Duration = .seconds(6 * 3600),
-        watchNamespace: String? = nil, schedule: RefreshSchedule = RefreshSchedule(), namespaceParallelism: Int = 16
+        watchNamespace: String? = nil, schedule: RefreshSchedule = RefreshSchedule(), namespaceParallelism: Int = 16,
+        watchSecrets: Bool = true
     ) {
+        self.watchSecrets = watchSecrets
         self.ambientPolicy = ambientPolicy
         self.defaultRefreshInterval = defaultRefreshInterval
         self.watchNamespace = watchNamespace.flatMap { $0.isEmpty ? nil : $0 }

@@ -27,6 +27,14 @@ public final class WrittenSecrets: Sendable {
         }
     }
 
+    /// Namespace, name and uid-less identity of the Secrets this process wrote for an owner (the
+    /// prune candidates when there is no Secret cache, `--watch-secrets=false`).
+    func secrets(ownerUID: String) -> [(namespace: String, name: String)] {
+        entries.withLock { entries in
+            entries.values.filter { $0.desired.owner.uid == ownerUID }.map { ($0.desired.namespace, $0.desired.name) }
+        }
+    }
+
     /// Whether `resourceVersion` is the version this process wrote (a watch event caused by our own write).
     public func wroteVersion(namespace: String, name: String, resourceVersion: String?) -> Bool {
         guard let resourceVersion else { return false }

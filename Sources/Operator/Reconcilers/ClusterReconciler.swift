@@ -56,9 +56,15 @@ public struct ClusterReconciler: Sendable {
                 credentialsNamespace: resource.spec.awsAccess.secretRef?.namespace))
     }
 
-    /// Managed Secrets (metadata cache) controlled by this resource.
+    /// Managed Secrets (metadata cache) controlled by this resource; without the cache, the ones
+    /// this process wrote.
     private func ownedSecrets(of resource: ClusterAWSECRImagePullSecret) -> [PartialObjectMetadata] {
         guard let uid = resource.metadata.uid else { return [] }
+        guard context.settings.watchSecrets else {
+            return context.written.secrets(ownerUID: uid).map {
+                PartialObjectMetadata(metadata: ObjectMeta(name: $0.name, namespace: $0.namespace))
+            }
+        }
         return context.managedSecrets.items.filter { secret in
             secret.metadata.ownerReferences?.contains { $0.controller == true && $0.uid == uid } ?? false
         }

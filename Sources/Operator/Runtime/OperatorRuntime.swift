@@ -97,7 +97,7 @@ public final class OperatorRuntime: Service, Sendable {
     /// Ready when every cache has listed once.
     public var isReady: Bool {
         namespacedInformer.hasSynced && clusterInformer.hasSynced && namespaceInformer.hasSynced
-            && managedSecretInformer.hasSynced && secretInformer.hasSynced
+            && (!configuration.settings.watchSecrets || (managedSecretInformer.hasSynced && secretInformer.hasSynced))
     }
 
     /// Whether this replica currently reconciles.
@@ -201,8 +201,11 @@ public final class OperatorRuntime: Service, Sendable {
             group.addTask { await self.namespacedInformer.run() }
             group.addTask { await self.clusterInformer.run() }
             group.addTask { await self.namespaceInformer.run() }
-            group.addTask { await self.managedSecretInformer.run() }
-            group.addTask { await self.secretInformer.run() }
+            let watchSecrets = self.configuration.settings.watchSecrets
+            if watchSecrets {
+                group.addTask { await self.managedSecretInformer.run() }
+                group.addTask { await self.secretInformer.run() }
+            }
             group.addTask {
                 for await change in self.namespacedInformer.changes where EventMapping.resourceChangeMatters(change) {
                     await self.namespacedQueue.add(
@@ -221,6 +224,7 @@ public final class OperatorRuntime: Service, Sendable {
                     }
                 }
             }
+            guard watchSecrets else { return }
             group.addTask {
                 for await change in self.managedSecretInformer.changes {
                     if let owner = EventMapping.ownerOfManagedSecret(change, written: self.context.written) {
