@@ -60,7 +60,8 @@ struct ImagePullSecretSync<R: ImagePullSecretResource>: Sendable {
             registries: (resource.spec.registries ?? []).map { .init(accountID: $0.accountID, region: $0.region) },
             defaultRegion: resource.spec.awsAccess.region, ecrPublic: resource.spec.ecrPublic ?? false)
         let interval = resource.spec.refreshInterval?.duration ?? context.settings.defaultRefreshInterval
-        let notBefore = Self.lastRefresh(resource).map { $0.addingTimeInterval(interval.seconds) }.flatMap { $0 <= now ? $0 : nil }
+        let notBefore = Self.refreshDue(
+            lastRefresh: Self.lastRefresh(resource), interval: interval.seconds, schedule: context.settings.schedule, now: now)
         let tokens: [IssuedToken]
         do {
             tokens = try await context.tokens.tokens(for: requests, credentials: credentials, notBefore: notBefore)
@@ -197,6 +198,16 @@ struct ImagePullSecretSync<R: ImagePullSecretResource>: Sendable {
         let shown = sorted.prefix(5).joined(separator: ", ")
         let more = sorted.count > 5 ? " and \(sorted.count - 5) more" : ""
         return "Secret \(secretName) \(verb) in \(shown)\(more)"
+    }
+
+    /// When the resource's own `refreshInterval` (less the jitter window) has passed since the token
+    /// it holds was obtained, a token newer than that one is required; otherwise the shared cache's
+    /// token is fine. Status keeps whole seconds, hence the one second.
+    static func refreshDue(lastRefresh: Date?, interval: TimeInterval, schedule: RefreshSchedule, now: Date) -> Date? {
+        guard let lastRefresh else { return nil }
+        let allowance = min(interval * schedule.jitterFraction, schedule.maximumJitter)
+        guard lastRefresh.addingTimeInterval(interval - allowance) <= now else { return nil }
+        return lastRefresh.addingTimeInterval(1)
     }
 
     static func lastRefresh(_ resource: R) -> Date? {
