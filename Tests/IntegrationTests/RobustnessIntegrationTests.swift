@@ -109,3 +109,25 @@ import Testing
         #expect(harness.server.requestCount(method: "GET", pathContains: "/api/v1/secrets") == 0)
     }
 }
+
+@Suite(.serialized) struct GracefulShutdownIntegrationTests {
+    @Test func shutdownFinishesTheWriteInFlight() async throws {
+        let harness = try await OperatorHarness.start()
+        defer { Task { await harness.shutdown() } }
+        try await harness.createNamespace("team")
+        try await harness.createCredentials(namespace: "team")
+        let running = harness.startOperator(tokens: FakeTokenSource())
+        #expect(await eventually { running.runtime.isReady })
+        harness.server.injectLatency(.milliseconds(700), method: "POST", pathContains: "/secrets", count: 1)
+        _ = try await harness.client.create(
+            AWSECRImagePullSecret(
+                metadata: ObjectMeta(name: "reg", namespace: "team"),
+                spec: .init(secretName: "ecr-login", awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds")))))
+        #expect(await eventually { harness.server.requestCount(method: "POST", pathContains: "/secrets") >= 1 })
+        // The Secret's POST is held by the server; a graceful stop now must wait for it.
+        #expect(await harness.secret("team", "ecr-login") == nil)
+        await running.stop()
+        #expect(await harness.secret("team", "ecr-login") != nil)
+        #expect(!running.runtime.isLeading)
+    }
+}
