@@ -144,9 +144,7 @@ public final class OperatorRuntime: Service, Sendable {
         if let elector { try await elector.acquire() }
         leading.store(true, ordering: .relaxed)
         defer { leading.store(false, ordering: .relaxed) }
-        while !isReady {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        try await waitForCaches()
         await enqueueAll()
         let namespaced = Controller(
             name: "awsecrimagepullsecret", queue: namespacedQueue, concurrency: configuration.concurrency,
@@ -179,6 +177,19 @@ public final class OperatorRuntime: Service, Sendable {
         }
         logger.info("controllers stopped")
         await elector?.release()
+    }
+
+    /// Waits until every cache has listed once, saying every 30 s which ones have not (a missing
+    /// CRD or RBAC rule shows up here, and `/readyz` stays false meanwhile).
+    private func waitForCaches() async throws {
+        var informers: [any SyncWaiting] = [namespacedInformer, clusterInformer, namespaceInformer]
+        if configuration.settings.watchSecrets { informers += [managedSecretInformer, secretInformer] }
+        for informer in informers {
+            while await !informer.waitUntilSynced(timeout: .seconds(30)) {
+                try Task.checkCancellation()
+                logger.warning("cache not synced yet; reconciling waits", metadata: ["informer": "\(informer.name)"])
+            }
+        }
     }
 
     private func enqueueAll() async {
@@ -245,3 +256,11 @@ public final class OperatorRuntime: Service, Sendable {
         }
     }
 }
+
+/// The part of `Informer` the startup wait needs, over its different element types.
+protocol SyncWaiting: Sendable {
+    var name: String { get }
+    func waitUntilSynced(timeout: Duration) async -> Bool
+}
+
+extension Informer: SyncWaiting {}
