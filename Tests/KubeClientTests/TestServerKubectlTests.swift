@@ -166,6 +166,15 @@ struct TestServerKubectlTests {
         #expect(watch.stdout.lowercased().contains("transfer-encoding: chunked"))
         #expect(watch.stdout.contains(#""type":"ADDED""#))
         #expect(watch.stdout.contains("kube-node-lease"))
+        // A larger body makes curl send `Expect: 100-continue`; the server answers at once.
+        let big = String(repeating: "x", count: 8000)
+        let started = ContinuousClock.now
+        let posted = try await runServerTool(
+            ["curl", "-sS", "-H", auth, "-H", "Content-Type: application/json", "-d",
+             #"{"metadata":{"name":"big"},"stringData":{"blob":"\#(big)"}}"#,
+             server.baseURL + "/api/v1/namespaces/default/secrets"])
+        #expect(try JSONValue.parse(Data(posted.stdout.utf8))["metadata"]?["name"] == .string("big"), "\(posted.stderr)")
+        #expect(ContinuousClock.now - started < .milliseconds(900))
         let openapi = try await runServerTool(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", auth, server.baseURL + "/openapi/v2"])
         #expect(openapi.stdout == "404")
     }

@@ -195,9 +195,10 @@ struct APIRouter: Sendable {
             let object = try store.get(type, namespace: type.namespaced ? namespace : "", name: name)
             return .json(status: 200, body: RenderOptions(type: type, metadataOnly: metadataOnly).render(object))
         case "PUT":
+            let existed = store.peek(type.groupResource, namespace: type.namespaced ? namespace : "", name: name) != nil
             let updated = try store.update(
                 type, namespace: namespace, name: name, body: try Self.decode(request.body), statusOnly: statusOnly)
-            return .json(status: 200, body: render.render(updated))
+            return .json(status: existed ? 200 : 201, body: render.render(updated))
         case "PATCH":
             let contentType = request.header("Content-Type") ?? ""
             let accepted = ["application/json-patch+json", "application/merge-patch+json"]

@@ -64,6 +64,11 @@ final class APIServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             head = requestHead
             body.clear()
             bodyTooLarge = false
+            // curl sends `Expect: 100-continue` for larger bodies and would otherwise wait a second.
+            if requestHead.headers["expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+                let interim = HTTPResponseHead(version: requestHead.version, status: .continue)
+                context.writeAndFlush(wrapOutboundOut(.head(interim)), promise: nil)
+            }
         case .body(var chunk):
             if body.readableBytes + chunk.readableBytes > options().maxRequestBodyBytes {
                 bodyTooLarge = true
