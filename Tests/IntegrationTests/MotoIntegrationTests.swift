@@ -95,3 +95,50 @@ import Testing
         #expect(moto.requestCount(target: Self.getToken) == 1)
     }
 }
+
+@Suite(.serialized) struct ECRTokenSourceMotoTests {
+    @Test func sharesTokensAndRefetchesOnlyWhenARefreshIsDue() async throws {
+        let moto = try await MotoServer.start()
+        defer { moto.shutdown() }
+        let source = ECRTokenSource.make(environment: ["AWS_ENDPOINT_URL": moto.endpoint], logger: Logger(label: "t"))
+        let credentials = ResolvedCredentials(
+            source: .keys(accessKeyID: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI", sessionToken: nil))
+        let plan = TokenRequests.plan(
+            registries: [.init(accountID: "111122223333"), .init(accountID: "444455556666", region: "eu-west-1")],
+            defaultRegion: "us-west-2", ecrPublic: false)
+        let first = try await source.tokens(for: plan, credentials: credentials, notBefore: nil)
+        #expect(first.map(\.credential.host).sorted() == [
+            "111122223333.dkr.ecr.us-west-2.amazonaws.com", "444455556666.dkr.ecr.eu-west-1.amazonaws.com",
+        ])
+        #expect(first.allSatisfy { $0.credential.username == "AWS" && !$0.credential.password.isEmpty })
+        // One call per region.
+        #expect(moto.requestCount(target: "GetAuthorizationToken") == 2)
+        _ = try await source.tokens(for: plan, credentials: credentials, notBefore: nil)
+        #expect(moto.requestCount(target: "GetAuthorizationToken") == 2)
+        // A due refresh asks for tokens newer than the ones held (as the reconciler does: just after
+        // the held tokens' time).
+        let held = first.map(\.obtainedAt).max()!.addingTimeInterval(0.001)
+        try await Task.sleep(for: .milliseconds(5))
+        let due = try await source.tokens(for: plan, credentials: credentials, notBefore: held)
+        #expect(moto.requestCount(target: "GetAuthorizationToken") == 4)
+        #expect(due.allSatisfy { $0.obtainedAt > first[0].obtainedAt })
+    }
+
+    @Test func awsErrorsBecomeTokenRequestFailedWithoutSecrets() async throws {
+        // Signature checking on, no IAM user: moto refuses the key.
+        let moto = try await MotoServer.start(initialNoAuthActionCount: 0)
+        defer { moto.shutdown() }
+        let source = ECRTokenSource.make(environment: ["AWS_ENDPOINT_URL": moto.endpoint], logger: Logger(label: "t"))
+        let credentials = ResolvedCredentials(
+            source: .keys(accessKeyID: "AKIAUNKNOWNKEY000001", secretAccessKey: "very-secret-value", sessionToken: nil))
+        do {
+            _ = try await source.tokens(
+                for: TokenRequests.plan(registries: [], defaultRegion: "us-west-2", ecrPublic: false),
+                credentials: credentials, notBefore: nil)
+            Issue.record("an unknown key must fail")
+        } catch let error as TokenSourceError {
+            #expect(error.reason == .tokenRequestFailed)
+            #expect(!error.message.contains("very-secret-value"))
+        }
+    }
+}
