@@ -59,6 +59,28 @@ import Testing
         #expect(signedWith == ["AKIAIOSFODNN7EXAMPLE"])
     }
 
+    @Test func clusterResourceUsesTheOperatorsOwnIdentity() async throws {
+        let moto = try await MotoServer.start()
+        defer { moto.shutdown() }
+        let harness = try await OperatorHarness.start()
+        defer { Task { await harness.shutdown() } }
+        try await harness.createNamespace("app")
+        // The operator's identity: environment keys (as IRSA or Pod Identity would provide in a cluster).
+        let tokens = ECRTokenSource.make(
+            environment: [
+                "AWS_ENDPOINT_URL": moto.endpoint, "AWS_ACCESS_KEY_ID": "AKIAOPERATORIDENTITY",
+                "AWS_SECRET_ACCESS_KEY": "operator-secret", "AWS_REGION": "us-west-2",
+            ], logger: harness.logger)
+        let running = harness.startOperator(tokens: tokens)
+        defer { Task { await running.stop() } }
+        _ = try await harness.client.create(
+            ClusterAWSECRImagePullSecret(
+                metadata: ObjectMeta(name: "ambient"),
+                spec: .init(secretName: "ecr-login", awsAccess: .init(region: "us-west-2"), namespaces: ["app"])))
+        #expect(await eventually { await harness.secret("app", "ecr-login") != nil })
+        #expect(moto.recordedRequests().compactMap(\.accessKeyID) == ["AKIAOPERATORIDENTITY"])
+    }
+
     @Test func threeResourcesSharingOneCredentialCostOneAWSCall() async throws {
         let moto = try await MotoServer.start()
         defer { moto.shutdown() }

@@ -208,10 +208,16 @@ import Testing
                 metadata: ObjectMeta(name: "reg", namespace: "team"),
                 spec: .init(secretName: "ecr-login", awsAccess: .init(region: "us-west-2"))))
         let refused = await eventually {
-            let reason = await harness.namespaced("team", "reg")?.status?.condition(.ready)?.reason
-            return reason == "AmbientCredentialsNotAllowed" || reason == "InvalidSpec"
+            await harness.namespaced("team", "reg")?.status?.condition(.ready)?.reason == "AmbientCredentialsNotAllowed"
         }
         #expect(refused)
+        let message = await harness.namespaced("team", "reg")?.status?.condition(.ready)?.message ?? ""
+        #expect(message.contains("--allow-ambient-credentials"))
+        let warned = await eventually {
+            let events = try await harness.client.list(Event.self, namespace: "team").items
+            return events.contains { $0.reason == "AmbientCredentialsNotAllowed" && $0.type == "Warning" }
+        }
+        #expect(warned)
         #expect(tokens.calls == 0)
         #expect(await harness.secret("team", "ecr-login") == nil)
     }
