@@ -17,7 +17,7 @@ import Testing
 
     @Test func namespacedResourceWritesTheExactSecretAndReadyStatus() async throws {
         let moto = try await MotoServer.start()
-        defer { moto.shutdown() }
+        defer { stopInBackground(moto) }
         let harness = try await OperatorHarness.start()
         defer { Task { await harness.shutdown() } }
         try await harness.createNamespace("team-a")
@@ -59,9 +59,31 @@ import Testing
         #expect(signedWith == ["AKIAIOSFODNN7EXAMPLE"])
     }
 
+    @Test func clusterResourceUsesTheOperatorsOwnIdentity() async throws {
+        let moto = try await MotoServer.start()
+        defer { stopInBackground(moto) }
+        let harness = try await OperatorHarness.start()
+        defer { Task { await harness.shutdown() } }
+        try await harness.createNamespace("app")
+        // The operator's identity: environment keys (as IRSA or Pod Identity would provide in a cluster).
+        let tokens = ECRTokenSource.make(
+            environment: [
+                "AWS_ENDPOINT_URL": moto.endpoint, "AWS_ACCESS_KEY_ID": "AKIAOPERATORIDENTITY",
+                "AWS_SECRET_ACCESS_KEY": "operator-secret", "AWS_REGION": "us-west-2",
+            ], logger: harness.logger)
+        let running = harness.startOperator(tokens: tokens)
+        defer { Task { await running.stop() } }
+        _ = try await harness.client.create(
+            ClusterAWSECRImagePullSecret(
+                metadata: ObjectMeta(name: "ambient"),
+                spec: .init(secretName: "ecr-login", awsAccess: .init(region: "us-west-2"), namespaces: ["app"])))
+        #expect(await eventually { await harness.secret("app", "ecr-login") != nil })
+        #expect(moto.recordedRequests().compactMap(\.accessKeyID) == ["AKIAOPERATORIDENTITY"])
+    }
+
     @Test func threeResourcesSharingOneCredentialCostOneAWSCall() async throws {
         let moto = try await MotoServer.start()
-        defer { moto.shutdown() }
+        defer { stopInBackground(moto) }
         let harness = try await OperatorHarness.start()
         defer { Task { await harness.shutdown() } }
         try await harness.createNamespace("ops")
@@ -93,5 +115,52 @@ import Testing
         }
         // 3 resources × 3 namespaces, one credential and one region: one GetAuthorizationToken.
         #expect(moto.requestCount(target: Self.getToken) == 1)
+    }
+}
+
+@Suite(.serialized) struct ECRTokenSourceMotoTests {
+    @Test func sharesTokensAndRefetchesOnlyWhenARefreshIsDue() async throws {
+        let moto = try await MotoServer.start()
+        defer { stopInBackground(moto) }
+        let source = ECRTokenSource.make(environment: ["AWS_ENDPOINT_URL": moto.endpoint], logger: Logger(label: "t"))
+        let credentials = ResolvedCredentials(
+            source: .keys(accessKeyID: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI", sessionToken: nil))
+        let plan = TokenRequests.plan(
+            registries: [.init(accountID: "111122223333"), .init(accountID: "444455556666", region: "eu-west-1")],
+            defaultRegion: "us-west-2", ecrPublic: false)
+        let first = try await source.tokens(for: plan, credentials: credentials, notBefore: nil)
+        #expect(first.map(\.credential.host).sorted() == [
+            "111122223333.dkr.ecr.us-west-2.amazonaws.com", "444455556666.dkr.ecr.eu-west-1.amazonaws.com",
+        ])
+        #expect(first.allSatisfy { $0.credential.username == "AWS" && !$0.credential.password.isEmpty })
+        // One call per region.
+        #expect(moto.requestCount(target: "GetAuthorizationToken") == 2)
+        _ = try await source.tokens(for: plan, credentials: credentials, notBefore: nil)
+        #expect(moto.requestCount(target: "GetAuthorizationToken") == 2)
+        // A due refresh asks for tokens newer than the ones held (as the reconciler does: just after
+        // the held tokens' time).
+        let held = first.map(\.obtainedAt).max()!.addingTimeInterval(0.001)
+        try await Task.sleep(for: .milliseconds(5))
+        let due = try await source.tokens(for: plan, credentials: credentials, notBefore: held)
+        #expect(moto.requestCount(target: "GetAuthorizationToken") == 4)
+        #expect(due.allSatisfy { $0.obtainedAt > first[0].obtainedAt })
+    }
+
+    @Test func awsErrorsBecomeTokenRequestFailedWithoutSecrets() async throws {
+        // Signature checking on, no IAM user: moto refuses the key.
+        let moto = try await MotoServer.start(initialNoAuthActionCount: 0)
+        defer { stopInBackground(moto) }
+        let source = ECRTokenSource.make(environment: ["AWS_ENDPOINT_URL": moto.endpoint], logger: Logger(label: "t"))
+        let credentials = ResolvedCredentials(
+            source: .keys(accessKeyID: "AKIAUNKNOWNKEY000001", secretAccessKey: "very-secret-value", sessionToken: nil))
+        do {
+            _ = try await source.tokens(
+                for: TokenRequests.plan(registries: [], defaultRegion: "us-west-2", ecrPublic: false),
+                credentials: credentials, notBefore: nil)
+            Issue.record("an unknown key must fail")
+        } catch let error as TokenSourceError {
+            #expect(error.reason == .tokenRequestFailed)
+            #expect(!error.message.contains("very-secret-value"))
+        }
     }
 }

@@ -109,3 +109,54 @@ import Testing
         #expect(harness.server.requestCount(method: "GET", pathContains: "/api/v1/secrets") == 0)
     }
 }
+
+@Suite(.serialized) struct GracefulShutdownIntegrationTests {
+    @Test func shutdownFinishesTheWriteInFlight() async throws {
+        let harness = try await OperatorHarness.start()
+        defer { Task { await harness.shutdown() } }
+        try await harness.createNamespace("team")
+        try await harness.createCredentials(namespace: "team")
+        let running = harness.startOperator(tokens: FakeTokenSource())
+        #expect(await eventually { running.runtime.isReady })
+        harness.server.injectLatency(.milliseconds(700), method: "POST", pathContains: "/secrets", count: 1)
+        _ = try await harness.client.create(
+            AWSECRImagePullSecret(
+                metadata: ObjectMeta(name: "reg", namespace: "team"),
+                spec: .init(secretName: "ecr-login", awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds")))))
+        #expect(await eventually { harness.server.requestCount(method: "POST", pathContains: "/secrets") >= 1 })
+        // The Secret's POST is held by the server; a graceful stop now must wait for it.
+        #expect(await harness.secret("team", "ecr-login") == nil)
+        await running.stop()
+        #expect(await harness.secret("team", "ecr-login") != nil)
+        #expect(!running.runtime.isLeading)
+    }
+}
+
+@Suite(.serialized) struct WatchNamespaceIntegrationTests {
+    @Test func watchNamespaceReadsOnlyThatNamespace() async throws {
+        let harness = try await OperatorHarness.start()
+        defer { Task { await harness.shutdown() } }
+        for name in ["team", "other"] {
+            try await harness.createNamespace(name)
+            try await harness.createCredentials(namespace: name)
+        }
+        let running = harness.startOperator(
+            tokens: FakeTokenSource(), settings: OperatorSettings(watchNamespace: "team"))
+        defer { Task { await running.stop() } }
+        for namespace in ["team", "other"] {
+            _ = try await harness.client.create(
+                AWSECRImagePullSecret(
+                    metadata: ObjectMeta(name: "reg", namespace: namespace),
+                    spec: .init(
+                        secretName: "ecr-login", awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds")))))
+        }
+        #expect(await eventually { await harness.secret("team", "ecr-login") != nil })
+        #expect(await eventually { running.runtime.isReady })
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(await harness.secret("other", "ecr-login") == nil)
+        // Neither the cluster kind nor cluster-wide Secrets were listed or watched.
+        #expect(harness.server.requestCount(pathContains: "clusterawsecrimagepullsecrets") == 0)
+        #expect(harness.server.requestCount(pathContains: "/api/v1/secrets") == 0)
+        #expect(harness.server.requestCount(pathContains: "/apis/ecr.pullsecrets.dev/v1alpha1/awsecrimagepullsecrets") == 0)
+    }
+}

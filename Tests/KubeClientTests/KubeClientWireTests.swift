@@ -256,6 +256,24 @@ import Testing
         #expect(refused?.isTransport == true)
     }
 
+    @Test func concurrentRequestsAreBoundedByTheLimiter() async throws {
+        try await withWireClient(tls: false) { server, _ in
+            server.injectLatency(.milliseconds(200), method: "GET", pathContains: "/namespaces/default")
+            let config = try KubeConfig.parse(yaml: server.kubeconfigYAML(), directory: "/")
+            let limited = KubeClient(config: config, maxConcurrentRequests: 2)
+            let started = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<6 { group.addTask { _ = try await limited.get(Namespace.self, name: "default") } }
+                try await group.waitForAll()
+            }
+            // Six 200 ms requests two at a time take three rounds.
+            #expect(ContinuousClock.now - started >= .milliseconds(600))
+            #expect(server.requestCount(method: "GET", pathContains: "/namespaces/default") == 6)
+            let usage = await limited.limiter.usage
+            #expect(usage.inUse == 0 && usage.waiting == 0)
+        }
+    }
+
     @Test func leasesRoundTripMicroTime() async throws {
         try await withWireClient(tls: wireTLSModes.last!) { server, client in
             let now = Timestamp.formatMicro(Date())
@@ -344,6 +362,39 @@ import Testing
             let lease = try await client.getIfPresent(Lease.self, name: "none", namespace: config.namespace)
             #expect(lease == nil)
             #expect(server.requestCount(pathContains: "/leases/none") == 4)
+        } catch {
+            await server.shutdown()
+            throw error
+        }
+        await server.shutdown()
+    }
+
+    @Test(.enabled(if: wireTLSModes.contains(true), "needs the test server's TLS"))
+    func execPluginClientCertificateOverTLS() async throws {
+        let server = try await KubeAPITestServer.start(tls: true)
+        do {
+            let dir = try temporaryDirectory()
+            let pair = try server.clientCertificate(user: "exec-user")
+            let credential = try JSONValue.object([
+                "apiVersion": .string("client.authentication.k8s.io/v1"), "kind": .string("ExecCredential"),
+                "status": .object([
+                    "clientCertificateData": .string(String(decoding: pair.certificatePEM, as: UTF8.self)),
+                    "clientKeyData": .string(String(decoding: pair.keyPEM, as: UTF8.self)),
+                ]),
+            ]).serialized()
+            try credential.write(to: dir.appendingPathComponent("credential.json"))
+            let plugin = dir.appendingPathComponent("cert-plugin.sh")
+            try "#!/bin/sh\ncat \"$(dirname \"$0\")/credential.json\"\n".write(to: plugin, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: plugin.path)
+            let config = KubeConfig(
+                server: server.baseURL, tls: TLSConfiguration(caPEM: server.caPEM),
+                auth: .exec(ExecConfig(command: plugin.path, baseEnvironment: ["PATH": "/usr/bin:/bin"])))
+            let client = try await KubeClient.connect(config: config)
+            let list = try await client.list(Namespace.self)
+            #expect(!list.items.isEmpty)
+            // Without the plugin's certificate the same server refuses.
+            let anonymous = KubeClient(config: KubeConfig(server: server.baseURL, tls: TLSConfiguration(caPEM: server.caPEM)))
+            #expect(await apiError { _ = try await anonymous.list(Namespace.self) }?.isUnauthorized == true)
         } catch {
             await server.shutdown()
             throw error

@@ -79,7 +79,7 @@ struct TestServerTLSTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try server.writeKubeconfig(to: directory + "/kubeconfig")
         let env = ["KUBECONFIG": directory + "/kubeconfig", "HOME": directory]
-        for namespace in ["team-a", "ci", "staging", "ecr-pullsecret-system"] {
+        for namespace in ["team-a", "ci", "staging", "ecr-pullsecret-operator-system"] {
             try server.seed(.literal(#"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"\#(namespace)"}}"#))
         }
         let crds = try await runServerTool(["kubectl", "apply", "-f", crdDirectory + "/ecr.pullsecrets.dev_awsecrimagepullsecrets.yaml", "-f", crdDirectory + "/ecr.pullsecrets.dev_clusterawsecrimagepullsecrets.yaml"], environment: env)

@@ -6,9 +6,9 @@ import Testing
 
 @testable import KubeClient
 
-/// Transports the wire tests run over. The test server's HTTPS is not on main yet: TLS joins this
-/// list when it lands (the TLS-only tests are enabled by it).
-let wireTLSModes: [Bool] = [false]
+/// Transports the wire tests run over: plain HTTP and HTTPS with the server's generated CA. Tests
+/// that run once use the last mode (TLS).
+let wireTLSModes: [Bool] = [false, true]
 
 /// Starts a test server, builds a libcurl `KubeClient` from the server's own kubeconfig (so the
 /// kubeconfig loader, TLS settings and token are on the path), runs `body`, and always shuts down.

@@ -11,7 +11,7 @@ import yaml
 from conftest import ROOT, render
 from test_crds import config_crds
 
-INSTALL_GUIDE = ROOT / "docs" / "install.md"
+INSTALL_GUIDE = ROOT / "README.md"
 
 
 def schema_for(kind: str) -> dict:
@@ -29,6 +29,15 @@ def heredocs(text: str, marker: str) -> list[str]:
 def assert_valid(doc: dict) -> None:
     assert doc["apiVersion"] == "ecr.pullsecrets.dev/v1alpha1"
     jsonschema.Draft7Validator(schema_for(doc["kind"])).validate(doc)
+
+
+def test_readme_yaml_examples_are_valid():
+    blocks = re.findall(r"```yaml\n(.*?)```", INSTALL_GUIDE.read_text(), flags=re.S)
+    docs = [yaml.safe_load(block) for block in blocks]
+    resources = [d for d in docs if d.get("apiVersion") == "ecr.pullsecrets.dev/v1alpha1"]
+    assert resources, "README has no example resource"
+    for doc in resources:
+        assert_valid(doc)
 
 
 def test_install_guide_sample_is_valid():

@@ -28,7 +28,18 @@ struct ImagePullSecretSync<R: ImagePullSecretResource>: Sendable {
         // 1. Invalid spec: report the rule, call nobody.
         if !validationErrors.isEmpty {
             let message = validationErrors.joined(separator: "; ")
-            try await writeStatus(resource, blocker: .init(reason: .invalidSpec, message: message, credentialsTried: false), now: now)
+            // The ambient-credentials rule has its own reason, so `kubectl get` says what the admin allows.
+            let ambientRefused =
+                resource.spec.usesAmbientCredentials && !context.settings.ambientPolicy.allows(namespaced: namespaced)
+            if ambientRefused {
+                context.events?.record(
+                    resource, type: .warning, reason: EventReason.ambientCredentialsNotAllowed.rawValue, message: message)
+            }
+            try await writeStatus(
+                resource,
+                blocker: .init(
+                    reason: ambientRefused ? .ambientCredentialsNotAllowed : .invalidSpec, message: message,
+                    credentialsTried: false), now: now)
             return .done
         }
 

@@ -1,4 +1,5 @@
 import Foundation
+import KubeClient
 import Logging
 import Metrics
 
@@ -78,3 +79,10 @@ public protocol RetryHinting {
 }
 
 extension TokenSourceError: RetryHinting {}
+
+extension KubeAPIError: RetryHinting {}
+
+extension OperatorError: RetryHinting {
+    /// The wait the underlying cause asked for (API server 429, AWS throttling).
+    public var retryAfter: Duration? { (cause as? any RetryHinting)?.retryAfter }
+}
