@@ -1,1 +1,11 @@
-print("ecr-bench: benchmarks arrive with issues 5 and 6")
+import ArgumentParser
+
+/// `ecr-bench`: benchmarks that print their figures. Each subcommand lives in its own file.
+struct ECRBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ecr-bench",
+        abstract: "Benchmarks for ecr-pullsecret-operator.",
+        subcommands: [WebhookBenchmark.self])
+}
+
+await ECRBench.main()
