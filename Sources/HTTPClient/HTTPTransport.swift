@@ -37,6 +37,8 @@ public struct HTTPResponse: Sendable {
     public var status: Int
     public var headers: [HTTPHeader]
     public var body: Data
+    /// The protocol of the status line, e.g. `HTTP/1.1` or `HTTP/2`, when the transport knows it.
+    public var version: String?
 
     public init(status: Int, headers: [HTTPHeader], body: Data) {
         self.status = status

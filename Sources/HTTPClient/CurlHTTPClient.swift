@@ -1,0 +1,351 @@
+import CCurl
+import Foundation
+import Synchronization
+
+/// `HTTPTransport` on libcurl's multi interface.
+///
+/// One background thread drives every transfer of this client through one `CURLM` handle, so
+/// connections (HTTP/1.1 keep-alive and HTTP/2 multiplexing) are reused across requests and no thread
+/// is blocked per waiting request. Callers suspend on continuations that the loop resumes.
+///
+/// Proxies follow libcurl's environment handling (`HTTPS_PROXY`, `https_proxy`, `NO_PROXY`, …).
+public final class CurlHTTPClient: HTTPTransport, Sendable {
+    public struct Configuration: Sendable {
+        public var tls: TLSConfiguration
+        /// Connections kept open per host; transfers beyond it wait inside libcurl.
+        public var maxConnectionsPerHost: Int
+        /// A complete (non-streamed) response body larger than this aborts the request.
+        public var maxResponseBytes: Int
+        /// Chunks a stream may hold for a slow consumer before the transfer is aborted.
+        public var maxBufferedStreamChunks: Int
+        public var connectTimeout: Duration
+        public var userAgent: String
+
+        public init(
+            tls: TLSConfiguration = TLSConfiguration(), maxConnectionsPerHost: Int = 32,
+            maxResponseBytes: Int = 256 << 20, maxBufferedStreamChunks: Int = 4096,
+            connectTimeout: Duration = .seconds(10), userAgent: String = "ecr-pullsecret-operator"
+        ) {
+            self.tls = tls
+            self.maxConnectionsPerHost = maxConnectionsPerHost
+            self.maxResponseBytes = maxResponseBytes
+            self.maxBufferedStreamChunks = maxBufferedStreamChunks
+            self.connectTimeout = connectTimeout
+            self.userAgent = userAgent
+        }
+    }
+
+    private let configuration: Configuration
+    private let loop: CurlLoop
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+        self.loop = CurlLoop(configuration: configuration)
+    }
+
+    deinit { loop.stop() }
+
+    /// Whether the linked libcurl can speak HTTP/2 (built with nghttp2).
+    public static var supportsHTTP2: Bool {
+        ccurl_supports_http2() != 0
+    }
+
+    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let transfer = try CurlTransfer(request: request, mode: .buffered, configuration: configuration)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                transfer.completion = continuation
+                loop.submit(transfer)
+            }
+        } onCancel: {
+            loop.cancel(transfer)
+        }
+    }
+
+    public func stream(_ request: HTTPRequest) async throws -> HTTPStreamResponse {
+        let transfer = try CurlTransfer(request: request, mode: .streaming, configuration: configuration)
+        let (body, continuation) = AsyncThrowingStream<Data, any Error>.makeStream(
+            bufferingPolicy: .bufferingOldest(configuration.maxBufferedStreamChunks))
+        transfer.bodyContinuation = continuation
+        let loop = self.loop
+        continuation.onTermination = { @Sendable _ in loop.cancel(transfer) }
+        let head: HTTPResponse = try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { headContinuation in
+                transfer.completion = headContinuation
+                loop.submit(transfer)
+            }
+        } onCancel: {
+            loop.cancel(transfer)
+        }
+        return HTTPStreamResponse(status: head.status, headers: head.headers, body: body)
+    }
+}
+
+// MARK: - Transfer
+
+/// One request's libcurl easy handle and the state its callbacks fill in.
+///
+/// Only the loop thread touches the handle and the mutable fields after `submit`; the
+/// continuations are resumed exactly once, by the loop.
+final class CurlTransfer: @unchecked Sendable {
+    enum Mode { case buffered, streaming }
+    enum Phase { case new, submitted, cancelledEarly, ended }
+
+    /// Guarded by the owning `CurlLoop`'s inbox mutex.
+    var phase = Phase.new
+    let handle: UnsafeMutableRawPointer
+    let mode: Mode
+    let maxResponseBytes: Int
+    /// For streams: the deadline for the status line and headers. Buffered requests use CURLOPT_TIMEOUT_MS.
+    let headerDeadline: ContinuousClock.Instant?
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+
+    var completion: CheckedContinuation<HTTPResponse, any Error>?
+    var bodyContinuation: AsyncThrowingStream<Data, any Error>.Continuation?
+    var status = 0
+    var version: String?
+    var headers: [HTTPHeader] = []
+    var body = Data()
+    var headersComplete = false
+    /// Set by a callback that aborted the transfer, to report the real reason.
+    var abortReason: HTTPClientError?
+
+    init(request: HTTPRequest, mode: Mode, configuration: CurlHTTPClient.Configuration) throws {
+        CurlGlobal.initialize()
+        guard let handle = curl_easy_init() else {
+            throw HTTPClientError(code: .transport, message: "curl_easy_init failed")
+        }
+        self.handle = handle
+        self.mode = mode
+        self.maxResponseBytes = configuration.maxResponseBytes
+        self.headerDeadline = mode == .streaming ? ContinuousClock.now + request.timeout : nil
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        do {
+            try configure(request: request, configuration: configuration)
+        } catch {
+            cleanup()
+            throw error
+        }
+    }
+
+    private func configure(request: HTTPRequest, configuration: CurlHTTPClient.Configuration) throws {
+        guard var components = URLComponents(string: request.url), let host = components.host,
+            let scheme = components.scheme, scheme == "http" || scheme == "https"
+        else {
+            throw HTTPClientError(code: .invalidRequest, message: "not an http(s) URL: \(request.url)")
+        }
+        let tls = configuration.tls
+        if let serverName = tls.serverName, serverName != host, scheme == "https" {
+            // libcurl has no SNI override: address the server by its TLS name and connect to the real host.
+            let port = components.port ?? 443
+            let connectHost = host.contains(":") ? "[\(host)]" : host
+            try setString(CURLOPT_CONNECT_TO, "\(serverName):\(port):\(connectHost):\(port)", keepList: true)
+            components.host = serverName
+        }
+        guard let url = components.string else {
+            throw HTTPClientError(code: .invalidRequest, message: "not a valid URL: \(request.url)")
+        }
+        try setString(CURLOPT_URL, url)
+        try setLong(CURLOPT_NOSIGNAL, 1)
+        try setLong(CURLOPT_FOLLOWLOCATION, 0)
+        try setLong(CURLOPT_TCP_KEEPALIVE, 1)
+        try setLong(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
+        try setString(CURLOPT_USERAGENT, configuration.userAgent)
+        try setString(CURLOPT_ACCEPT_ENCODING, "")  // every encoding libcurl can decode
+        try setLong(CURLOPT_CONNECTTIMEOUT_MS, Int(min(configuration.connectTimeout, request.timeout).milliseconds))
+        if mode == .buffered {
+            try setLong(CURLOPT_TIMEOUT_MS, Int(request.timeout.milliseconds))
+        }
+        try check(ccurl_easy_setopt_ptr(handle, CURLOPT_ERRORBUFFER, errorBuffer))
+
+        switch request.method {
+        case "GET": try setLong(CURLOPT_HTTPGET, 1)
+        case "HEAD": try setLong(CURLOPT_NOBODY, 1)
+        default: try setString(CURLOPT_CUSTOMREQUEST, request.method)
+        }
+        if !request.body.isEmpty || ["POST", "PUT", "PATCH"].contains(request.method) {
+            try check(ccurl_easy_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)))
+            try request.body.withUnsafeBytes { bytes in
+                // COPYPOSTFIELDS copies, so the bytes need not outlive this call.
+                let base = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
+                try check(ccurl_easy_setopt_ptr(handle, CURLOPT_COPYPOSTFIELDS, base))
+            }
+        }
+
+        // "Expect:" suppresses libcurl's 100-continue round trip for request bodies.
+        for header in request.headers + [HTTPHeader("Expect", "")] {
+            let line = header.value.isEmpty ? "\(header.name):" : "\(header.name): \(header.value)"
+            guard !line.contains("\r"), !line.contains("\n") else {
+                throw HTTPClientError(code: .invalidRequest, message: "header \(header.name) contains a line break")
+            }
+            headerList = curl_slist_append(headerList, line)
+        }
+        try check(ccurl_easy_setopt_ptr(handle, CURLOPT_HTTPHEADER, headerList))
+
+        try applyTLS(tls)
+
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        try check(ccurl_easy_setopt_write(handle, CURLOPT_WRITEFUNCTION, curlWriteCallback))
+        try check(ccurl_easy_setopt_ptr(handle, CURLOPT_WRITEDATA, context))
+        try check(ccurl_easy_setopt_write(handle, CURLOPT_HEADERFUNCTION, curlHeaderCallback))
+        try check(ccurl_easy_setopt_ptr(handle, CURLOPT_HEADERDATA, context))
+        try check(ccurl_easy_setopt_ptr(handle, CURLOPT_PRIVATE, context))
+    }
+
+    private func applyTLS(_ tls: TLSConfiguration) throws {
+        if tls.insecureSkipVerify {
+            try setLong(CURLOPT_SSL_VERIFYPEER, 0)
+            try setLong(CURLOPT_SSL_VERIFYHOST, 0)
+        }
+        if let ca = tls.caPEM { try setBlob(CURLOPT_CAINFO_BLOB, ca) }
+        if let certificate = tls.clientCertificatePEM {
+            try setBlob(CURLOPT_SSLCERT_BLOB, certificate)
+            try setString(CURLOPT_SSLCERTTYPE, "PEM")
+        }
+        if let key = tls.clientKeyPEM {
+            try setBlob(CURLOPT_SSLKEY_BLOB, key)
+            try setString(CURLOPT_SSLKEYTYPE, "PEM")
+        }
+    }
+
+    /// Called when the status line and all headers of the final response are in.
+    func finishHeaders() {
+        headersComplete = true
+        guard mode == .streaming, let completion else { return }
+        self.completion = nil
+        completion.resume(returning: response(body: Data()))
+    }
+
+    /// Ends the transfer: resumes whoever still waits, exactly once.
+    func finish(error: HTTPClientError?) {
+        if let completion {
+            self.completion = nil
+            if let error {
+                completion.resume(throwing: error)
+            } else {
+                completion.resume(returning: response(body: body))
+            }
+        }
+        if let bodyContinuation {
+            self.bodyContinuation = nil
+            if let error { bodyContinuation.finish(throwing: error) } else { bodyContinuation.finish() }
+        }
+    }
+
+    private func response(body: Data) -> HTTPResponse {
+        var response = HTTPResponse(status: status, headers: headers, body: body)
+        response.version = version
+        return response
+    }
+
+    func cleanup() {
+        curl_easy_cleanup(handle)
+        curl_slist_free_all(headerList)
+        curl_slist_free_all(connectTo)
+        headerList = nil
+        connectTo = nil
+        errorBuffer.deallocate()
+    }
+
+    var errorDetail: String { String(cString: errorBuffer) }
+
+    private func setLong(_ option: CURLoption, _ value: Int) throws {
+        try check(ccurl_easy_setopt_long(handle, option, value))
+    }
+
+    private func setString(_ option: CURLoption, _ value: String, keepList: Bool = false) throws {
+        if keepList {
+            connectTo = curl_slist_append(connectTo, value)
+            try check(ccurl_easy_setopt_ptr(handle, option, connectTo))
+        } else {
+            // libcurl copies string options.
+            try value.withCString { try check(ccurl_easy_setopt_ptr(handle, option, $0)) }
+        }
+    }
+
+    /// CURLOPT_CONNECT_TO takes a list, which must live as long as the handle.
+    private var connectTo: UnsafeMutablePointer<curl_slist>?
+
+    private func setBlob(_ option: CURLoption, _ data: Data) throws {
+        try data.withUnsafeBytes { bytes in
+            var blob = curl_blob(
+                data: UnsafeMutableRawPointer(mutating: bytes.baseAddress), len: bytes.count,
+                flags: UInt32(CURL_BLOB_COPY))
+            try withUnsafePointer(to: &blob) { try check(ccurl_easy_setopt_ptr(handle, option, $0)) }
+        }
+    }
+
+    private func check(_ code: CURLcode) throws {
+        guard code == CURLE_OK else {
+            throw HTTPClientError(
+                code: .invalidRequest, message: "libcurl option rejected: \(String(cString: curl_easy_strerror(code)))",
+                curlCode: Int(code.rawValue))
+        }
+    }
+}
+
+/// libcurl's header callback: one call per header line, including the status line and the blank
+/// line that ends a header block. Redirect and 1xx blocks reset what was collected.
+private func curlHeaderCallback(
+    _ buffer: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?
+) -> Int {
+    let length = size * count
+    guard let buffer, let context else { return length }
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
+    let line = String(decoding: UnsafeRawBufferPointer(start: buffer, count: length), as: UTF8.self)
+        .trimmingCharacters(in: .whitespacesAndNewlines)
+    if line.hasPrefix("HTTP/") {
+        let parts = line.split(separator: " ")
+        transfer.headers = []
+        transfer.version = parts.first.map(String.init)
+        transfer.status = Int(parts.dropFirst().first ?? "") ?? 0
+    } else if line.isEmpty {
+        if transfer.status >= 200 { transfer.finishHeaders() }
+    } else if let colon = line.firstIndex(of: ":") {
+        let name = String(line[..<colon])
+        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        transfer.headers.append(HTTPHeader(name, value))
+    }
+    return length
+}
+
+/// libcurl's body callback. Returning less than `length` aborts the transfer.
+private func curlWriteCallback(
+    _ buffer: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?
+) -> Int {
+    let length = size * count
+    guard let buffer, let context else { return length }
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
+    let chunk = Data(bytes: buffer, count: length)
+    switch transfer.mode {
+    case .buffered:
+        guard transfer.body.count + length <= transfer.maxResponseBytes else {
+            transfer.abortReason = HTTPClientError(
+                code: .transport, message: "response body exceeds \(transfer.maxResponseBytes) bytes")
+            return 0
+        }
+        transfer.body.append(chunk)
+    case .streaming:
+        if !transfer.headersComplete { transfer.finishHeaders() }
+        guard let continuation = transfer.bodyContinuation else { return 0 }
+        if case .dropped = continuation.yield(chunk) {
+            transfer.abortReason = HTTPClientError(
+                code: .transport, message: "stream consumer too slow: buffered chunk limit reached")
+            return 0
+        }
+    }
+    return length
+}
+
+enum CurlGlobal {
+    private static let once: Void = { curl_global_init(Int(CURL_GLOBAL_ALL)) }()
+    static func initialize() { _ = once }
+}
+
+extension Duration {
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

@@ -1,0 +1,168 @@
+import CCurl
+import Foundation
+
+import Synchronization
+
+/// The thread that owns a `CURLM` handle and every transfer added to it.
+///
+/// Other threads only enqueue work (`submit`, `cancel`, `stop`) under a mutex and wake the loop with
+/// `curl_multi_wakeup`; all libcurl calls on the handles happen on this thread, as libcurl requires.
+final class CurlLoop: @unchecked Sendable {
+    private struct Inbox {
+        var additions: [CurlTransfer] = []
+        var cancellations: [CurlTransfer] = []
+        var stopping = false
+    }
+
+    /// Touched only by the loop thread, except `curl_multi_wakeup`, which libcurl makes thread-safe.
+    private let multi: UnsafeMutableRawPointer
+    /// Guards the inbox and every transfer's `phase`.
+    private let inbox = Mutex(Inbox())
+
+    init(configuration: CurlHTTPClient.Configuration) {
+        CurlGlobal.initialize()
+        multi = curl_multi_init()
+        _ = ccurl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
+        _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, configuration.maxConnectionsPerHost)
+        let thread = Thread { [self] in run() }
+        thread.name = "curl-loop"
+        thread.start()
+    }
+
+    func submit(_ transfer: CurlTransfer) {
+        let accepted = inbox.withLock { inbox -> Bool in
+            guard transfer.phase == .new, !inbox.stopping else { return false }
+            transfer.phase = .submitted
+            inbox.additions.append(transfer)
+            return true
+        }
+        if accepted {
+            curl_multi_wakeup(multi)
+        } else {
+            // Cancelled before it started, or the client is shutting down.
+            transfer.finish(error: HTTPClientError(code: .cancelled, message: "request cancelled"))
+            transfer.cleanup()
+        }
+    }
+
+    func cancel(_ transfer: CurlTransfer) {
+        let wake = inbox.withLock { inbox -> Bool in
+            switch transfer.phase {
+            case .new:
+                transfer.phase = .cancelledEarly
+                return false
+            case .submitted:
+                inbox.cancellations.append(transfer)
+                return true
+            case .cancelledEarly, .ended:
+                return false
+            }
+        }
+        if wake { curl_multi_wakeup(multi) }
+    }
+
+    /// Fails every transfer still running and ends the thread.
+    func stop() {
+        inbox.withLock { $0.stopping = true }
+        curl_multi_wakeup(multi)
+    }
+
+    // MARK: Loop thread
+
+    private func run() {
+        var active: [ObjectIdentifier: CurlTransfer] = [:]
+        var running: Int32 = 0
+        while true {
+            let (additions, cancellations, stopping) = inbox.withLock { inbox in
+                defer {
+                    inbox.additions = []
+                    inbox.cancellations = []
+                }
+                return (inbox.additions, inbox.cancellations, inbox.stopping)
+            }
+            for transfer in additions { start(transfer, active: &active) }
+            for transfer in cancellations {
+                end(transfer, error: HTTPClientError(code: .cancelled, message: "request cancelled"), active: &active)
+            }
+            if stopping {
+                for transfer in active.values {
+                    end(transfer, error: HTTPClientError(code: .cancelled, message: "HTTP client shut down"), active: &active)
+                }
+                curl_multi_cleanup(multi)
+                return
+            }
+
+            curl_multi_perform(multi, &running)
+            collectCompleted(active: &active)
+            expireHeaderDeadlines(active: &active)
+
+            var timeout = 1000
+            var curlTimeout = -1
+            curl_multi_timeout(multi, &curlTimeout)
+            if curlTimeout >= 0 { timeout = min(timeout, curlTimeout) }
+            if let deadline = active.values.compactMap({ $0.headersComplete ? nil : $0.headerDeadline }).min() {
+                let remaining = ContinuousClock.now.duration(to: deadline).milliseconds
+                timeout = min(timeout, max(0, Int(remaining)))
+            }
+            curl_multi_poll(multi, nil, 0, Int32(timeout), nil)
+        }
+    }
+
+    private func start(_ transfer: CurlTransfer, active: inout [ObjectIdentifier: CurlTransfer]) {
+        active[ObjectIdentifier(transfer)] = transfer
+        let code = curl_multi_add_handle(multi, transfer.handle)
+        if code != CURLM_OK {
+            let message = "curl_multi_add_handle: \(String(cString: curl_multi_strerror(code)))"
+            end(transfer, error: HTTPClientError(code: .transport, message: message), active: &active)
+        }
+    }
+
+    /// Removes a transfer from the multi handle, resolves its waiters and frees it. Idempotent.
+    private func end(_ transfer: CurlTransfer, error: HTTPClientError?, active: inout [ObjectIdentifier: CurlTransfer]) {
+        guard active.removeValue(forKey: ObjectIdentifier(transfer)) != nil else { return }
+        inbox.withLock { _ in transfer.phase = .ended }
+        curl_multi_remove_handle(multi, transfer.handle)
+        transfer.finish(error: error)
+        transfer.cleanup()
+    }
+
+    private func collectCompleted(active: inout [ObjectIdentifier: CurlTransfer]) {
+        var remaining: Int32 = 0
+        while let message = curl_multi_info_read(multi, &remaining) {
+            guard message.pointee.msg == CURLMSG_DONE, let handle = message.pointee.easy_handle else { continue }
+            var context: UnsafeMutableRawPointer?
+            ccurl_easy_getinfo_ptr(handle, CURLINFO_PRIVATE, &context)
+            guard let context else { continue }
+            let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
+            let result = message.pointee.data.result
+            end(transfer, error: result == CURLE_OK ? nil : Self.error(for: result, transfer: transfer), active: &active)
+        }
+    }
+
+    private func expireHeaderDeadlines(active: inout [ObjectIdentifier: CurlTransfer]) {
+        let now = ContinuousClock.now
+        for transfer in active.values where !transfer.headersComplete {
+            if let deadline = transfer.headerDeadline, deadline <= now {
+                let error = HTTPClientError(code: .timedOut, message: "no response headers before the deadline")
+                end(transfer, error: error, active: &active)
+            }
+        }
+    }
+    private static func error(for code: CURLcode, transfer: CurlTransfer) -> HTTPClientError {
+        if let reason = transfer.abortReason { return reason }
+        let detail = transfer.errorDetail
+        let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+        let kind: HTTPClientError.Code
+        switch code {
+        case CURLE_OPERATION_TIMEDOUT: kind = .timedOut
+        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: kind = .connectFailed
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
+            CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_CLIENTCERT, CURLE_SSL_ENGINE_NOTFOUND,
+            CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_SHUTDOWN_FAILED, CURLE_SSL_CRL_BADFILE, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
+            CURLE_SSL_INVALIDCERTSTATUS:
+            kind = .tls
+        default: kind = .transport
+        }
+        return HTTPClientError(code: kind, message: message, curlCode: Int(code.rawValue))
+    }
+}

@@ -1,0 +1,295 @@
+import Foundation
+import HTTPClient
+import Testing
+
+@Suite("CurlHTTPClient over the wire")
+struct CurlHTTPClientTests {
+    struct Echo: Decodable {
+        var method: String
+        var uri: String
+        var headers: [String: String]
+        var body: String
+    }
+
+    @Test("every method sends its body and headers and reads status, headers and body", arguments: [
+        "GET", "POST", "PUT", "PATCH", "DELETE",
+    ])
+    func methods(method: String) async throws {
+        let server = try await EchoServer()
+        defer { Task { try await server.shutdown() } }
+        let client = CurlHTTPClient()
+        let body = method == "GET" ? Data() : Data(#"{"spec":{"a":1}}"#.utf8)
+        let response = try await client.send(
+            HTTPRequest(
+                method: method, url: server.baseURL + "/echo?x=1",
+                headers: [HTTPHeader("Content-Type", "application/merge-patch+json"), HTTPHeader("X-Custom", "v")],
+                body: body))
+        #expect(response.status == 200)
+        #expect(response.header("x-test") == "yes")
+        let echo = try JSONDecoder().decode(Echo.self, from: response.body)
+        #expect(echo.method == method)
+        #expect(echo.uri == "/echo?x=1")
+        #expect(echo.headers["x-custom"] == "v")
+        #expect(echo.headers["expect"] == nil)
+        #expect(echo.body == String(decoding: body, as: UTF8.self))
+    }
+
+    @Test("non-2xx statuses are responses, not errors")
+    func errorStatus() async throws {
+        let server = try await EchoServer()
+        defer { Task { try await server.shutdown() } }
+        let response = try await CurlHTTPClient().send(HTTPRequest(url: server.baseURL + "/status/409"))
+        #expect(response.status == 409)
+        #expect(String(decoding: response.body, as: UTF8.self) == "status 409")
+    }
+
+    @Test("a stream delivers chunks before the response ends")
+    func streaming() async throws {
+        let server = try await EchoServer()
+        defer { Task { try await server.shutdown() } }
+        let client = CurlHTTPClient()
+        let started = ContinuousClock.now
+        let response = try await client.stream(HTTPRequest(url: server.baseURL + "/stream?chunks=4&delayMs=150"))
+        #expect(response.status == 200)
+        var received = ""
+        var firstChunkAt: Duration?
+        for try await chunk in response.body {
+            if firstChunkAt == nil { firstChunkAt = started.duration(to: .now) }
+            received += String(decoding: chunk, as: UTF8.self)
+        }
+        #expect(received == "chunk-0\nchunk-1\nchunk-2\nchunk-3\n")
+        // The first chunk is due after 150 ms and the last after 600 ms: it must not wait for the end.
+        #expect(try #require(firstChunkAt) < .milliseconds(450))
+    }
+
+    @Test("abandoning a stream closes its connection and the client keeps working")
+    func abandonStream() async throws {
+        let server = try await EchoServer()
+        defer { Task { try await server.shutdown() } }
+        let client = CurlHTTPClient()
+        do {
+            let response = try await client.stream(HTTPRequest(url: server.baseURL + "/forever"))
+            for try await chunk in response.body {
+                #expect(String(decoding: chunk, as: UTF8.self) == "first\n")
+                break
+            }
+        }
+        try await waitFor { server.disconnects.value == 1 }
+        let response = try await client.send(HTTPRequest(url: server.baseURL + "/status/204"))
+        #expect(response.status == 204)
+    }
+
+    @Test("a cancelled task cancels its stream")
+    func cancelStream() async throws {
+        let server = try await EchoServer()
+        defer { Task { try await server.shutdown() } }
+        let client = CurlHTTPClient()
+        let task = Task {
+            let response = try await client.stream(HTTPRequest(url: server.baseURL + "/forever"))
+            var count = 0
+            for try await _ in response.body { count += 1 }
+            return count
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        task.cancel()
+        _ = try? await task.value
+        try await waitFor { server.disconnects.value == 1 }
+    }
+
+    @Test("a request that gets no answer times out at its deadline")
+    func timeout() async throws {
+        let server = try await EchoServer()
+        defer { Task { try await server.shutdown() } }
+        let client = CurlHTTPClient()
+        let started = ContinuousClock.now
+        await #expect(throws: HTTPClientError.self) {
+            try await client.send(HTTPRequest(url: server.baseURL + "/hang", timeout: .milliseconds(300)))
+        }
+        do {
+            _ = try await client.send(HTTPRequest(url: server.baseURL + "/hang", timeout: .milliseconds(300)))
+        } catch let error as HTTPClientError {
+            #expect(error.code == .timedOut)
+        }
+        #expect(started.duration(to: .now) < .seconds(3))
+        // Streams time out on their headers too.
+        do {
+            _ = try await client.stream(HTTPRequest(url: server.baseURL + "/hang", timeout: .milliseconds(300)))
+            Issue.record("stream without headers did not time out")
+        } catch let error as HTTPClientError {
+            #expect(error.code == .timedOut)
+        }
+    }
+
+    @Test("a refused connection is reported as connectFailed")
+    func refused() async throws {
+        let port = try freePort()
+        do {
+            _ = try await CurlHTTPClient().send(HTTPRequest(url: "http://127.0.0.1:\(port)/"))
+            Issue.record("request to a closed port succeeded")
+        } catch let error as HTTPClientError {
+            #expect(error.code == .connectFailed)
+        }
+    }
+
+    @Test("a body above the limit aborts the request")
+    func responseLimit() async throws {
+        let server = try await EchoServer()
+        defer { Task { try await server.shutdown() } }
+        let client = CurlHTTPClient(configuration: .init(maxResponseBytes: 1000))
+        let small = try await client.send(HTTPRequest(url: server.baseURL + "/bytes/1000"))
+        #expect(small.body.count == 1000)
+        do {
+            _ = try await client.send(HTTPRequest(url: server.baseURL + "/bytes/5000"))
+            Issue.record("oversized body accepted")
+        } catch let error as HTTPClientError {
+            #expect(error.message.contains("exceeds 1000 bytes"))
+        }
+    }
+
+    @Test("two hundred concurrent requests all complete")
+    func concurrency() async throws {
+        let server = try await EchoServer()
+        defer { Task { try await server.shutdown() } }
+        let client = CurlHTTPClient()
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<200 {
+                group.addTask {
+                    try await client.send(HTTPRequest(url: server.baseURL + "/status/\(200 + index % 3)")).status
+                }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(statuses.count == 200)
+        #expect(Set(statuses) == [200, 201, 202])
+    }
+
+    @Test("headers with line breaks are refused before anything is sent")
+    func headerInjection() async throws {
+        await #expect(throws: HTTPClientError.self) {
+            try await CurlHTTPClient().send(
+                HTTPRequest(url: "http://127.0.0.1:1/", headers: [HTTPHeader("X", "a\r\nInjected: 1")]))
+        }
+    }
+
+    @Test("HTTP/1.1 servers get HTTP/1.1")
+    func http1() async throws {
+        let server = try await EchoServer()
+        defer { Task { try await server.shutdown() } }
+        let response = try await CurlHTTPClient().send(HTTPRequest(url: server.baseURL + "/status/200"))
+        #expect(response.version == "HTTP/1.1")
+    }
+}
+
+@Suite("CurlHTTPClient TLS against openssl s_server", .serialized)
+struct CurlHTTPClientTLSTests {
+    @Test("verifies the server against the configured CA, and refuses an unknown one")
+    func caVerification() async throws {
+        let pki = try TestPKI()
+        let server = try OpenSSLServer(certificate: pki.serverCertificate, key: pki.serverKey)
+        defer { server.stop() }
+        let url = "https://127.0.0.1:\(server.port)/"
+
+        let trusted = CurlHTTPClient(configuration: .init(tls: TLSConfiguration(caPEM: try pki.data(pki.caCertificate))))
+        #expect(try await trusted.send(HTTPRequest(url: url)).status == 200)
+
+        let other = try TestPKI()
+        let untrusted = CurlHTTPClient(configuration: .init(tls: TLSConfiguration(caPEM: try other.data(other.caCertificate))))
+        do {
+            _ = try await untrusted.send(HTTPRequest(url: url))
+            Issue.record("a server signed by an unknown CA was accepted")
+        } catch let error as HTTPClientError {
+            #expect(error.code == .tls)
+        }
+
+        let insecure = CurlHTTPClient(configuration: .init(tls: TLSConfiguration(insecureSkipVerify: true)))
+        #expect(try await insecure.send(HTTPRequest(url: url)).status == 200)
+    }
+
+    @Test("presents a client certificate when the server requires one")
+    func clientCertificate() async throws {
+        let pki = try TestPKI()
+        let server = try OpenSSLServer(
+            certificate: pki.serverCertificate, key: pki.serverKey, clientCA: pki.caCertificate)
+        defer { server.stop() }
+        let url = "https://127.0.0.1:\(server.port)/"
+        let ca = try pki.data(pki.caCertificate)
+
+        let withCertificate = CurlHTTPClient(
+            configuration: .init(
+                tls: TLSConfiguration(
+                    caPEM: ca, clientCertificatePEM: try pki.data(pki.clientCertificate),
+                    clientKeyPEM: try pki.data(pki.clientKey))))
+        let response = try await withCertificate.send(HTTPRequest(url: url))
+        #expect(response.status == 200)
+        // s_server -www reports the peer certificate it saw.
+        #expect(String(decoding: response.body, as: UTF8.self).contains("alice"))
+
+        let without = CurlHTTPClient(configuration: .init(tls: TLSConfiguration(caPEM: ca)))
+        await #expect(throws: HTTPClientError.self) { try await without.send(HTTPRequest(url: url)) }
+    }
+
+    @Test("serverName verifies against a name other than the URL's host")
+    func serverName() async throws {
+        let pki = try TestPKI()
+        let server = try OpenSSLServer(certificate: pki.serverCertificate, key: pki.serverKey)
+        defer { server.stop() }
+        let ca = try pki.data(pki.caCertificate)
+        // "kube.test" does not resolve; the client must still connect to 127.0.0.1 and verify that name.
+        let client = CurlHTTPClient(configuration: .init(tls: TLSConfiguration(caPEM: ca, serverName: "kube.test")))
+        #expect(try await client.send(HTTPRequest(url: "https://127.0.0.1:\(server.port)/")).status == 200)
+
+        let wrongName = CurlHTTPClient(configuration: .init(tls: TLSConfiguration(caPEM: ca, serverName: "other.test")))
+        await #expect(throws: HTTPClientError.self) {
+            try await wrongName.send(HTTPRequest(url: "https://127.0.0.1:\(server.port)/"))
+        }
+    }
+}
+
+@Suite("CurlHTTPClient HTTP/2 against nghttpd", .serialized)
+struct CurlHTTPClientHTTP2Tests {
+    @Test("negotiates HTTP/2 over TLS by ALPN and multiplexes concurrent requests")
+    func http2() async throws {
+        #expect(CurlHTTPClient.supportsHTTP2)
+        let pki = try TestPKI()
+        let htdocs = pki.directory + "/htdocs"
+        try FileManager.default.createDirectory(atPath: htdocs, withIntermediateDirectories: true)
+        try "hello over h2".write(toFile: htdocs + "/index.txt", atomically: true, encoding: .utf8)
+        let port = try freePort()
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/sbin/nghttpd")
+        server.arguments = ["-a", "127.0.0.1", "-d", htdocs, "\(port)", pki.serverKey, pki.serverCertificate]
+        server.standardInput = FileHandle.nullDevice
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer {
+            kill(server.processIdentifier, SIGKILL)
+            server.waitUntilExit()
+        }
+        try waitUntilListening(port: port)
+
+        let client = CurlHTTPClient(configuration: .init(tls: TLSConfiguration(caPEM: try pki.data(pki.caCertificate))))
+        let url = "https://127.0.0.1:\(port)/index.txt"
+        let bodies = try await withThrowingTaskGroup(of: HTTPResponse.self) { group in
+            for _ in 0..<20 { group.addTask { try await client.send(HTTPRequest(url: url)) } }
+            return try await group.reduce(into: [HTTPResponse]()) { $0.append($1) }
+        }
+        #expect(bodies.count == 20)
+        for response in bodies {
+            #expect(response.version == "HTTP/2")
+            #expect(String(decoding: response.body, as: UTF8.self) == "hello over h2")
+        }
+    }
+}
+
+/// Polls `condition` every 20 ms for up to `timeout`.
+func waitFor(timeout: Duration = .seconds(5), _ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while !condition() {
+        guard ContinuousClock.now < deadline else {
+            Issue.record("condition not met within \(timeout)")
+            return
+        }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
