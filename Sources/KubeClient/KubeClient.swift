@@ -1,1 +1,0 @@
-// The Kubernetes client; see issue 3.

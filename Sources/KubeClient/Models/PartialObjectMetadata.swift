@@ -1,0 +1,22 @@
+import CRDModels
+
+/// `meta.k8s.io/v1 PartialObjectMetadata`: an object reduced to its metadata, as metadata-only lists
+/// and watches return it. The operator caches managed Secrets this way so it never holds their data.
+///
+/// It conforms to `KubeResource` so informers and stores can hold it, but its descriptor names no
+/// REST collection: read it with `KubeClient.listMetadata`/`watchMetadata`, which take the descriptor
+/// of the real resource. The typed methods refuse it.
+public struct PartialObjectMetadata: KubeResource, Hashable {
+    public static let resource = ResourceDescriptor(
+        group: "meta.k8s.io", version: "v1", kind: "PartialObjectMetadata", plural: "", namespaced: false)
+
+    public var apiVersion: String
+    public var kind: String
+    public var metadata: ObjectMeta
+
+    public init(metadata: ObjectMeta) {
+        self.apiVersion = Self.resource.apiVersion
+        self.kind = Self.resource.kind
+        self.metadata = metadata
+    }
+}

@@ -1,0 +1,140 @@
+import CRDModels
+import Foundation
+import HTTPClient
+
+extension KubeClient {
+    /// Events buffered between the connection and a slow consumer; beyond this the watch ends with
+    /// an error and the consumer re-watches from the last version it processed.
+    public static let watchBufferEvents = 1024
+
+    /// Watches a collection. The stream finishes normally when the server closes the watch (for
+    /// example after `timeoutSeconds`); it throws `KubeAPIError` for an HTTP error, a watch ERROR
+    /// event (`isGone` for 410 Expired/Gone: relist), a malformed line, or a dropped connection.
+    /// BOOKMARK events are delivered so callers can advance their resourceVersion.
+    public func watch<R: KubeResource>(
+        _ type: R.Type = R.self, namespace: String? = nil, options: WatchOptions = WatchOptions()
+    ) -> AsyncThrowingStream<WatchEvent<R>, any Error> {
+        do {
+            try checkTyped(R.self)
+        } catch {
+            return AsyncThrowingStream { $0.finish(throwing: error) }
+        }
+        return watchStream(path: R.resource.path(namespace: namespace), query: options.queryItems, accept: "application/json")
+    }
+
+    /// Watches only the metadata of `resource` objects.
+    public func watchMetadata(
+        _ resource: ResourceDescriptor, namespace: String? = nil, options: WatchOptions = WatchOptions()
+    ) -> AsyncThrowingStream<WatchEvent<PartialObjectMetadata>, any Error> {
+        watchStream(
+            path: resource.path(namespace: namespace), query: options.queryItems, accept: Self.metadataListAccept)
+    }
+
+    func watchStream<R: KubeResource>(
+        path: String, query: [(String, String)], accept: String
+    ) -> AsyncThrowingStream<WatchEvent<R>, any Error> {
+        let (stream, continuation) = AsyncThrowingStream<WatchEvent<R>, any Error>.makeStream(
+            bufferingPolicy: .bufferingOldest(Self.watchBufferEvents))
+        let task = Task {
+            do {
+                try await self.runWatch(path: path, query: query, accept: accept, into: continuation)
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+
+    private func runWatch<R: KubeResource>(
+        path: String, query: [(String, String)], accept: String,
+        into continuation: AsyncThrowingStream<WatchEvent<R>, any Error>.Continuation
+    ) async throws {
+        let label = "WATCH \(path)"
+        let response = try await openWatch(path: path, query: query, accept: accept, label: label)
+        var splitter = LineSplitter(maxLineBytes: maxWatchLineBytes)
+        let decoder = JSONDecoder()
+
+        func deliver(_ line: Data) throws {
+            let event: WatchEvent<R>
+            do {
+                event = try decoder.decode(WatchEvent<R>.self, from: line)
+            } catch {
+                throw KubeAPIError.decoding(error, type: "WatchEvent<\(R.resource.kind)>", request: label)
+            }
+            if case .error(let status) = event {
+                let httpStatus = status.code ?? 500
+                throw KubeAPIError(
+                    code: KubeAPIError.classify(httpStatus: httpStatus, status: status),
+                    message: status.message ?? "watch ERROR event", httpStatus: httpStatus, status: status,
+                    retryAfter: status.details?.retryAfterSeconds.map { .seconds($0) }, request: label)
+            }
+            if case .dropped = continuation.yield(event) {
+                throw KubeAPIError(
+                    code: .transport, message: "watch consumer fell behind by \(Self.watchBufferEvents) events",
+                    request: label)
+            }
+        }
+
+        do {
+            for try await chunk in response.body {
+                for line in try splitter.append(chunk) { try deliver(line) }
+            }
+        } catch let error as KubeAPIError {
+            throw error
+        } catch let error as LineSplitter.LineTooLong {
+            throw KubeAPIError(code: .decoding, message: error.description, request: label, cause: error)
+        } catch {
+            throw KubeAPIError.transport(error, request: label)
+        }
+        if let rest = splitter.finish() {
+            // A final line without its newline: deliver it if it is whole, else the connection broke.
+            guard (try? decoder.decode(WatchEvent<R>.self, from: rest)) != nil else {
+                throw KubeAPIError(code: .transport, message: "watch stream ended inside an event", request: label)
+            }
+            try deliver(rest)
+        }
+    }
+
+    /// Opens the stream; non-200 answers become errors (401 refreshes credentials and retries once).
+    private func openWatch(
+        path: String, query: [(String, String)], accept: String, label: String
+    ) async throws -> HTTPStreamResponse {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let request = HTTPRequest(
+                method: "GET", url: url(path: path, query: query),
+                headers: try await headers(accept: accept, contentType: nil), timeout: requestTimeout)
+            let response: HTTPStreamResponse
+            do {
+                response = try await transport.stream(request)
+            } catch {
+                throw KubeAPIError.transport(error, request: label)
+            }
+            if response.status == 200 { return response }
+            let body = await collect(response.body, limit: 64 << 10)
+            if response.status == 401, attempt == 1, credentials.canRefresh {
+                await credentials.invalidate()
+                continue
+            }
+            throw KubeAPIError.fromResponse(
+                httpStatus: response.status, headers: response.headers, body: body, request: label)
+        }
+    }
+
+    /// Reads an error body up to `limit` bytes; a broken body just ends the read.
+    private func collect(_ body: AsyncThrowingStream<Data, any Error>, limit: Int) async -> Data {
+        var data = Data()
+        do {
+            for try await chunk in body {
+                data.append(chunk.prefix(limit - data.count))
+                if data.count >= limit { break }
+            }
+        } catch {
+            // The status line already tells what happened; a truncated body only loses detail.
+        }
+        return data
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+
+/// Splits a byte stream into newline-terminated lines with a bounded buffer.
+///
+/// Watch responses carry one JSON event per line, but chunks arrive cut anywhere. A line longer than
+/// `maxLineBytes` is an error rather than an unbounded buffer. `\r\n` endings and blank lines are
+/// tolerated.
+public struct LineSplitter: Sendable {
+    public let maxLineBytes: Int
+    private var buffer = Data()
+    /// Bytes of `buffer` already scanned for a newline.
+    private var scanned = 0
+
+    public struct LineTooLong: Error, CustomStringConvertible {
+        public var limit: Int
+        public var description: String { "watch line longer than \(limit) bytes" }
+    }
+
+    public init(maxLineBytes: Int) {
+        self.maxLineBytes = maxLineBytes
+    }
+
+    /// Appends a chunk and returns the complete, non-empty lines it finished.
+    public mutating func append(_ chunk: Data) throws -> [Data] {
+        buffer.append(chunk)
+        var lines: [Data] = []
+        var lineStart = buffer.startIndex
+        var index = buffer.startIndex + scanned
+        while let newline = buffer[index...].firstIndex(of: 0x0A) {
+            var line = buffer[lineStart..<newline]
+            if line.last == 0x0D { line = line.dropLast() }
+            if line.count > maxLineBytes { throw LineTooLong(limit: maxLineBytes) }
+            if !line.isEmpty { lines.append(Data(line)) }
+            lineStart = newline + 1
+            index = lineStart
+        }
+        if lineStart > buffer.startIndex { buffer.removeSubrange(buffer.startIndex..<lineStart) }
+        scanned = buffer.count
+        if buffer.count > maxLineBytes { throw LineTooLong(limit: maxLineBytes) }
+        return lines
+    }
+
+    /// The unterminated rest at end of stream, if any (whitespace-only counts as none).
+    public mutating func finish() -> Data? {
+        defer {
+            buffer = Data()
+            scanned = 0
+        }
+        let rest = buffer.filter { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }
+        return rest.isEmpty ? nil : buffer
+    }
+}
