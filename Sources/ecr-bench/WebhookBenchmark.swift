@@ -68,6 +68,7 @@ struct WebhookBenchmark: AsyncParsableCommand {
         let result = try await drive(client: client, url: url, bodies: bodies, count: Int(duration * Double(rate)))
         let elapsed = ContinuousClock.now - started
         print(result.summary(elapsed: elapsed))
+        print("TLS connections accepted by the server: \(server.acceptedConnectionCount)")
         server.shutdownGracefully()
         _ = try? await serving.value
         if result.failures > 0 { throw ExitCode(1) }

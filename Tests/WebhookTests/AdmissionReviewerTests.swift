@@ -37,7 +37,8 @@ struct AdmissionReviewerTests {
             #expect(warning.count <= 120)
             #expect(!warning.contains("AKIA") && !warning.contains("wJalr"), "a warning echoes a key")
         }
-        #expect(!(response.status?.message ?? "").contains("wJalr"), "the message echoes a key")
+        let message = response.status?.message ?? ""
+        #expect(!message.contains("wJalr"), "the message echoes a key")
     }
 
     @Test func denialNamesEveryFailingField() throws {
