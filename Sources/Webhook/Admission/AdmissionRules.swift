@@ -33,13 +33,9 @@ enum AdmissionMessages {
 }
 
 extension AWSAccess {
+    /// Inline keys present at all (even beside a secretRef): they sit in plain text in etcd either way.
     var hasInlineKeys: Bool {
-        !(accessKeyId ?? "").isEmpty || !(secretAccessKey ?? "").isEmpty
-    }
-
-    /// No credential source in the resource: the operator's own identity would be used.
-    var usesAmbientCredentials: Bool {
-        secretRef == nil && !hasInlineKeys
+        accessKeyId != nil || secretAccessKey != nil
     }
 }
 
@@ -61,7 +57,7 @@ extension AWSECRImagePullSecret {
                 "must be empty or \"\(namespace ?? "")\": a namespaced resource may only read credentials from a "
                     + "Secret in its own namespace (got \"\(refNamespace)\")")
         }
-        if spec.awsAccess.usesAmbientCredentials, ambientPolicy != .all {
+        if spec.usesAmbientCredentials, !ambientPolicy.allows(namespaced: true) {
             report.addUnlessMentioned(
                 "spec.awsAccess",
                 AdmissionMessages.ambientRefused(policy: ambientPolicy, kind: WebhookKind.namespaced.rawValue))
@@ -95,7 +91,7 @@ extension ClusterAWSECRImagePullSecret {
                 "spec.awsAccess.secretRef.namespace",
                 "required for ClusterAWSECRImagePullSecret: name the namespace of the credentials Secret")
         }
-        if spec.awsAccess.usesAmbientCredentials, ambientPolicy == .none {
+        if spec.usesAmbientCredentials, !ambientPolicy.allows(namespaced: false) {
             report.addUnlessMentioned(
                 "spec.awsAccess",
                 AdmissionMessages.ambientRefused(policy: ambientPolicy, kind: WebhookKind.cluster.rawValue))
