@@ -90,7 +90,7 @@ import Testing
             if case .modified(let object) = event { names.append(object.metadata.name) }
         }
         #expect(names == ["s"])
-        #expect(transport.requests.first?.header("Accept") == KubeClient.metadataListAccept)
+        #expect(transport.requests.first?.header("Accept") == KubeClient.metadataWatchAccept)
         #expect(transport.requests.first?.url == "http://api/api/v1/secrets?watch=1&labelSelector=a%3Db&allowWatchBookmarks=true")
     }
 }

@@ -45,6 +45,14 @@ public actor CredentialProvider {
         }
     }
 
+    /// Runs the exec plugin (if any) and returns the client certificate and key PEM it printed.
+    public func execClientCertificate() async throws -> (Data, Data)? {
+        guard case .exec(let config) = auth else { return nil }
+        let credential = try await execCredential(config)
+        guard let certificate = credential.clientCertificateData, let key = credential.clientKeyData else { return nil }
+        return (Data(certificate.utf8), Data(key.utf8))
+    }
+
     /// Called after a 401: forget cached credentials so the next request re-reads or re-executes.
     public func invalidate() {
         fileReadAt = nil

@@ -44,6 +44,17 @@ public final class KubeClient: Sendable {
         return try decode(R.self, from: response.body, request: "GET \(path)")
     }
 
+    /// `get`, with nil for 404 (the common "does it exist yet" read of leases and owned objects).
+    public func getIfPresent<R: KubeResource>(
+        _ type: R.Type = R.self, name: String, namespace: String? = nil, timeout: Duration? = nil
+    ) async throws -> R? {
+        do {
+            return try await get(R.self, name: name, namespace: namespace, timeout: timeout)
+        } catch let error as KubeAPIError where error.isNotFound {
+            return nil
+        }
+    }
+
     /// One page (or all, without `limit`) of a collection.
     public func list<R: KubeResource>(
         _ type: R.Type = R.self, namespace: String? = nil, options: ListOptions = ListOptions(),
@@ -123,8 +134,16 @@ public final class KubeClient: Sendable {
 
     // MARK: - Metadata-only
 
-    /// The Accept header that asks for `PartialObjectMetadataList` instead of full objects.
+    /// The Accept header that asks for `PartialObjectMetadataList` instead of full objects. There is
+    /// deliberately no plain `application/json` fallback: the operator must never receive Secret data.
     public static let metadataListAccept = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+
+    /// The Accept header of metadata-only watches. The API server converts each watch event's object
+    /// on its own, so the per-object form comes first (kube-rs `watch_metadata` sends it); the list
+    /// form follows for servers that key on it.
+    public static let metadataWatchAccept =
+        "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,"
+        + "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
 
     /// Lists only the metadata of `resource` objects (never their data).
     public func listMetadata(

@@ -27,7 +27,7 @@ extension KubeClient {
         _ resource: ResourceDescriptor, namespace: String? = nil, options: WatchOptions = WatchOptions()
     ) -> AsyncThrowingStream<WatchEvent<PartialObjectMetadata>, any Error> {
         watchStream(
-            path: resource.path(namespace: namespace), query: options.queryItems, accept: Self.metadataListAccept)
+            path: resource.path(namespace: namespace), query: options.queryItems, accept: Self.metadataWatchAccept)
     }
 
     func watchStream<R: KubeResource>(

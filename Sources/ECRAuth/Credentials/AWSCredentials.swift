@@ -1,0 +1,58 @@
+import Foundation
+
+/// One set of AWS keys. The secret and the session token never appear in `description`, `debugDescription`
+/// or a reflection dump, so logging or interpolating a value cannot leak them.
+public struct AWSCredentials: Sendable, Equatable {
+    public var accessKeyID: String
+    public var secretAccessKey: String
+    /// Present for temporary credentials (STS, IRSA, Pod Identity, IMDS); signed as `X-Amz-Security-Token`.
+    public var sessionToken: String?
+    /// When temporary credentials stop working; nil for long-term keys.
+    public var expiration: Date?
+    public var accountID: String?
+
+    public init(
+        accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil, expiration: Date? = nil,
+        accountID: String? = nil
+    ) {
+        self.accessKeyID = accessKeyID
+        self.secretAccessKey = secretAccessKey
+        self.sessionToken = sessionToken?.isEmpty == true ? nil : sessionToken
+        self.expiration = expiration
+        self.accountID = accountID
+    }
+
+    /// A stable, non-secret fingerprint of these keys for cache keys and logs: the access key id and the first
+    /// 16 hex digits of SHA-256 over the secret and token. It changes whenever any of them changes.
+    public var fingerprint: String {
+        let digest = Crypto.sha256(secretAccessKey + "\u{0}" + (sessionToken ?? ""))
+        return accessKeyID + ":" + Crypto.hex(Array(digest.prefix(8)))
+    }
+
+    /// Values that must never be written to an error message or a log line.
+    var secretValues: [String] {
+        [secretAccessKey, sessionToken].compactMap { $0 }.filter { $0.count >= 4 }
+    }
+}
+
+extension AWSCredentials: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String {
+        var parts = ["accessKeyID: \(accessKeyID)", "secretAccessKey: <redacted>"]
+        if sessionToken != nil { parts.append("sessionToken: <redacted>") }
+        if let expiration { parts.append("expiration: \(expiration)") }
+        if let accountID { parts.append("accountID: \(accountID)") }
+        return "AWSCredentials(" + parts.joined(separator: ", ") + ")"
+    }
+
+    public var debugDescription: String { description }
+
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "accessKeyID": accessKeyID, "secretAccessKey": "<redacted>",
+                "sessionToken": sessionToken == nil ? "nil" : "<redacted>",
+                "expiration": expiration as Any, "accountID": accountID as Any,
+            ])
+    }
+}

@@ -1,1 +1,0 @@
-// AWS authentication; see issue 4.

@@ -1,0 +1,299 @@
+import CRDModels
+import Foundation
+
+/// One HTTP request as the router sees it.
+struct APIRequest: Sendable {
+    var method: String
+    /// Path and query as sent (`/api/v1/namespaces/a/secrets?limit=2`).
+    var uri: String
+    var headers: [(name: String, value: String)]
+    var body: Data
+    /// The user a verified TLS client certificate names (its CN), if any.
+    var certificateUser: String?
+
+    func header(_ name: String) -> String? {
+        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+    }
+}
+
+/// What the HTTP layer must send back.
+enum APIResponse: Sendable {
+    case json(status: Int, body: JSONValue, headers: [(String, String)] = [])
+    case text(status: Int, body: String)
+    case watch(WatchPlan)
+
+    static func error(_ error: APIError) -> APIResponse {
+        var headers: [(String, String)] = []
+        if let seconds = error.retryAfterSeconds { headers.append(("Retry-After", String(seconds))) }
+        return .json(status: error.code, body: error.status, headers: headers)
+    }
+}
+
+/// A watch to open once the response head is written.
+struct WatchPlan: Sendable {
+    var type: APIResourceType
+    var namespace: String?
+    var labels: LabelQuery
+    var fields: FieldQuery
+    var resourceVersion: String?
+    var metadataOnly: Bool
+    var bookmarks: Bool
+    var timeout: Duration?
+    var uri: String
+}
+
+/// Maps REST paths onto the store, as kube-apiserver's handlers do: discovery, collections,
+/// objects and their `/status` subresource, with bearer-token or client-certificate authentication.
+struct APIRouter: Sendable {
+    let store: ClusterStore
+    let token: String?
+    let serverAddress: String
+
+    static let publicPaths: Set<String> = ["/version", "/healthz", "/livez", "/readyz"]
+
+    func handle(_ request: APIRequest) -> APIResponse {
+        let (path, query) = Self.split(request.uri)
+        if !Self.publicPaths.contains(path) && !isAuthenticated(request) { return .error(.unauthorized) }
+        do throws(APIError) {
+            return try route(request, path: path, query: query)
+        } catch {
+            return .error(error)
+        }
+    }
+
+    private func isAuthenticated(_ request: APIRequest) -> Bool {
+        guard let token else { return true }
+        if request.certificateUser != nil { return true }
+        return request.header("Authorization") == "Bearer \(token)"
+    }
+
+    private func route(_ request: APIRequest, path: String, query: [String: String]) throws(APIError) -> APIResponse {
+        switch path {
+        case "/version": return .json(status: 200, body: Discovery.version)
+        case "/healthz", "/livez", "/readyz": return .text(status: 200, body: "ok")
+        case "/api": return .json(status: 200, body: Discovery.apiVersions(serverAddress: serverAddress))
+        case "/apis": return .json(status: 200, body: Discovery.groupList(store.allTypes()))
+        default: break
+        }
+        let segments = path.split(separator: "/").map(String.init)
+        let group: String
+        let version: String
+        let rest: ArraySlice<String>
+        if segments.first == "api", segments.count >= 2 {
+            (group, version, rest) = ("", segments[1], segments.dropFirst(2))
+        } else if segments.first == "apis", segments.count >= 2 {
+            guard segments.count >= 3 else {
+                guard let document = Discovery.group(named: segments[1], types: store.allTypes()) else {
+                    throw APIError.pageNotFound(path)
+                }
+                return .json(status: 200, body: document)
+            }
+            (group, version, rest) = (segments[1], segments[2], segments.dropFirst(3))
+        } else {
+            // Includes /openapi/v2 and /openapi/v3: without them kubectl falls back to plain JSON.
+            throw APIError.pageNotFound(path)
+        }
+        if rest.isEmpty {
+            guard let document = Discovery.resourceList(group: group, version: version, types: store.allTypes()) else {
+                throw APIError.pageNotFound(path)
+            }
+            return .json(status: 200, body: document)
+        }
+        let target = try resolve(group: group, version: version, rest: Array(rest), path: path)
+        return try dispatch(request, target: target, query: query)
+    }
+
+    struct Target {
+        var type: APIResourceType
+        var namespace: String?
+        var name: String?
+        var subresource: String?
+    }
+
+    /// `[namespaces/<ns>/]<plural>[/<name>[/<subresource>]]`.
+    private func resolve(group: String, version: String, rest: [String], path: String) throws(APIError) -> Target {
+        if rest.count >= 3, rest[0] == "namespaces",
+            let type = store.resourceType(group: group, version: version, plural: rest[2]), type.namespaced
+        {
+            guard rest.count <= 5 else { throw APIError.pageNotFound(path) }
+            return Target(
+                type: type, namespace: rest[1], name: rest.count > 3 ? rest[3] : nil,
+                subresource: rest.count > 4 ? rest[4] : nil)
+        }
+        guard let type = store.resourceType(group: group, version: version, plural: rest[0]), rest.count <= 3 else {
+            throw APIError.pageNotFound(path)
+        }
+        if type.namespaced && rest.count > 1 { throw APIError.pageNotFound(path) }
+        return Target(
+            type: type, namespace: nil, name: rest.count > 1 ? rest[1] : nil, subresource: rest.count > 2 ? rest[2] : nil)
+    }
+
+    private func dispatch(_ request: APIRequest, target: Target, query: [String: String]) throws(APIError) -> APIResponse {
+        let type = target.type
+        let namespace = target.namespace ?? ""
+        let method = request.method.uppercased()
+        guard let name = target.name else {
+            let labels = try LabelQuery.parse(query["labelSelector"] ?? "")
+            let fields = try FieldQuery.parse(query["fieldSelector"] ?? "", for: type)
+            switch method {
+            case "GET":
+                if query["watch"] == "1" || query["watch"] == "true" {
+                    let metadataOnly = try MediaNegotiation.metadataOnly(request.header("Accept"), wanted: "PartialObjectMetadata")
+                    return .watch(
+                        WatchPlan(
+                            type: type, namespace: target.namespace, labels: labels, fields: fields,
+                            resourceVersion: query["resourceVersion"], metadataOnly: metadataOnly,
+                            bookmarks: query["allowWatchBookmarks"] == "true" || query["allowWatchBookmarks"] == "1",
+                            timeout: query["timeoutSeconds"].flatMap(Int.init).map { .seconds($0) }, uri: request.uri))
+                }
+                let metadataOnly = try MediaNegotiation.metadataOnly(
+                    request.header("Accept"), wanted: "PartialObjectMetadataList")
+                let limit = query["limit"].flatMap(Int.init)
+                let page = try store.list(
+                    type, namespace: target.namespace, labels: labels, fields: fields, limit: limit,
+                    continueToken: query["continue"])
+                return .json(status: 200, body: Self.listBody(page, type: type, metadataOnly: metadataOnly))
+            case "POST":
+                guard target.namespace != nil || !type.namespaced else { throw APIError.methodNotAllowed(method, type.groupResource) }
+                let created = try store.create(type, namespace: namespace, body: try Self.decode(request.body))
+                return .json(status: 201, body: RenderOptions(type: type, metadataOnly: false).render(created))
+            case "DELETE":
+                var deleted: [JSONValue] = []
+                let page = try store.list(
+                    type, namespace: target.namespace, labels: labels, fields: fields, limit: nil, continueToken: nil)
+                for item in page.items {
+                    guard let itemName = item["metadata"]?["name"]?.stringValue else { continue }
+                    let itemNamespace = item["metadata"]?["namespace"]?.stringValue ?? ""
+                    switch try store.delete(type, namespace: itemNamespace, name: itemName, preconditions: .init()) {
+                    case .deleted(let object), .pending(let object): deleted.append(object)
+                    }
+                }
+                let after = ClusterStore.ListPage(items: deleted, resourceVersion: store.withLock { store.resourceVersion })
+                return .json(status: 200, body: Self.listBody(after, type: type, metadataOnly: false))
+            default:
+                throw APIError.methodNotAllowed(method, type.groupResource)
+            }
+        }
+        let statusOnly = target.subresource == "status"
+        if let subresource = target.subresource, !(statusOnly && type.hasStatusSubresource) {
+            throw APIError.pageNotFound("\(type.plural)/\(name)/\(subresource)")
+        }
+        let render = RenderOptions(type: type, metadataOnly: false)
+        switch method {
+        case "GET":
+            let metadataOnly = try MediaNegotiation.metadataOnly(request.header("Accept"), wanted: "PartialObjectMetadata")
+            let object = try store.get(type, namespace: type.namespaced ? namespace : "", name: name)
+            return .json(status: 200, body: RenderOptions(type: type, metadataOnly: metadataOnly).render(object))
+        case "PUT":
+            let updated = try store.update(
+                type, namespace: namespace, name: name, body: try Self.decode(request.body), statusOnly: statusOnly)
+            return .json(status: 200, body: render.render(updated))
+        case "PATCH":
+            let contentType = request.header("Content-Type") ?? ""
+            let accepted = ["application/json-patch+json", "application/merge-patch+json"]
+                + (type.isCustom ? [] : ["application/strategic-merge-patch+json"])
+            guard let kind = PatchKind(contentType: contentType), kind != .apply,
+                !(kind == .strategicMerge && type.isCustom)
+            else {
+                throw APIError.unsupportedMediaType(contentType, accepted: accepted)
+            }
+            // Deliberate difference: strategic merge patch on built-ins is applied as a JSON merge
+            // patch (lists are replaced, never merged by key).
+            let patched = try store.patch(
+                type, namespace: namespace, name: name, kind: kind, patch: try Self.decode(request.body),
+                statusOnly: statusOnly)
+            return .json(status: 200, body: render.render(patched))
+        case "DELETE":
+            let options = request.body.isEmpty ? JSONValue.object([:]) : try Self.decode(request.body)
+            let preconditions = DeletePreconditions(
+                uid: options["preconditions"]?["uid"]?.stringValue,
+                resourceVersion: options["preconditions"]?["resourceVersion"]?.stringValue)
+            switch try store.delete(type, namespace: namespace, name: name, preconditions: preconditions) {
+            case .pending(let object):
+                return .json(status: 200, body: render.render(object))
+            case .deleted(let object):
+                // Built-in registries answer a completed delete with a Success Status; custom
+                // resources (ReturnDeletedObject) with the object.
+                if type.isCustom { return .json(status: 200, body: render.render(object)) }
+                var details: [String: JSONValue] = [
+                    "name": .string(name), "kind": .string(type.plural),
+                    "uid": object["metadata"]?["uid"] ?? .string(""),
+                ]
+                if !type.group.isEmpty { details["group"] = .string(type.group) }
+                return .json(
+                    status: 200,
+                    body: .object([
+                        "kind": .string("Status"), "apiVersion": .string("v1"), "metadata": .object([:]),
+                        "status": .string("Success"), "details": .object(details),
+                    ]))
+            }
+        default:
+            throw APIError.methodNotAllowed(method, type.groupResource)
+        }
+    }
+
+    static func listBody(_ page: ClusterStore.ListPage, type: APIResourceType, metadataOnly: Bool) -> JSONValue {
+        var metadata: [String: JSONValue] = ["resourceVersion": .string(String(page.resourceVersion))]
+        if let token = page.continueToken { metadata["continue"] = .string(token) }
+        if let remaining = page.remainingItemCount { metadata["remainingItemCount"] = .number(Double(remaining)) }
+        let render = RenderOptions(type: type, metadataOnly: metadataOnly)
+        return .object([
+            "kind": .string(metadataOnly ? "PartialObjectMetadataList" : type.listKind),
+            "apiVersion": .string(metadataOnly ? "meta.k8s.io/v1" : type.apiVersion),
+            "metadata": .object(metadata),
+            "items": .array(page.items.map { render.render($0, inList: true) }),
+        ])
+    }
+
+    static func decode(_ body: Data) throws(APIError) -> JSONValue {
+        do {
+            return try JSONValue.parse(body)
+        } catch {
+            throw APIError.badRequest("the request body is not valid JSON: \(error.localizedDescription)")
+        }
+    }
+
+    /// Splits `path?query` and decodes the query as Go's `url.ParseQuery` does (`+` is a space).
+    static func split(_ uri: String) -> (path: String, query: [String: String]) {
+        let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        let path = String(parts[0]).removingPercentEncoding ?? String(parts[0])
+        var query: [String: String] = [:]
+        if parts.count > 1 {
+            for pair in parts[1].split(separator: "&") {
+                let keyValue = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                func decode(_ text: Substring) -> String {
+                    let spaced = text.replacingOccurrences(of: "+", with: " ")
+                    return spaced.removingPercentEncoding ?? spaced
+                }
+                let key = decode(keyValue[0])
+                if query[key] == nil { query[key] = keyValue.count > 1 ? decode(keyValue[1]) : "" }
+            }
+        }
+        return (path, query)
+    }
+}
+
+/// `Accept` negotiation for metadata-only responses (`as=PartialObjectMetadata[List];g=meta.k8s.io;v=v1`).
+enum MediaNegotiation {
+    /// Walks the alternatives in order: plain JSON gives the full object, the wanted metadata form
+    /// gives metadata only, Table and protobuf are skipped (clients then fall back to plain JSON).
+    static func metadataOnly(_ accept: String?, wanted: String) throws(APIError) -> Bool {
+        guard let accept, !accept.trimmingSpaces.isEmpty else { return false }
+        for alternative in accept.split(separator: ",") {
+            let parts = alternative.split(separator: ";").map { String($0).trimmingSpaces }
+            let mediaType = parts.first?.lowercased() ?? ""
+            guard ["application/json", "*/*", "application/*"].contains(mediaType) else { continue }
+            var parameters: [String: String] = [:]
+            for parameter in parts.dropFirst() {
+                let pair = parameter.split(separator: "=", maxSplits: 1).map(String.init)
+                if pair.count == 2 { parameters[pair[0].lowercased()] = pair[1] }
+            }
+            guard let target = parameters["as"] else { return false }
+            if target == wanted && parameters["g"] == "meta.k8s.io" && parameters["v"] == "v1" { return true }
+        }
+        throw APIError(
+            code: 406, reason: "NotAcceptable",
+            message: "only the following media types are accepted: application/json, "
+                + "application/json;as=\(wanted);g=meta.k8s.io;v=v1")
+    }
+}

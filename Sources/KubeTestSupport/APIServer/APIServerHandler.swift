@@ -1,0 +1,226 @@
+import CRDModels
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// One HTTP/1.1 connection to the test API server: collects a request, asks the router, and writes
+/// the answer; for a watch, keeps the response open and streams events as chunked JSON lines.
+final class APIServerHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let router: APIRouter
+    private let faults: FaultInjector
+    private let options: @Sendable () -> KubeAPITestServerOptions
+    private let logger: Logger
+    private var head: HTTPRequestHead?
+    private var body = ByteBuffer()
+    private var bodyTooLarge = false
+    private var certificateUser: String?
+    private var context: ChannelHandlerContext?
+    /// The open watch on this connection, its timers, and how many of its writes are unflushed.
+    private var watchID: Int?
+    private var watchTimers: [Scheduled<Void>] = []
+    private var bookmarkTask: RepeatedTask?
+    private var pendingWatchWrites = 0
+    private var watchKeepAlive = true
+    /// A watch response is open: its head is written and its end is not.
+    private var watchOpen = false
+    /// A slow watch client is disconnected rather than buffered without bound (the real server does the same).
+    static let maxPendingWatchWrites = 10_000
+
+    init(
+        router: APIRouter, faults: FaultInjector, options: @escaping @Sendable () -> KubeAPITestServerOptions,
+        logger: Logger
+    ) {
+        self.router = router
+        self.faults = faults
+        self.options = options
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        stopWatch()
+        self.context = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        stopWatch()
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let requestHead):
+            head = requestHead
+            body.clear()
+            bodyTooLarge = false
+        case .body(var chunk):
+            if body.readableBytes + chunk.readableBytes > options().maxRequestBodyBytes {
+                bodyTooLarge = true
+            } else {
+                body.writeBuffer(&chunk)
+            }
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            handle(head, context: context)
+        }
+    }
+
+    private func handle(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let keepAlive = head.isKeepAlive
+        let (failure, delay) = faults.intercept(method: head.method.rawValue, uri: head.uri)
+        let response: APIResponse
+        if let failure {
+            response = .error(failure)
+        } else if bodyTooLarge {
+            response = .error(APIError(code: 413, reason: "RequestEntityTooLarge", message: "request entity too large"))
+        } else {
+            let request = APIRequest(
+                method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) },
+                body: Data(body.readableBytesView), certificateUser: certificateUser)
+            response = router.handle(request)
+        }
+        logger.trace("request", metadata: ["http.method": "\(head.method.rawValue)", "http.uri": "\(head.uri)"])
+        guard let delay else {
+            respond(response, keepAlive: keepAlive, context: context)
+            return
+        }
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: .milliseconds(delay.milliseconds)) {
+            guard let context = bound.value.context else { return }
+            bound.value.respond(response, keepAlive: keepAlive, context: context)
+        }
+    }
+
+    private func respond(_ response: APIResponse, keepAlive: Bool, context: ChannelHandlerContext) {
+        switch response {
+        case .json(let status, let body, let extraHeaders):
+            var data = (try? body.serialized()) ?? Data()
+            data.append(UInt8(ascii: "\n"))
+            writeComplete(
+                status: status, contentType: "application/json", body: data, extraHeaders: extraHeaders,
+                keepAlive: keepAlive, context: context)
+        case .text(let status, let body):
+            writeComplete(
+                status: status, contentType: "text/plain; charset=utf-8", body: Data(body.utf8), extraHeaders: [],
+                keepAlive: keepAlive, context: context)
+        case .watch(let plan):
+            startWatch(plan, keepAlive: keepAlive, context: context)
+        }
+    }
+
+    private func writeComplete(
+        status: Int, contentType: String, body: Data, extraHeaders: [(String, String)], keepAlive: Bool,
+        context: ChannelHandlerContext
+    ) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: contentType)
+        headers.add(name: "Content-Length", value: String(body.count))
+        headers.add(name: "Cache-Control", value: "no-cache, private")
+        for (name, value) in extraHeaders { headers.add(name: name, value: value) }
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            let channel = context.channel
+            done.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    // MARK: Watch
+
+    private func startWatch(_ plan: WatchPlan, keepAlive: Bool, context: ChannelHandlerContext) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Transfer-Encoding", value: "chunked")
+        headers.add(name: "Cache-Control", value: "no-cache, private")
+        context.writeAndFlush(
+            wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+        watchKeepAlive = keepAlive
+        watchOpen = true
+        let loop = context.eventLoop
+        let bound = NIOLoopBound(self, eventLoop: loop)
+        let sink: WatchSink = { signal in
+            loop.execute { bound.value.deliver(signal) }
+        }
+        let store = router.store
+        do throws(APIError) {
+            let id = try store.watch(
+                plan.type, namespace: plan.namespace, labels: plan.labels, fields: plan.fields,
+                from: plan.resourceVersion, metadataOnly: plan.metadataOnly, requestPath: plan.uri, sink: sink)
+            watchID = id
+            let options = options()
+            if plan.bookmarks {
+                let interval = TimeAmount.milliseconds(options.bookmarkInterval.milliseconds)
+                bookmarkTask = loop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { task in
+                    if !store.bookmark(id) { task.cancel() }
+                }
+            }
+            if let timeout = plan.timeout {
+                watchTimers.append(
+                    loop.scheduleTask(in: .milliseconds(timeout.milliseconds)) {
+                        store.endWatch(id)
+                        bound.value.deliver(.end)
+                    })
+            }
+        } catch {
+            sink(.line(Watcher.line(.object(["type": .string("ERROR"), "object": error.status]))))
+            sink(.end)
+        }
+    }
+
+    private func deliver(_ signal: WatchSignal) {
+        guard let context, watchOpen else { return }
+        switch signal {
+        case .line(let data):
+            guard pendingWatchWrites < Self.maxPendingWatchWrites else {
+                logger.warning("dropping a watch whose client does not read")
+                deliver(.drop)
+                return
+            }
+            pendingWatchWrites += 1
+            let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: data))))).whenComplete { _ in
+                bound.value.pendingWatchWrites -= 1
+            }
+        case .end:
+            stopWatch()
+            watchOpen = false
+            let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+            if !watchKeepAlive {
+                let channel = context.channel
+                done.whenComplete { _ in channel.close(promise: nil) }
+            }
+        case .drop:
+            stopWatch()
+            watchOpen = false
+            context.close(promise: nil)
+        }
+    }
+
+    private func stopWatch() {
+        if let watchID { router.store.endWatch(watchID) }
+        watchID = nil
+        bookmarkTask?.cancel()
+        bookmarkTask = nil
+        for timer in watchTimers { timer.cancel() }
+        watchTimers = []
+    }
+}
+
+extension Duration {
+    var milliseconds: Int64 {
+        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+    }
+}

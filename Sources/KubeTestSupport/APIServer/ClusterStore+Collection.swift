@@ -1,0 +1,63 @@
+import CRDModels
+
+extension ClusterStore {
+    /// One pass of the background controllers the real control plane runs: the garbage collector
+    /// (delete objects whose owners, matched by uid, are all gone; background propagation) and the
+    /// namespace controller (empty a terminating namespace, then remove it).
+    ///
+    /// Deliberate difference: `propagationPolicy` Foreground and Orphan are treated as Background.
+    func collectGarbage() {
+        lock.lock()
+        defer { lock.unlock() }
+        for _ in 0..<100 where collectOnce() {}
+    }
+
+    /// Returns whether anything changed, so the caller repeats until the state settles.
+    private func collectOnce() -> Bool {
+        var changed = false
+        let liveUIDs = Set(objects.values.flatMap { $0.values.compactMap { $0["metadata"]?["uid"]?.stringValue } })
+        for type in types where type.version == preferredVersion(of: type) {
+            for (key, object) in (objects[type.groupResource] ?? [:]).sorted(by: { $0.key < $1.key }) {
+                guard object["metadata"]?["deletionTimestamp"] == nil,
+                    let owners = object["metadata"]?["ownerReferences"]?.arrayValue, !owners.isEmpty
+                else { continue }
+                let ownerUIDs = owners.compactMap { $0["uid"]?.stringValue }
+                if !ownerUIDs.contains(where: liveUIDs.contains) {
+                    _ = deleteLocked(type, key: key)
+                    changed = true
+                }
+            }
+        }
+        let namespacesType = types.first { $0.groupResource == Self.namespaces }
+        for (key, namespace) in (objects[Self.namespaces] ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard let namespacesType, namespace["metadata"]?["deletionTimestamp"] != nil else { continue }
+            var remaining = 0
+            for type in types where type.namespaced && type.version == preferredVersion(of: type) {
+                for (objectKey, object) in (objects[type.groupResource] ?? [:]) where objectKey.namespace == key.name {
+                    remaining += 1
+                    if object["metadata"]?["deletionTimestamp"] == nil {
+                        _ = deleteLocked(type, key: objectKey)
+                        changed = true
+                    }
+                }
+            }
+            guard remaining == 0 else { continue }
+            var finalized = namespace
+            if !(namespace["spec"]?["finalizers"]?.arrayValue ?? []).isEmpty {
+                finalized["spec"] = .object(["finalizers": .array([])])
+                finalized = commit(namespacesType, key: key, object: finalized, eventType: "MODIFIED", previous: namespace)
+                changed = true
+            }
+            if (finalized["metadata"]?["finalizers"]?.arrayValue ?? []).isEmpty {
+                _ = remove(namespacesType, key: key, object: finalized)
+                changed = true
+            }
+        }
+        return changed
+    }
+
+    /// Several versions of a CRD share storage; visit each resource once.
+    private func preferredVersion(of type: APIResourceType) -> String {
+        types.first { $0.group == type.group && $0.plural == type.plural }?.version ?? type.version
+    }
+}

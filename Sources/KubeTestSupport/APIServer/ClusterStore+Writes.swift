@@ -1,0 +1,353 @@
+import CRDModels
+import Foundation
+
+/// Preconditions of a DELETE (`metav1.Preconditions`).
+struct DeletePreconditions: Sendable {
+    var uid: String?
+    var resourceVersion: String?
+}
+
+/// What a DELETE did: removed the object, or marked it (finalizers pending, namespace terminating).
+enum DeleteOutcome: Sendable {
+    case deleted(JSONValue)
+    case pending(JSONValue)
+}
+
+/// How a PATCH body is interpreted.
+enum PatchKind: Sendable {
+    case merge, strategicMerge, json, apply
+
+    init?(contentType: String) {
+        let mediaType = contentType.split(separator: ";").first.map { String($0).trimmingSpaces.lowercased() } ?? ""
+        switch mediaType {
+        case "application/merge-patch+json": self = .merge
+        case "application/strategic-merge-patch+json": self = .strategicMerge
+        case "application/json-patch+json": self = .json
+        case "application/apply-patch+yaml", "application/apply-patch+cbor": self = .apply
+        default: return nil
+        }
+    }
+}
+
+extension ClusterStore {
+    static let namespaces = GroupResource(group: "", resource: "namespaces")
+    static let crds = GroupResource(group: "apiextensions.k8s.io", resource: "customresourcedefinitions")
+
+    // MARK: Create
+
+    func create(_ type: APIResourceType, namespace: String, body: JSONValue) throws(APIError) -> JSONValue {
+        lock.lock()
+        let result: Result<JSONValue, APIError>
+        do throws(APIError) {
+            result = .success(try createLocked(type, namespace: namespace, body: body))
+        } catch {
+            result = .failure(error)
+        }
+        lock.unlock()
+        requestCollection()
+        return try result.get()
+    }
+
+    func createLocked(_ type: APIResourceType, namespace: String, body: JSONValue) throws(APIError) -> JSONValue {
+        var object = try checkedBody(body, type: type, namespace: namespace)
+        var name = object["metadata"]?["name"]?.stringValue ?? ""
+        try checkNamespaceAccepts(type, namespace: namespace, name: name)
+        if name.isEmpty {
+            guard let prefix = object["metadata"]?["generateName"]?.stringValue, !prefix.isEmpty else {
+                throw APIError.invalid(
+                    kind: type.kind, group: type.group, name: "",
+                    causes: [.required("metadata.name", "name or generateName is required")])
+            }
+            repeat {
+                name = prefix + ObjectRules.generatedSuffix()
+            } while objects[type.groupResource]?[ObjectKey(namespace: namespace, name: name)] != nil
+            object["metadata"]?["name"] = .string(name)
+        }
+        if let violation = ObjectRules.validateName(name, type: type) {
+            throw APIError.invalid(kind: type.kind, group: type.group, name: name, causes: [violation])
+        }
+        let key = ObjectKey(namespace: type.namespaced ? namespace : "", name: name)
+        guard objects[type.groupResource]?[key] == nil else {
+            throw APIError.alreadyExists(type.groupResource, name: name)
+        }
+        object["metadata"]?["uid"] = .string(UUID().uuidString.lowercased())
+        object["metadata"]?["creationTimestamp"] = .string(Timestamp.format(Date()))
+        object["metadata"]?["generation"] = .number(1)
+        for field in ["deletionTimestamp", "deletionGracePeriodSeconds", "resourceVersion", "selfLink"] {
+            object["metadata"]?[field] = nil
+        }
+        try ObjectRules.prepareForCreate(&object, type: type)
+        if type.groupResource == Self.crds {
+            try register(APIResourceType.fromCRD(object))
+        }
+        let stored = commit(type, key: key, object: object, eventType: "ADDED", previous: nil)
+        if type.plural == "namespaces" && options.createDefaultServiceAccount,
+            let serviceAccounts = types.first(where: { $0.plural == "serviceaccounts" && $0.group.isEmpty })
+        {
+            let account: JSONValue = .object([
+                "apiVersion": .string("v1"), "kind": .string("ServiceAccount"),
+                "metadata": .object(["name": .string("default"), "namespace": .string(name)]),
+            ])
+            _ = try? createLocked(serviceAccounts, namespace: name, body: account)
+        }
+        return stored
+    }
+
+    /// Checks kind and namespace of a request body and fills `metadata.namespace`.
+    func checkedBody(_ body: JSONValue, type: APIResourceType, namespace: String) throws(APIError) -> JSONValue {
+        guard case .object = body else {
+            throw APIError.badRequest("Object '\(type.kind)' must be a JSON object")
+        }
+        var object = body
+        if let kind = object["kind"]?.stringValue, !kind.isEmpty, kind != type.kind {
+            throw APIError.badRequest(
+                "the kind of the provided object (\(kind)) does not match the resource kind (\(type.kind))")
+        }
+        if object["metadata"]?.objectValue == nil { object["metadata"] = .object([:]) }
+        let bodyNamespace = object["metadata"]?["namespace"]?.stringValue ?? ""
+        if type.namespaced {
+            if !bodyNamespace.isEmpty && bodyNamespace != namespace {
+                throw APIError.badRequest(
+                    "the namespace of the provided object does not match the namespace sent on the request")
+            }
+            object["metadata"]?["namespace"] = .string(namespace)
+        } else {
+            object["metadata"]?["namespace"] = nil
+        }
+        object["kind"] = .string(type.kind)
+        object["apiVersion"] = .string(type.apiVersion)
+        return object
+    }
+
+    /// The NamespaceLifecycle admission plugin: no new objects in missing or terminating namespaces.
+    func checkNamespaceAccepts(_ type: APIResourceType, namespace: String, name: String) throws(APIError) {
+        guard type.namespaced else { return }
+        guard let object = objects[Self.namespaces]?[ObjectKey(namespace: "", name: namespace)] else {
+            throw APIError.notFound(Self.namespaces, name: namespace)
+        }
+        if object["metadata"]?["deletionTimestamp"] != nil {
+            throw APIError.forbidden(
+                type.groupResource, name: name,
+                cause: "unable to create new content in namespace \(namespace) because it is being terminated")
+        }
+    }
+
+    /// Registers (or replaces) the types a CRD serves.
+    func register(_ newTypes: [APIResourceType]) {
+        for newType in newTypes {
+            types.removeAll { $0.group == newType.group && $0.version == newType.version && $0.plural == newType.plural }
+            types.append(newType)
+        }
+    }
+
+    // MARK: Update and patch
+
+    func update(
+        _ type: APIResourceType, namespace: String, name: String, body: JSONValue, statusOnly: Bool
+    ) throws(APIError) -> JSONValue {
+        lock.lock()
+        let result: Result<JSONValue, APIError>
+        do throws(APIError) {
+            result = .success(
+                try updateLocked(type, namespace: namespace, name: name, body: body, statusOnly: statusOnly,
+                    isPatch: false))
+        } catch {
+            result = .failure(error)
+        }
+        lock.unlock()
+        requestCollection()
+        return try result.get()
+    }
+
+    func patch(
+        _ type: APIResourceType, namespace: String, name: String, kind: PatchKind, patch: JSONValue,
+        statusOnly: Bool
+    ) throws(APIError) -> JSONValue {
+        lock.lock()
+        let result: Result<JSONValue, APIError>
+        do throws(APIError) {
+            let key = ObjectKey(namespace: type.namespaced ? namespace : "", name: name)
+            guard var current = objects[type.groupResource]?[key] else {
+                throw APIError.notFound(type.groupResource, name: name)
+            }
+            current["kind"] = .string(type.kind)
+            current["apiVersion"] = .string(type.apiVersion)
+            let patched: JSONValue
+            switch kind {
+            case .merge, .strategicMerge:
+                guard case .object = patch else {
+                    throw APIError.badRequest("merge patch must be a JSON object")
+                }
+                patched = current.mergePatched(with: patch)
+            case .json:
+                patched = try JSONPatch.apply(patch, to: current)
+            case .apply:
+                throw APIError.unsupportedMediaType("application/apply-patch+yaml", accepted: [])
+            }
+            result = .success(
+                try updateLocked(type, namespace: namespace, name: name, body: patched, statusOnly: statusOnly,
+                    isPatch: true))
+        } catch {
+            result = .failure(error)
+        }
+        lock.unlock()
+        requestCollection()
+        return try result.get()
+    }
+
+    /// The update path shared by PUT and PATCH (a patch is applied to the current object first).
+    func updateLocked(
+        _ type: APIResourceType, namespace: String, name: String, body: JSONValue, statusOnly: Bool, isPatch: Bool
+    ) throws(APIError) -> JSONValue {
+        let key = ObjectKey(namespace: type.namespaced ? namespace : "", name: name)
+        guard let old = objects[type.groupResource]?[key] else {
+            if type.allowCreateOnUpdate && !statusOnly && !isPatch {
+                return try createLocked(type, namespace: namespace, body: body)
+            }
+            throw APIError.notFound(type.groupResource, name: name)
+        }
+        var new = try checkedBody(body, type: type, namespace: namespace)
+        let bodyName = new["metadata"]?["name"]?.stringValue ?? ""
+        if bodyName != name {
+            throw APIError.badRequest("the name of the object (\(bodyName)) does not match the name on the URL (\(name))")
+        }
+        let oldMeta = old["metadata"] ?? .object([:])
+        let oldRV = oldMeta["resourceVersion"]?.stringValue ?? ""
+        let requestedRV = new["metadata"]?["resourceVersion"]?.stringValue ?? ""
+        if requestedRV.isEmpty {
+            if type.isCustom && !isPatch {
+                throw APIError.invalid(
+                    kind: type.kind, group: type.group, name: name,
+                    causes: [.invalid("metadata.resourceVersion", value: "0x0", "must be specified for an update")])
+            }
+        } else if requestedRV != oldRV {
+            throw APIError.conflict(type.groupResource, name: name)
+        }
+        if let uid = new["metadata"]?["uid"]?.stringValue, !uid.isEmpty, uid != oldMeta["uid"]?.stringValue {
+            throw APIError.conflict(
+                type.groupResource, name: name,
+                cause: "Precondition failed: UID in precondition: \(uid), UID in object meta: "
+                    + (oldMeta["uid"]?.stringValue ?? ""))
+        }
+        try ObjectRules.prepareForUpdate(&new, old: old, type: type, statusOnly: statusOnly)
+        for field in [
+            "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "namespace",
+            "name", "resourceVersion",
+        ] {
+            new["metadata"]?[field] = oldMeta[field]
+        }
+        new["metadata"]?["selfLink"] = nil
+        if oldMeta["deletionTimestamp"] != nil {
+            let before = Set(oldMeta["finalizers"]?.arrayValue ?? [])
+            if !Set(new["metadata"]?["finalizers"]?.arrayValue ?? []).isSubset(of: before) {
+                throw APIError.invalid(
+                    kind: type.kind, group: type.group, name: name,
+                    causes: [.forbidden("metadata.finalizers", "no new finalizers can be added if the object is being deleted")])
+            }
+        }
+        if ObjectRules.bumpsGeneration(old: old, new: new, type: type) {
+            let generation = oldMeta["generation"].flatMap { if case .number(let n) = $0 { n } else { nil } } ?? 0
+            new["metadata"]?["generation"] = .number(generation + 1)
+        }
+        if new == old { return old }  // The real server writes nothing for a no-op update.
+        if type.groupResource == Self.crds { try register(APIResourceType.fromCRD(new)) }
+        if oldMeta["deletionTimestamp"] != nil && (new["metadata"]?["finalizers"]?.arrayValue ?? []).isEmpty
+            && type.plural != "namespaces"
+        {
+            return remove(type, key: key, object: new)
+        }
+        return commit(type, key: key, object: new, eventType: "MODIFIED", previous: old)
+    }
+
+    // MARK: Delete
+
+    func delete(
+        _ type: APIResourceType, namespace: String, name: String, preconditions: DeletePreconditions
+    ) throws(APIError) -> DeleteOutcome {
+        lock.lock()
+        let result: Result<DeleteOutcome, APIError>
+        do throws(APIError) {
+            let key = ObjectKey(namespace: type.namespaced ? namespace : "", name: name)
+            guard let old = objects[type.groupResource]?[key] else {
+                throw APIError.notFound(type.groupResource, name: name)
+            }
+            let meta = old["metadata"] ?? .object([:])
+            if let uid = preconditions.uid, uid != meta["uid"]?.stringValue {
+                throw APIError.conflict(
+                    type.groupResource, name: name,
+                    cause: "Precondition failed: UID in precondition: \(uid), UID in object meta: "
+                        + (meta["uid"]?.stringValue ?? ""))
+            }
+            if let rv = preconditions.resourceVersion, rv != meta["resourceVersion"]?.stringValue {
+                throw APIError.conflict(
+                    type.groupResource, name: name,
+                    cause: "Precondition failed: ResourceVersion in precondition: \(rv), ResourceVersion in object "
+                        + "meta: " + (meta["resourceVersion"]?.stringValue ?? ""))
+            }
+            result = .success(deleteLocked(type, key: key))
+        } catch {
+            result = .failure(error)
+        }
+        lock.unlock()
+        requestCollection()
+        return try result.get()
+    }
+
+    /// Deletes now, or marks for deletion when finalizers (or namespace content) must go first.
+    func deleteLocked(_ type: APIResourceType, key: ObjectKey) -> DeleteOutcome {
+        guard let old = objects[type.groupResource]?[key] else { return .deleted(.null) }
+        if old["metadata"]?["deletionTimestamp"] != nil { return .pending(old) }
+        let finalizers = old["metadata"]?["finalizers"]?.arrayValue ?? []
+        if type.plural == "namespaces" || !finalizers.isEmpty {
+            var marked = old
+            marked["metadata"]?["deletionTimestamp"] = .string(Timestamp.format(Date()))
+            marked["metadata"]?["deletionGracePeriodSeconds"] = .number(0)
+            if type.plural == "namespaces" { marked["status"] = .object(["phase": .string("Terminating")]) }
+            return .pending(commit(type, key: key, object: marked, eventType: "MODIFIED", previous: old))
+        }
+        if type.groupResource == Self.crds { dropCustomResources(of: old) }
+        return .deleted(remove(type, key: key, object: old))
+    }
+
+    /// A deleted CRD takes its custom resources and its served types with it.
+    private func dropCustomResources(of crd: JSONValue) {
+        guard let group = crd["spec"]?["group"]?.stringValue,
+            let plural = crd["spec"]?["names"]?["plural"]?.stringValue,
+            let type = types.first(where: { $0.group == group && $0.plural == plural })
+        else { return }
+        for (key, object) in (objects[type.groupResource] ?? [:]).sorted(by: { $0.key < $1.key }) {
+            _ = remove(type, key: key, object: object)
+        }
+        types.removeAll { $0.group == group && $0.plural == plural }
+    }
+
+    // MARK: Commit
+
+    /// Stores `object` at a new resourceVersion and publishes the event. Lock held.
+    func commit(
+        _ type: APIResourceType, key: ObjectKey, object: JSONValue, eventType: String, previous: JSONValue?
+    ) -> JSONValue {
+        resourceVersion += 1
+        var stored = object
+        stored["metadata"]?["resourceVersion"] = .string(String(resourceVersion))
+        objects[type.groupResource, default: [:]][key] = stored
+        hub.publish(
+            WatchRecord(
+                resourceVersion: resourceVersion, resource: type.groupResource, namespace: key.namespace,
+                type: eventType, object: stored, previous: previous))
+        return stored
+    }
+
+    /// Removes an object; the DELETED event carries its last state at the deletion's resourceVersion.
+    func remove(_ type: APIResourceType, key: ObjectKey, object: JSONValue) -> JSONValue {
+        resourceVersion += 1
+        var last = object
+        last["metadata"]?["resourceVersion"] = .string(String(resourceVersion))
+        objects[type.groupResource]?[key] = nil
+        hub.publish(
+            WatchRecord(
+                resourceVersion: resourceVersion, resource: type.groupResource, namespace: key.namespace,
+                type: "DELETED", object: last, previous: nil))
+        return last
+    }
+}

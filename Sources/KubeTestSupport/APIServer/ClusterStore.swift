@@ -1,0 +1,265 @@
+import CRDModels
+import Foundation
+import NIOConcurrencyHelpers
+
+/// Where one object lives: its resource, namespace (empty for cluster-scoped) and name.
+struct ObjectKey: Hashable, Comparable, Sendable {
+    var namespace: String
+    var name: String
+
+    static func < (lhs: ObjectKey, rhs: ObjectKey) -> Bool {
+        (lhs.namespace, lhs.name) < (rhs.namespace, rhs.name)
+    }
+}
+
+/// Tunables of the test server; tests may change them while it runs.
+public struct KubeAPITestServerOptions: Sendable {
+    /// How many changes the watch history keeps; a watch from an older resourceVersion gets 410 Gone.
+    public var watchHistoryLimit = 10_000
+    /// How often an open watch with `allowWatchBookmarks=true` receives a BOOKMARK (the real server: ~1 min).
+    public var bookmarkInterval: Duration = .seconds(1)
+    /// How long a list continue token stays valid (the real server: until compaction, about 5 min).
+    public var continueTokenLifetime: Duration = .seconds(300)
+    /// Delay before the background garbage collector and namespace finalizer act on a change.
+    public var garbageCollectionDelay: Duration = .milliseconds(20)
+    /// Create the `default` ServiceAccount in every new namespace, as the serviceaccount controller does.
+    public var createDefaultServiceAccount = true
+    /// Largest accepted request body (the real server: 3 MiB).
+    public var maxRequestBodyBytes = 3 * 1024 * 1024
+
+    public init() {}
+}
+
+/// A paginated list's frozen result, so all pages share one snapshot (as with etcd's revision).
+struct ListSnapshot {
+    var resourceVersion: Int
+    var items: [JSONValue]
+    var created: ContinuousClock.Instant
+}
+
+/// The API server's state: objects, served resource types, the resourceVersion counter, watches.
+///
+/// Every operation runs under one lock and is quick (everything is in memory), so callers on NIO
+/// event loops call straight in. Watch events are handed to sinks while the lock is held, which
+/// keeps each watcher's stream in resourceVersion order.
+final class ClusterStore: @unchecked Sendable {
+    let lock = NIOLock()
+    var resourceVersion = 0
+    var objects: [GroupResource: [ObjectKey: JSONValue]] = [:]
+    var types: [APIResourceType] = APIResourceType.builtIns
+    var hub: WatchHub
+    var snapshots: [String: ListSnapshot] = [:]
+    var options: KubeAPITestServerOptions
+    var pendingWatchDrops: [(pathContains: String, afterEvents: Int)] = []
+    /// Called (outside the lock) after a change that may give the garbage collector work.
+    let requestCollection: @Sendable () -> Void
+
+    init(options: KubeAPITestServerOptions, requestCollection: @escaping @Sendable () -> Void) {
+        self.options = options
+        self.hub = WatchHub(historyLimit: options.watchHistoryLimit)
+        self.requestCollection = requestCollection
+    }
+
+    func withLock<T>(_ body: () -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body()
+    }
+
+    // MARK: Resource types
+
+    func resourceType(group: String, version: String, plural: String) -> APIResourceType? {
+        withLock { types.first { $0.group == group && $0.version == version && $0.plural == plural } }
+    }
+
+    func allTypes() -> [APIResourceType] { withLock { types } }
+
+    /// Finds a type by `plural`, `plural.group`, or kind, for the direct-access helpers.
+    func resourceType(named name: String) -> APIResourceType? {
+        withLock {
+            types.first { $0.groupResource.description == name }
+                ?? types.first { $0.plural == name || $0.kind == name }
+        }
+    }
+
+    func resourceType(apiVersion: String, kind: String) -> APIResourceType? {
+        withLock { types.first { $0.apiVersion == apiVersion && $0.kind == kind } }
+    }
+
+    // MARK: Reads
+
+    func get(_ type: APIResourceType, namespace: String, name: String) throws(APIError) -> JSONValue {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let object = objects[type.groupResource]?[ObjectKey(namespace: namespace, name: name)] else {
+            throw APIError.notFound(type.groupResource, name: name)
+        }
+        return object
+    }
+
+    func peek(_ resource: GroupResource, namespace: String, name: String) -> JSONValue? {
+        withLock { objects[resource]?[ObjectKey(namespace: namespace, name: name)] }
+    }
+
+    /// Objects of a resource (all namespaces when `namespace` is nil), sorted like etcd keys.
+    func matching(
+        _ resource: GroupResource, namespace: String?, labels: LabelQuery = .everything, fields: FieldQuery = .init()
+    ) -> [JSONValue] {
+        (objects[resource] ?? [:])
+            .filter { namespace == nil || $0.key.namespace == namespace }
+            .sorted { $0.key < $1.key }
+            .map(\.value)
+            .filter { labels.matches(object: $0) && fields.matches(object: $0) }
+    }
+
+    struct ListPage {
+        var items: [JSONValue]
+        var resourceVersion: Int
+        var continueToken: String?
+        var remainingItemCount: Int?
+    }
+
+    /// A list, paginated with `limit` and `continue` over one frozen snapshot.
+    func list(
+        _ type: APIResourceType, namespace: String?, labels: LabelQuery, fields: FieldQuery, limit: Int?,
+        continueToken: String?
+    ) throws(APIError) -> ListPage {
+        lock.lock()
+        defer { lock.unlock() }
+        expireSnapshots()
+        var items: [JSONValue]
+        var listRV: Int
+        var offset = 0
+        var snapshotID: String
+        if let continueToken, !continueToken.isEmpty {
+            let token = try ContinueToken.decode(continueToken)
+            guard let snapshot = snapshots[token.snapshot], token.resourceVersion > hub.compactedResourceVersion
+            else {
+                throw APIError.expired(ContinueToken.expiredMessage)
+            }
+            items = snapshot.items
+            listRV = snapshot.resourceVersion
+            offset = min(token.offset, items.count)
+            snapshotID = token.snapshot
+        } else {
+            items = matching(type.groupResource, namespace: namespace, labels: labels, fields: fields)
+            listRV = resourceVersion
+            snapshotID = UUID().uuidString
+        }
+        guard let limit, limit > 0, items.count - offset > limit else {
+            if continueToken != nil { snapshots[snapshotID] = nil }
+            return ListPage(items: Array(items[offset...]), resourceVersion: listRV)
+        }
+        if snapshots[snapshotID] == nil {
+            snapshots[snapshotID] = ListSnapshot(
+                resourceVersion: listRV, items: items, created: ContinuousClock.now)
+            while snapshots.count > 64, let oldest = snapshots.min(by: { $0.value.created < $1.value.created }) {
+                snapshots[oldest.key] = nil
+            }
+        }
+        let end = offset + limit
+        let token = ContinueToken(resourceVersion: listRV, snapshot: snapshotID, offset: end)
+        let unselective = labels.isEmpty && fields.isEmpty
+        return ListPage(
+            items: Array(items[offset..<end]), resourceVersion: listRV, continueToken: token.encoded,
+            remainingItemCount: unselective ? items.count - end : nil)
+    }
+
+    private func expireSnapshots() {
+        let deadline = ContinuousClock.now - options.continueTokenLifetime
+        snapshots = snapshots.filter { $0.value.created > deadline }
+    }
+
+    // MARK: Watches
+
+    /// Registers a watch. With no (or `0`) resourceVersion it first sends the current objects as
+    /// ADDED; with a resourceVersion it replays retained history after it, or fails with 410.
+    func watch(
+        _ type: APIResourceType, namespace: String?, labels: LabelQuery, fields: FieldQuery, from: String?,
+        metadataOnly: Bool, requestPath: String, sink: @escaping WatchSink
+    ) throws(APIError) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        var dropAfter: Int?
+        if let index = pendingWatchDrops.firstIndex(where: { requestPath.contains($0.pathContains) }) {
+            dropAfter = pendingWatchDrops.remove(at: index).afterEvents
+        }
+        let watcher = Watcher(
+            id: hub.makeID(), resource: type.groupResource, namespace: namespace, labels: labels,
+            fields: fields, render: RenderOptions(type: type, metadataOnly: metadataOnly), sink: sink,
+            dropAfterEvents: dropAfter)
+        var alive = true
+        if let from, !from.isEmpty, from != "0" {
+            guard let start = Int(from), start >= 0 else {
+                throw APIError.badRequest("invalid resource version: \(from)")
+            }
+            guard let replay = hub.events(after: start) else {
+                throw APIError.expired(
+                    "too old resource version: \(start) (\(hub.compactedResourceVersion))")
+            }
+            for record in replay where alive {
+                if let view = watcher.view(of: record) { alive = watcher.send(type: view.type, object: view.object) }
+            }
+        } else {
+            for object in matching(type.groupResource, namespace: namespace, labels: labels, fields: fields)
+            where alive {
+                alive = watcher.send(type: "ADDED", object: object)
+            }
+        }
+        if alive { hub.add(watcher) }
+        return watcher.id
+    }
+
+    func endWatch(_ id: Int) {
+        withLock { _ = hub.remove(id) }
+    }
+
+    /// Sends a BOOKMARK at the current resourceVersion; false if the watch is gone.
+    func bookmark(_ id: Int) -> Bool {
+        withLock {
+            guard let watcher = hub.watchers[id] else { return false }
+            watcher.sendBookmark(resourceVersion: resourceVersion)
+            return true
+        }
+    }
+
+    /// Ends every open watch: cleanly (end of the chunked body) or as a dropped connection.
+    func closeAllWatches(abruptly: Bool) {
+        let watchers = withLock { hub.removeAll() }
+        for watcher in watchers { watcher.sink(abruptly ? .drop : .end) }
+    }
+
+    var openWatchCount: Int { withLock { hub.watchers.count } }
+}
+
+/// The opaque `continue` value: base64 JSON naming the snapshot and the next offset. Like the real
+/// token it embeds the list's resourceVersion, which compaction invalidates.
+struct ContinueToken: Codable {
+    var resourceVersion: Int
+    var snapshot: String
+    var offset: Int
+
+    static let expiredMessage =
+        "The provided continue parameter is too old to display a consistent list result. You can start a new "
+        + "list without the continue parameter, or use the continue token in this response to retrieve the "
+        + "remainder of the results. Continuing with the provided token results in an inconsistent list - objects "
+        + "that were created, modified, or deleted between the time the first chunk was returned and now may "
+        + "show up in the list."
+
+    var encoded: String {
+        let json = (try? JSONEncoder().encode(self)) ?? Data()
+        return json.base64EncodedString()
+    }
+
+    /// A token that does not decode is a 400, as in the real server (`continue key is not valid`).
+    static func decode(_ text: String) throws(APIError) -> ContinueToken {
+        guard let data = Data(base64Encoded: text) else {
+            throw APIError.badRequest("continue key is not valid: illegal base64 data")
+        }
+        do {
+            return try JSONDecoder().decode(ContinueToken.self, from: data)
+        } catch {
+            throw APIError.badRequest("continue key is not valid: \(error)")
+        }
+    }
+}

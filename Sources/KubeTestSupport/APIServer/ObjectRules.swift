@@ -1,0 +1,152 @@
+import CRDModels
+import Foundation
+
+/// Pure per-kind rules the real registry strategies apply on create and update: defaults,
+/// server-owned fields, immutability, and which changes bump `metadata.generation`.
+enum ObjectRules {
+    static let dns1123SubdomainMessage =
+        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must "
+        + "start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is "
+        + "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+    static let dns1123LabelMessage =
+        "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and "
+        + "end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is "
+        + "'[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
+
+    static func isDNS1123Label(_ text: String) -> Bool {
+        guard !text.isEmpty, text.count <= 63, let first = text.first, let last = text.last else { return false }
+        let allowed = text.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" }
+        return allowed && first != "-" && last != "-"
+    }
+
+    static func isDNS1123Subdomain(_ text: String) -> Bool {
+        text.count <= 253 && text.split(separator: ".", omittingEmptySubsequences: false).allSatisfy {
+            isDNS1123Label(String($0))
+        }
+    }
+
+    /// Name rules: namespaces are DNS labels; Events may use any path-safe name; the rest are subdomains.
+    static func validateName(_ name: String, type: APIResourceType) -> FieldError? {
+        if type.plural == "events" {
+            return name.contains("/") || name == "." || name == ".."
+                ? .invalid("metadata.name", value: "\"\(name)\"", "may not contain '/'") : nil
+        }
+        if type.plural == "namespaces" {
+            return isDNS1123Label(name) ? nil : .invalid("metadata.name", value: "\"\(name)\"", dns1123LabelMessage)
+        }
+        return isDNS1123Subdomain(name) ? nil : .invalid("metadata.name", value: "\"\(name)\"", dns1123SubdomainMessage)
+    }
+
+    /// `generateName` suffix: five characters from the alphabet apimachinery uses.
+    static func generatedSuffix() -> String {
+        let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
+        return String((0..<5).map { _ in alphabet.randomElement()! })
+    }
+
+    /// Defaults the real server fills on create (Namespace phase and finalizer, Secret type, ...).
+    static func prepareForCreate(_ object: inout JSONValue, type: APIResourceType) throws(APIError) {
+        switch type.plural {
+        case "namespaces":
+            let name = object["metadata"]?["name"]?.stringValue ?? ""
+            var labels = object["metadata"]?["labels"]?.objectValue ?? [:]
+            labels["kubernetes.io/metadata.name"] = .string(name)
+            object["metadata"]?["labels"] = .object(labels)
+            object["spec"] = .object(["finalizers": .array([.string("kubernetes")])])
+            object["status"] = .object(["phase": .string("Active")])
+        case "secrets":
+            try foldStringData(&object)
+            if object["type"]?.stringValue?.isEmpty ?? true { object["type"] = .string("Opaque") }
+        case "customresourcedefinitions":
+            object["status"] = crdStatus(object)
+        default:
+            // Custom resources with a status subresource cannot set status on create.
+            if type.hasStatusSubresource && type.isCustom { object["status"] = nil }
+        }
+    }
+
+    /// Rules for an update of `old` to `new` on the main resource or `/status`.
+    static func prepareForUpdate(
+        _ new: inout JSONValue, old: JSONValue, type: APIResourceType, statusOnly: Bool
+    ) throws(APIError) {
+        if statusOnly {
+            // Only .status changes through the status subresource; spec and metadata stay.
+            let status = new["status"]
+            new = old
+            new["status"] = status
+            return
+        }
+        if type.hasStatusSubresource { new["status"] = old["status"] }
+        switch type.plural {
+        case "namespaces":
+            new["spec"] = old["spec"]
+            if new["status"] == nil { new["status"] = old["status"] }
+            var labels = new["metadata"]?["labels"]?.objectValue ?? [:]
+            labels["kubernetes.io/metadata.name"] = old["metadata"]?["name"]
+            new["metadata"]?["labels"] = .object(labels)
+        case "secrets":
+            try foldStringData(&new)
+            if new["type"] == nil || new["type"] == .string("") { new["type"] = old["type"] }
+            if new["type"] != old["type"] {
+                let name = old["metadata"]?["name"]?.stringValue ?? ""
+                let value = new["type"]?.stringValue ?? ""
+                throw APIError.invalid(
+                    kind: "Secret", group: "", name: name,
+                    causes: [.invalid("type", value: "\"\(value)\"", "field is immutable")])
+            }
+        default:
+            break
+        }
+    }
+
+    /// The CRD's status as the apiextensions controllers settle it: names accepted, established.
+    static func crdStatus(_ crd: JSONValue) -> JSONValue {
+        let now = JSONValue.string(Timestamp.format(Date()))
+        let storage = crd["spec"]?["versions"]?.arrayValue?.first { $0["storage"] == .bool(true) }?["name"]
+        func condition(_ type: String, _ reason: String, _ message: String) -> JSONValue {
+            .object([
+                "type": .string(type), "status": .string("True"), "reason": .string(reason),
+                "message": .string(message), "lastTransitionTime": now,
+            ])
+        }
+        return .object([
+            "acceptedNames": crd["spec"]?["names"] ?? .object([:]),
+            "conditions": .array([
+                condition("NamesAccepted", "NoConflicts", "no conflicts found"),
+                condition("Established", "InitialNamesAccepted", "the initial names have been accepted"),
+            ]),
+            "storedVersions": .array(storage.map { [$0] } ?? []),
+        ])
+    }
+
+    /// `stringData` is write-only: the server base64-encodes it into `data` (overwriting keys).
+    static func foldStringData(_ secret: inout JSONValue) throws(APIError) {
+        var data = secret["data"]?.objectValue ?? [:]
+        for (key, value) in data {
+            guard let text = value.stringValue, Data(base64Encoded: text) != nil else {
+                throw APIError.badRequest(
+                    "Secret in version \"v1\" cannot be handled as a Secret: illegal base64 data in data[\(key)]")
+            }
+        }
+        if let stringData = secret["stringData"]?.objectValue {
+            for (key, value) in stringData {
+                data[key] = .string(Data((value.stringValue ?? "").utf8).base64EncodedString())
+            }
+            secret["stringData"] = nil
+        }
+        if !data.isEmpty || secret["data"] != nil { secret["data"] = .object(data) }
+    }
+
+    /// Whether the change from `old` to `new` is one that bumps `metadata.generation`: anything
+    /// outside metadata (and outside status when status is a subresource).
+    static func bumpsGeneration(old: JSONValue, new: JSONValue, type: APIResourceType) -> Bool {
+        func content(_ object: JSONValue) -> JSONValue {
+            var copy = object
+            copy["metadata"] = nil
+            copy["kind"] = nil
+            copy["apiVersion"] = nil
+            if type.hasStatusSubresource || !type.isCustom { copy["status"] = nil }
+            return copy
+        }
+        return content(old) != content(new)
+    }
+}

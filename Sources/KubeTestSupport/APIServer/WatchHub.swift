@@ -1,0 +1,194 @@
+import CRDModels
+import Foundation
+
+/// What a watch connection must do next; the HTTP layer turns these into chunks or a close.
+enum WatchSignal: Sendable {
+    /// One newline-terminated JSON `WatchEvent`.
+    case line(Data)
+    /// End the response cleanly (timeout, `closeWatches()`, after an ERROR event).
+    case end
+    /// Close the connection without ending the chunked body (a dropped connection).
+    case drop
+}
+
+typealias WatchSink = @Sendable (WatchSignal) -> Void
+
+/// How objects are rendered for one watch or list: the requested version, or metadata only.
+struct RenderOptions: Sendable {
+    var type: APIResourceType
+    var metadataOnly: Bool
+
+    func render(_ object: JSONValue, inList: Bool = false) -> JSONValue {
+        if metadataOnly {
+            return .object([
+                "kind": .string("PartialObjectMetadata"), "apiVersion": .string("meta.k8s.io/v1"),
+                "metadata": object["metadata"] ?? .object([:]),
+            ])
+        }
+        var rendered = object
+        // Typed lists of built-in kinds carry no per-item kind/apiVersion; custom resource lists do.
+        if inList && !type.isCustom {
+            rendered["kind"] = nil
+            rendered["apiVersion"] = nil
+        } else {
+            rendered["kind"] = .string(type.kind)
+            rendered["apiVersion"] = .string(type.apiVersion)
+        }
+        return rendered
+    }
+
+    var bookmarkKind: (kind: String, apiVersion: String) {
+        metadataOnly ? ("PartialObjectMetadata", "meta.k8s.io/v1") : (type.kind, type.apiVersion)
+    }
+}
+
+/// One change in the retained history: what a watch from an older resourceVersion replays.
+struct WatchRecord: Sendable {
+    var resourceVersion: Int
+    var resource: GroupResource
+    var namespace: String
+    var type: String
+    var object: JSONValue
+    /// The state before a MODIFIED, so selector watches can turn it into ADDED or DELETED.
+    var previous: JSONValue?
+}
+
+/// A registered watch. Mutated only under the store's lock.
+final class Watcher: @unchecked Sendable {
+    let id: Int
+    let resource: GroupResource
+    let namespace: String?
+    let labels: LabelQuery
+    let fields: FieldQuery
+    let render: RenderOptions
+    let sink: WatchSink
+    /// Fault injection: drop the connection after this many ADDED/MODIFIED/DELETED events.
+    var dropAfterEvents: Int?
+    var delivered = 0
+
+    init(
+        id: Int, resource: GroupResource, namespace: String?, labels: LabelQuery, fields: FieldQuery,
+        render: RenderOptions, sink: @escaping WatchSink, dropAfterEvents: Int?
+    ) {
+        self.id = id
+        self.resource = resource
+        self.namespace = namespace
+        self.labels = labels
+        self.fields = fields
+        self.render = render
+        self.sink = sink
+        self.dropAfterEvents = dropAfterEvents
+    }
+
+    func selects(_ object: JSONValue) -> Bool {
+        labels.matches(object: object) && fields.matches(object: object)
+    }
+
+    /// The event this watcher sees for a record, after scoping and selectors; nil if none.
+    func view(of record: WatchRecord) -> (type: String, object: JSONValue)? {
+        guard record.resource == resource, namespace == nil || namespace == record.namespace else { return nil }
+        let now = selects(record.object)
+        switch record.type {
+        case "MODIFIED":
+            let before = record.previous.map(selects) ?? now
+            switch (before, now) {
+            case (true, true): return ("MODIFIED", record.object)
+            case (false, true): return ("ADDED", record.object)
+            case (true, false): return ("DELETED", record.object)
+            case (false, false): return nil
+            }
+        default:
+            return now ? (record.type, record.object) : nil
+        }
+    }
+
+    /// Sends one event; returns false when the watcher has dropped itself (fault injection).
+    func send(type: String, object: JSONValue) -> Bool {
+        let event: JSONValue = .object(["type": .string(type), "object": render.render(object)])
+        sink(.line(Self.line(event)))
+        delivered += 1
+        if let limit = dropAfterEvents, delivered >= limit {
+            sink(.drop)
+            return false
+        }
+        return true
+    }
+
+    func sendBookmark(resourceVersion: Int) {
+        let (kind, apiVersion) = render.bookmarkKind
+        let event: JSONValue = .object([
+            "type": .string("BOOKMARK"),
+            "object": .object([
+                "kind": .string(kind), "apiVersion": .string(apiVersion),
+                "metadata": .object(["resourceVersion": .string(String(resourceVersion))]),
+            ]),
+        ])
+        sink(.line(Self.line(event)))
+    }
+
+    static func line(_ event: JSONValue) -> Data {
+        var data = (try? event.serialized()) ?? Data("{}".utf8)
+        data.append(UInt8(ascii: "\n"))
+        return data
+    }
+}
+
+/// The retained event window and the live watchers. A value owned by `ClusterStore` and mutated
+/// only under its lock, so events reach every watcher in resourceVersion order.
+struct WatchHub {
+    private(set) var history: [WatchRecord] = []
+    /// Every event at or below this resourceVersion has been forgotten; older watches get 410.
+    private(set) var compactedResourceVersion = 0
+    var historyLimit: Int
+    private(set) var watchers: [Int: Watcher] = [:]
+    private var nextID = 1
+
+    init(historyLimit: Int) {
+        self.historyLimit = historyLimit
+    }
+
+    mutating func makeID() -> Int {
+        defer { nextID += 1 }
+        return nextID
+    }
+
+    mutating func add(_ watcher: Watcher) { watchers[watcher.id] = watcher }
+
+    @discardableResult
+    mutating func remove(_ id: Int) -> Watcher? { watchers.removeValue(forKey: id) }
+
+    mutating func removeAll() -> [Watcher] {
+        defer { watchers = [:] }
+        return Array(watchers.values)
+    }
+
+    /// Appends a change, trims the window and fans it out to the live watchers.
+    mutating func publish(_ record: WatchRecord) {
+        history.append(record)
+        trim()
+        for watcher in watchers.values {
+            guard let view = watcher.view(of: record) else { continue }
+            if !watcher.send(type: view.type, object: view.object) { watchers[watcher.id] = nil }
+        }
+    }
+
+    /// Events after `resourceVersion`, or nil when that version has been compacted away.
+    func events(after resourceVersion: Int) -> ArraySlice<WatchRecord>? {
+        guard resourceVersion >= compactedResourceVersion else { return nil }
+        let start = history.firstIndex { $0.resourceVersion > resourceVersion } ?? history.endIndex
+        return history[start...]
+    }
+
+    /// Forgets every event up to `resourceVersion` (tests force 410 Gone this way).
+    mutating func compact(through resourceVersion: Int) {
+        history.removeAll { $0.resourceVersion <= resourceVersion }
+        compactedResourceVersion = max(compactedResourceVersion, resourceVersion)
+    }
+
+    private mutating func trim() {
+        let excess = history.count - max(historyLimit, 0)
+        guard excess > 0 else { return }
+        compactedResourceVersion = history[excess - 1].resourceVersion
+        history.removeFirst(excess)
+    }
+}

@@ -1,1 +1,0 @@
-// Kubernetes API test server; see issue 3.

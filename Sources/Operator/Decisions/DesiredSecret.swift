@@ -1,0 +1,113 @@
+import CRDModels
+import Foundation
+import KubeClient
+
+/// One registry's docker credential, as it goes into `.dockerconfigjson`.
+public struct RegistryCredential: Sendable, Hashable {
+    /// Registry host, e.g. `123456789012.dkr.ecr.us-west-2.amazonaws.com` or `public.ecr.aws`.
+    public var host: String
+    public var username: String
+    public var password: String
+
+    public init(host: String, username: String, password: String) {
+        self.host = host
+        self.username = username
+        self.password = password
+    }
+}
+
+/// The exact Secret the operator wants for one resource in one namespace, and how to turn an
+/// existing Secret into it without touching what others put there.
+public struct DesiredSecret: Sendable, Hashable {
+    public static let dockerConfigKey = ".dockerconfigjson"
+    public static let managedByLabel = "app.kubernetes.io/managed-by"
+    public static let managedByValue = "ecr-pullsecret-operator"
+    public static let expiresAtAnnotation = "ecr.pullsecrets.dev/expires-at"
+
+    public var name: String
+    public var namespace: String
+    public var labels: [String: String]
+    public var annotations: [String: String]
+    public var owner: OwnerReference
+    public var dockerConfigJSON: Data
+
+    /// Builds the desired Secret.
+    /// - Parameters:
+    ///   - ownerLabels: the labels naming the custom resource (and the managed-by label is added).
+    ///   - templateLabels, templateAnnotations: `spec.secretTemplate`; the operator's own keys win.
+    ///   - credentials: one per registry host; must not be empty, nor hold an empty password.
+    public static func build(
+        name: String, namespace: String, owner: OwnerReference, ownerLabels: [String: String],
+        templateLabels: [String: String]?, templateAnnotations: [String: String]?,
+        credentials: [RegistryCredential], expiresAt: Date
+    ) throws -> DesiredSecret {
+        guard !credentials.isEmpty else {
+            throw OperatorError(code: .emptyCredential, message: "no registry credentials to write")
+        }
+        for credential in credentials where credential.password.isEmpty || credential.username.isEmpty {
+            throw OperatorError(
+                code: .emptyCredential, message: "empty credential for registry \(credential.host); not writing it")
+        }
+        var labels = templateLabels ?? [:]
+        for (key, value) in ownerLabels { labels[key] = value }
+        labels[managedByLabel] = managedByValue
+        var annotations = templateAnnotations ?? [:]
+        annotations[expiresAtAnnotation] = Timestamp.format(expiresAt)
+        var controller = owner
+        controller.controller = true
+        controller.blockOwnerDeletion = true
+        return DesiredSecret(
+            name: name, namespace: namespace, labels: labels, annotations: annotations, owner: controller,
+            dockerConfigJSON: try encodeDockerConfig(credentials))
+    }
+
+    /// `{"auths":{"<host>":{"username":…,"password":…,"auth":base64(user:pw)}}}` with sorted keys.
+    static func encodeDockerConfig(_ credentials: [RegistryCredential]) throws -> Data {
+        struct Entry: Encodable {
+            var username: String
+            var password: String
+            var auth: String
+        }
+        struct File: Encodable { var auths: [String: Entry] }
+        var auths: [String: Entry] = [:]
+        for credential in credentials {
+            let auth = Data("\(credential.username):\(credential.password)".utf8).base64EncodedString()
+            auths[credential.host] = Entry(username: credential.username, password: credential.password, auth: auth)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(File(auths: auths))
+    }
+
+    /// A new Secret for a create.
+    public var secret: Secret {
+        Secret(
+            metadata: ObjectMeta(
+                name: name, namespace: namespace, labels: labels, annotations: annotations, ownerReferences: [owner]),
+            data: [Self.dockerConfigKey: dockerConfigJSON], type: SecretOwnership.dockerConfigJSONType)
+    }
+
+    /// `existing` changed to match: our labels, annotations, data and controller reference set,
+    /// everything else (other labels, other owners, other data keys) kept; the adopt annotation is
+    /// dropped once adopted. Nil when `existing` already matches (no write needed).
+    public func updating(_ existing: Secret) -> Secret? {
+        var updated = existing
+        var metadata = existing.metadata
+        var labels = metadata.labels ?? [:]
+        for (key, value) in self.labels { labels[key] = value }
+        metadata.labels = labels
+        var annotations = metadata.annotations ?? [:]
+        for (key, value) in self.annotations { annotations[key] = value }
+        annotations[SecretOwnership.adoptAnnotation] = nil
+        metadata.annotations = annotations.isEmpty ? nil : annotations
+        var references = (metadata.ownerReferences ?? []).filter { $0.controller != true && $0.uid != owner.uid }
+        references.append(owner)
+        metadata.ownerReferences = references
+        updated.metadata = metadata
+        var data = existing.data ?? [:]
+        data[Self.dockerConfigKey] = dockerConfigJSON
+        updated.data = data
+        updated.type = SecretOwnership.dockerConfigJSONType
+        return updated == existing ? nil : updated
+    }
+}

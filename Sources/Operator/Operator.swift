@@ -1,1 +1,0 @@
-// Controller runtime and reconcilers; see issue 5.

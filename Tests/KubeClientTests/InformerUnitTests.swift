@@ -1,0 +1,170 @@
+import CRDModels
+import Foundation
+import Testing
+
+@testable import KubeClient
+
+func namespace(_ name: String, _ version: String, labels: [String: String]? = nil) -> Namespace {
+    Namespace(metadata: ObjectMeta(name: name, labels: labels, resourceVersion: version))
+}
+
+/// Waits for `condition` with a deadline, checking every 10 ms.
+func eventually(
+    _ timeout: Duration = .seconds(10), _ condition: @Sendable () async throws -> Bool
+) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return try await condition()
+}
+
+@Suite struct InformerUnitTests {
+    @Test func backoffDoublesToTheCap() {
+        let backoff = Backoff(initial: .milliseconds(800), maximum: .seconds(30), jitter: 0.1)
+        #expect(backoff.delay(attempt: 1, random: 0) == .milliseconds(800))
+        #expect(backoff.delay(attempt: 2, random: 0) == .milliseconds(1600))
+        #expect(backoff.delay(attempt: 3, random: 0.5) == .milliseconds(3360))
+        #expect(backoff.delay(attempt: 20, random: 0.99) == .seconds(30))
+        #expect(backoff.delay(attempt: 1000, random: 0) == .seconds(30))
+        #expect(backoff.delay(attempt: 0) == .zero)
+    }
+
+    @Test func relistDiffReportsAddsUpdatesAndDeletes() {
+        let store = ObjectStore<Namespace>()
+        #expect(store.replace(with: [namespace("a", "1"), namespace("b", "1")]).count == 2)
+        let changes = store.replace(with: [namespace("a", "1"), namespace("b", "2"), namespace("c", "3")])
+        #expect(changes.map(describe) == ["updated b 1->2", "added c"])
+        let removal = store.replace(with: [namespace("c", "3")])
+        #expect(removal.map(describe) == ["deleted a", "deleted b"])
+        #expect(store.keys == ["c"])
+    }
+
+    @Test func watchEventsUpdateTheStore() {
+        let store = ObjectStore<Secret>()
+        let secret = Secret(metadata: ObjectMeta(name: "s", namespace: "n", resourceVersion: "1"))
+        #expect(store.apply(.added(secret)).map(describeSecret) == "added n/s")
+        var newer = secret
+        newer.metadata.resourceVersion = "2"
+        #expect(store.apply(.modified(newer)).map(describeSecret) == "updated n/s")
+        #expect(store.get(namespace: "n", name: "s")?.metadata.resourceVersion == "2")
+        #expect(store.apply(.bookmark(resourceVersion: "3")) == nil)
+        #expect(store.apply(.deleted(newer)).map(describeSecret) == "deleted n/s")
+        #expect(store.count == 0)
+    }
+
+    @Test func channelAppliesBackpressureAndKeepsOrder() async throws {
+        let channel = BoundedChannel<Int>(capacity: 2)
+        let sent = Locked(0)
+        let producer = Task {
+            for value in 0..<10 {
+                await channel.send(value)
+                sent.withLock { $0 += 1 }
+            }
+            channel.finish()
+        }
+        #expect(await eventually { sent.withLock { $0 } == 2 })
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(sent.withLock { $0 } == 2)
+        var received: [Int] = []
+        for await value in channel { received.append(value) }
+        #expect(received == Array(0..<10))
+        await producer.value
+        #expect(await channel.send(99) == false)
+    }
+
+    @Test func cancelledSenderAndConsumerDoNotHang() async throws {
+        let channel = BoundedChannel<Int>(capacity: 1)
+        await channel.send(1)
+        let blocked = Task { await channel.send(2) }
+        try await Task.sleep(for: .milliseconds(20))
+        blocked.cancel()
+        #expect(await blocked.value == false)
+        let empty = BoundedChannel<Int>(capacity: 1)
+        let consumer = Task { () async -> Int? in
+            var iterator = empty.makeAsyncIterator()
+            return await iterator.next()
+        }
+        try await Task.sleep(for: .milliseconds(20))
+        consumer.cancel()
+        #expect(await consumer.value == nil)
+    }
+
+    /// A scripted API: a list result and, per watch call, a script of events or an error.
+    final class ScriptedAPI: Sendable {
+        let lists = Locked<[ObjectList<Namespace>]>([])
+        let watches = Locked<[(events: [WatchEvent<Namespace>], end: KubeAPIError?)]>([])
+        let watchOptions = Locked<[WatchOptions]>([])
+        let listCount = Locked(0)
+
+        func list(_ options: ListOptions) throws -> ObjectList<Namespace> {
+            listCount.withLock { $0 += 1 }
+            return lists.withLock { $0.count > 1 ? $0.removeFirst() : $0[0] }
+        }
+
+        func watch(_ options: WatchOptions) -> AsyncThrowingStream<WatchEvent<Namespace>, any Error> {
+            watchOptions.withLock { $0.append(options) }
+            let script = watches.withLock { $0.isEmpty ? nil : $0.removeFirst() }
+            return AsyncThrowingStream { continuation in
+                guard let script else { return }  // no more scripts: stay open (until cancelled)
+                for event in script.events { continuation.yield(event) }
+                continuation.finish(throwing: script.end)
+            }
+        }
+    }
+
+    @Test func informerListsWatchesRewatchesAndRelistsAfterGone() async throws {
+        let api = ScriptedAPI()
+        api.lists.withLock {
+            $0 = [
+                ObjectList(metadata: ListMeta(resourceVersion: "10"), items: [namespace("a", "5")]),
+                ObjectList(metadata: ListMeta(resourceVersion: "30"), items: [namespace("b", "25")]),
+            ]
+        }
+        api.watches.withLock {
+            $0 = [
+                ([.added(namespace("c", "11")), .bookmark(resourceVersion: "15")], nil),  // clean close
+                ([.modified(namespace("c", "16"))], KubeAPIError(code: .gone, message: "too old")),
+            ]
+        }
+        let informer = Informer<Namespace>(
+            name: "namespaces",
+            configuration: .init(minWatchTimeout: .seconds(1), maxWatchTimeout: .seconds(1),
+                                 backoff: Backoff(initial: .milliseconds(10))),
+            lister: { try api.list($0) }, watcher: { api.watch($0) })
+        let run = Task { await informer.run() }
+        #expect(await informer.waitUntilSynced(timeout: .seconds(5)))
+        var seen: [String] = []
+        for await change in informer.changes {
+            seen.append(describe(change))
+            if seen.count == 6 { break }
+        }
+        #expect(seen == ["added a", "added c", "updated c 11->16", "added b", "deleted a", "deleted c"])
+        #expect(await eventually { api.watchOptions.withLock { $0.count } == 3 })
+        let versions = api.watchOptions.withLock { $0.map { $0.resourceVersion ?? "" } }
+        #expect(versions == ["10", "15", "30"])
+        #expect(api.watchOptions.withLock { $0.allSatisfy { $0.allowWatchBookmarks && $0.timeoutSeconds == 1 } })
+        #expect(informer.statistics.relistsAfterGone == 1)
+        #expect(informer.store.keys == ["b"])
+        run.cancel()
+        await run.value
+    }
+}
+
+private func describe(_ change: ResourceChange<Namespace>) -> String {
+    switch change {
+    case .added(let object): "added \(object.metadata.name!)"
+    case .updated(let old, let new):
+        "updated \(new.metadata.name!) \(old.metadata.resourceVersion!)->\(new.metadata.resourceVersion!)"
+    case .deleted(let object): "deleted \(object.metadata.name!)"
+    }
+}
+
+private func describeSecret(_ change: ResourceChange<Secret>) -> String {
+    switch change {
+    case .added: "added \(change.key)"
+    case .updated: "updated \(change.key)"
+    case .deleted: "deleted \(change.key)"
+    }
+}

@@ -1,0 +1,160 @@
+import CRDModels
+import Foundation
+import HTTPClient
+import KubeTestSupport
+import Testing
+
+/// Raw HTTP against the test server with the project's libcurl transport, so tests see exactly
+/// what goes over the wire (status codes, Status bodies, headers).
+struct TestServerWire {
+    let server: KubeAPITestServer
+    let client: CurlHTTPClient
+    var token: String?
+
+    init(_ server: KubeAPITestServer, token: String? = nil) {
+        self.server = server
+        self.token = token ?? server.token
+        self.client = CurlHTTPClient(
+            configuration: .init(tls: TLSConfiguration(caPEM: server.caPEM)))
+    }
+
+    struct Reply {
+        var status: Int
+        var headers: [HTTPHeader]
+        var json: JSONValue
+        var text: String
+        func header(_ name: String) -> String? {
+            headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+        }
+    }
+
+    func headers(_ extra: [HTTPHeader]) -> [HTTPHeader] {
+        var headers = extra
+        if let token { headers.append(HTTPHeader("Authorization", "Bearer \(token)")) }
+        return headers
+    }
+
+    @discardableResult
+    func call(
+        _ method: String, _ path: String, _ body: JSONValue? = nil, contentType: String = "application/json",
+        accept: String? = nil
+    ) async throws -> Reply {
+        var extra = [HTTPHeader("Content-Type", contentType)]
+        if let accept { extra.append(HTTPHeader("Accept", accept)) }
+        let response = try await client.send(
+            HTTPRequest(
+                method: method, url: server.baseURL + path, headers: headers(extra),
+                body: try body?.serialized() ?? Data(), timeout: .seconds(10)))
+        let json = (try? JSONValue.parse(response.body)) ?? .null
+        return Reply(
+            status: response.status, headers: response.headers, json: json,
+            text: String(decoding: response.body, as: UTF8.self))
+    }
+
+    /// Opens a watch and yields its events one JSON line at a time.
+    func watch(_ path: String, accept: String? = nil) async throws -> (status: Int, events: WatchLines) {
+        var extra: [HTTPHeader] = []
+        if let accept { extra.append(HTTPHeader("Accept", accept)) }
+        let response = try await client.stream(
+            HTTPRequest(method: "GET", url: server.baseURL + path, headers: headers(extra), timeout: .seconds(10)))
+        return (response.status, WatchLines(body: response.body))
+    }
+}
+
+/// Splits a chunked watch body into JSON events.
+final class WatchLines: @unchecked Sendable {
+    private var iterator: AsyncThrowingStream<Data, any Error>.AsyncIterator
+    private var buffer = Data()
+
+    init(body: AsyncThrowingStream<Data, any Error>) { iterator = body.makeAsyncIterator() }
+
+    /// The next event, or nil when the server ended the stream.
+    func next() async throws -> JSONValue? {
+        while true {
+            if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = buffer[buffer.startIndex..<newline]
+                buffer = Data(buffer[(newline + 1)...])
+                if line.isEmpty { continue }
+                return try JSONValue.parse(Data(line))
+            }
+            guard let chunk = try await iterator.next() else { return nil }
+            buffer.append(chunk)
+        }
+    }
+
+    /// The next event that is not a BOOKMARK.
+    func nextChange() async throws -> JSONValue? {
+        while let event = try await next() {
+            if event["type"] != .string("BOOKMARK") { return event }
+        }
+        return nil
+    }
+}
+
+/// Runs a command-line client (curl, kubectl) and captures its output.
+struct ServerToolResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+func runServerTool(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60))
+    async throws -> ServerToolResult
+{
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    for (key, value) in environment { env[key] = value }
+    process.environment = env
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    // Read both pipes concurrently so a chatty child cannot fill one and block.
+    async let stdout = Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
+    async let stderr = Task.detached { err.fileHandleForReading.readDataToEndOfFile() }.value
+    let deadline = ContinuousClock.now + timeout
+    while process.isRunning {
+        if ContinuousClock.now > deadline { process.terminate() }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    return ServerToolResult(
+        status: process.terminationStatus, stdout: String(decoding: await stdout, as: UTF8.self),
+        stderr: String(decoding: await stderr, as: UTF8.self))
+}
+
+/// A temporary directory removed by the caller.
+func makeServerTestDirectory() throws -> String {
+    let path = NSTemporaryDirectory() + "kube-test-server-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// Polls until `condition` holds or the deadline passes.
+func serverEventually(
+    timeout: Duration = .seconds(5), _ condition: @Sendable () async throws -> Bool
+) async throws -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    return try await condition()
+}
+
+extension JSONValue {
+    /// Builds JSON from a Swift literal-like dictionary in tests.
+    static func literal(_ text: String) -> JSONValue {
+        // Test literals are trusted; a typo fails loudly.
+        try! JSONValue.parse(Data(text.utf8))
+    }
+
+    var testInt: Int? { if case .number(let value) = self { Int(value) } else { nil } }
+}
+
+let sampleSecretJSON = """
+    {"apiVersion":"v1","kind":"Secret","metadata":{"name":"s1","namespace":"default","labels":{"app":"a"}},
+     "type":"Opaque","stringData":{"password":"hunter2"}}
+    """

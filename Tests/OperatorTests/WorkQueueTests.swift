@@ -1,0 +1,111 @@
+import Synchronization
+import Testing
+
+@testable import Operator
+
+/// Polls `condition` every 5 ms for up to `timeout`.
+func eventually(
+    timeout: Duration = .seconds(5), _ condition: @Sendable () async -> Bool
+) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(5))
+    }
+    return await condition()
+}
+
+/// A lock-protected value that closures can share.
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    init(_ value: Value) { mutex = Mutex(value) }
+    func withLock<R: Sendable>(_ body: (inout sending Value) -> sending R) -> R { mutex.withLock(body) }
+}
+
+@Suite struct WorkQueueTests {
+    @Test func workersGetKeysAndWaitForNew() async {
+        let queue = WorkQueue<String>(name: "test")
+        let worker = Task { await queue.next() }
+        try? await Task.sleep(for: .milliseconds(20))
+        await queue.add("a")
+        #expect(await worker.value == "a")
+        await queue.done("a")
+    }
+
+    @Test func addAfterDeliversAfterTheDelay() async {
+        let queue = WorkQueue<String>(name: "test")
+        let start = ContinuousClock.now
+        await queue.addAfter("a", delay: .milliseconds(100))
+        await queue.addAfter("a", delay: .milliseconds(50))
+        #expect(await queue.depth == 0)
+        let key = await queue.next()
+        let elapsed = ContinuousClock.now - start
+        #expect(key == "a")
+        #expect(elapsed >= .milliseconds(50))
+        #expect(elapsed < .seconds(2))
+    }
+
+    @Test func boundedConcurrencyNeverRunsAKeyTwice() async {
+        let queue = WorkQueue<Int>(name: "test")
+        let running = Locked<[Int: Int]>([:])
+        let maxParallelPerKey = Locked(0)
+        let processed = Locked(0)
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    while let key = await queue.next() {
+                        let count = running.withLock { running in
+                            running[key, default: 0] += 1
+                            return running[key]!
+                        }
+                        maxParallelPerKey.withLock { $0 = max($0, count) }
+                        try? await Task.sleep(for: .milliseconds(2))
+                        running.withLock { $0[key, default: 0] -= 1 }
+                        processed.withLock { $0 += 1 }
+                        await queue.done(key)
+                    }
+                }
+            }
+            for round in 0..<20 {
+                for key in 0..<5 { await queue.add(key) }
+                if round % 5 == 0 { try? await Task.sleep(for: .milliseconds(3)) }
+            }
+            let idle = await eventually {
+                let depth = await queue.depth
+                let processing = await queue.processingCount
+                return depth == 0 && processing == 0
+            }
+            #expect(idle)
+            await queue.shutDownAndDrain()
+        }
+        #expect(maxParallelPerKey.withLock { $0 } == 1)
+        #expect(processed.withLock { $0 } >= 5)
+    }
+
+    @Test func shutdownWaitsForInFlightWork() async {
+        let queue = WorkQueue<String>(name: "test")
+        await queue.add("a")
+        let key = await queue.next()
+        #expect(key == "a")
+        let finished = Locked(false)
+        let shutdown = Task {
+            await queue.shutDownAndDrain()
+            return finished.withLock { $0 }
+        }
+        try? await Task.sleep(for: .milliseconds(30))
+        finished.withLock { $0 = true }
+        await queue.done("a")
+        #expect(await shutdown.value == true)
+        #expect(await queue.next() == nil)
+    }
+
+    @Test func rateLimitedRequeueBacksOff() async {
+        let queue = WorkQueue<String>(name: "test", backoff: .init(base: .milliseconds(20), cap: .seconds(1)))
+        #expect(await queue.addRateLimited("a") == .milliseconds(20))
+        #expect(await queue.addRateLimited("a") == .milliseconds(40))
+        #expect(await queue.failureCount("a") == 2)
+        #expect(await queue.next() == "a")
+        await queue.forget("a")
+        #expect(await queue.failureCount("a") == 0)
+    }
+}
