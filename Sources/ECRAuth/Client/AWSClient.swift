@@ -51,7 +51,7 @@ public struct AWSClient: Sendable {
     }
 
     /// Sends `operation`, signed with `credentials` (nil: unsigned), and returns the 2xx response.
-    public func send(_ operation: Operation, credentials provider: (any CredentialProvider)?) async throws
+    public func send(_ operation: Operation, credentials provider: (any AWSCredentialProvider)?) async throws
         -> HTTPResponse
     {
         let start = ContinuousClock.now

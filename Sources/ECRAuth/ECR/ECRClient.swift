@@ -17,7 +17,7 @@ public struct ECRClient: Sendable {
     /// One authorization per registry: the caller's default registry when `registryIDs` is empty, otherwise
     /// one per id (ECR allows 1...10 ids; the list is deprecated by AWS but still answered per id).
     public func getAuthorizationToken(
-        region: String, registryIDs: [String] = [], credentials: any CredentialProvider
+        region: String, registryIDs: [String] = [], credentials: any AWSCredentialProvider
     ) async throws -> [ECRAuthorization] {
         guard registryIDs.count <= 10 else {
             throw AWSError(
@@ -42,7 +42,7 @@ public struct ECRClient: Sendable {
     }
 
     /// The ECR Public token for `public.ecr.aws` (always via us-east-1).
-    public func getPublicAuthorizationToken(credentials: any CredentialProvider) async throws -> ECRAuthorization {
+    public func getPublicAuthorizationToken(credentials: any AWSCredentialProvider) async throws -> ECRAuthorization {
         let operation = AWSClient.Operation(
             api: Self.publicAPI, endpoint: endpoints.ecrPublic(),
             headers: [

@@ -5,7 +5,7 @@ import Foundation
 /// `identity` is a stable, non-secret name for *who* the credentials belong to (a key fingerprint, a role ARN,
 /// "imds"). Token caches key on it, so two providers for the same principal share tokens and a changed key
 /// gets a fresh entry. It never contains a secret.
-public protocol CredentialProvider: Sendable {
+public protocol AWSCredentialProvider: Sendable {
     var identity: String { get }
     /// Current credentials; providers with temporary credentials cache and refresh ahead of expiry.
     func credentials() async throws -> AWSCredentials
@@ -13,12 +13,12 @@ public protocol CredentialProvider: Sendable {
     func invalidate() async
 }
 
-extension CredentialProvider {
+extension AWSCredentialProvider {
     public func invalidate() async {}
 }
 
 /// Fixed keys: a Kubernetes Secret's values or inline keys, passed in as plain values.
-public struct StaticCredentialProvider: CredentialProvider {
+public struct StaticCredentialProvider: AWSCredentialProvider {
     public let stored: AWSCredentials
 
     public init(_ credentials: AWSCredentials) {
@@ -66,17 +66,18 @@ public struct StaticCredentialProvider: CredentialProvider {
 /// `RefreshableCredentials`: inside the advisory window (15 min before expiry) one caller refreshes and a
 /// failed refresh keeps the old credentials; inside the mandatory window (10 min) the refresh must succeed.
 /// Concurrent callers share one refresh.
-public actor RefreshingCredentialProvider: CredentialProvider {
+public actor RefreshingCredentialProvider: AWSCredentialProvider {
     public nonisolated let identity: String
-    private let source: any CredentialProvider
+    private let source: any AWSCredentialProvider
     private let now: @Sendable () -> Date
     private let advisoryRefresh: TimeInterval
     private let mandatoryRefresh: TimeInterval
     private var cached: AWSCredentials?
+    private var fetchedAt = Date.distantPast
     private var refreshing: Task<AWSCredentials, any Error>?
 
     public init(
-        wrapping source: any CredentialProvider, advisoryRefresh: Duration = .seconds(15 * 60),
+        wrapping source: any AWSCredentialProvider, advisoryRefresh: Duration = .seconds(15 * 60),
         mandatoryRefresh: Duration = .seconds(10 * 60), now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.source = source
@@ -91,8 +92,13 @@ public actor RefreshingCredentialProvider: CredentialProvider {
         if let cached {
             guard let expiration = cached.expiration else { return cached }
             let remaining = expiration.timeIntervalSince(current)
-            if remaining > advisoryRefresh { return cached }
-            if remaining > mandatoryRefresh {
+            // Short sessions (AssumeRole allows 15 min) would sit inside the windows from the start and be
+            // refreshed on every call; scale the windows down to a share of the session's lifetime instead.
+            let lifetime = expiration.timeIntervalSince(fetchedAt)
+            let advisory = min(advisoryRefresh, lifetime / 2)
+            let mandatory = min(mandatoryRefresh, lifetime / 3)
+            if remaining > advisory { return cached }
+            if remaining > mandatory {
                 // Advisory window: try to refresh, but keep serving the old keys if that fails.
                 do { return try await refresh() } catch { return cached }
             }
@@ -113,11 +119,12 @@ public actor RefreshingCredentialProvider: CredentialProvider {
         defer { refreshing = nil }
         let fresh = try await task.value
         cached = fresh
+        fetchedAt = now()
         return fresh
     }
 }
 
-extension CredentialProvider {
+extension AWSCredentialProvider {
     /// This provider behind an expiry-aware cache.
     public func cached(now: @escaping @Sendable () -> Date = { Date() }) -> RefreshingCredentialProvider {
         RefreshingCredentialProvider(wrapping: self, now: now)
