@@ -67,8 +67,9 @@ public final class CurlHTTPClient: HTTPTransport, Sendable {
         let (body, continuation) = AsyncThrowingStream<Data, any Error>.makeStream(
             bufferingPolicy: .bufferingOldest(configuration.maxBufferedStreamChunks))
         transfer.bodyContinuation = continuation
-        let loop = self.loop
-        continuation.onTermination = { @Sendable _ in loop.cancel(transfer) }
+        // Capturing the client keeps it (and its loop) alive for as long as the body is being read, even
+        // when the caller dropped its own reference after `stream` returned.
+        continuation.onTermination = { @Sendable _ in self.loop.cancel(transfer) }
         let head: HTTPResponse = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { headContinuation in
                 transfer.completion = headContinuation

@@ -3,7 +3,9 @@ import Foundation
 extension KubeAPITestServer {
     /// A kubeconfig for this server (context `kube-api-test-server`). With `user` nil it
     /// authenticates with the bearer token; with a user name (TLS only) with a client certificate
-    /// whose CN is that user. The CA is embedded, so kubectl verifies the server.
+    /// whose CN is that user. The CA is embedded, so kubectl verifies the server. Note that kubectl
+    /// (clientcmd) sends bearer tokens only over TLS (kubernetes/kubectl#744): for kubectl over
+    /// plain HTTP, start the server with `token: nil`.
     public func kubeconfigYAML(user: String? = nil) throws -> String {
         var cluster = "    server: \(baseURL)\n"
         if let caPEM { cluster += "    certificate-authority-data: \(caPEM.base64EncodedString())\n" }

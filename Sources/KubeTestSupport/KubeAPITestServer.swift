@@ -107,6 +107,7 @@ public final class KubeAPITestServer: Sendable {
         store.closeAllWatches(abruptly: true)
         collector.detach()
         try? await channel.close()
+        tlsMaterial?.remove()
         do {
             try await group.shutdownGracefully()
         } catch {

@@ -414,6 +414,17 @@ struct ValidationTests {
         #expect(Base.cluster.validateUpdate(from: Base.cluster, ambientPolicy: .clusterOnly).isValid)
     }
 
+    /// Generic code (the reconcilers, the webhook) reaches the same rules through the protocol.
+    @Test func validationIsReachableGenerically() {
+        func errors<R: ImagePullSecretResource>(_ resource: R, renamedTo name: String) -> [String] {
+            var renamed = resource
+            renamed.spec.secretName = name
+            return renamed.validateUpdate(from: resource, ambientPolicy: .clusterOnly).errors.map(\.field)
+        }
+        #expect(errors(Base.namespaced, renamedTo: "other") == ["spec.secretName"])
+        #expect(errors(Base.cluster, renamedTo: "Bad") == ["spec.secretName", "spec.secretName"])
+    }
+
     @Test(arguments: [
         ("us-east-1", AWSPartition.aws), ("eu-central-2", .aws), ("il-central-1", .aws), ("mx-central-1", .aws),
         ("cn-north-1", .awsCN), ("us-gov-west-1", .awsUSGov), ("ap-southeast-12", .aws),

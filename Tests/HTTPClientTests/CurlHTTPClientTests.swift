@@ -43,26 +43,20 @@ struct CurlHTTPClientTests {
         #expect(String(decoding: response.body, as: UTF8.self) == "status 409")
     }
 
-    @Test("a stream delivers chunks before the response ends")
+    @Test("a stream delivers every chunk in order")
     func streaming() async throws {
         let server = try await EchoServer()
         defer { Task { try await server.shutdown() } }
-        let client = CurlHTTPClient()
-        let started = ContinuousClock.now
-        let response = try await client.stream(HTTPRequest(url: server.baseURL + "/stream?chunks=4&delayMs=150"))
+        let response = try await CurlHTTPClient().stream(HTTPRequest(url: server.baseURL + "/stream?chunks=4&delayMs=20"))
         #expect(response.status == 200)
         var received = ""
-        var firstChunkAt: Duration?
-        for try await chunk in response.body {
-            if firstChunkAt == nil { firstChunkAt = started.duration(to: .now) }
-            received += String(decoding: chunk, as: UTF8.self)
-        }
+        for try await chunk in response.body { received += String(decoding: chunk, as: UTF8.self) }
         #expect(received == "chunk-0\nchunk-1\nchunk-2\nchunk-3\n")
-        // The first chunk is due after 150 ms and the last after 600 ms: it must not wait for the end.
-        #expect(try #require(firstChunkAt) < .milliseconds(450))
     }
 
-    @Test("abandoning a stream closes its connection and the client keeps working")
+    /// `/forever` never ends its response, so reading its first chunk proves delivery before the end
+    /// without any timing assumption.
+    @Test("a chunk arrives before its response ends; abandoning the stream closes the connection")
     func abandonStream() async throws {
         let server = try await EchoServer()
         defer { Task { try await server.shutdown() } }
@@ -254,19 +248,26 @@ struct CurlHTTPClientHTTP2Tests {
         let htdocs = pki.directory + "/htdocs"
         try FileManager.default.createDirectory(atPath: htdocs, withIntermediateDirectories: true)
         try "hello over h2".write(toFile: htdocs + "/index.txt", atomically: true, encoding: .utf8)
-        let port = try freePort()
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/sbin/nghttpd")
-        server.arguments = ["-a", "127.0.0.1", "-d", htdocs, "\(port)", pki.serverKey, pki.serverCertificate]
-        server.standardInput = FileHandle.nullDevice
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
+        // nghttpd cannot report a port it picked, so choose one and retry if another test took it first.
+        var started: (process: Process, port: Int)?
+        for _ in 0..<5 where started == nil {
+            let port = try freePort()
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/nghttpd")
+            process.arguments = ["-a", "127.0.0.1", "-d", htdocs, "\(port)", pki.serverKey, pki.serverCertificate]
+            process.standardInput = FileHandle.nullDevice
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            try waitUntilListening(port: port)
+            try await Task.sleep(for: .milliseconds(100))
+            if process.isRunning { started = (process, port) } else { process.waitUntilExit() }
+        }
+        let (server, port) = try #require(started)
         defer {
             kill(server.processIdentifier, SIGKILL)
             server.waitUntilExit()
         }
-        try waitUntilListening(port: port)
 
         let client = CurlHTTPClient(configuration: .init(tls: TLSConfiguration(caPEM: try pki.data(pki.caCertificate))))
         let url = "https://127.0.0.1:\(port)/index.txt"

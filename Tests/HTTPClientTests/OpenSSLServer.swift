@@ -6,17 +6,34 @@ final class OpenSSLServer {
     let process = Process()
     let port: Int
 
+    /// Lets s_server pick its own port (`-accept 127.0.0.1:0`) and reads it from its `ACCEPT` line, so
+    /// no other test can take the port between choosing and binding it.
     init(certificate: String, key: String, clientCA: String? = nil) throws {
-        port = try freePort()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        var arguments = ["s_server", "-accept", "127.0.0.1:\(port)", "-cert", certificate, "-key", key, "-www", "-quiet"]
+        var arguments = ["s_server", "-accept", "127.0.0.1:0", "-cert", certificate, "-key", key, "-www"]
         if let clientCA { arguments += ["-Verify", "1", "-CAfile", clientCA] }
         process.arguments = arguments
+        let output = Pipe()
         process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
+        process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
-        try waitUntilListening(port: port)
+        var text = ""
+        while !(text.contains("ACCEPT") && text.hasSuffix("\n")) {
+            let data = output.fileHandleForReading.availableData
+            guard !data.isEmpty else { break }  // s_server exited
+            text += String(decoding: data, as: UTF8.self)
+        }
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("ACCEPT") }),
+            let parsed = line.split(separator: ":").last.flatMap({ Int($0) })
+        else {
+            kill(process.processIdentifier, SIGKILL)
+            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "s_server did not start: \(text)"])
+        }
+        port = parsed
+        // Keep draining its log so a full pipe never blocks it.
+        let reader = output.fileHandleForReading
+        Thread.detachNewThread { while !reader.availableData.isEmpty {} }
     }
 
     /// SIGKILL: children of the test runner may inherit a blocked SIGTERM, and s_server keeps no state.

@@ -111,18 +111,40 @@ func runServerTool(_ arguments: [String], environment: [String: String] = [:], t
     let err = Pipe()
     process.standardOutput = out
     process.standardError = err
+    // Pipes are drained on dedicated threads: blocking reads must never occupy the (small)
+    // cooperative pool that the server, the client and the test itself share.
+    let stdout = PipeDrain(out)
+    let stderr = PipeDrain(err)
+    let exited = AsyncStream<Void>.makeStream()
+    process.terminationHandler = { _ in exited.continuation.finish() }
     try process.run()
-    // Read both pipes concurrently so a chatty child cannot fill one and block.
-    async let stdout = Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
-    async let stderr = Task.detached { err.fileHandleForReading.readDataToEndOfFile() }.value
-    let deadline = ContinuousClock.now + timeout
-    while process.isRunning {
-        if ContinuousClock.now > deadline { process.terminate() }
-        try await Task.sleep(for: .milliseconds(20))
+    let watchdog = Task {
+        try await Task.sleep(for: timeout)
+        process.terminate()
     }
+    for await _ in exited.stream {}
+    watchdog.cancel()
     return ServerToolResult(
-        status: process.terminationStatus, stdout: String(decoding: await stdout, as: UTF8.self),
-        stderr: String(decoding: await stderr, as: UTF8.self))
+        status: process.terminationStatus, stdout: String(decoding: await stdout.result(), as: UTF8.self),
+        stderr: String(decoding: await stderr.result(), as: UTF8.self))
+}
+
+/// Reads a pipe to its end on its own thread.
+final class PipeDrain: @unchecked Sendable {
+    private let done = AsyncStream<Data>.makeStream(bufferingPolicy: .bufferingNewest(1))
+
+    init(_ pipe: Pipe) {
+        let continuation = done.continuation
+        Thread.detachNewThread {
+            continuation.yield(pipe.fileHandleForReading.readDataToEndOfFile())
+            continuation.finish()
+        }
+    }
+
+    func result() async -> Data {
+        for await data in done.stream { return data }
+        return Data()
+    }
 }
 
 /// A temporary directory removed by the caller.

@@ -1,3 +1,4 @@
+import CRDModels
 import Foundation
 import Testing
 
@@ -49,5 +50,22 @@ import Testing
             expiresAt: now.addingTimeInterval(5 * 3600), jitterUnit: 0)
         #expect(plan.delay == 60)
         #expect(!plan.expiryInPast)
+    }
+}
+
+@Suite struct RefreshDueTests {
+    let last = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test func newerTokenRequiredOnlyOnceTheIntervalIsDue() {
+        let schedule = RefreshSchedule()
+        let due = ImagePullSecretSync<AWSECRImagePullSecret>.refreshDue(
+            lastRefresh: last, interval: 6 * 3600, schedule: schedule, now: last.addingTimeInterval(6 * 3600 - 200))
+        #expect(due == last.addingTimeInterval(1))
+        let early = ImagePullSecretSync<AWSECRImagePullSecret>.refreshDue(
+            lastRefresh: last, interval: 6 * 3600, schedule: schedule, now: last.addingTimeInterval(3600))
+        #expect(early == nil)
+        #expect(
+            ImagePullSecretSync<AWSECRImagePullSecret>.refreshDue(
+                lastRefresh: nil, interval: 3600, schedule: schedule, now: last) == nil)
     }
 }

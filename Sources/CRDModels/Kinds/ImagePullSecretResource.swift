@@ -23,6 +23,11 @@ public protocol ImagePullSecretResource: KubeResource {
     var kind: String { get set }
     var spec: Spec { get set }
     var status: ImagePullSecretStatus? { get set }
+
+    /// Every rule violation, and warnings (see the kinds' `validate`).
+    func validate(ambientPolicy: AmbientCredentialsPolicy) -> ValidationReport
+    /// `validate` plus the rules for changes (`spec.secretName` is immutable).
+    func validateUpdate(from old: Self, ambientPolicy: AmbientCredentialsPolicy) -> ValidationReport
 }
 
 extension ImagePullSecretSpec {

@@ -73,9 +73,16 @@ struct APIRouter: Sendable {
         case "/healthz", "/livez", "/readyz": return .text(status: 200, body: "ok")
         case "/api": return .json(status: 200, body: Discovery.apiVersions(serverAddress: serverAddress))
         case "/apis": return .json(status: 200, body: Discovery.groupList(store.allTypes()))
+        case "/openapi/v3": return .json(status: 200, body: OpenAPIStub.root(store.allTypes()))
         default: break
         }
         let segments = path.split(separator: "/").map(String.init)
+        if segments.count >= 4, segments[0] == "openapi", segments[1] == "v3" {
+            let (group, version) = segments[2] == "api" ? ("", segments[3]) : (segments[3], segments.count > 4 ? segments[4] : "")
+            guard let document = OpenAPIStub.groupVersion(group: group, version: version, types: store.allTypes())
+            else { throw APIError.pageNotFound(path) }
+            return .json(status: 200, body: document)
+        }
         let group: String
         let version: String
         let rest: ArraySlice<String>
@@ -90,7 +97,7 @@ struct APIRouter: Sendable {
             }
             (group, version, rest) = (segments[1], segments[2], segments.dropFirst(3))
         } else {
-            // Includes /openapi/v2 and /openapi/v3: without them kubectl falls back to plain JSON.
+            // Includes /openapi/v2: kubectl does without it when /openapi/v3 answers.
             throw APIError.pageNotFound(path)
         }
         if rest.isEmpty {
@@ -132,6 +139,9 @@ struct APIRouter: Sendable {
         let type = target.type
         let namespace = target.namespace ?? ""
         let method = request.method.uppercased()
+        if method == "POST" || method == "PUT" || (method == "DELETE" && !request.body.isEmpty) {
+            try Self.checkJSONBody(request)
+        }
         guard let name = target.name else {
             let labels = try LabelQuery.parse(query["labelSelector"] ?? "")
             let fields = try FieldQuery.parse(query["fieldSelector"] ?? "", for: type)
@@ -185,9 +195,10 @@ struct APIRouter: Sendable {
             let object = try store.get(type, namespace: type.namespaced ? namespace : "", name: name)
             return .json(status: 200, body: RenderOptions(type: type, metadataOnly: metadataOnly).render(object))
         case "PUT":
+            let existed = store.peek(type.groupResource, namespace: type.namespaced ? namespace : "", name: name) != nil
             let updated = try store.update(
                 type, namespace: namespace, name: name, body: try Self.decode(request.body), statusOnly: statusOnly)
-            return .json(status: 200, body: render.render(updated))
+            return .json(status: existed ? 200 : 201, body: render.render(updated))
         case "PATCH":
             let contentType = request.header("Content-Type") ?? ""
             let accepted = ["application/json-patch+json", "application/merge-patch+json"]
@@ -243,6 +254,16 @@ struct APIRouter: Sendable {
             "metadata": .object(metadata),
             "items": .array(page.items.map { render.render($0, inList: true) }),
         ])
+    }
+
+    /// Request bodies must be JSON. Protobuf (what kubectl's typed clients such as `kubectl create
+    /// secret` send) gets 415: deliberate difference, the test server speaks JSON only.
+    static func checkJSONBody(_ request: APIRequest) throws(APIError) {
+        let mediaType = (request.header("Content-Type") ?? "application/json").split(separator: ";").first
+            .map { String($0).trimmingSpaces.lowercased() } ?? ""
+        guard request.body.isEmpty || mediaType == "application/json" || mediaType.isEmpty else {
+            throw APIError.unsupportedMediaType(mediaType, accepted: ["application/json", "application/yaml"])
+        }
     }
 
     static func decode(_ body: Data) throws(APIError) -> JSONValue {

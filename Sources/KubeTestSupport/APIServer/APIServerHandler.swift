@@ -1,5 +1,6 @@
 import CRDModels
 import Foundation
+import HTTPServer
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -53,6 +54,7 @@ final class APIServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let handshake = event as? TLSHandshakeCompleted { certificateUser = handshake.peerCommonName }
         context.fireUserInboundEventTriggered(event)
     }
 
@@ -62,6 +64,11 @@ final class APIServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             head = requestHead
             body.clear()
             bodyTooLarge = false
+            // curl sends `Expect: 100-continue` for larger bodies and would otherwise wait a second.
+            if requestHead.headers["expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+                let interim = HTTPResponseHead(version: requestHead.version, status: .continue)
+                context.writeAndFlush(wrapOutboundOut(.head(interim)), promise: nil)
+            }
         case .body(var chunk):
             if body.readableBytes + chunk.readableBytes > options().maxRequestBodyBytes {
                 bodyTooLarge = true

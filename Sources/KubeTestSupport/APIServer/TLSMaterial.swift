@@ -1,20 +1,40 @@
 import Foundation
+import HTTPServer
 import Logging
 import NIOCore
 
-/// The server's TLS identity and client-certificate CA. Filled in once the shared OpenSSL handler lands.
+/// The test server's TLS identity: a throwaway CA (made with `openssl` by `TestCertificates`), a
+/// serving certificate for 127.0.0.1/localhost, and the same CA for verifying client certificates,
+/// whose CN becomes the user (as kube-apiserver's `--client-ca-file` authenticator does).
 struct TLSMaterial: Sendable {
-    var caPEM: Data
+    let certificates: TestCertificates
+    let context: TLSServerContext
+
+    var caPEM: Data { certificates.ca.certificatePEM }
 
     static func make() throws -> TLSMaterial {
-        throw APIError(code: 501, reason: "NotImplemented", message: "TLS for the test server is not available yet")
+        let certificates = try TestCertificates.makeCA(commonName: "kube-api-test-server-ca")
+        do {
+            let serving = try certificates.server(commonName: "kube-apiserver")
+            let context = try TLSServerContext(
+                certificatePEM: serving.certificatePEM, privateKeyPEM: serving.keyPEM,
+                options: TLSServerOptions(clientCAPEM: certificates.ca.certificatePEM, requireClientCertificate: false))
+            return TLSMaterial(certificates: certificates, context: context)
+        } catch {
+            certificates.remove()
+            throw error
+        }
     }
 
-    func addHandler(to channel: any Channel, logger: Logger) throws {}
-}
+    /// Puts the shared OpenSSL handler first in a new connection's pipeline.
+    func addHandler(to channel: any Channel, logger: Logger) throws {
+        try channel.pipeline.syncOperations.addHandler(OpenSSLServerHandler(context: context, logger: logger))
+    }
 
-extension TLSMaterial {
     func clientCertificate(user: String) throws -> (certificatePEM: Data, keyPEM: Data) {
-        throw APIError(code: 501, reason: "NotImplemented", message: "TLS for the test server is not available yet")
+        let issued = try certificates.client(commonName: user)
+        return (issued.certificatePEM, issued.keyPEM)
     }
+
+    func remove() { certificates.remove() }
 }

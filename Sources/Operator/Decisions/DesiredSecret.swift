@@ -19,10 +19,10 @@ public struct RegistryCredential: Sendable, Hashable {
 /// The exact Secret the operator wants for one resource in one namespace, and how to turn an
 /// existing Secret into it without touching what others put there.
 public struct DesiredSecret: Sendable, Hashable {
-    public static let dockerConfigKey = ".dockerconfigjson"
-    public static let managedByLabel = "app.kubernetes.io/managed-by"
-    public static let managedByValue = "ecr-pullsecret-operator"
-    public static let expiresAtAnnotation = "ecr.pullsecrets.dev/expires-at"
+    public static let dockerConfigKey = DockerConfigJSON.secretKey
+    public static let managedByLabel = Labels.managedBy
+    public static let managedByValue = Labels.managedByValue
+    public static let expiresAtAnnotation = Annotations.expiresAt
 
     public var name: String
     public var namespace: String
@@ -61,22 +61,13 @@ public struct DesiredSecret: Sendable, Hashable {
             dockerConfigJSON: try encodeDockerConfig(credentials))
     }
 
-    /// `{"auths":{"<host>":{"username":…,"password":…,"auth":base64(user:pw)}}}` with sorted keys.
+    /// `.dockerconfigjson` bytes (CRDModels' `DockerConfigJSON`, canonical: sorted keys).
     static func encodeDockerConfig(_ credentials: [RegistryCredential]) throws -> Data {
-        struct Entry: Encodable {
-            var username: String
-            var password: String
-            var auth: String
-        }
-        struct File: Encodable { var auths: [String: Entry] }
-        var auths: [String: Entry] = [:]
+        var config = DockerConfigJSON()
         for credential in credentials {
-            let auth = Data("\(credential.username):\(credential.password)".utf8).base64EncodedString()
-            auths[credential.host] = Entry(username: credential.username, password: credential.password, auth: auth)
+            config.set(host: credential.host, username: credential.username, password: credential.password)
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(File(auths: auths))
+        return try config.encoded()
     }
 
     /// A new Secret for a create.

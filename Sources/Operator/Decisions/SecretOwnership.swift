@@ -13,9 +13,9 @@ public enum SecretOwnership: Sendable, Equatable {
     case conflict(String)
 
     /// The annotation that allows adoption, with its only accepted value.
-    public static let adoptAnnotation = "ecr.pullsecrets.dev/adopt"
+    public static let adoptAnnotation = Annotations.adopt
     /// The only Secret type the operator writes; the API server refuses to change a type.
-    public static let dockerConfigJSONType = "kubernetes.io/dockerconfigjson"
+    public static let dockerConfigJSONType = DockerConfigJSON.secretType
 
     /// Classifies `existing` (nil when there is no such Secret) against the owner's uid.
     /// A Secret of another type can never be taken over, because `type` is immutable and the
@@ -32,7 +32,7 @@ public enum SecretOwnership: Sendable, Equatable {
             return .conflict(
                 "Secret \(name) exists with type \(type); it cannot become \(dockerConfigJSONType) in place")
         }
-        if existing.annotations?[adoptAnnotation] == "true" {
+        if existing.annotations?[adoptAnnotation] == Annotations.adoptValue {
             return .adoptable
         }
         if let controller {

@@ -48,9 +48,9 @@ public actor WorkQueue<Key: Hashable & Sendable> {
 
     /// Adds `key` after its next backoff step; returns that delay.
     @discardableResult
-    public func addRateLimited(_ key: Key) -> Duration {
+    public func addRateLimited(_ key: Key, atLeast minimum: Duration? = nil) -> Duration {
         retriesCounter.increment()
-        let delay = state.addRateLimited(key, now: clock.monotonicNow())
+        let delay = state.addRateLimited(key, now: clock.monotonicNow(), atLeast: minimum)
         dispatch()
         return delay
     }
@@ -81,14 +81,19 @@ public actor WorkQueue<Key: Hashable & Sendable> {
 
     // MARK: Shutdown
 
-    /// Stops handing out keys (workers' `next()` returns nil) and waits for keys in flight.
-    public func shutDownAndDrain() async {
+    /// Stops handing out keys without waiting (leadership lost: the caller cancels work in flight).
+    public func shutDown() {
         state.shutDown()
         timer?.cancel()
         timer = nil
         for waiter in waiters { waiter.resume(returning: nil) }
         waiters.removeAll()
         updateDepth()
+    }
+
+    /// Stops handing out keys (workers' `next()` returns nil) and waits for keys in flight.
+    public func shutDownAndDrain() async {
+        shutDown()
         if state.isDrained { return }
         await withCheckedContinuation { drainWaiters.append($0) }
     }

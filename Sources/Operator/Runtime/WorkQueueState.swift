@@ -86,12 +86,12 @@ public struct WorkQueueState<Key: Hashable & Sendable>: Sendable {
         waiting[key] = readyAt
     }
 
-    /// Schedules `key` after its next backoff step and returns that delay.
+    /// Schedules `key` after its next backoff step (or `minimum`, when longer) and returns that delay.
     @discardableResult
-    public mutating func addRateLimited(_ key: Key, now: Duration) -> Duration {
+    public mutating func addRateLimited(_ key: Key, now: Duration, atLeast minimum: Duration? = nil) -> Duration {
         let count = (failures[key] ?? 0) + 1
         failures[key] = count
-        let delay = backoff.delay(failures: count)
+        let delay = max(backoff.delay(failures: count), minimum ?? .zero)
         addAfter(key, delay: delay, now: now)
         return delay
     }

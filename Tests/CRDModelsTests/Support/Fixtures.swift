@@ -14,6 +14,14 @@ enum Fixtures {
         namespaces: NamespaceCounts(desired: 12, synced: 11),
         failedNamespaces: [FailedNamespace(namespace: "ns7", reason: .secretConflict, message: "not ours")])
 
+    /// The namespaced kind's status: the shared status without its cluster-only fields.
+    static let namespacedStatus: ImagePullSecretStatus = {
+        var status = fullStatus
+        status.namespaces = nil
+        status.failedNamespaces = nil
+        return status
+    }()
+
     static let fullAccess = AWSAccess(
         region: "us-west-2",
         secretRef: CredentialsSecretRef(
@@ -32,7 +40,7 @@ enum Fixtures {
             registries: [RegistrySpec(accountID: "123456789012", region: "eu-west-1")], ecrPublic: true,
             refreshInterval: "6h", secretTemplate: SecretTemplate(labels: ["team": "a"], annotations: ["x": "y"]),
             serviceAccounts: ["default"]),
-        status: fullStatus)
+        status: namespacedStatus)
 
     static let cluster = ClusterAWSECRImagePullSecret(
         metadata: ObjectMeta(name: "all-teams", labels: ["a": "b"]),

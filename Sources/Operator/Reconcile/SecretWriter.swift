@@ -1,0 +1,101 @@
+import CRDModels
+import KubeClient
+import Logging
+
+/// Writes one target Secret in place: create when absent, update with the read's resourceVersion
+/// when owned or adoptable, re-read and retry on 409, never delete-and-recreate, never overwrite a
+/// foreign Secret.
+public struct SecretWriter: Sendable {
+    public enum Outcome: Sendable, Equatable {
+        case created, updated, unchanged
+        case conflict(String)
+        case failed(String)
+    }
+
+    let client: KubeClient
+    let written: WrittenSecrets
+    /// Attempts before a run of 409s counts as a failure (the next reconcile tries again).
+    let maxAttempts = 4
+
+    /// Brings the Secret to `desired`. `cachedVersion` is the resourceVersion the metadata cache
+    /// holds for it, if any; when it is the version this process wrote for the same desired
+    /// state, nothing is read or written. When the (synced) cache has no such Secret, the create
+    /// is tried without a read first; AlreadyExists falls back to read-and-classify.
+    public func sync(_ desired: DesiredSecret, ownerUID: String, cachedVersion: String?, cacheSynced: Bool = false)
+        async -> Outcome
+    {
+        if written.isCurrent(desired, resourceVersion: cachedVersion) { return .unchanged }
+        if cachedVersion == nil, cacheSynced {
+            do {
+                let created = try await client.create(desired.secret, namespace: desired.namespace)
+                written.record(desired, resourceVersion: created.metadata.resourceVersion)
+                return .created
+            } catch let error as KubeAPIError where error.isAlreadyExists || error.isConflict {
+                // Someone (or the cache lag) had it: read and classify below.
+            } catch {
+                return .failed("creating Secret \(desired.namespace)/\(desired.name): \(Self.describe(error))")
+            }
+        }
+        for _ in 0..<maxAttempts {
+            let existing: Secret?
+            do {
+                existing = try await client.get(Secret.self, name: desired.name, namespace: desired.namespace)
+            } catch let error as KubeAPIError where error.isNotFound {
+                existing = nil
+            } catch {
+                return .failed("reading Secret \(desired.namespace)/\(desired.name): \(Self.describe(error))")
+            }
+            switch SecretOwnership.classify(
+                existing: existing?.metadata, existingType: existing?.type, ownerUID: ownerUID)
+            {
+            case .conflict(let message):
+                return .conflict(message)
+            case .absent:
+                do {
+                    let created = try await client.create(desired.secret, namespace: desired.namespace)
+                    written.record(desired, resourceVersion: created.metadata.resourceVersion)
+                    return .created
+                } catch let error as KubeAPIError where error.isAlreadyExists || error.isConflict {
+                    continue
+                } catch {
+                    return .failed("creating Secret \(desired.namespace)/\(desired.name): \(Self.describe(error))")
+                }
+            case .owned, .adoptable:
+                guard let existing else { continue }
+                guard let updated = desired.updating(existing) else {
+                    written.record(desired, resourceVersion: existing.metadata.resourceVersion)
+                    return .unchanged
+                }
+                do {
+                    let stored = try await client.update(updated)
+                    written.record(desired, resourceVersion: stored.metadata.resourceVersion)
+                    return .updated
+                } catch let error as KubeAPIError where error.isConflict || error.isNotFound {
+                    continue
+                } catch {
+                    return .failed("updating Secret \(desired.namespace)/\(desired.name): \(Self.describe(error))")
+                }
+            }
+        }
+        return .failed("Secret \(desired.namespace)/\(desired.name) kept changing under concurrent writes; will retry")
+    }
+
+    /// Deletes a managed Secret whose namespace left the selection, only if it is still the one
+    /// this resource controls (uid precondition).
+    public func prune(namespace: String, name: String, secretUID: String?) async throws {
+        do {
+            try await client.delete(
+                Secret.self, name: name, namespace: namespace,
+                preconditions: secretUID.map { DeletePreconditions(uid: $0) })
+        } catch let error as KubeAPIError where error.isNotFound || error.isConflict {
+            // Already gone, or replaced by another object: nothing of ours to delete.
+        }
+        written.forget(namespace: namespace, name: name)
+    }
+
+    /// An API error's message without the request body (which for a Secret could hold data).
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? KubeAPIError { return "\(error.code.rawValue): \(error.message)" }
+        return String(describing: error)
+    }
+}

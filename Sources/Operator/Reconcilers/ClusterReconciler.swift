@@ -1,0 +1,72 @@
+import CRDModels
+import Foundation
+import KubeClient
+
+/// Reconciles one `ClusterAWSECRImagePullSecret` (key: its name): the Secret in every namespace of
+/// `spec.namespaces` ∪ `spec.namespaceSelector`.
+///
+/// Guarantees:
+/// - Targets are recomputed from the namespace cache on every reconcile; terminating namespaces are
+///   skipped; listed-but-missing namespaces are reported (`NamespaceMissing`), not created.
+/// - Each namespace is written independently: a conflict or failure in one is reported in
+///   `status.failedNamespaces` while the others sync.
+/// - Managed Secrets of this resource in namespaces that left the selection are deleted (uid
+///   precondition, so a replaced Secret is never deleted).
+/// - Credentials come from `secretRef.namespace`, inline keys, or the operator's identity unless
+///   `--allow-ambient-credentials=none`.
+///
+/// Assumptions: the namespace and managed-Secret caches are synced; a namespace change enqueues
+/// every cluster resource.
+public struct ClusterReconciler: Sendable {
+    public let context: ReconcileContext
+
+    public init(context: ReconcileContext) { self.context = context }
+
+    public func reconcile(key name: String) async throws -> ReconcileResult {
+        guard let resource = context.clusterResources.get(namespace: nil, name: name) else {
+            OperatorMetrics.shared.forget(resource: "\(ClusterAWSECRImagePullSecret.resource.kind)//\(name)")
+            return .done
+        }
+        let selection = NamespaceSelection.resolve(
+            list: resource.spec.namespaces ?? [], selector: resource.spec.namespaceSelector,
+            namespaces: context.namespaces.items.map {
+                NamespaceSelection.NamespaceInfo(
+                    name: $0.metadata.name ?? "", labels: $0.metadata.labels ?? [:], isTerminating: $0.isTerminating)
+            },
+            watchNamespace: context.settings.watchNamespace)
+        let finalizer = ServiceAccountFinalizer<ClusterAWSECRImagePullSecret>(context: context)
+        if resource.metadata.deletionTimestamp != nil {
+            try await finalizer.finalize(resource, namespaces: selection.targets)
+            return .done
+        }
+        if try await finalizer.ensure(resource) { return .done }
+
+        let owned = ownedSecrets(of: resource)
+        let pruneNamespaces = Set(
+            NamespaceSelection.toPrune(managedSecretNamespaces: owned.map { $0.metadata.namespace ?? "" }, result: selection))
+        let prune = owned.filter { pruneNamespaces.contains($0.metadata.namespace ?? "") }.map {
+            (namespace: $0.metadata.namespace ?? "", name: $0.metadata.name ?? "", uid: $0.metadata.uid)
+        }
+        let report = resource.validate(ambientPolicy: context.settings.ambientPolicy)
+        let errors = report.errors.map { "\($0.field): \($0.message)" }
+        return try await ImagePullSecretSync<ClusterAWSECRImagePullSecret>(context: context).run(
+            resource, validationErrors: errors,
+            targets: .init(
+                namespaces: selection.targets, missing: selection.missing, prune: errors.isEmpty ? prune : [],
+                credentialsNamespace: resource.spec.awsAccess.secretRef?.namespace))
+    }
+
+    /// Managed Secrets (metadata cache) controlled by this resource; without the cache, the ones
+    /// this process wrote.
+    private func ownedSecrets(of resource: ClusterAWSECRImagePullSecret) -> [PartialObjectMetadata] {
+        guard let uid = resource.metadata.uid else { return [] }
+        guard context.settings.watchSecrets else {
+            return context.written.secrets(ownerUID: uid).map {
+                PartialObjectMetadata(metadata: ObjectMeta(name: $0.name, namespace: $0.namespace))
+            }
+        }
+        return context.managedSecrets.items.filter { secret in
+            secret.metadata.ownerReferences?.contains { $0.controller == true && $0.uid == uid } ?? false
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import CRDModels
+import ECRAuth
+import Foundation
+import HTTPServer
+import KubeClient
+import Logging
+import Metrics
+import Operator
+import Prometheus
+import ServiceLifecycle
+
+/// Wires the process: logging and metrics bootstrap, the Kubernetes client, the token cache, the
+/// runtime, the probe/metrics listeners and the webhook, all in one `ServiceGroup` that shuts down
+/// gracefully on SIGTERM/SIGINT. The only place that reads the environment.
+struct OperatorMain {
+    let options: OperatorCommand
+    let environment: [String: String]
+
+    func run() async throws {
+        let registry = PrometheusCollectorRegistry()
+        bootstrapObservability(registry: registry)
+        let logger = Logger(label: "ecr-pullsecret-operator")
+
+        let config = try KubeConfig.resolve(
+            kubeconfigPath: options.kubeconfig, context: options.context, environment: environment)
+        let client = try await KubeClient.connect(config: config, logger: logger)
+        var services: [any Service] = []
+
+        let identity = (environment["POD_NAME"] ?? ProcessInfo.processInfo.hostName) + "_" + UUID().uuidString.prefix(8)
+        var runtime: OperatorRuntime?
+        if options.controllers {
+            let leaseNamespace =
+                options.leaderElectionNamespace ?? environment["POD_NAMESPACE"] ?? config.namespace
+            let settings = OperatorSettings(
+                ambientPolicy: options.allowAmbientCredentials,
+                defaultRefreshInterval: try parseRefreshInterval(options.defaultRefreshInterval),
+                watchNamespace: options.watchNamespace, watchSecrets: options.watchSecrets)
+            let events = EventRecorder(
+                client: client,
+                configuration: .init(component: "ecr-pullsecret-operator", instance: environment["POD_NAME"]),
+                logger: logger)
+            let tokens = ECRTokenSource.make(environment: environment, logger: logger)
+            let made = OperatorRuntime(
+                client: client, tokens: tokens, events: events,
+                configuration: RuntimeConfiguration(
+                    concurrency: options.concurrency, settings: settings,
+                    leaderElection: options.leaderElect
+                        ? LeaderElectionConfiguration(
+                            namespace: leaseNamespace, name: options.leaderElectionId, identity: String(identity))
+                        : nil),
+                logger: logger)
+            services.append(made)
+            runtime = made
+        }
+        let readyRuntime = runtime
+        let ready: @Sendable () -> Bool = { readyRuntime?.isReady ?? true }
+        let metricsText: @Sendable () -> String = {
+            var buffer: [UInt8] = []
+            registry.emit(into: &buffer)
+            return String(decoding: buffer, as: UTF8.self)
+        }
+        let metricsBind = try parseBind(options.metricsBindAddress, flag: "--metrics-bind-address")
+        let probeBind = try parseBind(options.healthProbeBindAddress, flag: "--health-probe-bind-address")
+        services.append(
+            ProbeServer.make(
+                host: metricsBind.host, port: metricsBind.port, logger: logger, isReady: ready, metricsText: metricsText))
+        if probeBind != metricsBind {
+            services.append(
+                ProbeServer.make(
+                    host: probeBind.host, port: probeBind.port, logger: logger, isReady: ready,
+                    metricsText: metricsText))
+        }
+        logger.info(
+            "starting",
+            metadata: [
+                "controllers": "\(options.controllers)", "leader.elect": "\(options.leaderElect)",
+                "watch.namespace": "\(options.watchNamespace.isEmpty ? "<all>" : options.watchNamespace)",
+                "ambient.credentials": "\(options.allowAmbientCredentials.rawValue)",
+            ])
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+    }
+
+    private func bootstrapObservability(registry: PrometheusCollectorRegistry) {
+        let level = options.logLevel
+        switch options.logFormat {
+        case .json:
+            LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
+        case .text:
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        }
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    }
+}

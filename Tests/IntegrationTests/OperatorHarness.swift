@@ -1,0 +1,142 @@
+import CRDModels
+import Foundation
+import HTTPClient
+import KubeClient
+import KubeTestSupport
+import Logging
+import Operator
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+/// Polls `condition` every 50 ms until it holds or `timeout` passes; returns whether it held.
+func eventually(
+    timeout: Duration = .seconds(10), _ condition: @Sendable () async throws -> Bool
+) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if (try? await condition()) == true { return true }
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+    return (try? await condition()) == true
+}
+
+/// The Kubernetes API test server with both CRDs, a client, and operators run in-process.
+final class OperatorHarness: Sendable {
+    let server: KubeAPITestServer
+    let client: KubeClient
+    let logger: Logger
+
+    static func start() async throws -> OperatorHarness {
+        var logger = Logger(label: "it")
+        logger.logLevel = .warning
+        let server = try await KubeAPITestServer.start(tls: false, token: "test-token")
+        for crd in CRDFixtures.all { try server.seed(crd) }
+        let config = try KubeConfig.parse(yaml: try server.kubeconfigYAML(), directory: "/tmp")
+        let client = KubeClient(config: config, logger: logger)
+        return OperatorHarness(server: server, client: client, logger: logger)
+    }
+
+    private init(server: KubeAPITestServer, client: KubeClient, logger: Logger) {
+        self.server = server
+        self.client = client
+        self.logger = logger
+    }
+
+    /// A running operator; `stop()` shuts it down gracefully.
+    final class Running: Sendable {
+        let runtime: OperatorRuntime
+        let group: ServiceGroup
+        let task: Task<Void, any Error>
+
+        init(runtime: OperatorRuntime, group: ServiceGroup, task: Task<Void, any Error>) {
+            self.runtime = runtime
+            self.group = group
+            self.task = task
+        }
+
+        func stop() async {
+            await group.triggerGracefulShutdown()
+            _ = await task.result
+        }
+    }
+
+    func startOperator(
+        tokens: any TokenSource, settings: OperatorSettings = OperatorSettings(),
+        leaderElection: LeaderElectionConfiguration? = nil
+    ) -> Running {
+        let events = EventRecorder(client: client, configuration: .init(component: "ecr-pullsecret-operator"), logger: logger)
+        let runtime = OperatorRuntime(
+            client: client, tokens: tokens, events: events,
+            configuration: RuntimeConfiguration(
+                concurrency: 4, settings: settings, leaderElection: leaderElection,
+                backoff: .init(base: .milliseconds(50), cap: .seconds(2))),
+            logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: runtime)], gracefulShutdownSignals: [], logger: logger))
+        let task = Task { try await group.run() }
+        return Running(runtime: runtime, group: group, task: task)
+    }
+
+    func shutdown() async {
+        await server.shutdown()
+    }
+
+    // MARK: Fixtures
+
+    func createNamespace(_ name: String, labels: [String: String] = [:]) async throws {
+        _ = try await client.create(Namespace(metadata: ObjectMeta(name: name, labels: labels)))
+    }
+
+    func createCredentials(namespace: String, name: String = "aws-creds", keyID: String = "AKIAEXAMPLE0001") async throws {
+        _ = try await client.create(
+            Secret(
+                metadata: ObjectMeta(name: name, namespace: namespace),
+                data: [
+                    "AWS_ACCESS_KEY_ID": Data(keyID.utf8),
+                    "AWS_SECRET_ACCESS_KEY": Data("secret-\(keyID)".utf8),
+                ]))
+    }
+
+    func secret(_ namespace: String, _ name: String) async -> Secret? {
+        try? await client.get(Secret.self, name: name, namespace: namespace)
+    }
+
+    func namespaced(_ namespace: String, _ name: String) async -> AWSECRImagePullSecret? {
+        try? await client.get(AWSECRImagePullSecret.self, name: name, namespace: namespace)
+    }
+
+    func cluster(_ name: String) async -> ClusterAWSECRImagePullSecret? {
+        try? await client.get(ClusterAWSECRImagePullSecret.self, name: name)
+    }
+}
+
+/// Minimal CustomResourceDefinitions for both kinds (scope, names, status subresource), so the
+/// tests do not depend on the manifests' details.
+enum CRDFixtures {
+    static func crd(kind: String, plural: String, scope: String) -> JSONValue {
+        let text = """
+            {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+             "metadata": {"name": "\(plural).ecr.pullsecrets.dev"},
+             "spec": {"group": "ecr.pullsecrets.dev", "scope": "\(scope)",
+                      "names": {"kind": "\(kind)", "plural": "\(plural)", "singular": "\(kind.lowercased())",
+                                "listKind": "\(kind)List"},
+                      "versions": [{"name": "v1alpha1", "served": true, "storage": true,
+                                    "subresources": {"status": {}},
+                                    "schema": {"openAPIV3Schema": {"type": "object",
+                                               "x-kubernetes-preserve-unknown-fields": true}}}]}}
+            """
+        return try! JSONValue.parse(Data(text.utf8))
+    }
+
+    static let all = [
+        crd(kind: "AWSECRImagePullSecret", plural: "awsecrimagepullsecrets", scope: "Namespaced"),
+        crd(kind: "ClusterAWSECRImagePullSecret", plural: "clusterawsecrimagepullsecrets", scope: "Cluster"),
+    ]
+}
+
+/// Stops moto on its own thread: `MotoServer.shutdown()` blocks (up to seconds), and blocking the
+/// cooperative pool from a test stalls every other task.
+func stopInBackground(_ moto: MotoServer) {
+    Thread { moto.shutdown() }.start()
+}
