@@ -201,3 +201,32 @@ import Testing
         #expect(error.description.contains("<redacted>"))
     }
 }
+
+@Suite struct STSInputTests {
+    @Test func assumeRoleInputsAreCheckedBeforeAnyCall() {
+        let ok = "arn:aws:iam::123456789012:role/ecr-pull"
+        #expect(throws: Never.self) {
+            try STSClient.validate(roleARN: ok, sessionName: "ecr-operator", duration: .seconds(900), api: "sts")
+        }
+        #expect(throws: Never.self) {
+            try STSClient.validate(roleARN: "arn:aws-cn:iam::1:role/a/b", sessionName: "a@b.c", duration: nil, api: "s")
+        }
+        let bad: [(String, String, Duration?, String)] = [
+            ("role/ecr-pull", "s1", nil, "roleARN"),
+            ("arn:aws:iam::123456789012:user/bob", "s1", nil, "roleARN"),
+            (ok, "x", nil, "RoleSessionName"),
+            (ok, "has space", nil, "RoleSessionName"),
+            (ok, String(repeating: "a", count: 65), nil, "RoleSessionName"),
+            (ok, "ok-name", .seconds(899), "DurationSeconds"),
+            (ok, "ok-name", .seconds(43201), "DurationSeconds"),
+        ]
+        for (arn, session, duration, field) in bad {
+            #expect {
+                try STSClient.validate(roleARN: arn, sessionName: session, duration: duration, api: "sts:AssumeRole")
+            } throws: { error in
+                let error = error as? AWSError
+                return error?.kind == .invalidParameter && error?.message.contains(field) == true
+            }
+        }
+    }
+}

@@ -175,7 +175,7 @@ final class InvalidationCounter: AWSCredentialProvider, Sendable {
         let sts = STSClient(client: makeClient(), endpoints: EndpointResolver(environment: environment(endpoint: responder.url)))
         do {
             _ = try await sts.assumeRoleWithWebIdentity(
-                region: "us-east-1", roleARN: "arn:aws:iam::1:role/r", sessionName: "s",
+                region: "us-east-1", roleARN: "arn:aws:iam::1:role/r", sessionName: "web-session",
                 webIdentityToken: "eyJhbGciOiJSUzI1NiJ9.PAYLOAD.SIG")
             Issue.record("expected an error")
         } catch let error as AWSError {

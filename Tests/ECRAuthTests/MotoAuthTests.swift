@@ -66,8 +66,8 @@ import Testing
             let before = moto.requestCount(action: "AssumeRole")
             await #expect {
                 _ = try await sts.assumeRole(
-                    region: "us-east-1", roleARN: "arn:aws:iam::123456789012:role/other", sessionName: "x",
-                    source: good)
+                    region: "us-east-1", roleARN: "arn:aws:iam::123456789012:role/other",
+                    sessionName: "denied-session", source: good)
             } throws: { error in
                 (error as? AWSError)?.kind == .accessDenied
             }

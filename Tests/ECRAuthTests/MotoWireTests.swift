@@ -1,5 +1,6 @@
 import ECRAuth
 import Foundation
+import HTTPClient
 import KubeTestSupport
 import Testing
 
@@ -179,5 +180,21 @@ import Testing
             #expect(call.accessKeyID == "AKIABASEPROFILE0001")
             #expect(call.body.contains("RoleSessionName=from-profile"))
         }
+    }
+
+    @Test func motoServerResetsAndShutsDownCleanly() async throws {
+        let moto = try await MotoServer.start()
+        let keys = uniqueKeys()
+        let sts = STSClient(client: makeClient(), endpoints: EndpointResolver(environment: environment(endpoint: moto.endpoint)))
+        _ = try await sts.assumeRole(
+            region: "us-east-1", roleARN: "arn:aws:iam::123456789012:role/r", sessionName: "s1", source: keys)
+        #expect(moto.requestCount(action: "AssumeRole") == 1)
+        try moto.reset()
+        #expect(moto.recordedRequests().isEmpty)
+        let probe = HTTPRequest(url: moto.endpoint + "/moto-api/data.json", timeout: .seconds(5))
+        #expect(try await sharedTransport.send(probe).status == 200)
+        moto.shutdown()
+        moto.shutdown()  // idempotent
+        await #expect(throws: (any Error).self) { _ = try await sharedTransport.send(probe) }
     }
 }

@@ -17,7 +17,7 @@ import Testing
 
     @Test func namespacedResourceWritesTheExactSecretAndReadyStatus() async throws {
         let moto = try await MotoServer.start()
-        defer { moto.shutdown() }
+        defer { stopInBackground(moto) }
         let harness = try await OperatorHarness.start()
         defer { Task { await harness.shutdown() } }
         try await harness.createNamespace("team-a")
@@ -61,7 +61,7 @@ import Testing
 
     @Test func clusterResourceUsesTheOperatorsOwnIdentity() async throws {
         let moto = try await MotoServer.start()
-        defer { moto.shutdown() }
+        defer { stopInBackground(moto) }
         let harness = try await OperatorHarness.start()
         defer { Task { await harness.shutdown() } }
         try await harness.createNamespace("app")
@@ -83,7 +83,7 @@ import Testing
 
     @Test func threeResourcesSharingOneCredentialCostOneAWSCall() async throws {
         let moto = try await MotoServer.start()
-        defer { moto.shutdown() }
+        defer { stopInBackground(moto) }
         let harness = try await OperatorHarness.start()
         defer { Task { await harness.shutdown() } }
         try await harness.createNamespace("ops")
@@ -121,7 +121,7 @@ import Testing
 @Suite(.serialized) struct ECRTokenSourceMotoTests {
     @Test func sharesTokensAndRefetchesOnlyWhenARefreshIsDue() async throws {
         let moto = try await MotoServer.start()
-        defer { moto.shutdown() }
+        defer { stopInBackground(moto) }
         let source = ECRTokenSource.make(environment: ["AWS_ENDPOINT_URL": moto.endpoint], logger: Logger(label: "t"))
         let credentials = ResolvedCredentials(
             source: .keys(accessKeyID: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI", sessionToken: nil))
@@ -149,7 +149,7 @@ import Testing
     @Test func awsErrorsBecomeTokenRequestFailedWithoutSecrets() async throws {
         // Signature checking on, no IAM user: moto refuses the key.
         let moto = try await MotoServer.start(initialNoAuthActionCount: 0)
-        defer { moto.shutdown() }
+        defer { stopInBackground(moto) }
         let source = ECRTokenSource.make(environment: ["AWS_ENDPOINT_URL": moto.endpoint], logger: Logger(label: "t"))
         let credentials = ResolvedCredentials(
             source: .keys(accessKeyID: "AKIAUNKNOWNKEY000001", secretAccessKey: "very-secret-value", sessionToken: nil))

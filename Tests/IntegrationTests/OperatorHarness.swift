@@ -134,3 +134,9 @@ enum CRDFixtures {
         crd(kind: "ClusterAWSECRImagePullSecret", plural: "clusterawsecrimagepullsecrets", scope: "Cluster"),
     ]
 }
+
+/// Stops moto on its own thread: `MotoServer.shutdown()` blocks (up to seconds), and blocking the
+/// cooperative pool from a test stalls every other task.
+func stopInBackground(_ moto: MotoServer) {
+    Thread { moto.shutdown() }.start()
+}

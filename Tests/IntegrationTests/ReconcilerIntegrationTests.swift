@@ -166,6 +166,13 @@ import Testing
             return events.contains { $0.reason == "TokenRequestFailed" && $0.type == "Warning" }
         }
         #expect(warned)
+        // Retries back off and repeat the warning; the recorder aggregates them into one Event.
+        let aggregated = await eventually {
+            let events = try await harness.client.list(Event.self, namespace: "team").items
+                .filter { $0.reason == "TokenRequestFailed" }
+            return events.count == 1 && (events.first?.count ?? 0) >= 2
+        }
+        #expect(aggregated)
 
         tokens.fail(with: nil)
         #expect(await eventually { await harness.namespaced("team", "reg")?.status?.condition(.ready)?.status == "True" })

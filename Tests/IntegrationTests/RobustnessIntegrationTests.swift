@@ -131,3 +131,32 @@ import Testing
         #expect(!running.runtime.isLeading)
     }
 }
+
+@Suite(.serialized) struct WatchNamespaceIntegrationTests {
+    @Test func watchNamespaceReadsOnlyThatNamespace() async throws {
+        let harness = try await OperatorHarness.start()
+        defer { Task { await harness.shutdown() } }
+        for name in ["team", "other"] {
+            try await harness.createNamespace(name)
+            try await harness.createCredentials(namespace: name)
+        }
+        let running = harness.startOperator(
+            tokens: FakeTokenSource(), settings: OperatorSettings(watchNamespace: "team"))
+        defer { Task { await running.stop() } }
+        for namespace in ["team", "other"] {
+            _ = try await harness.client.create(
+                AWSECRImagePullSecret(
+                    metadata: ObjectMeta(name: "reg", namespace: namespace),
+                    spec: .init(
+                        secretName: "ecr-login", awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds")))))
+        }
+        #expect(await eventually { await harness.secret("team", "ecr-login") != nil })
+        #expect(await eventually { running.runtime.isReady })
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(await harness.secret("other", "ecr-login") == nil)
+        // Neither the cluster kind nor cluster-wide Secrets were listed or watched.
+        #expect(harness.server.requestCount(pathContains: "clusterawsecrimagepullsecrets") == 0)
+        #expect(harness.server.requestCount(pathContains: "/api/v1/secrets") == 0)
+        #expect(harness.server.requestCount(pathContains: "/apis/ecr.pullsecrets.dev/v1alpha1/awsecrimagepullsecrets") == 0)
+    }
+}

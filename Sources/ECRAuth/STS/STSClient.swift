@@ -19,6 +19,7 @@ public struct STSClient: Sendable {
         region: String, roleARN: String, sessionName: String, externalID: String? = nil,
         duration: Duration? = nil, source: any AWSCredentialProvider
     ) async throws -> AWSCredentials {
+        try Self.validate(roleARN: roleARN, sessionName: sessionName, duration: duration, api: Self.assumeRoleAPI)
         var parameters = [
             ("Action", "AssumeRole"), ("Version", "2011-06-15"), ("RoleArn", roleARN),
             ("RoleSessionName", sessionName),
@@ -37,6 +38,7 @@ public struct STSClient: Sendable {
     public func assumeRoleWithWebIdentity(
         region: String, roleARN: String, sessionName: String, webIdentityToken: String, duration: Duration? = nil
     ) async throws -> AWSCredentials {
+        try Self.validate(roleARN: roleARN, sessionName: sessionName, duration: duration, api: Self.webIdentityAPI)
         var parameters = [
             ("Action", "AssumeRoleWithWebIdentity"), ("Version", "2011-06-15"), ("RoleArn", roleARN),
             ("RoleSessionName", sessionName), ("WebIdentityToken", webIdentityToken),
@@ -48,6 +50,25 @@ public struct STSClient: Sendable {
             body: Data(Self.formEncode(parameters).utf8), secretValues: [webIdentityToken])
         let response = try await client.send(operation, credentials: nil)
         return try Self.parseCredentials(response.body, api: Self.webIdentityAPI)
+    }
+
+    /// STS's own input rules, checked before a call so the error names the field and the rule.
+    static func validate(roleARN: String, sessionName: String, duration: Duration?, api: String) throws {
+        func invalid(_ message: String) -> AWSError {
+            AWSError(code: "InvalidParameter", message: message, kind: .invalidParameter, api: api)
+        }
+        guard roleARN.hasPrefix("arn:"), roleARN.split(separator: ":", omittingEmptySubsequences: false).count >= 6,
+            roleARN.contains(":role/")
+        else { throw invalid("roleARN '\(roleARN)' is not an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)") }
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "_+=,.@-"))
+        guard (2...64).contains(sessionName.count), sessionName.unicodeScalars.allSatisfy({ $0.isASCII && allowed.contains($0) })
+        else { throw invalid("RoleSessionName '\(sessionName)' must be 2 to 64 characters of [A-Za-z0-9_+=,.@-]") }
+        if let duration {
+            let seconds = duration.components.seconds
+            guard (900...43200).contains(seconds) else {
+                throw invalid("DurationSeconds \(seconds) must be between 900 and 43200")
+            }
+        }
     }
 
     static func formEncode(_ parameters: [(String, String)]) -> String {

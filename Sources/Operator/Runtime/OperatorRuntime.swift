@@ -80,7 +80,7 @@ public final class OperatorRuntime: Service, Sendable {
             client: client, resource: Secret.resource, namespace: watch,
             configuration: .init(labelSelector: "\(Labels.managedBy)=\(Labels.managedByValue)"), logger: informerLogger)
         secretInformer = Informer.metadata(
-            client: client, resource: Secret.resource, configuration: .init(), logger: informerLogger)
+            client: client, resource: Secret.resource, namespace: watch, configuration: .init(), logger: informerLogger)
         context = ReconcileContext(
             client: client, tokens: tokens, events: events, settings: configuration.settings, clock: clock,
             logger: logger, managedSecrets: managedSecretInformer.store, namespaces: namespaceInformer.store,
@@ -96,9 +96,13 @@ public final class OperatorRuntime: Service, Sendable {
 
     /// Ready when every cache has listed once.
     public var isReady: Bool {
-        namespacedInformer.hasSynced && clusterInformer.hasSynced && namespaceInformer.hasSynced
+        namespacedInformer.hasSynced && (!clusterScope || (clusterInformer.hasSynced && namespaceInformer.hasSynced))
             && (!configuration.settings.watchSecrets || (managedSecretInformer.hasSynced && secretInformer.hasSynced))
     }
+
+    /// Whether the cluster kind and namespaces are watched: not with `--watch-namespace`, where the
+    /// operator may only read its one namespace (the chart grants no cluster-wide access then).
+    var clusterScope: Bool { configuration.settings.watchNamespace == nil }
 
     /// Whether this replica currently reconciles.
     public var isLeading: Bool { leading.load(ordering: .relaxed) }
@@ -182,7 +186,8 @@ public final class OperatorRuntime: Service, Sendable {
     /// Waits until every cache has listed once, saying every 30 s which ones have not (a missing
     /// CRD or RBAC rule shows up here, and `/readyz` stays false meanwhile).
     private func waitForCaches() async throws {
-        var informers: [any SyncWaiting] = [namespacedInformer, clusterInformer, namespaceInformer]
+        var informers: [any SyncWaiting] = [namespacedInformer]
+        if clusterScope { informers += [clusterInformer, namespaceInformer] }
         if configuration.settings.watchSecrets { informers += [managedSecretInformer, secretInformer] }
         for informer in informers {
             while await !informer.waitUntilSynced(timeout: .seconds(30)) {
@@ -210,8 +215,10 @@ public final class OperatorRuntime: Service, Sendable {
     private func runWatches() async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.namespacedInformer.run() }
-            group.addTask { await self.clusterInformer.run() }
-            group.addTask { await self.namespaceInformer.run() }
+            if self.clusterScope {
+                group.addTask { await self.clusterInformer.run() }
+                group.addTask { await self.namespaceInformer.run() }
+            }
             let watchSecrets = self.configuration.settings.watchSecrets
             if watchSecrets {
                 group.addTask { await self.managedSecretInformer.run() }
@@ -223,15 +230,18 @@ public final class OperatorRuntime: Service, Sendable {
                         EventMapping.key(namespace: change.object.metadata.namespace, name: change.object.metadata.name))
                 }
             }
-            group.addTask {
-                for await change in self.clusterInformer.changes where EventMapping.resourceChangeMatters(change) {
-                    await self.clusterQueue.add(change.object.metadata.name ?? "")
+            if self.clusterScope {
+                group.addTask {
+                    for await change in self.clusterInformer.changes where EventMapping.resourceChangeMatters(change) {
+                        await self.clusterQueue.add(change.object.metadata.name ?? "")
+                    }
                 }
-            }
-            group.addTask {
-                for await change in self.namespaceInformer.changes where EventMapping.namespaceChangeMatters(change) {
-                    for resource in self.clusterInformer.store.items {
-                        await self.clusterQueue.add(resource.metadata.name ?? "")
+                group.addTask {
+                    for await change in self.namespaceInformer.changes
+                    where EventMapping.namespaceChangeMatters(change) {
+                        for resource in self.clusterInformer.store.items {
+                            await self.clusterQueue.add(resource.metadata.name ?? "")
+                        }
                     }
                 }
             }
