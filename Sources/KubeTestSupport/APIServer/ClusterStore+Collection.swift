@@ -10,26 +10,31 @@ extension ClusterStore {
         lock.lock()
         defer { lock.unlock() }
         for _ in 0..<100 where collectOnce() {}
+        collectionNeeded = false
     }
 
     /// Returns whether anything changed, so the caller repeats until the state settles.
+    ///
+    /// Only candidates are examined (objects written with owners, dependents of removed objects),
+    /// so a pass costs what changed, not the size of the store.
     private func collectOnce() -> Bool {
         var changed = false
-        let liveUIDs = Set(objects.values.flatMap { $0.values.compactMap { $0["metadata"]?["uid"]?.stringValue } })
-        for type in types where type.version == preferredVersion(of: type) {
-            for (key, object) in (objects[type.groupResource] ?? [:]).sorted(by: { $0.key < $1.key }) {
-                guard object["metadata"]?["deletionTimestamp"] == nil,
-                    let owners = object["metadata"]?["ownerReferences"]?.arrayValue, !owners.isEmpty
-                else { continue }
-                let ownerUIDs = owners.compactMap { $0["uid"]?.stringValue }
-                if !ownerUIDs.contains(where: liveUIDs.contains) {
-                    _ = deleteLocked(type, key: key)
-                    changed = true
-                }
+        let candidates = ownership.candidates
+        ownership.candidates = []
+        for reference in candidates {
+            guard let object = objects[reference.resource]?[reference.key],
+                object["metadata"]?["deletionTimestamp"] == nil,
+                let owners = object["metadata"]?["ownerReferences"]?.arrayValue, !owners.isEmpty,
+                let type = types.first(where: { $0.groupResource == reference.resource })
+            else { continue }
+            let ownerUIDs = owners.compactMap { $0["uid"]?.stringValue }
+            if !ownerUIDs.contains(where: { ownership.live[$0] != nil }) {
+                _ = deleteLocked(type, key: reference.key)
+                changed = true
             }
         }
         let namespacesType = types.first { $0.groupResource == Self.namespaces }
-        for (key, namespace) in (objects[Self.namespaces] ?? [:]).sorted(by: { $0.key < $1.key }) {
+        for (key, namespace) in objects[Self.namespaces] ?? [:] {
             guard let namespacesType, namespace["metadata"]?["deletionTimestamp"] != nil else { continue }
             var remaining = 0
             for type in types where type.namespaced && type.version == preferredVersion(of: type) {

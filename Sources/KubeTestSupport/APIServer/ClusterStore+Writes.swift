@@ -43,8 +43,9 @@ extension ClusterStore {
         } catch {
             result = .failure(error)
         }
+        let collect = takeCollectionNeed()
         lock.unlock()
-        requestCollection()
+        if collect { requestCollection() }
         return try result.get()
     }
 
@@ -154,8 +155,9 @@ extension ClusterStore {
         } catch {
             result = .failure(error)
         }
+        let collect = takeCollectionNeed()
         lock.unlock()
-        requestCollection()
+        if collect { requestCollection() }
         return try result.get()
     }
 
@@ -190,8 +192,9 @@ extension ClusterStore {
         } catch {
             result = .failure(error)
         }
+        let collect = takeCollectionNeed()
         lock.unlock()
-        requestCollection()
+        if collect { requestCollection() }
         return try result.get()
     }
 
@@ -288,8 +291,9 @@ extension ClusterStore {
         } catch {
             result = .failure(error)
         }
+        let collect = takeCollectionNeed()
         lock.unlock()
-        requestCollection()
+        if collect { requestCollection() }
         return try result.get()
     }
 
@@ -323,6 +327,13 @@ extension ClusterStore {
 
     // MARK: Commit
 
+    /// Whether a change since the last call may give the garbage collector or the namespace
+    /// controller work (an object went away, has owners, or is being deleted). Lock held.
+    func takeCollectionNeed() -> Bool {
+        defer { collectionNeeded = false }
+        return collectionNeeded
+    }
+
     /// Stores `object` at a new resourceVersion and publishes the event. Lock held.
     func commit(
         _ type: APIResourceType, key: ObjectKey, object: JSONValue, eventType: String, previous: JSONValue?
@@ -330,7 +341,14 @@ extension ClusterStore {
         resourceVersion += 1
         var stored = object
         stored["metadata"]?["resourceVersion"] = .string(String(resourceVersion))
+        let previousStored = objects[type.groupResource]?[key]
         objects[type.groupResource, default: [:]][key] = stored
+        ownership.stored(stored, previous: previousStored, at: ObjectReference(resource: type.groupResource, key: key))
+        if stored["metadata"]?["deletionTimestamp"] != nil
+            || !(stored["metadata"]?["ownerReferences"]?.arrayValue ?? []).isEmpty
+        {
+            collectionNeeded = true
+        }
         hub.publish(
             WatchRecord(
                 resourceVersion: resourceVersion, resource: type.groupResource, namespace: key.namespace,
@@ -343,7 +361,11 @@ extension ClusterStore {
         resourceVersion += 1
         var last = object
         last["metadata"]?["resourceVersion"] = .string(String(resourceVersion))
+        if let current = objects[type.groupResource]?[key] {
+            ownership.removed(current, at: ObjectReference(resource: type.groupResource, key: key))
+        }
         objects[type.groupResource]?[key] = nil
+        collectionNeeded = true
         hub.publish(
             WatchRecord(
                 resourceVersion: resourceVersion, resource: type.groupResource, namespace: key.namespace,

@@ -51,6 +51,10 @@ final class ClusterStore: @unchecked Sendable {
     var snapshots: [String: ListSnapshot] = [:]
     var options: KubeAPITestServerOptions
     var pendingWatchDrops: [(pathContains: String, afterEvents: Int)] = []
+    /// Set by writes that may give the background collector work; see `takeCollectionNeed()`.
+    var collectionNeeded = false
+    /// Owner/dependent bookkeeping for the garbage collector.
+    var ownership = OwnershipIndex()
     /// Called (outside the lock) after a change that may give the garbage collector work.
     let requestCollection: @Sendable () -> Void
 
@@ -261,5 +265,41 @@ struct ContinueToken: Codable {
         } catch {
             throw APIError.badRequest("continue key is not valid: \(error)")
         }
+    }
+}
+
+/// One stored object's address.
+struct ObjectReference: Hashable, Sendable {
+    var resource: GroupResource
+    var key: ObjectKey
+}
+
+/// Which uids are live and which objects name which owners, kept up to date on every write, so
+/// the garbage collector looks only at objects whose owners may have gone.
+struct OwnershipIndex {
+    var live: [String: ObjectReference] = [:]
+    var dependents: [String: Set<ObjectReference>] = [:]
+    /// Objects to check on the next pass.
+    var candidates: Set<ObjectReference> = []
+
+    static func uid(_ object: JSONValue?) -> String? { object?["metadata"]?["uid"]?.stringValue }
+
+    static func owners(_ object: JSONValue?) -> [String] {
+        object?["metadata"]?["ownerReferences"]?.arrayValue?.compactMap { $0["uid"]?.stringValue } ?? []
+    }
+
+    mutating func stored(_ object: JSONValue, previous: JSONValue?, at reference: ObjectReference) {
+        if let uid = Self.uid(object) { live[uid] = reference }
+        for owner in Self.owners(previous) { dependents[owner]?.remove(reference) }
+        let owners = Self.owners(object)
+        for owner in owners { dependents[owner, default: []].insert(reference) }
+        if !owners.isEmpty { candidates.insert(reference) }
+    }
+
+    mutating func removed(_ object: JSONValue, at reference: ObjectReference) {
+        for owner in Self.owners(object) { dependents[owner]?.remove(reference) }
+        guard let uid = Self.uid(object) else { return }
+        live[uid] = nil
+        candidates.formUnion(dependents.removeValue(forKey: uid) ?? [])
     }
 }
