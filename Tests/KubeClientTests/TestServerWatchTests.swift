@@ -182,6 +182,25 @@ struct TestServerWatchTests {
         #expect(bookmark["object"]?["metadata"]?["resourceVersion"]?.stringValue == server.resourceVersion)
     }
 
+    @Test func watchListSendsInitialStateThenAnEndBookmark() async throws {
+        let server = try await KubeAPITestServer.start()
+        defer { Task { await server.shutdown() } }
+        try server.seed(Self.secret("first", labels: [:]))
+        try server.seed(Self.secret("second", labels: [:]))
+        let wire = TestServerWire(server)
+        let invalid = try await wire.call("GET", "/api/v1/namespaces/default/secrets?watch=1&sendInitialEvents=true")
+        #expect(invalid.status == 422)
+        let (_, events) = try await wire.watch(
+            "/api/v1/namespaces/default/secrets?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan"
+                + "&allowWatchBookmarks=true")
+        #expect(try await events.next()?["object"]?["metadata"]?["name"] == .string("first"))
+        #expect(try await events.next()?["object"]?["metadata"]?["name"] == .string("second"))
+        let end = try #require(try await events.next())
+        #expect(end["type"] == .string("BOOKMARK"))
+        #expect(end["object"]?["metadata"]?["annotations"]?["k8s.io/initial-events-end"] == .string("true"))
+        #expect(end["object"]?["metadata"]?["resourceVersion"]?.stringValue == server.resourceVersion)
+    }
+
     @Test func watchFromACompactedResourceVersionGets410Expired() async throws {
         let server = try await KubeAPITestServer.start()
         defer { Task { await server.shutdown() } }

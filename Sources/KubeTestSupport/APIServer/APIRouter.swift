@@ -37,6 +37,7 @@ struct WatchPlan: Sendable {
     var fields: FieldQuery
     var resourceVersion: String?
     var metadataOnly: Bool
+    var sendInitialEvents: Bool
     var bookmarks: Bool
     var timeout: Duration?
     var uri: String
@@ -148,11 +149,25 @@ struct APIRouter: Sendable {
             switch method {
             case "GET":
                 if query["watch"] == "1" || query["watch"] == "true" {
+                    let initialEvents = query["sendInitialEvents"] == "true"
+                    if initialEvents
+                        && (query["resourceVersionMatch"] != "NotOlderThan" || query["allowWatchBookmarks"] != "true")
+                    {
+                        throw APIError.invalid(
+                            kind: "ListOptions", group: "meta.k8s.io", name: "",
+                            causes: [
+                                .forbidden(
+                                    "sendInitialEvents",
+                                    "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan "
+                                        + "and allowWatchBookmarks to true")
+                            ])
+                    }
                     let metadataOnly = try MediaNegotiation.metadataOnly(request.header("Accept"), wanted: "PartialObjectMetadata")
                     return .watch(
                         WatchPlan(
                             type: type, namespace: target.namespace, labels: labels, fields: fields,
                             resourceVersion: query["resourceVersion"], metadataOnly: metadataOnly,
+                            sendInitialEvents: initialEvents,
                             bookmarks: query["allowWatchBookmarks"] == "true" || query["allowWatchBookmarks"] == "1",
                             timeout: query["timeoutSeconds"].flatMap(Int.init).map { .seconds($0) }, uri: request.uri))
                 }

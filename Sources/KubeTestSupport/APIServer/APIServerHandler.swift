@@ -165,7 +165,8 @@ final class APIServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         do throws(APIError) {
             let id = try store.watch(
                 plan.type, namespace: plan.namespace, labels: plan.labels, fields: plan.fields,
-                from: plan.resourceVersion, metadataOnly: plan.metadataOnly, requestPath: plan.uri, sink: sink)
+                from: plan.resourceVersion, metadataOnly: plan.metadataOnly,
+                sendInitialEvents: plan.sendInitialEvents, requestPath: plan.uri, sink: sink)
             watchID = id
             let options = options()
             if plan.bookmarks {

@@ -180,7 +180,7 @@ final class ClusterStore: @unchecked Sendable {
     /// ADDED; with a resourceVersion it replays retained history after it, or fails with 410.
     func watch(
         _ type: APIResourceType, namespace: String?, labels: LabelQuery, fields: FieldQuery, from: String?,
-        metadataOnly: Bool, requestPath: String, sink: @escaping WatchSink
+        metadataOnly: Bool, sendInitialEvents: Bool = false, requestPath: String, sink: @escaping WatchSink
     ) throws(APIError) -> Int {
         lock.lock()
         defer { lock.unlock() }
@@ -193,7 +193,17 @@ final class ClusterStore: @unchecked Sendable {
             fields: fields, render: RenderOptions(type: type, metadataOnly: metadataOnly), sink: sink,
             dropAfterEvents: dropAfter)
         var alive = true
-        if let from, !from.isEmpty, from != "0" {
+        if sendInitialEvents {
+            // WatchList (KEP-3157): the current state as ADDED, then a BOOKMARK marking its end.
+            for object in matching(type.groupResource, namespace: namespace, labels: labels, fields: fields)
+            where alive {
+                alive = watcher.send(type: "ADDED", object: object)
+            }
+            if alive {
+                watcher.sendBookmark(
+                    resourceVersion: resourceVersion, annotations: ["k8s.io/initial-events-end": "true"])
+            }
+        } else if let from, !from.isEmpty, from != "0" {
             guard let start = Int(from), start >= 0 else {
                 throw APIError.badRequest("invalid resource version: \(from)")
             }

@@ -114,14 +114,13 @@ final class Watcher: @unchecked Sendable {
         return true
     }
 
-    func sendBookmark(resourceVersion: Int) {
+    func sendBookmark(resourceVersion: Int, annotations: [String: String] = [:]) {
         let (kind, apiVersion) = render.bookmarkKind
+        var metadata: [String: JSONValue] = ["resourceVersion": .string(String(resourceVersion))]
+        if !annotations.isEmpty { metadata["annotations"] = .object(annotations.mapValues(JSONValue.string)) }
         let event: JSONValue = .object([
             "type": .string("BOOKMARK"),
-            "object": .object([
-                "kind": .string(kind), "apiVersion": .string(apiVersion),
-                "metadata": .object(["resourceVersion": .string(String(resourceVersion))]),
-            ]),
+            "object": .object(["kind": .string(kind), "apiVersion": .string(apiVersion), "metadata": .object(metadata)]),
         ])
         sink(.line(Self.line(event)))
     }
