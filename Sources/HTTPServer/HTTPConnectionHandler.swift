@@ -64,6 +64,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     private var timer: Scheduled<Void>?
     private var tls: TLSHandshakeCompleted?
     private var currentTask: Task<Void, Never>?
+    /// Whether `currentTask` produces a streamed body (cancelled on shutdown) rather than running the handler.
+    private var currentTaskIsStream = false
     private var remoteAddress: String?
     private var isActive = true
 
@@ -115,16 +117,10 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    private var currentTaskIsStream = false
-
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            guard case .awaitingHead = reading else {
-                if case .ignoring = reading { return }
-                // A head while idle: the observer did not fire (cannot happen) — treat as start of a request.
-                return startHead(head, context: context)
-            }
+            if case .ignoring = reading { return }
             startHead(head, context: context)
         case .body(var chunk):
             guard case .body(let head, var body) = reading else { return }

@@ -23,6 +23,7 @@ public final class HTTPServer: Service, Sendable {
         var phase: Phase = .idle
         var serverChannel: (any Channel)?
         var connections: [ObjectIdentifier: any Channel] = [:]
+        var accepted = 0
         var bound: Result<Int, HTTPServerError>?
         var waiters: [CheckedContinuation<Int, any Error>] = []
     }
@@ -62,6 +63,11 @@ public final class HTTPServer: Service, Sendable {
     /// Open connections right now.
     public var connectionCount: Int {
         state.withLock { $0.connections.count }
+    }
+
+    /// Connections admitted since start (refused ones not counted): with keep-alive clients this stays small.
+    public var acceptedConnectionCount: Int {
+        state.withLock { $0.accepted }
     }
 
     public func run() async throws {
@@ -205,6 +211,7 @@ public final class HTTPServer: Service, Sendable {
                 return false
             }
             state.connections[id] = channel
+            state.accepted += 1
             return true
         }
         guard admitted else {

@@ -32,6 +32,12 @@ public struct HTTPServerResponse: Sendable {
         self.body = .stream(stream)
     }
 
+    /// The complete body; nil for a streamed one.
+    public var bodyData: Data? {
+        if case .data(let data) = body { return data }
+        return nil
+    }
+
     /// A JSON body with `Content-Type: application/json`.
     public static func json(_ status: HTTPResponseStatus, _ body: Data, headers: HTTPHeaders = HTTPHeaders()) -> Self {
         var headers = headers

@@ -82,7 +82,8 @@ struct TLSHandshakeTests {
                 ctx.maximum_version = version
                 ctx.set_alpn_protocols(["h2", "http/1.1"])
                 with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-                    with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+                    # Without ragged EOFs suppressed, a close without close_notify raises SSLEOFError.
+                    with ctx.wrap_socket(raw, server_hostname="localhost", suppress_ragged_eofs=False) as s:
                         s.sendall(b"GET /py HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
                         data = b""
                         while True:

@@ -242,12 +242,16 @@ import Testing
     }
 
     @Test func serverErrorsAndTransportErrorsAreDistinct() async throws {
-        try await withWireClient(tls: false, requestTimeout: .milliseconds(300)) { server, client in
+        try await withWireClient(tls: false) { server, client in
             server.injectFault(method: "GET", pathContains: "/namespaces/default", status: 503)
             let unavailable = await apiError { _ = try await client.get(Namespace.self, name: "default") }
             #expect(unavailable?.code == .serverError)
-            server.injectLatency(.seconds(2), method: "GET", pathContains: "/namespaces/kube-system", count: 1)
-            let slow = await apiError { _ = try await client.get(Namespace.self, name: "kube-system") }
+            #expect(unavailable?.httpStatus == 503)
+            // A per-request deadline shorter than the server's delay ends in a transport timeout.
+            server.injectLatency(.seconds(3), method: "GET", pathContains: "/namespaces/kube-system", count: 1)
+            let slow = await apiError {
+                _ = try await client.get(Namespace.self, name: "kube-system", timeout: .milliseconds(500))
+            }
             #expect(slow?.code == .transport)
             #expect((slow?.cause as? HTTPClientError)?.code == .timedOut)
         }

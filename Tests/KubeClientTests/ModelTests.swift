@@ -43,6 +43,16 @@ import Testing
             let error = error as! KubeAPIError
             return error.code == .decoding && error.message.contains("items[1].metadata.name")
         }
+        #expect {
+            try client.decodeList(Secret.self, from: Data(body.utf8), request: "GET /x")
+        } throws: { error in
+            let error = error as! KubeAPIError
+            return error.code == .decoding && error.message.contains("items[1].metadata.name")
+        }
+        let good = #"{"metadata":{},"items":[{"metadata":{"name":"a"},"data":{"k":"dg=="}}]}"#
+        let list = try client.decodeList(Secret.self, from: Data(good.utf8), request: "GET /x")
+        #expect(list.items.first?.kind == "Secret")
+        #expect(list.items.first?.data?["k"] == Data("v".utf8))
     }
 
     @Test func watchEventsDecodeEveryType() throws {

@@ -63,7 +63,7 @@ public final class KubeClient: Sendable {
         try checkTyped(R.self)
         let path = R.resource.path(namespace: namespace)
         let response = try await perform("GET", path: path, query: options.queryItems, timeout: timeout)
-        return try decode(ObjectList<R>.self, from: response.body, request: "GET \(path)")
+        return try decodeList(R.self, from: response.body, request: "GET \(path)")
     }
 
     /// Every page of a collection, following `continue` tokens. When a token expires (410) the
@@ -153,7 +153,7 @@ public final class KubeClient: Sendable {
         let path = resource.path(namespace: namespace)
         let response = try await perform(
             "GET", path: path, query: options.queryItems, accept: Self.metadataListAccept, timeout: timeout)
-        return try decode(ObjectList<PartialObjectMetadata>.self, from: response.body, request: "GET \(path)")
+        return try decodeList(PartialObjectMetadata.self, from: response.body, request: "GET \(path)")
     }
 
     /// `listMetadata` across every page.
@@ -257,6 +257,24 @@ public final class KubeClient: Sendable {
         } catch {
             throw KubeAPIError.decoding(error, type: "\(T.self)", request: request)
         }
+    }
+
+    /// Decodes a list. The server omits `apiVersion`/`kind` on items; adding them to the raw JSON
+    /// first (one JSONSerialization pass) is far cheaper than `ObjectList`'s per-item fallback.
+    func decodeList<R: KubeResource>(_ type: R.Type, from data: Data, request: String) throws -> ObjectList<R> {
+        var body = data
+        if var object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+            var items = object["items"] as? [[String: Any]],
+            items.contains(where: { $0["apiVersion"] == nil || $0["kind"] == nil })
+        {
+            for index in items.indices {
+                if items[index]["apiVersion"] == nil { items[index]["apiVersion"] = R.resource.apiVersion }
+                if items[index]["kind"] == nil { items[index]["kind"] = R.resource.kind }
+            }
+            object["items"] = items
+            if let patched = try? JSONSerialization.data(withJSONObject: object) { body = patched }
+        }
+        return try decode(ObjectList<R>.self, from: body, request: request)
     }
 
     func url(path: String, query: [(String, String)]) -> String {

@@ -1,0 +1,255 @@
+import CRDModels
+import Foundation
+
+/// The kinds this webhook validates, each on its own path.
+public enum WebhookKind: String, Sendable, CaseIterable {
+    case namespaced = "AWSECRImagePullSecret"
+    case cluster = "ClusterAWSECRImagePullSecret"
+
+    /// The path the ValidatingWebhookConfiguration points at.
+    public var path: String {
+        switch self {
+        case .namespaced: "/validate-awsecrimagepullsecret"
+        case .cluster: "/validate-clusterawsecrimagepullsecret"
+        }
+    }
+
+    var descriptor: ResourceDescriptor {
+        switch self {
+        case .namespaced: AWSECRImagePullSecret.resource
+        case .cluster: ClusterAWSECRImagePullSecret.resource
+        }
+    }
+}
+
+/// Why a body cannot be reviewed at all; answered with HTTP 400 and a JSON message, never a crash.
+public struct AdmissionRequestError: Error, CustomStringConvertible, Sendable, Equatable {
+    public enum Code: String, Sendable {
+        case malformedBody, wrongKind, unknownVersion, missingRequest, missingObject, undecodableObject
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(code: Code, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+/// An AdmissionReview whose envelope and object were decoded and checked against the endpoint's kind.
+public struct ParsedAdmission: Sendable {
+    enum Objects: Sendable {
+        case namespaced(new: AWSECRImagePullSecret?, old: AWSECRImagePullSecret?)
+        case cluster(new: ClusterAWSECRImagePullSecret?, old: ClusterAWSECRImagePullSecret?)
+    }
+
+    public var uid: String
+    public var operation: String
+    public var kind: WebhookKind
+    public var name: String?
+    public var namespace: String?
+    var objects: Objects
+
+    /// The Secret this request would claim; nil when nothing is being created or changed.
+    public var claim: SecretClaim? {
+        guard operation == "CREATE" || operation == "UPDATE" else { return nil }
+        switch objects {
+        case .namespaced(let new?, _):
+            return new.secretClaim(requestNamespace: namespace)
+        case .cluster(let new?, _):
+            return new.secretClaim(requestNamespace: nil)
+        default:
+            return nil
+        }
+    }
+
+    /// `team-a/registry` or `shared`, for messages and logs.
+    public var displayName: String {
+        let objectName = name ?? "(unnamed)"
+        if kind == .namespaced, let namespace { return "\(namespace)/\(objectName)" }
+        return objectName
+    }
+}
+
+/// The admission decision as pure functions: parse a body, then decide from the request, the operator's
+/// ambient-credentials policy and the claims of other resources. No I/O, so the rules are tested directly.
+public enum AdmissionReviewer {
+    /// Most warnings kubectl shows in full; longer ones are cut with an ellipsis.
+    static let warningLimit = 120
+
+    /// Decodes an AdmissionReview for `kind`'s endpoint.
+    public static func parse(_ body: Data, for kind: WebhookKind) throws(AdmissionRequestError) -> ParsedAdmission {
+        let review: AdmissionReview
+        do {
+            review = try JSONDecoder().decode(AdmissionReview.self, from: body)
+        } catch {
+            throw AdmissionRequestError(code: .malformedBody, message: "body is not an AdmissionReview: \(describe(error))")
+        }
+        guard review.kind == "AdmissionReview" else {
+            throw AdmissionRequestError(code: .wrongKind, message: "kind must be AdmissionReview, got \(review.kind)")
+        }
+        guard review.apiVersion == AdmissionReview.apiVersionV1 else {
+            throw AdmissionRequestError(
+                code: .unknownVersion,
+                message: "apiVersion \(review.apiVersion) is not supported; use \(AdmissionReview.apiVersionV1)")
+        }
+        guard let request = review.request else {
+            throw AdmissionRequestError(code: .missingRequest, message: "AdmissionReview has no request")
+        }
+        let expected = kind.descriptor
+        guard request.kind.kind == expected.kind, request.kind.group == expected.group else {
+            let got = request.kind.group.isEmpty ? request.kind.kind : "\(request.kind.kind).\(request.kind.group)"
+            throw AdmissionRequestError(
+                code: .wrongKind,
+                message: "\(kind.path) validates \(expected.kind).\(expected.group), got \(got)")
+        }
+        guard request.kind.version == expected.version else {
+            throw AdmissionRequestError(
+                code: .unknownVersion,
+                message: "\(expected.kind) version \(request.kind.version) is not supported; use \(expected.version)")
+        }
+        let objects: ParsedAdmission.Objects
+        switch kind {
+        case .namespaced:
+            objects = .namespaced(
+                new: try decodeObject(request.object, AWSECRImagePullSecret.self, "object"),
+                old: try decodeObject(request.oldObject, AWSECRImagePullSecret.self, "oldObject"))
+        case .cluster:
+            objects = .cluster(
+                new: try decodeObject(request.object, ClusterAWSECRImagePullSecret.self, "object"),
+                old: try decodeObject(request.oldObject, ClusterAWSECRImagePullSecret.self, "oldObject"))
+        }
+        var parsed = ParsedAdmission(
+            uid: request.uid, operation: request.operation, kind: kind, name: request.name,
+            namespace: request.namespace, objects: objects)
+        if parsed.operation == "CREATE" || parsed.operation == "UPDATE" {
+            guard parsed.hasNewObject else {
+                throw AdmissionRequestError(code: .missingObject, message: "\(parsed.operation) request has no object")
+            }
+            if parsed.operation == "UPDATE", !parsed.hasOldObject {
+                throw AdmissionRequestError(code: .missingObject, message: "UPDATE request has no oldObject")
+            }
+        }
+        if parsed.name == nil { parsed.name = parsed.objectName }
+        return parsed
+    }
+
+    /// Decides a parsed request.
+    ///
+    /// - Parameter existingClaims: the claims of other resources, or the error that kept them from being read;
+    ///   nil when no lookup was needed. A failed lookup denies (fails closed) with a message that says so: a
+    ///   duplicate Secret claim would make two resources overwrite each other, and the API server retries.
+    public static func decide(
+        _ parsed: ParsedAdmission, ambientPolicy: AmbientCredentialsPolicy,
+        existingClaims: Result<[SecretClaim], any Error>?
+    ) -> AdmissionResponse {
+        // DELETE (and CONNECT) are never blocked: a resource must always be removable.
+        guard parsed.operation == "CREATE" || parsed.operation == "UPDATE" else {
+            return .allow(parsed.uid)
+        }
+        var report: ValidationReport
+        switch parsed.objects {
+        case .namespaced(let new?, let old):
+            report = new.admissionReport(old: old, requestNamespace: parsed.namespace, ambientPolicy: ambientPolicy)
+        case .cluster(let new?, let old):
+            report = new.admissionReport(old: old, ambientPolicy: ambientPolicy)
+        default:
+            return .deny(parsed.uid, message: "\(parsed.operation) request has no object")
+        }
+        if let claim = parsed.claim, let existingClaims {
+            switch existingClaims {
+            case .success(let others):
+                for conflict in SecretClaimConflict.find(for: claim, among: others) {
+                    let namespaces = conflict.namespaces.map { "\"\($0)\"" }.joined(separator: ", ")
+                    report.errors.append(
+                        FieldViolation(
+                            field: "spec.secretName",
+                            message: "Secret \"\(claim.secretName)\" in namespace \(namespaces) is already managed by "
+                                + "\(conflict.other.displayName); choose another secretName"))
+                }
+            case .failure(let error):
+                report.errors.append(
+                    FieldViolation(
+                        field: "spec.secretName",
+                        message: "cannot check whether another resource manages Secret \"\(claim.secretName)\": "
+                            + "listing resources failed (\(describe(error))); not admitted until the check succeeds"))
+            }
+        }
+        let warnings = shortWarnings(report.warnings)
+        guard report.errors.isEmpty else {
+            let details = report.errors.map { "\($0.field): \($0.message)" }.joined(separator: "; ")
+            return .deny(parsed.uid, message: "\(parsed.kind.rawValue) \(parsed.displayName) is invalid: \(details)",
+                         warnings: warnings)
+        }
+        return .allow(parsed.uid, warnings: warnings)
+    }
+
+    /// De-duplicated warnings, each cut to `warningLimit` characters.
+    static func shortWarnings(_ warnings: [String]) -> [String] {
+        var seen = Set<String>()
+        return warnings.compactMap { warning in
+            let short = warning.count <= warningLimit ? warning : String(warning.prefix(warningLimit - 1)) + "…"
+            return seen.insert(short).inserted ? short : nil
+        }
+    }
+
+    private static func decodeObject<R: Decodable>(
+        _ value: JSONValue?, _ type: R.Type, _ field: String
+    ) throws(AdmissionRequestError) -> R? {
+        guard let value, value != .null else { return nil }
+        do {
+            return try value.decode(as: type)
+        } catch {
+            throw AdmissionRequestError(
+                code: .undecodableObject, message: "request.\(field) is not a valid \(type): \(describe(error))")
+        }
+    }
+
+    /// A decoding error as "path: problem", without echoing values (an object may hold inline keys).
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return "\(error)" }
+        func path(_ context: DecodingError.Context) -> String {
+            let joined = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+                .joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+            return joined.isEmpty ? "(root)" : joined
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return "\(path(context)): missing field \(key.stringValue)"
+        case .typeMismatch(let type, let context):
+            return "\(path(context)): expected \(type)"
+        case .valueNotFound(let type, let context):
+            return "\(path(context)): expected \(type), found null"
+        case .dataCorrupted(let context):
+            return "\(path(context)): \(context.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+}
+
+extension ParsedAdmission {
+    var hasNewObject: Bool {
+        switch objects {
+        case .namespaced(let new, _): new != nil
+        case .cluster(let new, _): new != nil
+        }
+    }
+
+    var hasOldObject: Bool {
+        switch objects {
+        case .namespaced(_, let old): old != nil
+        case .cluster(_, let old): old != nil
+        }
+    }
+
+    var objectName: String? {
+        switch objects {
+        case .namespaced(let new, let old): (new ?? old)?.metadata.name
+        case .cluster(let new, let old): (new ?? old)?.metadata.name
+        }
+    }
+}

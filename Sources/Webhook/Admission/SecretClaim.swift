@@ -1,0 +1,95 @@
+import Foundation
+
+/// One resource's claim on a target Secret name in a set of namespaces.
+///
+/// Two resources writing the same Secret would overwrite each other's credentials on every refresh, so the
+/// webhook refuses the second one. A namespaced resource claims `secretName` in its own namespace; a cluster
+/// resource claims it in every namespace of `spec.namespaces`. Namespaces picked by `namespaceSelector` are
+/// not known at admission time (they change as namespaces are labelled), so the reconciler's `SecretConflict`
+/// handling covers those.
+public struct SecretClaim: Hashable, Sendable {
+    /// `AWSECRImagePullSecret` or `ClusterAWSECRImagePullSecret`.
+    public var kind: String
+    public var name: String
+    /// Set for the namespaced kind.
+    public var namespace: String?
+    public var secretName: String
+    public var targetNamespaces: [String]
+
+    public init(kind: String, name: String, namespace: String?, secretName: String, targetNamespaces: [String]) {
+        self.kind = kind
+        self.name = name
+        self.namespace = namespace
+        self.secretName = secretName
+        self.targetNamespaces = targetNamespaces
+    }
+
+    /// `AWSECRImagePullSecret team-a/registry` or `ClusterAWSECRImagePullSecret shared`.
+    public var displayName: String {
+        if let namespace { return "\(kind) \(namespace)/\(name)" }
+        return "\(kind) \(name)"
+    }
+
+    func isSameResource(as other: SecretClaim) -> Bool {
+        kind == other.kind && name == other.name && namespace == other.namespace
+    }
+}
+
+/// Another resource already writing the same Secret in some namespaces.
+public struct SecretClaimConflict: Hashable, Sendable {
+    public var other: SecretClaim
+    public var namespaces: [String]
+
+    /// Finds every other resource that claims `claim.secretName` in one of `claim`'s namespaces.
+    public static func find(for claim: SecretClaim, among others: [SecretClaim]) -> [SecretClaimConflict] {
+        let mine = Set(claim.targetNamespaces)
+        return others
+            .filter { !$0.isSameResource(as: claim) && $0.secretName == claim.secretName }
+            .compactMap { other in
+                let shared = mine.intersection(other.targetNamespaces).sorted()
+                return shared.isEmpty ? nil : SecretClaimConflict(other: other, namespaces: shared)
+            }
+            .sorted { $0.other.displayName < $1.other.displayName }
+    }
+}
+
+/// Reads the claims of existing resources, so a new claim can be checked against them.
+///
+/// The production implementation lists both kinds through the Kubernetes API; tests pass fixed lists.
+public protocol SecretClaimLookup: Sendable {
+    /// Claims of namespaced resources in `namespace`, or in every namespace when nil.
+    func namespacedClaims(in namespace: String?) async throws -> [SecretClaim]
+    /// Claims of cluster-scoped resources.
+    func clusterClaims() async throws -> [SecretClaim]
+}
+
+extension SecretClaimLookup {
+    /// Everything that could conflict with `claim`: namespaced resources in its namespaces and all cluster ones.
+    public func claims(relevantTo claim: SecretClaim) async throws -> [SecretClaim] {
+        let cluster = try await clusterClaims()
+        let namespaced: [SecretClaim]
+        switch claim.targetNamespaces.count {
+        case 0: namespaced = []
+        case 1: namespaced = try await namespacedClaims(in: claim.targetNamespaces[0])
+        default: namespaced = try await namespacedClaims(in: nil)
+        }
+        return cluster + namespaced
+    }
+}
+
+/// A fixed set of claims (tests, and a webhook run without API access).
+public struct StaticSecretClaimLookup: SecretClaimLookup {
+    public var claims: [SecretClaim]
+
+    public init(_ claims: [SecretClaim]) {
+        self.claims = claims
+    }
+
+    public func namespacedClaims(in namespace: String?) async throws -> [SecretClaim] {
+        claims.filter { $0.namespace != nil && (namespace == nil || $0.namespace == namespace) }
+    }
+
+    public func clusterClaims() async throws -> [SecretClaim] {
+        claims.filter { $0.namespace == nil }
+    }
+}

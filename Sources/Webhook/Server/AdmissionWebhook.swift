@@ -1,0 +1,89 @@
+import CRDModels
+import Foundation
+import HTTPServer
+import Logging
+import NIOHTTP1
+
+/// The webhook's HTTP side: routes the two validation paths and `/healthz`, decodes each AdmissionReview,
+/// looks up other resources' Secret claims, and answers with the decision of `AdmissionReviewer`.
+public struct AdmissionWebhook: Sendable {
+    public let ambientPolicy: AmbientCredentialsPolicy
+    public let claims: any SecretClaimLookup
+    let logger: Logger
+
+    public init(ambientPolicy: AmbientCredentialsPolicy, claims: any SecretClaimLookup, logger: Logger) {
+        self.ambientPolicy = ambientPolicy
+        self.claims = claims
+        self.logger = logger
+    }
+
+    /// The handler closure for `HTTPServer`.
+    public var handler: HTTPServer.Handler {
+        { request in await self.handle(request) }
+    }
+
+    public func handle(_ request: HTTPServerRequest) async -> HTTPServerResponse {
+        let path = request.path
+        if path == "/healthz" || path == "/readyz" {
+            guard request.method == "GET" || request.method == "HEAD" else { return methodNotAllowed("GET") }
+            return .text(.ok, "ok")
+        }
+        guard let kind = WebhookKind.allCases.first(where: { $0.path == path }) else {
+            return Self.error(.notFound, "no handler for \(path); POST AdmissionReviews to "
+                + WebhookKind.allCases.map(\.path).joined(separator: " or "))
+        }
+        guard request.method == "POST" else { return methodNotAllowed("POST") }
+        return await review(request.body, kind: kind)
+    }
+
+    /// Reviews one AdmissionReview body for `kind`.
+    public func review(_ body: Data, kind: WebhookKind) async -> HTTPServerResponse {
+        let parsed: ParsedAdmission
+        do {
+            parsed = try AdmissionReviewer.parse(body, for: kind)
+        } catch {
+            logger.warning("bad admission request", metadata: ["webhook.kind": "\(kind.rawValue)", "error": "\(error)"])
+            return Self.error(.badRequest, error.message)
+        }
+        var existing: Result<[SecretClaim], any Error>?
+        if let claim = parsed.claim {
+            do {
+                existing = .success(try await claims.claims(relevantTo: claim))
+            } catch {
+                logger.error(
+                    "cannot list resources to check Secret claims; denying",
+                    metadata: ["webhook.uid": "\(parsed.uid)", "error": "\(error)"])
+                existing = .failure(error)
+            }
+        }
+        let response = AdmissionReviewer.decide(parsed, ambientPolicy: ambientPolicy, existingClaims: existing)
+        logger.log(
+            level: response.allowed ? .debug : .info,
+            "admission decided",
+            metadata: [
+                "webhook.uid": "\(parsed.uid)", "webhook.kind": "\(kind.rawValue)",
+                "webhook.operation": "\(parsed.operation)", "webhook.object": "\(parsed.displayName)",
+                "webhook.allowed": "\(response.allowed)",
+                "webhook.message": "\(response.status?.message ?? "")",
+            ])
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return .json(.ok, try encoder.encode(AdmissionReview(response: response)))
+        } catch {
+            return Self.error(.internalServerError, "cannot encode the AdmissionReview response: \(error)")
+        }
+    }
+
+    private func methodNotAllowed(_ allowed: String) -> HTTPServerResponse {
+        var response = Self.error(.methodNotAllowed, "method not allowed; use \(allowed)")
+        response.headers.replaceOrAdd(name: "Allow", value: allowed)
+        return response
+    }
+
+    /// `{"message": ...}` with `status`.
+    static func error(_ status: HTTPResponseStatus, _ message: String) -> HTTPServerResponse {
+        let body = (try? JSONEncoder().encode(["message": message])) ?? Data(#"{"message":"error"}"#.utf8)
+        return .json(status, body)
+    }
+}

@@ -1,1 +1,0 @@
-// Admission webhook; see issue 6.

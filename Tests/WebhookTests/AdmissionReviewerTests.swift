@@ -1,0 +1,126 @@
+import CRDModels
+import Foundation
+import Testing
+@testable import Webhook
+
+/// The admission decision as a pure function: every rule, allowed and denied, with no server.
+struct AdmissionReviewerTests {
+    struct LookupFailure: Error, CustomStringConvertible {
+        var description: String { "connection refused" }
+    }
+
+    @Test(arguments: AdmissionCases.all)
+    func rule(_ testCase: AdmissionCase) throws {
+        let uid = "uid-\(UUID().uuidString)"
+        let parsed = try AdmissionReviewer.parse(testCase.body(uid: uid), for: testCase.kind)
+        let response = AdmissionReviewer.decide(
+            parsed, ambientPolicy: testCase.policy, existingClaims: .success(testCase.existing))
+        try Self.check(response, testCase, uid: uid)
+    }
+
+    static func check(_ response: AdmissionResponse, _ testCase: AdmissionCase, uid: String) throws {
+        #expect(response.uid == uid)
+        #expect(response.allowed == testCase.allowed, "\(response.status?.message ?? "allowed")")
+        if testCase.allowed {
+            #expect(response.status == nil)
+        } else {
+            let status = try #require(response.status)
+            #expect(status.code == 403)
+            for fragment in testCase.messageContains {
+                #expect(status.message.contains(fragment), "\(status.message) lacks \(fragment)")
+            }
+        }
+        for fragment in testCase.warningContains {
+            #expect(response.warnings?.contains { $0.contains(fragment) } == true, "\(response.warnings ?? [])")
+        }
+        for warning in response.warnings ?? [] {
+            #expect(warning.count <= 120)
+            #expect(!warning.contains("AKIA") && !warning.contains("wJalr"), "a warning echoes a key")
+        }
+        let message = response.status?.message ?? ""
+        #expect(!message.contains("wJalr"), "the message echoes a key")
+    }
+
+    @Test func denialNamesEveryFailingField() throws {
+        let object = Reviews.namespaced(
+            secretName: "Bad_Name", awsAccess: ["region": "", "secretRef": ["name": "c", "namespace": "other"]])
+        let parsed = try AdmissionReviewer.parse(Reviews.body(kind: .namespaced, object: object), for: .namespaced)
+        let response = AdmissionReviewer.decide(parsed, ambientPolicy: .clusterOnly, existingClaims: .success([]))
+        let message = try #require(response.status?.message)
+        #expect(message.hasPrefix("AWSECRImagePullSecret team-a/team-registry is invalid: "))
+        for field in ["spec.secretName", "spec.awsAccess.region", "spec.awsAccess.secretRef.namespace"] {
+            #expect(message.contains(field + ":"), "\(message)")
+        }
+    }
+
+    @Test func failedLookupDeniesAndSaysWhy() throws {
+        let parsed = try AdmissionReviewer.parse(
+            Reviews.body(kind: .namespaced, object: Reviews.namespaced()), for: .namespaced)
+        let response = AdmissionReviewer.decide(
+            parsed, ambientPolicy: .clusterOnly, existingClaims: .failure(LookupFailure()))
+        #expect(!response.allowed)
+        let message = try #require(response.status?.message)
+        #expect(message.contains("cannot check whether another resource manages Secret \"ecr-login\""))
+        #expect(message.contains("connection refused"))
+    }
+
+    @Test func claimsSkipDeleteAndCoverClusterNamespaces() throws {
+        let create = try AdmissionReviewer.parse(
+            Reviews.body(kind: .cluster, object: Reviews.cluster(namespaces: ["b", "a", "b"])), for: .cluster)
+        #expect(create.claim?.targetNamespaces == ["a", "b"])
+        #expect(create.claim?.namespace == nil)
+        let delete = try AdmissionReviewer.parse(
+            Reviews.body(kind: .namespaced, operation: "DELETE", object: nil, old: Reviews.namespaced()),
+            for: .namespaced)
+        #expect(delete.claim == nil)
+    }
+
+    @Test func unreviewableBodiesAreRejectedWithACode() {
+        func code(_ body: Data, _ kind: WebhookKind = .namespaced) -> AdmissionRequestError.Code? {
+            do {
+                _ = try AdmissionReviewer.parse(body, for: kind)
+                return nil
+            } catch {
+                return error.code
+            }
+        }
+        let valid = Reviews.namespaced()
+        #expect(code(Data("{not json".utf8)) == .malformedBody)
+        #expect(code(Data("[]".utf8)) == .malformedBody)
+        #expect(code(Data(#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}"#.utf8)) == .missingRequest)
+        #expect(code(Data(#"{"apiVersion":"admission.k8s.io/v1","kind":"Pod","request":null}"#.utf8)) == .wrongKind)
+        #expect(code(Reviews.body(kind: .namespaced, object: valid, reviewVersion: "admission.k8s.io/v1beta1"))
+            == .unknownVersion)
+        #expect(code(Reviews.body(kind: .namespaced, object: valid, version: "v1beta9")) == .unknownVersion)
+        // A cluster review sent to the namespaced endpoint.
+        #expect(code(Reviews.body(kind: .cluster, object: Reviews.cluster()), .namespaced) == .wrongKind)
+        #expect(code(Reviews.body(kind: .namespaced, object: nil)) == .missingObject)
+        #expect(code(Reviews.body(kind: .namespaced, operation: "UPDATE", object: valid)) == .missingObject)
+        #expect(code(Reviews.body(kind: .namespaced, object: ["spec": ["secretName": 42]])) == .undecodableObject)
+        #expect(code(Reviews.body(kind: .namespaced, object: valid)) == nil)
+    }
+
+    @Test func longWarningsAreShortenedAndDeduplicated() {
+        let long = String(repeating: "w", count: 300)
+        let short = AdmissionReviewer.shortWarnings([long, long, "ok"])
+        #expect(short.count == 2)
+        #expect(short[0].count == 120)
+        #expect(short[1] == "ok")
+    }
+
+    @Test func claimConflictsAreFoundByNamespaceOverlap() {
+        let mine = SecretClaim(
+            kind: "ClusterAWSECRImagePullSecret", name: "mine", namespace: nil, secretName: "s",
+            targetNamespaces: ["a", "b", "c"])
+        let others = [
+            SecretClaim(kind: "ClusterAWSECRImagePullSecret", name: "x", namespace: nil, secretName: "s",
+                        targetNamespaces: ["c", "b", "z"]),
+            SecretClaim(kind: "ClusterAWSECRImagePullSecret", name: "y", namespace: nil, secretName: "other",
+                        targetNamespaces: ["a"]),
+            mine,
+        ]
+        let conflicts = SecretClaimConflict.find(for: mine, among: others)
+        #expect(conflicts.map(\.other.name) == ["x"])
+        #expect(conflicts.first?.namespaces == ["b", "c"])
+    }
+}
