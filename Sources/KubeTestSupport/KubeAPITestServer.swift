@@ -80,6 +80,7 @@ public final class KubeAPITestServer: Sendable {
             logger.debug("Kubernetes API test server listening", metadata: ["url": "\(server.baseURL)"])
             return server
         } catch {
+            tlsMaterial?.remove()
             try? await group.shutdownGracefully()
             throw error
         }
