@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A `moto_server` (AWS emulator) on a free loopback port, for tests, benchmarks and the demo.
@@ -180,7 +180,8 @@ public final class MotoServer: Sendable {
             if object["body_encoded"] as? Bool == true, let data = Data(base64Encoded: body) {
                 body = String(decoding: data, as: UTF8.self)
             }
-            let action = body.split(separator: "&").first { $0.hasPrefix("Action=") }.map { String($0.dropFirst(7)) }
+            let action =
+                body.split(separator: "&").first { $0.hasPrefix("Action=") }.map { String($0.dropFirst(7)) }
                 ?? url?.queryItems?.first { $0.name == "Action" }?.value
             var service: String?
             var accessKey: String?
@@ -248,7 +249,8 @@ public final class MotoServer: Sendable {
             }
         }
         guard connected == 0 else { throw StartError(description: "connect to 127.0.0.1:\(port) failed") }
-        let request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        let request =
+            "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
         let sent = request.withCString { send(fd, $0, strlen($0), 0) }
         guard sent > 0 else { throw StartError(description: "send to moto failed") }
         var response = Data()

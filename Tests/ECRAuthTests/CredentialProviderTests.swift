@@ -174,7 +174,8 @@ final class CountingSource: AWSCredentialProvider, Sendable {
         #expect(first.expiration == ISO8601.parse("2099-01-01T00:00:00Z"))
         try directory.write("token", "pod-identity-token-2")
         _ = try await provider.credentials()
-        #expect(responder.requests.map { $0.headers["authorization"] } == ["pod-identity-token-1", "pod-identity-token-2"])
+        #expect(
+            responder.requests.map { $0.headers["authorization"] } == ["pod-identity-token-1", "pod-identity-token-2"])
         #expect(responder.requests.allSatisfy { $0.path == "/v1/credentials" && $0.method == "GET" })
         #expect(responder.requests.first?.headers["accept"] == "application/json")
 

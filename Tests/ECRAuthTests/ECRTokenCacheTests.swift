@@ -65,9 +65,10 @@ import Testing
             // The id set is normalised: order and duplicates do not make a new entry.
             let sameSet = try await cache.token(
                 credentials: keys, region: "eu-west-1", registryIDs: ["111122223333", "222233334444", "111122223333"])
-            #expect(sameSet.authorizations.map(\.registryHost) == [
-                "111122223333.dkr.ecr.eu-west-1.amazonaws.com", "222233334444.dkr.ecr.eu-west-1.amazonaws.com",
-            ])
+            #expect(
+                sameSet.authorizations.map(\.registryHost) == [
+                    "111122223333.dkr.ecr.eu-west-1.amazonaws.com", "222233334444.dkr.ecr.eu-west-1.amazonaws.com",
+                ])
             #expect(ecrCalls(moto, keys) == 6)
 
             // Rotated keys (same access key id, new secret) are a new identity: a new call.
@@ -87,7 +88,8 @@ import Testing
     @Test func failuresAreNotCachedAndPublicIsItsOwnEntry() async throws {
         let responder = try await ScriptedResponder.start { index, request in
             if request.headers["x-amz-target"]?.hasPrefix("Spencer") == true {
-                return jsonResponse(.ok, #"{"authorizationData":{"authorizationToken":"QVdTOnB1Yg==","expiresAt":4102444800}}"#)
+                return jsonResponse(
+                    .ok, #"{"authorizationData":{"authorizationToken":"QVdTOnB1Yg==","expiresAt":4102444800}}"#)
             }
             return index == 0
                 ? jsonResponse(.badRequest, #"{"__type":"AccessDeniedException","message":"denied"}"#)
@@ -126,7 +128,8 @@ import Testing
         #expect(shortLived.refreshAt == start.addingTimeInterval(1200 - 300))  // minimum margin 5 min
         let tiny = rule.refreshPoint(fetchedAt: start, expiresAt: start.addingTimeInterval(90))
         #expect(tiny.refreshAt == start.addingTimeInterval(60) && !tiny.clamped)  // margin capped, floor holds
-        let expired = rule.refreshPoint(fetchedAt: start, expiresAt: Date(timeIntervalSince1970: 1_420_070_400))  // moto's 2015
+        let motoExpiry = Date(timeIntervalSince1970: 1_420_070_400)  // moto's fixed 2015 date
+        let expired = rule.refreshPoint(fetchedAt: start, expiresAt: motoExpiry)
         #expect(expired.refreshAt == start.addingTimeInterval(60) && expired.clamped)
     }
 }

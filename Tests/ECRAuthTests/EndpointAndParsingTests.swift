@@ -31,8 +31,11 @@ import Testing
             "AWS_ENDPOINT_URL": "http://127.0.0.1:5000/", "AWS_ENDPOINT_URL_STS": "http://127.0.0.1:6000",
             "AWS_USE_FIPS_ENDPOINT": "true",
         ])
-        #expect(env.ecr(region: "eu-west-1") == AWSEndpoint(url: "http://127.0.0.1:5000", signingRegion: "eu-west-1",
-                                                           signingName: "ecr"))
+        #expect(
+            env.ecr(region: "eu-west-1")
+                == AWSEndpoint(
+                    url: "http://127.0.0.1:5000", signingRegion: "eu-west-1",
+                    signingName: "ecr"))
         #expect(env.sts(region: "eu-west-1").url == "http://127.0.0.1:6000")
         #expect(env.ecrPublic().url == "http://127.0.0.1:5000")
         #expect(env.ecrPublic().signingRegion == "us-east-1")
@@ -45,31 +48,43 @@ import Testing
     @Test func ecrPublicAndSTSEndpoints() {
         #expect(resolver().ecrPublic().url == "https://api.ecr-public.us-east-1.amazonaws.com")
         #expect(resolver().ecrPublic().signingName == "ecr-public")
-        #expect(resolver(["AWS_USE_DUALSTACK_ENDPOINT": "true"]).ecrPublic().url
-            == "https://ecr-public.us-east-1.api.aws")
+        #expect(
+            resolver(["AWS_USE_DUALSTACK_ENDPOINT": "true"]).ecrPublic().url
+                == "https://ecr-public.us-east-1.api.aws")
         #expect(resolver().sts(region: "us-west-2").url == "https://sts.us-west-2.amazonaws.com")
         #expect(resolver().sts(region: "cn-north-1").url == "https://sts.cn-north-1.amazonaws.com.cn")
-        #expect(resolver(["AWS_USE_FIPS_ENDPOINT": "true"]).sts(region: "us-east-1").url
-            == "https://sts-fips.us-east-1.amazonaws.com")
+        #expect(
+            resolver(["AWS_USE_FIPS_ENDPOINT": "true"]).sts(region: "us-east-1").url
+                == "https://sts-fips.us-east-1.amazonaws.com")
         let legacy = resolver(["AWS_STS_REGIONAL_ENDPOINTS": "legacy"])
-        #expect(legacy.sts(region: "eu-west-1") == AWSEndpoint(url: "https://sts.amazonaws.com",
-                                                               signingRegion: "us-east-1", signingName: "sts"))
+        #expect(
+            legacy.sts(region: "eu-west-1")
+                == AWSEndpoint(
+                    url: "https://sts.amazonaws.com",
+                    signingRegion: "us-east-1", signingName: "sts"))
         #expect(legacy.sts(region: "ap-east-1").url == "https://sts.ap-east-1.amazonaws.com")
     }
 
     @Test func registryHosts() {
-        #expect(RegistryHost.privateRegistry(accountID: "123456789012", region: "us-east-1")
-            == "123456789012.dkr.ecr.us-east-1.amazonaws.com")
-        #expect(RegistryHost.privateRegistry(accountID: "123456789012", region: "us-gov-west-1", fips: true)
-            == "123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com")
-        #expect(RegistryHost.privateRegistry(accountID: "210987654321", region: "cn-north-1")
-            == "210987654321.dkr.ecr.cn-north-1.amazonaws.com.cn")
-        #expect(RegistryHost.privateRegistry(accountID: "123456789012", region: "us-west-2", dualStack: true)
-            == "123456789012.dkr-ecr.us-west-2.on.aws")
-        #expect(RegistryHost.privateRegistry(accountID: "123456789012", region: "us-west-2", fips: true,
-                                             dualStack: true) == "123456789012.dkr-ecr-fips.us-west-2.on.aws")
-        #expect(RegistryHost.privateRegistry(accountID: "210987654321", region: "cn-north-1", dualStack: true)
-            == "210987654321.dkr.ecr.cn-north-1.on.amazonwebservices.com.cn")
+        #expect(
+            RegistryHost.privateRegistry(accountID: "123456789012", region: "us-east-1")
+                == "123456789012.dkr.ecr.us-east-1.amazonaws.com")
+        #expect(
+            RegistryHost.privateRegistry(accountID: "123456789012", region: "us-gov-west-1", fips: true)
+                == "123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com")
+        #expect(
+            RegistryHost.privateRegistry(accountID: "210987654321", region: "cn-north-1")
+                == "210987654321.dkr.ecr.cn-north-1.amazonaws.com.cn")
+        #expect(
+            RegistryHost.privateRegistry(accountID: "123456789012", region: "us-west-2", dualStack: true)
+                == "123456789012.dkr-ecr.us-west-2.on.aws")
+        #expect(
+            RegistryHost.privateRegistry(
+                accountID: "123456789012", region: "us-west-2", fips: true,
+                dualStack: true) == "123456789012.dkr-ecr-fips.us-west-2.on.aws")
+        #expect(
+            RegistryHost.privateRegistry(accountID: "210987654321", region: "cn-north-1", dualStack: true)
+                == "210987654321.dkr.ecr.cn-north-1.on.amazonwebservices.com.cn")
         for host in [
             "123456789012.dkr.ecr.us-east-1.amazonaws.com", "123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com",
             "210987654321.dkr.ecr.cn-north-1.amazonaws.com.cn", "123456789012.dkr-ecr.us-west-2.on.aws",
@@ -78,16 +93,19 @@ import Testing
         ] {
             #expect(RegistryHost.parse(host) != nil, "\(host)")
         }
-        #expect(RegistryHost.parse("https://123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com")
-            == RegistryHost.Parsed(accountID: "123456789012", region: "us-gov-west-1", fips: true))
+        #expect(
+            RegistryHost.parse("https://123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com")
+                == RegistryHost.Parsed(accountID: "123456789012", region: "us-gov-west-1", fips: true))
         #expect(RegistryHost.parse("12345.dkr.ecr.us-east-1.amazonaws.com") == nil)
         #expect(RegistryHost.parse("public.ecr.aws") == nil)
         #expect(RegistryHost.parse("123456789012.dkr.ecr.us-east-1.example.com") == nil)
     }
 
     @Test func privateTokenResponseDecodesAllNumberForms() throws {
-        for (number, seconds) in [("1420070400", 1_420_070_400.0), ("1.7385984915E9", 1_738_598_491.5),
-                                  ("1738598491.25", 1_738_598_491.25)] {
+        for (number, seconds) in [
+            ("1420070400", 1_420_070_400.0), ("1.7385984915E9", 1_738_598_491.5),
+            ("1738598491.25", 1_738_598_491.25),
+        ] {
             let body = """
                 {"authorizationData":[{"authorizationToken":"QVdTOnBhc3M6d2l0aDpjb2xvbnM=","expiresAt":\(number),
                 "proxyEndpoint":"https://111122223333.dkr.ecr.us-west-2.amazonaws.com"}]}
@@ -173,7 +191,8 @@ import Testing
                     + "<RequestId>r</RequestId></ErrorResponse>"), api: "ecr")
         #expect(moto.code == "SignatureDoesNotMatch" && moto.kind == .invalidCredentials)
         let expired = AWSErrorParser.parse(
-            response(400, "<ErrorResponse><Error><Code>ExpiredToken</Code><Message>m</Message></Error></ErrorResponse>"),
+            response(
+                400, "<ErrorResponse><Error><Code>ExpiredToken</Code><Message>m</Message></Error></ErrorResponse>"),
             api: "sts")
         #expect(expired.kind == .expiredCredentials)
     }

@@ -101,7 +101,10 @@ final class InvalidationCounter: AWSCredentialProvider, Sendable {
     @Test func expiredTokenRecoversAfterOneRefresh() async throws {
         let responder = try await ScriptedResponder.start { index, _ in
             index == 0
-                ? jsonResponse(.badRequest, #"{"__type":"ExpiredTokenException","message":"The security token included in the request is expired"}"#)
+                ? jsonResponse(
+                    .badRequest,
+                    #"{"__type":"ExpiredTokenException","message":"The security token included in the request is expired"}"#
+                )
                 : jsonResponse(.ok, Self.success)
         }
         defer { Task { await responder.stop() } }
@@ -111,18 +114,23 @@ final class InvalidationCounter: AWSCredentialProvider, Sendable {
         #expect(keys.invalidations.withLock { $0 } == 1)
         // The token is signed in both attempts.
         #expect(responder.requests.allSatisfy { $0.headers["x-amz-security-token"] == keys.stored.sessionToken })
-        #expect(responder.requests.allSatisfy {
-            $0.headers["authorization"]?.contains("SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target") == true
-        })
+        #expect(
+            responder.requests.allSatisfy {
+                $0.headers["authorization"]?.contains(
+                    "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target") == true
+            })
     }
 
     @Test func accessDeniedAndInvalidParameterAreNotRetried() async throws {
         let responder = try await ScriptedResponder.start { index, _ in
             index == 0
                 ? jsonResponse(
-                    .badRequest, #"{"__type":"AccessDeniedException","message":"not authorized to perform ecr:GetAuthorizationToken"}"#,
+                    .badRequest,
+                    #"{"__type":"AccessDeniedException","message":"not authorized to perform ecr:GetAuthorizationToken"}"#,
                     headers: [("x-amzn-RequestId", "req-42")])
-                : jsonResponse(.badRequest, #"{"__type":"com.amazonaws.ecr#InvalidParameterException","Message":"bad registry id"}"#)
+                : jsonResponse(
+                    .badRequest,
+                    #"{"__type":"com.amazonaws.ecr#InvalidParameterException","Message":"bad registry id"}"#)
         }
         defer { Task { await responder.stop() } }
         let client = ecr(responder)
@@ -164,7 +172,8 @@ final class InvalidationCounter: AWSCredentialProvider, Sendable {
 
     @Test func webIdentityTokenNeverAppearsInErrors() async throws {
         let responder = try await ScriptedResponder.start { _, request in
-            let token = request.body.components(separatedBy: "WebIdentityToken=").last?
+            let token =
+                request.body.components(separatedBy: "WebIdentityToken=").last?
                 .components(separatedBy: "&").first ?? ""
             return xmlResponse(
                 .badRequest,
@@ -172,7 +181,8 @@ final class InvalidationCounter: AWSCredentialProvider, Sendable {
                     + "</Message></Error><RequestId>r</RequestId></ErrorResponse>")
         }
         defer { Task { await responder.stop() } }
-        let sts = STSClient(client: makeClient(), endpoints: EndpointResolver(environment: environment(endpoint: responder.url)))
+        let sts = STSClient(
+            client: makeClient(), endpoints: EndpointResolver(environment: environment(endpoint: responder.url)))
         do {
             _ = try await sts.assumeRoleWithWebIdentity(
                 region: "us-east-1", roleARN: "arn:aws:iam::1:role/r", sessionName: "web-session",
@@ -208,7 +218,8 @@ final class InvalidationCounter: AWSCredentialProvider, Sendable {
 
     @Test func ecrPublicOverTheWire() async throws {
         let responder = try await ScriptedResponder.start { _, _ in
-            jsonResponse(.ok, #"{"authorizationData":{"authorizationToken":"QVdTOnB1YmxpYzpwdw==","expiresAt":4.1024448E9}}"#)
+            jsonResponse(
+                .ok, #"{"authorizationData":{"authorizationToken":"QVdTOnB1YmxpYzpwdw==","expiresAt":4.1024448E9}}"#)
         }
         defer { Task { await responder.stop() } }
         let client = ECRClient(

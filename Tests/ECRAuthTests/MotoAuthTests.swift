@@ -30,11 +30,14 @@ import Testing
         try await withMoto(initialNoAuthActionCount: 3) { moto in
             let client = makeClient()
             _ = try await iam(client, moto, [("Action", "CreateUser"), ("UserName", "ecr-puller")])
-            let policy = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:GetAuthorizationToken","Resource":"*"}]}"#
+            let policy =
+                #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:GetAuthorizationToken","Resource":"*"}]}"#
             _ = try await iam(
                 client, moto,
-                [("Action", "PutUserPolicy"), ("UserName", "ecr-puller"), ("PolicyName", "pull"),
-                 ("PolicyDocument", policy)])
+                [
+                    ("Action", "PutUserPolicy"), ("UserName", "ecr-puller"), ("PolicyName", "pull"),
+                    ("PolicyDocument", policy),
+                ])
             let keyXML = try await iam(client, moto, [("Action", "CreateAccessKey"), ("UserName", "ecr-puller")])
             let accessKeyID = try #require(element("AccessKeyId", keyXML))
             let secret = try #require(element("SecretAccessKey", keyXML))

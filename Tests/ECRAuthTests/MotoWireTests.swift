@@ -11,7 +11,8 @@ import Testing
     @Test func ecrTokenForTheDefaultRegistry() async throws {
         try await withMoto { moto in
             let keys = uniqueKeys()
-            let ecr = ECRClient(client: makeClient(), endpoints: EndpointResolver(environment: environment(endpoint: moto.endpoint)))
+            let ecr = ECRClient(
+                client: makeClient(), endpoints: EndpointResolver(environment: environment(endpoint: moto.endpoint)))
             let result = try await ecr.getAuthorizationToken(region: "us-west-2", credentials: keys)
             #expect(result.count == 1)
             #expect(result[0].registryHost == "123456789012.dkr.ecr.us-west-2.amazonaws.com")
@@ -29,13 +30,15 @@ import Testing
     @Test func ecrTokensForSeveralRegionsAndRegistryIDs() async throws {
         try await withMoto { moto in
             let keys = uniqueKeys()
-            let ecr = ECRClient(client: makeClient(), endpoints: EndpointResolver(environment: environment(endpoint: moto.endpoint)))
+            let ecr = ECRClient(
+                client: makeClient(), endpoints: EndpointResolver(environment: environment(endpoint: moto.endpoint)))
             for region in ["us-east-1", "eu-west-1", "ap-southeast-2"] {
                 let result = try await ecr.getAuthorizationToken(
                     region: region, registryIDs: ["111122223333", "444455556666"], credentials: keys)
-                #expect(result.map(\.registryHost) == [
-                    "111122223333.dkr.ecr.\(region).amazonaws.com", "444455556666.dkr.ecr.\(region).amazonaws.com",
-                ])
+                #expect(
+                    result.map(\.registryHost) == [
+                        "111122223333.dkr.ecr.\(region).amazonaws.com", "444455556666.dkr.ecr.\(region).amazonaws.com",
+                    ])
                 #expect(result.map(\.password) == ["111122223333-auth-token", "444455556666-auth-token"])
             }
             let recorded = moto.recordedRequests().filter { $0.accessKeyID == keys.stored.accessKeyID }
@@ -84,8 +87,10 @@ import Testing
             let tokenFile = try directory.write("token", "eyJ-first-token\n")
             let env = environment(
                 endpoint: moto.endpoint,
-                ["AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/irsa", "AWS_WEB_IDENTITY_TOKEN_FILE": tokenFile,
-                 "AWS_ROLE_SESSION_NAME": "operator-pod"])
+                [
+                    "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/irsa", "AWS_WEB_IDENTITY_TOKEN_FILE": tokenFile,
+                    "AWS_ROLE_SESSION_NAME": "operator-pod",
+                ])
             let sts = STSClient(client: makeClient(), endpoints: EndpointResolver(environment: env))
             let provider = try #require(WebIdentityCredentialProvider(environment: env, sts: sts, region: "eu-west-1"))
             let first = try await provider.credentials()
@@ -125,10 +130,11 @@ import Testing
             #expect((credentials.expiration ?? .distantPast) > Date())
             let imds = moto.recordedRequests().filter { $0.path.hasPrefix("/latest/") }
             #expect(imds.map(\.method) == ["PUT", "GET", "GET"])
-            #expect(imds.map(\.path) == [
-                "/latest/api/token", "/latest/meta-data/iam/security-credentials/",
-                "/latest/meta-data/iam/security-credentials/default-role",
-            ])
+            #expect(
+                imds.map(\.path) == [
+                    "/latest/api/token", "/latest/meta-data/iam/security-credentials/",
+                    "/latest/meta-data/iam/security-credentials/default-role",
+                ])
             // The chain keeps IMDS and its cache: a second call asks nobody.
             _ = try await chain.credentials()
             #expect(moto.recordedRequests().filter { $0.path.hasPrefix("/latest/") }.count == 3)
@@ -169,9 +175,11 @@ import Testing
         try await withMoto { moto in
             let env = environment(
                 endpoint: moto.endpoint,
-                ["HOME": home.url.path, "AWS_PROFILE": "deploy", "AWS_EC2_METADATA_DISABLED": "true",
-                 "AWS_SHARED_CREDENTIALS_FILE": home.url.appendingPathComponent("credentials").path,
-                 "AWS_CONFIG_FILE": home.url.appendingPathComponent("config").path])
+                [
+                    "HOME": home.url.path, "AWS_PROFILE": "deploy", "AWS_EC2_METADATA_DISABLED": "true",
+                    "AWS_SHARED_CREDENTIALS_FILE": home.url.appendingPathComponent("credentials").path,
+                    "AWS_CONFIG_FILE": home.url.appendingPathComponent("config").path,
+                ])
             let chain = try DefaultCredentialChain(environment: env, client: makeClient())
             #expect(chain.sourceNames == ["shared config (assume role)"])
             let credentials = try await chain.credentials()
@@ -185,7 +193,8 @@ import Testing
     @Test func motoServerResetsAndShutsDownCleanly() async throws {
         let moto = try await MotoServer.start()
         let keys = uniqueKeys()
-        let sts = STSClient(client: makeClient(), endpoints: EndpointResolver(environment: environment(endpoint: moto.endpoint)))
+        let sts = STSClient(
+            client: makeClient(), endpoints: EndpointResolver(environment: environment(endpoint: moto.endpoint)))
         _ = try await sts.assumeRole(
             region: "us-east-1", roleARN: "arn:aws:iam::123456789012:role/r", sessionName: "s1", source: keys)
         #expect(moto.requestCount(action: "AssumeRole") == 1)

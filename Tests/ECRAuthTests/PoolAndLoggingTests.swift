@@ -49,7 +49,8 @@ final class CapturedLogs: Sendable {
             for region in ["us-east-1", "us-west-2"] {
                 for _ in 0..<3 {  // three reconciles of the same resource
                     let provider = await pool.provider(
-                        keys: keys, roleARN: "arn:aws:iam::210987654321:role/pull", externalID: "x", region: "us-east-1")
+                        keys: keys, roleARN: "arn:aws:iam::210987654321:role/pull", externalID: "x", region: "us-east-1"
+                    )
                     _ = try await cache.token(credentials: provider, region: region)
                 }
             }
@@ -80,7 +81,8 @@ final class CapturedLogs: Sendable {
         let keys = StaticCredentialProvider(
             accessKeyID: "ASIALOGTEST", secretAccessKey: "log-SECRET-value", sessionToken: "log-TOKEN-value")
         let cache = ECRTokenCache(
-            ecr: ECRClient(client: client, endpoints: EndpointResolver(environment: environment(endpoint: responder.url))),
+            ecr: ECRClient(
+                client: client, endpoints: EndpointResolver(environment: environment(endpoint: responder.url))),
             logger: logs.logger)
         await #expect(throws: AWSError.self) { _ = try await cache.token(credentials: keys, region: "us-east-1") }
         #expect(!logs.all.isEmpty)

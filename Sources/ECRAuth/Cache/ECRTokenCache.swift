@@ -49,7 +49,8 @@ public actor ECRTokenCache {
         public var minimumLifetime: Duration
 
         public init(
-            marginFraction: Double = 0.1, minimumMargin: Duration = .seconds(300), minimumLifetime: Duration = .seconds(60)
+            marginFraction: Double = 0.1, minimumMargin: Duration = .seconds(300),
+            minimumLifetime: Duration = .seconds(60)
         ) {
             self.marginFraction = marginFraction
             self.minimumMargin = minimumMargin
@@ -133,8 +134,10 @@ public actor ECRTokenCache {
         if token.expiryClamped {
             logger.warning(
                 "AWS returned an ECR token that expires at or before the minimum lifetime; reusing it for the floor",
-                metadata: ["ecr.key": "\(key)", "ecr.expires_at": "\(token.expiresAt)",
-                           "ecr.refresh_at": "\(token.refreshAt)"])
+                metadata: [
+                    "ecr.key": "\(key)", "ecr.expires_at": "\(token.expiresAt)",
+                    "ecr.refresh_at": "\(token.refreshAt)",
+                ])
         }
         if generation == startedGeneration {
             entries[key] = token

@@ -93,8 +93,10 @@ public struct AWSClient: Sendable {
                     credentialRetryUsed = true
                     logger.info(
                         "AWS rejected the credentials; re-fetching them and retrying once",
-                        metadata: ["aws.api": "\(operation.api)", "aws.error": "\(error.code)",
-                                   "aws.identity": "\(provider.identity)"])
+                        metadata: [
+                            "aws.api": "\(operation.api)", "aws.error": "\(error.code)",
+                            "aws.identity": "\(provider.identity)",
+                        ])
                     await provider.invalidate()
                     continue
                 }
@@ -106,8 +108,10 @@ public struct AWSClient: Sendable {
                 }
                 logger.debug(
                     "retrying AWS call",
-                    metadata: ["aws.api": "\(operation.api)", "aws.error": "\(error.code)",
-                               "aws.attempt": "\(attempt)", "aws.delay": "\(delay)"])
+                    metadata: [
+                        "aws.api": "\(operation.api)", "aws.error": "\(error.code)",
+                        "aws.attempt": "\(attempt)", "aws.delay": "\(delay)",
+                    ])
                 try await Task.sleep(for: delay)
             }
         }

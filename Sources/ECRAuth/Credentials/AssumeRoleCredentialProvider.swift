@@ -27,7 +27,9 @@ public struct AssumeRoleCredentialProvider: AWSCredentialProvider {
     /// The role, the external id's fingerprint (it is a shared secret of sorts) and who assumes it.
     public var identity: String {
         var text = "assume-role:\(roleARN)"
-        if let externalID, !externalID.isEmpty { text += "|ext:" + Crypto.hex(Array(Crypto.sha256(externalID).prefix(6))) }
+        if let externalID, !externalID.isEmpty {
+            text += "|ext:" + Crypto.hex(Array(Crypto.sha256(externalID).prefix(6)))
+        }
         return text + "|via:" + source.identity
     }
 

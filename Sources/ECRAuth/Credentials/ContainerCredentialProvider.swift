@@ -83,10 +83,12 @@ public struct ContainerCredentialProvider: AWSCredentialProvider {
         var value = authorizationToken
         if let file = authorizationTokenFile {
             do {
-                value = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+                value = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(
+                    in: .whitespacesAndNewlines)
             } catch {
                 throw AWSError(
-                    code: "ContainerTokenUnreadable", message: "cannot read the container authorization token file \(file)",
+                    code: "ContainerTokenUnreadable",
+                    message: "cannot read the container authorization token file \(file)",
                     kind: .credentialsUnavailable, cause: SendableErrorBox(error))
             }
         }
@@ -128,7 +130,8 @@ public struct ContainerCredentialProvider: AWSCredentialProvider {
         if let text = payload.Expiration {
             guard let date = ISO8601.parse(text) else {
                 throw AWSError(
-                    code: "MalformedResponse", message: "\(api): Expiration '\(text)' is not ISO 8601", kind: .malformed,
+                    code: "MalformedResponse", message: "\(api): Expiration '\(text)' is not ISO 8601",
+                    kind: .malformed,
                     api: api)
             }
             expiration = date

@@ -26,7 +26,9 @@ public actor DefaultCredentialChain: AWSCredentialProvider {
         let env = EnvironmentCredentialProvider(environment: environment)
         if env.isConfigured { list.append(("environment", env)) }
         let shared = SharedFilesCredentialProvider(environment: environment, client: client)
-        if shared.isConfigured, shared.assumesRole { list.append(("shared config (assume role)", shared.cached(now: now))) }
+        if shared.isConfigured, shared.assumesRole {
+            list.append(("shared config (assume role)", shared.cached(now: now)))
+        }
         if let web = WebIdentityCredentialProvider(environment: environment, sts: sts, region: region) {
             list.append(("web identity", web.cached(now: now)))
         }

@@ -35,8 +35,9 @@ public struct IMDSCredentialProvider: AWSCredentialProvider {
                 api: "imds:GetToken", endpoint: base, method: "PUT", path: "/latest/api/token",
                 headers: [HTTPHeader("x-aws-ec2-metadata-token-ttl-seconds", "21600")]),
             credentials: nil)
-        guard let token = String(data: tokenResponse.body, encoding: .utf8)?
-            .trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty
+        guard
+            let token = String(data: tokenResponse.body, encoding: .utf8)?
+                .trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty
         else {
             throw AWSError(
                 code: "MalformedResponse", message: "IMDS returned an empty session token", kind: .malformed,
@@ -48,8 +49,10 @@ public struct IMDSCredentialProvider: AWSCredentialProvider {
                 api: "imds:GetRole", endpoint: base, method: "GET", path: "/latest/meta-data/iam/security-credentials/",
                 headers: [tokenHeader], secretValues: [token]),
             credentials: nil)
-        guard let role = String(data: roleResponse.body, encoding: .utf8)?
-            .split(whereSeparator: \.isNewline).first.map({ $0.trimmingCharacters(in: .whitespaces) }), !role.isEmpty
+        guard
+            let role = String(data: roleResponse.body, encoding: .utf8)?
+                .split(whereSeparator: \.isNewline).first.map({ $0.trimmingCharacters(in: .whitespaces) }),
+            !role.isEmpty
         else {
             throw AWSError(
                 code: "NoInstanceRole", message: "the instance has no IAM role attached", kind: .credentialsUnavailable,

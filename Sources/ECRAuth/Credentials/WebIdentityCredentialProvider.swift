@@ -28,7 +28,8 @@ public struct WebIdentityCredentialProvider: AWSCredentialProvider {
         guard let role = environment["AWS_ROLE_ARN"], let file = environment["AWS_WEB_IDENTITY_TOKEN_FILE"] else {
             return nil
         }
-        self.init(sts: sts, region: region, roleARN: role, tokenFile: file, sessionName: environment["AWS_ROLE_SESSION_NAME"])
+        self.init(
+            sts: sts, region: region, roleARN: role, tokenFile: file, sessionName: environment["AWS_ROLE_SESSION_NAME"])
     }
 
     public var identity: String { "web-identity:\(roleARN)" }
@@ -36,7 +37,8 @@ public struct WebIdentityCredentialProvider: AWSCredentialProvider {
     public func credentials() async throws -> AWSCredentials {
         let token: String
         do {
-            token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(
+                in: .whitespacesAndNewlines)
         } catch {
             throw AWSError(
                 code: "WebIdentityTokenUnreadable", message: "cannot read the web identity token file \(tokenFile)",

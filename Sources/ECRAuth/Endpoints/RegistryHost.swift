@@ -53,7 +53,9 @@ public enum RegistryHost {
         case 4 where labels[1] == "dkr":  // acct.dkr.ecr[-fips].region
             (account, service, region) = (labels[0], String(labels[2]), labels[3])
         case 3:  // acct.dkr-ecr[-fips].region
-            (account, service, region) = (labels[0], String(labels[1]).replacingOccurrences(of: "dkr-", with: ""), labels[2])
+            (account, service, region) = (
+                labels[0], String(labels[1]).replacingOccurrences(of: "dkr-", with: ""), labels[2]
+            )
         default:
             return nil
         }

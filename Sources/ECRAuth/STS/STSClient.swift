@@ -59,9 +59,12 @@ public struct STSClient: Sendable {
         }
         guard roleARN.hasPrefix("arn:"), roleARN.split(separator: ":", omittingEmptySubsequences: false).count >= 6,
             roleARN.contains(":role/")
-        else { throw invalid("roleARN '\(roleARN)' is not an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)") }
+        else {
+            throw invalid("roleARN '\(roleARN)' is not an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)")
+        }
         let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "_+=,.@-"))
-        guard (2...64).contains(sessionName.count), sessionName.unicodeScalars.allSatisfy({ $0.isASCII && allowed.contains($0) })
+        guard (2...64).contains(sessionName.count),
+            sessionName.unicodeScalars.allSatisfy({ $0.isASCII && allowed.contains($0) })
         else { throw invalid("RoleSessionName '\(sessionName)' must be 2 to 64 characters of [A-Za-z0-9_+=,.@-]") }
         if let duration {
             let seconds = duration.components.seconds
@@ -88,7 +91,8 @@ public struct STSClient: Sendable {
             let secret = XMLText.first("SecretAccessKey", in: block), !secret.isEmpty,
             let token = XMLText.first("SessionToken", in: block), !token.isEmpty
         else { throw malformed("<Credentials> lacks AccessKeyId, SecretAccessKey or SessionToken") }
-        guard let expirationText = XMLText.first("Expiration", in: block), let expiration = ISO8601.parse(expirationText)
+        guard let expirationText = XMLText.first("Expiration", in: block),
+            let expiration = ISO8601.parse(expirationText)
         else { throw malformed("<Expiration> missing or not ISO 8601") }
         let account = XMLText.first("Arn", in: text).flatMap { arn -> String? in
             let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
