@@ -62,6 +62,9 @@ struct OperatorCommand: AsyncParsableCommand {
             """)
     var watchSecrets: Bool = true
 
+    @OptionGroup(title: "Webhook")
+    var webhook: WebhookOptions
+
     mutating func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1, got \(concurrency)") }
         let interval = try parseRefreshInterval(defaultRefreshInterval)

@@ -70,10 +70,16 @@ struct OperatorMain {
                     host: probeBind.host, port: probeBind.port, logger: logger, isReady: ready,
                     metricsText: metricsText))
         }
+        if let webhookServer = try options.webhook.makeService(
+            logger: logger, kubeClient: client, ambientPolicy: options.allowAmbientCredentials)
+        {
+            services.append(webhookServer)
+        }
         logger.info(
             "starting",
             metadata: [
-                "controllers": "\(options.controllers)", "leader.elect": "\(options.leaderElect)",
+                "controllers": "\(options.controllers)", "webhook": "\(options.webhook.enabled)",
+                "leader.elect": "\(options.leaderElect)",
                 "watch.namespace": "\(options.watchNamespace.isEmpty ? "<all>" : options.watchNamespace)",
                 "ambient.credentials": "\(options.allowAmbientCredentials.rawValue)",
             ])
