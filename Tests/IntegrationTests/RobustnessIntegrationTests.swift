@@ -118,7 +118,7 @@ import Testing
         try await harness.createCredentials(namespace: "team")
         let running = harness.startOperator(tokens: FakeTokenSource())
         #expect(await eventually { running.runtime.isReady })
-        harness.server.injectLatency(.milliseconds(700), method: "POST", pathContains: "/secrets", count: 1)
+        harness.server.injectLatency(.seconds(3), method: "POST", pathContains: "/secrets", count: 1)
         _ = try await harness.client.create(
             AWSECRImagePullSecret(
                 metadata: ObjectMeta(name: "reg", namespace: "team"),
