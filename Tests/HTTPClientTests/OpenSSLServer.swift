@@ -1,4 +1,5 @@
 import Foundation
+import KubeTestSupport
 
 /// `openssl s_server -www` on a loopback port: a real TLS peer that is not ours, for the client's
 /// verification, client-certificate and SNI tests.
@@ -43,47 +44,27 @@ final class OpenSSLServer {
     }
 }
 
-/// A CA, a server certificate for 127.0.0.1/localhost/kube.test and a client certificate, made with the
-/// `openssl` command in a fresh temporary directory.
+/// The certificate paths these tests hand to openssl and nghttpd: a CA, a server certificate for
+/// 127.0.0.1/localhost/kube.test and a client certificate for `alice`, from `TestCertificates`.
 struct TestPKI {
-    let directory: String
-    var caCertificate: String { directory + "/ca.crt" }
-    var serverCertificate: String { directory + "/server.crt" }
-    var serverKey: String { directory + "/server.key" }
-    var clientCertificate: String { directory + "/client.crt" }
-    var clientKey: String { directory + "/client.key" }
+    let certificates: TestCertificates
+    let server: TestCertificates.Issued
+    let client: TestCertificates.Issued
 
     init() throws {
-        directory = NSTemporaryDirectory() + "httpclient-pki-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        try openssl(["req", "-x509"] + key + ["-keyout", "ca.key", "-out", "ca.crt", "-subj", "/CN=test-ca", "-days", "2"])
-        try "subjectAltName=DNS:localhost,DNS:kube.test,IP:127.0.0.1\n"
-            .write(toFile: directory + "/san.ext", atomically: true, encoding: .utf8)
-        for (name, subject, ext) in [("server", "/CN=localhost", ["-extfile", "san.ext"]), ("client", "/CN=alice", [])] {
-            try openssl(["req"] + key + ["-keyout", "\(name).key", "-out", "\(name).csr", "-subj", subject])
-            try openssl(
-                ["x509", "-req", "-in", "\(name).csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-                 "-out", "\(name).crt", "-days", "2"] + ext)
-        }
+        certificates = try TestCertificates.makeCA()
+        server = try certificates.server(dnsNames: ["localhost", "kube.test"])
+        client = try certificates.client(commonName: "alice")
     }
+
+    var directory: String { certificates.directory }
+    var caCertificate: String { certificates.ca.certificatePath }
+    var serverCertificate: String { server.certificatePath }
+    var serverKey: String { server.keyPath }
+    var clientCertificate: String { client.certificatePath }
+    var clientKey: String { client.keyPath }
 
     func data(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
-
-    private func openssl(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "openssl \(arguments[0]) failed"])
-        }
-    }
 }
 
 func freePort() throws -> Int {

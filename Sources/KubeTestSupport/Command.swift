@@ -1,16 +1,17 @@
 import Foundation
 
 /// Runs a command without blocking a Swift concurrency thread: output goes to temporary files and the exit is
-/// awaited through the termination handler. The process is killed at the deadline.
-struct Command {
-    struct Result: Sendable {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-        var timedOut: Bool
+/// awaited through the termination handler. The process is killed (SIGKILL) at the deadline: children of the
+/// test runner may inherit a blocked SIGTERM, so a polite signal could leave the wait hanging.
+public struct Command {
+    public struct Result: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+        public var timedOut: Bool
     }
 
-    static func run(
+    public static func run(
         _ executable: String, _ arguments: [String], stdin: Data? = nil, timeout: Duration = .seconds(30)
     ) async throws -> Result {
         let scratch = NSTemporaryDirectory() + "cmd-" + UUID().uuidString
@@ -33,7 +34,7 @@ struct Command {
         process.standardInput = stdin == nil ? FileHandle.nullDevice : input
         let killer = Task {
             try? await Task.sleep(for: timeout)
-            if !Task.isCancelled, process.isRunning { process.terminate() }
+            if !Task.isCancelled, process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
         let status: Int32 = try await withCheckedThrowingContinuation { continuation in
             process.terminationHandler = { p in continuation.resume(returning: p.terminationStatus) }
@@ -58,7 +59,7 @@ struct Command {
     }
 
     /// `python3 -c script args...`
-    static func python(_ script: String, _ arguments: [String] = [], timeout: Duration = .seconds(60)) async throws -> Result {
+    public static func python(_ script: String, _ arguments: [String] = [], timeout: Duration = .seconds(60)) async throws -> Result {
         try await run("python3", ["-c", script] + arguments, timeout: timeout)
     }
 }
