@@ -135,7 +135,7 @@ enum CRDFixtures {
     ]
 }
 
-/// Stops moto on its own thread: `MotoServer.shutdown()` blocks (up to seconds), and blocking the
+/// Stops moto on its own thread: `MotoServer.shutdown()` waits for the process to exit, and blocking the
 /// cooperative pool from a test stalls every other task.
 func stopInBackground(_ moto: MotoServer) {
     Thread { moto.shutdown() }.start()
