@@ -31,6 +31,11 @@ struct ReconcileBenchmark: AsyncParsableCommand {
     @Option(help: "Give up on one measurement after this many seconds.")
     var timeout: Int = 300
 
+    /// The CRDs the product ships, found from this source file (the benchmark runs in a checkout).
+    static let crdDirectory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("config/crd").path
+
     func run() async throws {
         var logger = Logger(label: "ecr-bench")
         logger.logLevel = .error
@@ -65,7 +70,7 @@ struct ReconcileBenchmark: AsyncParsableCommand {
         let server = try await KubeAPITestServer.start(
             tls: false, token: "bench-token", options: options, logger: logger)
         defer { Task { await server.shutdown() } }
-        for crd in BenchCRDs.all { try server.seed(crd) }
+        try server.installCRDs(fromDirectory: Self.crdDirectory)
         for index in 0..<count {
             try server.seed(
                 try JSONValue(
@@ -154,27 +159,4 @@ struct FixedTokenSource: TokenSource {
 
 extension Duration {
     fileprivate var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
-}
-
-/// Minimal CustomResourceDefinitions for both kinds.
-enum BenchCRDs {
-    static func crd(kind: String, plural: String, scope: String) -> JSONValue {
-        let text = """
-            {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-             "metadata": {"name": "\(plural).ecr.pullsecrets.dev"},
-             "spec": {"group": "ecr.pullsecrets.dev", "scope": "\(scope)",
-                      "names": {"kind": "\(kind)", "plural": "\(plural)", "singular": "\(kind.lowercased())",
-                                "listKind": "\(kind)List"},
-                      "versions": [{"name": "v1alpha1", "served": true, "storage": true,
-                                    "subresources": {"status": {}},
-                                    "schema": {"openAPIV3Schema": {"type": "object",
-                                               "x-kubernetes-preserve-unknown-fields": true}}}]}}
-            """
-        return try! JSONValue.parse(Data(text.utf8))
-    }
-
-    static let all = [
-        crd(kind: "AWSECRImagePullSecret", plural: "awsecrimagepullsecrets", scope: "Namespaced"),
-        crd(kind: "ClusterAWSECRImagePullSecret", plural: "clusterawsecrimagepullsecrets", scope: "Cluster"),
-    ]
 }

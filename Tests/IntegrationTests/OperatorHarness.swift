@@ -31,7 +31,7 @@ final class OperatorHarness: Sendable {
         var logger = Logger(label: "it")
         logger.logLevel = .warning
         let server = try await KubeAPITestServer.start(tls: false, token: "test-token")
-        for crd in CRDFixtures.all { try server.seed(crd) }
+        try server.installCRDs(fromDirectory: crdDirectory)
         let config = try KubeConfig.parse(yaml: try server.kubeconfigYAML(), directory: "/tmp")
         let client = KubeClient(config: config, logger: logger)
         return OperatorHarness(server: server, client: client, logger: logger)
@@ -111,32 +111,13 @@ final class OperatorHarness: Sendable {
     }
 }
 
-/// Minimal CustomResourceDefinitions for both kinds (scope, names, status subresource), so the
-/// tests do not depend on the manifests' details.
-enum CRDFixtures {
-    static func crd(kind: String, plural: String, scope: String) -> JSONValue {
-        let text = """
-            {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-             "metadata": {"name": "\(plural).ecr.pullsecrets.dev"},
-             "spec": {"group": "ecr.pullsecrets.dev", "scope": "\(scope)",
-                      "names": {"kind": "\(kind)", "plural": "\(plural)", "singular": "\(kind.lowercased())",
-                                "listKind": "\(kind)List"},
-                      "versions": [{"name": "v1alpha1", "served": true, "storage": true,
-                                    "subresources": {"status": {}},
-                                    "schema": {"openAPIV3Schema": {"type": "object",
-                                               "x-kubernetes-preserve-unknown-fields": true}}}]}}
-            """
-        return try! JSONValue.parse(Data(text.utf8))
-    }
-
-    static let all = [
-        crd(kind: "AWSECRImagePullSecret", plural: "awsecrimagepullsecrets", scope: "Namespaced"),
-        crd(kind: "ClusterAWSECRImagePullSecret", plural: "clusterawsecrimagepullsecrets", scope: "Cluster"),
-    ]
-}
-
 /// Stops moto on its own thread: `MotoServer.shutdown()` waits for the process to exit, and blocking the
 /// cooperative pool from a test stalls every other task.
 func stopInBackground(_ moto: MotoServer) {
     Thread { moto.shutdown() }.start()
 }
+
+/// The CRDs the product ships: the tests run against the same manifests users install.
+let crdDirectory = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("config/crd").path
