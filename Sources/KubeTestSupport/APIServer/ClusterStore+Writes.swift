@@ -36,17 +36,9 @@ extension ClusterStore {
     // MARK: Create
 
     func create(_ type: APIResourceType, namespace: String, body: JSONValue) throws(APIError) -> JSONValue {
-        lock.lock()
-        let result: Result<JSONValue, APIError>
-        do throws(APIError) {
-            result = .success(try createLocked(type, namespace: namespace, body: body))
-        } catch {
-            result = .failure(error)
+        try write { () throws(APIError) -> JSONValue in
+            return try createLocked(type, namespace: namespace, body: body)
         }
-        let collect = takeCollectionNeed()
-        lock.unlock()
-        if collect { requestCollection() }
-        return try result.get()
     }
 
     func createLocked(_ type: APIResourceType, namespace: String, body: JSONValue) throws(APIError) -> JSONValue {
@@ -146,28 +138,17 @@ extension ClusterStore {
     func update(
         _ type: APIResourceType, namespace: String, name: String, body: JSONValue, statusOnly: Bool
     ) throws(APIError) -> JSONValue {
-        lock.lock()
-        let result: Result<JSONValue, APIError>
-        do throws(APIError) {
-            result = .success(
-                try updateLocked(type, namespace: namespace, name: name, body: body, statusOnly: statusOnly,
-                    isPatch: false))
-        } catch {
-            result = .failure(error)
+        try write { () throws(APIError) -> JSONValue in
+            return try updateLocked(type, namespace: namespace, name: name, body: body, statusOnly: statusOnly,
+                isPatch: false)
         }
-        let collect = takeCollectionNeed()
-        lock.unlock()
-        if collect { requestCollection() }
-        return try result.get()
     }
 
     func patch(
         _ type: APIResourceType, namespace: String, name: String, kind: PatchKind, patch: JSONValue,
         statusOnly: Bool
     ) throws(APIError) -> JSONValue {
-        lock.lock()
-        let result: Result<JSONValue, APIError>
-        do throws(APIError) {
+        try write { () throws(APIError) -> JSONValue in
             let key = ObjectKey(namespace: type.namespaced ? namespace : "", name: name)
             guard var current = objects[type.groupResource]?[key] else {
                 throw APIError.notFound(type.groupResource, name: name)
@@ -186,16 +167,9 @@ extension ClusterStore {
             case .apply:
                 throw APIError.unsupportedMediaType("application/apply-patch+yaml", accepted: [])
             }
-            result = .success(
-                try updateLocked(type, namespace: namespace, name: name, body: patched, statusOnly: statusOnly,
-                    isPatch: true))
-        } catch {
-            result = .failure(error)
+            return try updateLocked(type, namespace: namespace, name: name, body: patched, statusOnly: statusOnly,
+                isPatch: true)
         }
-        let collect = takeCollectionNeed()
-        lock.unlock()
-        if collect { requestCollection() }
-        return try result.get()
     }
 
     /// The update path shared by PUT and PATCH (a patch is applied to the current object first).
@@ -267,9 +241,7 @@ extension ClusterStore {
     func delete(
         _ type: APIResourceType, namespace: String, name: String, preconditions: DeletePreconditions
     ) throws(APIError) -> DeleteOutcome {
-        lock.lock()
-        let result: Result<DeleteOutcome, APIError>
-        do throws(APIError) {
+        try write { () throws(APIError) -> DeleteOutcome in
             let key = ObjectKey(namespace: type.namespaced ? namespace : "", name: name)
             guard let old = objects[type.groupResource]?[key] else {
                 throw APIError.notFound(type.groupResource, name: name)
@@ -287,14 +259,8 @@ extension ClusterStore {
                     cause: "Precondition failed: ResourceVersion in precondition: \(rv), ResourceVersion in object "
                         + "meta: " + (meta["resourceVersion"]?.stringValue ?? ""))
             }
-            result = .success(deleteLocked(type, key: key))
-        } catch {
-            result = .failure(error)
+            return deleteLocked(type, key: key)
         }
-        let collect = takeCollectionNeed()
-        lock.unlock()
-        if collect { requestCollection() }
-        return try result.get()
     }
 
     /// Deletes now, or marks for deletion when finalizers (or namespace content) must go first.
@@ -326,6 +292,22 @@ extension ClusterStore {
     }
 
     // MARK: Commit
+
+    /// Runs one write with the lock held, then wakes the garbage collector if the write may have
+    /// given it work (outside the lock, so the collector can take it).
+    func write<T>(_ body: () throws(APIError) -> T) throws(APIError) -> T {
+        lock.lock()
+        let result: Result<T, APIError>
+        do throws(APIError) {
+            result = .success(try body())
+        } catch {
+            result = .failure(error)
+        }
+        let collect = takeCollectionNeed()
+        lock.unlock()
+        if collect { requestCollection() }
+        return try result.get()
+    }
 
     /// Whether a change since the last call may give the garbage collector or the namespace
     /// controller work (an object went away, has owners, or is being deleted). Lock held.
