@@ -77,19 +77,29 @@ let package = Package(
 
         .testTarget(name: "CRDModelsTests", dependencies: ["CRDModels", "Yams"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "KubeTestSupport"] + nio),
-        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "KubeTestSupport", "CRDModels"]),
-        .testTarget(name: "ECRAuthTests", dependencies: ["ECRAuth", "HTTPClient", "KubeTestSupport"] + nio),
+        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "KubeTestSupport", "CRDModels", "HTTPClient"]),
+        .testTarget(
+            name: "ECRAuthTests",
+            dependencies: [
+                "ECRAuth", "HTTPClient", "HTTPServer", "KubeTestSupport", log,
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ] + nio),
         .testTarget(
             name: "HTTPServerTests",
             dependencies: [
                 "HTTPServer", "HTTPClient", "KubeTestSupport", log,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ] + nio),
-        .testTarget(name: "WebhookTests", dependencies: ["Webhook", "CRDModels", "KubeTestSupport", "HTTPClient", "KubeClient"]),
-        .testTarget(name: "OperatorTests", dependencies: ["Operator", "CRDModels", "KubeClient", "ECRAuth"]),
+        .testTarget(
+            name: "WebhookTests",
+            dependencies: ["Webhook", "CRDModels", "KubeTestSupport", "HTTPClient", "HTTPServer", "KubeClient", log] + nio),
+        .testTarget(name: "OperatorTests", dependencies: ["Operator", "CRDModels", "KubeClient", "ECRAuth", log]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Operator", "Webhook", "CRDModels", "KubeClient", "ECRAuth", "KubeTestSupport", "HTTPClient"]),
+            dependencies: [
+                "Operator", "Webhook", "CRDModels", "KubeClient", "ECRAuth", "KubeTestSupport", "HTTPClient", log,
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )
