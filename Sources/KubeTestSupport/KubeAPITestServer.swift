@@ -62,7 +62,7 @@ public final class KubeAPITestServer: Sendable {
                                 logger: logger))
                     }
                 }
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             let channel = try await bootstrap.bind(host: "127.0.0.1", port: 0).get()
             let port = channel.localAddress?.port ?? 0
             addressBox.withLockedValue { $0 = "127.0.0.1:\(port)" }

@@ -2,7 +2,10 @@ import CRDModels
 import Foundation
 import HTTPClient
 import KubeClient
+import KubeTestSupport
+import Logging
 import Operator
+import ServiceLifecycle
 import Testing
 
 @Suite(.serialized) struct RobustnessIntegrationTests {
@@ -129,6 +132,36 @@ import Testing
         await running.stop()
         #expect(await harness.secret("team", "ecr-login") != nil)
         #expect(!running.runtime.isLeading)
+    }
+
+    /// A cache that never syncs (here: the CRDs are not installed, so listing both kinds is 404) must not
+    /// hold a stop: the process ends at once and the Lease it holds is released.
+    @Test(.timeLimit(.minutes(1))) func shutdownDoesNotWaitForCachesThatNeverSync() async throws {
+        var logger = Logger(label: "it")
+        logger.logLevel = .critical
+        let server = try await KubeAPITestServer.start(tls: false, token: "test-token")
+        defer { Task { await server.shutdown() } }
+        let config = try KubeConfig.parse(yaml: try server.kubeconfigYAML(), directory: "/tmp")
+        let client = KubeClient(config: config, logger: logger)
+        let runtime = OperatorRuntime(
+            client: client, tokens: FakeTokenSource(), events: nil,
+            configuration: RuntimeConfiguration(
+                leaderElection: LeaderElectionConfiguration(
+                    namespace: "default", name: "ecr-pullsecret-operator", identity: "replica-a")),
+            logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: runtime)], gracefulShutdownSignals: [], logger: logger))
+        let task = Task { try await group.run() }
+        #expect(await eventually { runtime.isLeading })
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(!runtime.isReady)
+
+        let stopping = ContinuousClock.now
+        await group.triggerGracefulShutdown()
+        _ = await task.result
+        #expect(ContinuousClock.now - stopping < .seconds(5))
+        let lease = try await client.get(Lease.self, name: "ecr-pullsecret-operator", namespace: "default")
+        #expect(lease.spec?.holderIdentity == "")
     }
 }
 

@@ -34,6 +34,15 @@ import Testing
         #expect(list.items[0].data?["k"] == Data("v".utf8))
     }
 
+    /// kube-apiserver answers an empty metadata-only list with `"items": null` (corpus: list-secrets).
+    @Test func emptyListsWithNullItemsDecode() throws {
+        let body = #"{"kind":"PartialObjectMetadataList","apiVersion":"meta.k8s.io/v1","metadata":{"resourceVersion":"7"},"items":null}"#
+        let client = KubeClient(config: KubeConfig(server: "http://x"), transport: FakeTransport())
+        let list = try client.decodeList(PartialObjectMetadata.self, from: Data(body.utf8), request: "GET /x")
+        #expect(list.items.isEmpty)
+        #expect(list.metadata.resourceVersion == "7")
+    }
+
     @Test func decodingErrorsInListItemsKeepTheirPath() throws {
         let body = #"{"metadata":{},"items":[{"metadata":{"name":"a"}},{"metadata":{"name":7}}]}"#
         let client = KubeClient(config: KubeConfig(server: "http://x"), transport: FakeTransport())

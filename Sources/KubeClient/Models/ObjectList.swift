@@ -27,8 +27,13 @@ public struct ObjectList<R: KubeResource>: Codable, Sendable {
         apiVersion = try container.decodeIfPresent(String.self, forKey: .apiVersion)
         kind = try container.decodeIfPresent(String.self, forKey: .kind)
         metadata = try container.decodeIfPresent(ListMeta.self, forKey: .metadata) ?? ListMeta()
-        var itemsContainer = try container.nestedUnkeyedContainer(forKey: .items)
+        // kube-apiserver answers an empty metadata-only list with `"items": null` (typed lists: `[]`).
         var items: [R] = []
+        guard try container.decodeNil(forKey: .items) == false else {
+            self.items = items
+            return
+        }
+        var itemsContainer = try container.nestedUnkeyedContainer(forKey: .items)
         while !itemsContainer.isAtEnd {
             items.append(try itemsContainer.decode(TypeMetaDefaulted<R>.self).value)
         }

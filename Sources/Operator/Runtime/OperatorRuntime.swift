@@ -60,6 +60,11 @@ public final class OperatorRuntime: Service, Sendable {
     let elector: LeaderElector?
     private let logger: Logger
     private let leading = Atomic<Bool>(false)
+    private let phase = Mutex<Phase>(.starting)
+
+    /// Where the work task is, so that a graceful stop drains running controllers but never waits for
+    /// a Lease or for caches that may never sync (a missing CRD, an RBAC gap).
+    private enum Phase { case starting, controllersRunning, stopping }
 
     public struct LeadershipLost: Error, CustomStringConvertible {
         public var description: String { "leader election lost; stopping" }
@@ -131,9 +136,14 @@ public final class OperatorRuntime: Service, Sendable {
         if case .failure(let error) = result, !(error is CancellationError) { throw error }
     }
 
-    /// Graceful stop: before leading, just cancel the wait for the Lease; while leading, drain.
+    /// Graceful stop: with the controllers running, drain the writes in flight (the Lease is released
+    /// after); before that (waiting for the Lease or for caches to sync), cancel the wait at once.
     private func stopWork(_ work: Task<Void, any Error>) async {
-        if leading.load(ordering: .relaxed) {
+        let previous = phase.withLock { phase in
+            defer { phase = .stopping }
+            return phase
+        }
+        if previous == .controllersRunning {
             async let a: Void = namespacedQueue.shutDownAndDrain()
             async let b: Void = clusterQueue.shutDownAndDrain()
             _ = await (a, b)
@@ -148,7 +158,20 @@ public final class OperatorRuntime: Service, Sendable {
         if let elector { try await elector.acquire() }
         leading.store(true, ordering: .relaxed)
         defer { leading.store(false, ordering: .relaxed) }
-        try await waitForCaches()
+        do {
+            try await waitForCaches()
+        } catch {
+            await releaseLease()
+            throw error
+        }
+        let start = phase.withLock { phase in
+            if phase == .starting { phase = .controllersRunning }
+            return phase == .controllersRunning
+        }
+        guard start else {
+            await releaseLease()
+            return
+        }
         await enqueueAll()
         let namespaced = Controller(
             name: "awsecrimagepullsecret", queue: namespacedQueue, concurrency: configuration.concurrency,
@@ -180,7 +203,14 @@ public final class OperatorRuntime: Service, Sendable {
             throw LeadershipLost()
         }
         logger.info("controllers stopped")
-        await elector?.release()
+        await releaseLease()
+    }
+
+    /// Releases the Lease even from a cancelled task (a stop before the controllers started), so the
+    /// next replica takes over at once instead of after the lease duration.
+    private func releaseLease() async {
+        guard let elector else { return }
+        await Task { await elector.release() }.value
     }
 
     /// Waits until every cache has listed once, saying every 30 s which ones have not (a missing
