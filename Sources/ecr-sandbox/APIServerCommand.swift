@@ -9,7 +9,8 @@ import UnixSignals
 ///
 /// Writes what a client needs into `--out-dir`: `ca.crt` (the serving CA), `token` (the admin token,
 /// user `admin` in `system:masters`) and `kubeconfig` (both together), then prints one line,
-/// `ready https://127.0.0.1:<port>`, and serves until SIGTERM or SIGINT.
+/// `ready https://127.0.0.1:<port>`, and serves until SIGTERM or SIGINT. On the way out it writes
+/// `denials.json`: every request RBAC refused, one sentence each.
 struct APIServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apiserver",
@@ -58,7 +59,10 @@ struct APIServerCommand: AsyncParsableCommand {
         // Unbuffered: the parent waits for this line on a pipe.
         FileHandle.standardOutput.write(Data("ready \(server.baseURL)\n".utf8))
         for await _ in signals { break }
+        // What RBAC refused, for the smoke test's "no request was denied" (each is also logged as it happens).
+        let denials = try JSONSerialization.data(withJSONObject: server.rbacDenials.map(\.description))
         await server.shutdown()
+        try write(denials, to: "denials.json", mode: 0o644)
     }
 
     private func write(_ data: Data, to name: String, mode: Int) throws {

@@ -119,13 +119,17 @@ class APIServer:
         self.ca = str(directory / "ca.crt")
         self.admin_token = (directory / "token").read_text()
 
-    def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            raise
+    def stop(self) -> list[str]:
+        """Stops the server (SIGTERM); returns the requests RBAC refused, one sentence each."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                raise
+        assert self.process.returncode == 0, f"ecr-sandbox apiserver exited with {self.process.returncode}"
+        return json.loads((self.directory / "denials.json").read_text())
 
     def request(self, method: str, path: str, body: Any = None, *, token: str | None = None,
                 content_type: str = "application/json") -> tuple[int, Any]:
@@ -174,13 +178,14 @@ class Certificates:
         self.ca = str(directory / "ca.crt")
 
         def openssl(*arguments: str):
-            subprocess.run(["openssl", *arguments], check=True, capture_output=True, cwd=directory)
+            result = subprocess.run(["openssl", *arguments], capture_output=True, text=True, cwd=directory)
+            assert result.returncode == 0, f"openssl {' '.join(arguments)}: {result.stderr}"
 
         curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
         openssl("req", "-x509", *curve, "-days", "1", "-subj", "/CN=smoke-webhook-ca", "-keyout", "ca.key",
                 "-out", "ca.crt", "-addext", "basicConstraints=critical,CA:TRUE",
                 "-addext", "keyUsage=critical,keyCertSign")
-        openssl("req", "-new", *curve, "-subj", f"/CN={dns_name}", "-keyout", "tls.key", "-out", "tls.csr")
+        openssl("req", "-new", *curve, "-subj", "/CN=webhook", "-keyout", "tls.key", "-out", "tls.csr")
         (directory / "tls.ext").write_text(f"subjectAltName=DNS:{dns_name},IP:127.0.0.1\n"
                                            "extendedKeyUsage=serverAuth\n")
         openssl("x509", "-req", "-in", "tls.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-set_serial", "1",

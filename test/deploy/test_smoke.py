@@ -100,15 +100,6 @@ def holder(api: APIServer, manifests) -> str:
     return lease(api, manifests).get("spec", {}).get("holderIdentity") or ""
 
 
-def test_runs_as_the_chart_says(pod, manifests):
-    security = manifests.get("Deployment")["spec"]["template"]["spec"]["securityContext"]
-    assert (security["runAsUser"], security["runAsGroup"]) == (65532, 65532)
-    status = open(f"/proc/{pod.process.pid}/status").read()
-    assert "Uid:\t65532\t65532\t65532\t65532" in status and "Gid:\t65532\t65532\t65532\t65532" in status, status
-    assert "CapEff:\t0000000000000000" in status and "NoNewPrivs:\t1" in status, status
-    assert "--kubeconfig" not in " ".join(pod.args) and "KUBECONFIG" not in pod.env
-
-
 def test_healthz_and_readyz_answer_200(pod, manifests):
     container = chart.container(manifests)
     for probe in ("livenessProbe", "readinessProbe"):
@@ -116,6 +107,17 @@ def test_healthz_and_readyz_answer_200(pod, manifests):
         eventually(f"{url} to answer 200", lambda: pod.running() and http(url)[0] == 200, timeout=30,
                    context=pod.output)
     assert pod.running(), pod.output()
+
+
+def test_runs_as_the_chart_says(pod, manifests):
+    security = manifests.get("Deployment")["spec"]["template"]["spec"]["securityContext"]
+    assert (security["runAsUser"], security["runAsGroup"]) == (65532, 65532)
+    status = eventually("the operator to run (exec'd by unshare, sh and setpriv)",
+                        lambda: (text := open(f"/proc/{pod.process.pid}/status").read()).startswith(
+                            "Name:\tecr-pullsecret") and text)
+    assert "Uid:\t65532\t65532\t65532\t65532" in status and "Gid:\t65532\t65532\t65532\t65532" in status, status
+    assert "CapEff:\t0000000000000000" in status and "NoNewPrivs:\t1" in status, status
+    assert "--kubeconfig" not in " ".join(pod.args) and "KUBECONFIG" not in pod.env
 
 
 def test_webhook_allows_a_recorded_admission_review_over_tls(pod, manifests):
@@ -209,4 +211,12 @@ def test_sigterm_before_caches_synced_ends_within_5_s_and_releases_the_lease(man
         assert holder(api, manifests) == "", lease(api, manifests)
     finally:
         pod.close()
-        api.stop()
+        denials = api.stop()
+    assert denials == [], "requests refused by the chart's RBAC:\n" + "\n".join(denials)
+
+
+def test_no_request_was_denied_by_rbac(api):
+    """Every request the operator made was allowed by the chart's rendered RBAC alone. A denial here means the
+    chart lacks a rule the code needs (fix chart/.../rbac.yaml and config/rbac together)."""
+    denials = api.stop()
+    assert denials == [], "requests refused by the chart's RBAC:\n" + "\n".join(denials)
