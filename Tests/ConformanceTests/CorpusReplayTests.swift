@@ -24,6 +24,12 @@ struct CorpusReplayTests {
         }
         await server.shutdown()
         let failures = replayer.failures
+        print("corpus \(corpusCase.name): \(failures.isEmpty ? "equal" : "\(failures.count) differing steps")")
+        if let directory = ProcessInfo.processInfo.environment["CORPUS_FAILURES_DIR"] {
+            // Every difference of the case, for working through them (the issues show the first few).
+            let text = failures.joined(separator: "\n")
+            try? text.write(toFile: directory + "/" + corpusCase.name + ".txt", atomically: true, encoding: .utf8)
+        }
         let record = {
             for failure in failures.prefix(8) { Issue.record("\(corpusCase.name): \(failure)") }
             if failures.count > 8 { Issue.record("\(corpusCase.name): \(failures.count - 8) more failing steps") }
