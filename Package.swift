@@ -78,6 +78,9 @@ let package = Package(
         .testTarget(name: "CRDModelsTests", dependencies: ["CRDModels", "Yams"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "KubeTestSupport"] + nio),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "KubeTestSupport", "CRDModels", "HTTPClient"]),
+        // Replays the recorded kube-apiserver corpus (test/kube-api-corpus) against the API test server.
+        .testTarget(
+            name: "ConformanceTests", dependencies: ["KubeTestSupport", "KubeClient", "HTTPClient", "CRDModels"]),
         .testTarget(
             name: "ECRAuthTests",
             dependencies: [

@@ -192,8 +192,17 @@ public final class KubeAPITestServer: Sendable {
 
     // MARK: Watch control
 
-    /// Forgets the watch history up to now: a watch from any older resourceVersion gets 410 Gone,
-    /// and outstanding list continue tokens expire.
+    /// Compacts storage at the current resourceVersion, as etcd compaction does: every
+    /// resourceVersion and continue token issued before now is too old (watches and continued lists
+    /// get 410 Expired).
+    public func compact() {
+        store.withLock {
+            store.hub.compact(through: store.resourceVersion)
+            store.snapshots = [:]
+        }
+    }
+
+    /// Forgets the watch history up to now: a watch from any older resourceVersion gets 410 Gone.
     public func compactWatchHistory() {
         store.withLock { store.hub.compact(through: store.resourceVersion) }
     }
