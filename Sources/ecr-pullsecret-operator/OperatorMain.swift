@@ -71,7 +71,8 @@ struct OperatorMain {
                     metricsText: metricsText))
         }
         if let webhookServer = try options.webhook.makeService(
-            logger: logger, kubeClient: client, ambientPolicy: options.allowAmbientCredentials)
+            logger: logger, kubeClient: client, ambientPolicy: options.allowAmbientCredentials,
+            clusterScope: options.watchNamespace.isEmpty)
         {
             services.append(webhookServer)
         }

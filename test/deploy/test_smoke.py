@@ -39,19 +39,26 @@ def moto():
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def manifests(moto):
-    """The chart's defaults, on free ports (the machine is shared), with AWS pointed at moto through extraEnv."""
+def render(moto: str, values: dict | None = None):
+    """The chart with `values` over its defaults, on free ports (the machine is shared), with AWS pointed at moto
+    through extraEnv."""
     return chart.render({
         "metrics": {"port": free_port()}, "health": {"port": free_port()}, "webhook": {"port": free_port()},
-        "extraEnv": [{"name": "AWS_ENDPOINT_URL", "value": moto}],
+        "extraEnv": [{"name": "AWS_ENDPOINT_URL", "value": moto}], **(values or {}),
     })
 
 
+@pytest.fixture(scope="module")
+def manifests(moto):
+    return render(moto)
+
+
 def install(api: APIServer, manifests) -> str:
-    """Applies the release namespace, the ServiceAccount and the RBAC objects as rendered; returns a token for
-    the ServiceAccount issued by the API server (TokenRequest)."""
-    api.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
+    """Applies the namespaces, the ServiceAccount and the RBAC objects as rendered; returns a token for the
+    ServiceAccount issued by the API server (TokenRequest)."""
+    namespaces = {NAMESPACE} | {o["metadata"]["namespace"] for o in manifests.objects if "namespace" in o["metadata"]}
+    for namespace in sorted(namespaces):
+        api.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
     account = manifests.get("ServiceAccount")
     api.create(account)
     for kind in RBAC_KINDS:
@@ -121,21 +128,25 @@ def test_runs_as_the_chart_says(pod, manifests):
 
 
 def test_webhook_allows_a_recorded_admission_review_over_tls(pod, manifests):
+    assert_webhook_allows_recorded_review(pod, manifests)
+
+
+def assert_webhook_allows_recorded_review(pod: OperatorPod, manifests, namespace: str | None = None):
+    """POSTs the AdmissionReview kube-apiserver sent for a CREATE (from the corpus; moved to `namespace` if given)
+    to the path the chart registers, over TLS verified with the webhook's CA; the webhook must allow it."""
     with open(CORPUS_REVIEW) as file:
         review = json.load(file)["received"]
+    if namespace:
+        review["request"]["namespace"] = review["request"]["object"]["metadata"]["namespace"] = namespace
     webhook = next(w for w in manifests.get("ValidatingWebhookConfiguration")["webhooks"]
                    if w["rules"][0]["resources"] == [review["request"]["resource"]["resource"]])
     url = f"https://127.0.0.1:{pod.ports['webhook']}{webhook['clientConfig']['service']['path']}"
-    ca = str(pod_certificates(pod))
+    ca = str(pod.log_path.parent / "certs" / "ca.crt")
     status, answer = eventually("the webhook to answer", lambda: http(url, method="POST", body=review, ca=ca),
                                 context=pod.output)
     assert status == 200, answer
     assert answer["kind"] == "AdmissionReview" and answer["response"]["uid"] == review["request"]["uid"], answer
     assert answer["response"]["allowed"] is True, answer
-
-
-def pod_certificates(pod: OperatorPod):
-    return pod.log_path.parent / "certs" / "ca.crt"
 
 
 def test_lease_is_acquired_by_this_pod(pod, api, manifests):
@@ -144,45 +155,59 @@ def test_lease_is_acquired_by_this_pod(pod, api, manifests):
 
 
 def test_resources_get_secrets_status_events_and_service_accounts(pod, api):
-    for namespace in ("ops", "team-a", "team-b"):
+    for namespace in ("ops", "team-b"):
         api.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
-    for namespace in ("ops", "team-a"):
-        api.create({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "aws-creds", "namespace": namespace},
-                    "data": {"AWS_ACCESS_KEY_ID": b64("AKIASMOKEEXAMPLE0001"),
-                             "AWS_SECRET_ACCESS_KEY": b64("smoke-secret-access-key")}})
-    namespaced = api.create({
-        "apiVersion": GROUP_VERSION, "kind": "AWSECRImagePullSecret",
-        "metadata": {"name": "app", "namespace": "team-a"},
-        "spec": {"secretName": "ecr-login", "awsAccess": {"region": "us-west-2", "secretRef": {"name": "aws-creds"}},
-                 "registries": [{"accountID": "123456789012"}], "serviceAccounts": ["default"]}})
+    create_credentials(api, "ops")
+    namespaced = create_namespaced_resource(api, "team-a")
     cluster = api.create({
         "apiVersion": GROUP_VERSION, "kind": "ClusterAWSECRImagePullSecret", "metadata": {"name": "shared"},
         "spec": {"secretName": "ecr-shared",
                  "awsAccess": {"region": "eu-west-1", "secretRef": {"name": "aws-creds", "namespace": "ops"}},
                  "registries": [{"accountID": "210987654321"}], "namespaces": ["team-b"]}})
-
-    for owner, namespace, secret_name in ((namespaced, "team-a", "ecr-login"), (cluster, "team-b", "ecr-shared")):
-        kind, name = owner["kind"], owner["metadata"]["name"]
-        secret = eventually(f"Secret {namespace}/{secret_name}",
-                            lambda: api.object("v1", "Secret", secret_name, namespace), context=pod.output)
-        assert secret["type"] == "kubernetes.io/dockerconfigjson", secret["type"]
-        auths = json.loads(base64.b64decode(secret["data"][".dockerconfigjson"]))["auths"]
-        assert any(host.startswith(owner["spec"]["registries"][0]["accountID"]) for host in auths), list(auths)
-        assert [(r["kind"], r["name"], r["uid"]) for r in secret["metadata"]["ownerReferences"]] == [
-            (kind, name, owner["metadata"]["uid"])]
-
-        def ready():
-            current = api.object(GROUP_VERSION, kind, name, owner["metadata"].get("namespace"))
-            conditions = current.get("status", {}).get("conditions", [])
-            return [c for c in conditions if c["type"] == "Ready" and c["status"] == "True"]
-
-        eventually(f"{kind} {name} Ready=True", ready, context=pod.output)
-        eventually(f"an Event about {kind} {name}", lambda: [
-            e for e in api.get("/api/v1/events")["items"]
-            if (e["involvedObject"]["kind"], e["involvedObject"]["name"]) == (kind, name)])
-
+    assert_synced(api, pod, namespaced, "team-a", "ecr-login")
+    assert_synced(api, pod, cluster, "team-b", "ecr-shared")
     account = api.object("v1", "ServiceAccount", "default", "team-a")
     assert {"name": "ecr-login"} in account.get("imagePullSecrets", []), account
+
+
+def create_credentials(api: APIServer, namespace: str):
+    api.create({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "aws-creds", "namespace": namespace},
+                "data": {"AWS_ACCESS_KEY_ID": b64("AKIASMOKEEXAMPLE0001"),
+                         "AWS_SECRET_ACCESS_KEY": b64("smoke-secret-access-key")}})
+
+
+def create_namespaced_resource(api: APIServer, namespace: str) -> dict:
+    """A namespace with credentials and an AWSECRImagePullSecret `app` writing `ecr-login` for its `default`
+    ServiceAccount (which the API server creates with the namespace)."""
+    if api.object("v1", "Namespace", namespace) is None:
+        api.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    create_credentials(api, namespace)
+    return api.create({
+        "apiVersion": GROUP_VERSION, "kind": "AWSECRImagePullSecret", "metadata": {"name": "app", "namespace": namespace},
+        "spec": {"secretName": "ecr-login", "awsAccess": {"region": "us-west-2", "secretRef": {"name": "aws-creds"}},
+                 "registries": [{"accountID": "123456789012"}], "serviceAccounts": ["default"]}})
+
+
+def assert_synced(api: APIServer, pod: OperatorPod, owner: dict, namespace: str, secret_name: str):
+    """The owner's Secret (type, key, registry, ownerReference), its Ready=True status and an Event about it."""
+    kind, name = owner["kind"], owner["metadata"]["name"]
+    secret = eventually(f"Secret {namespace}/{secret_name}", lambda: api.object("v1", "Secret", secret_name, namespace),
+                        context=pod.output)
+    assert secret["type"] == "kubernetes.io/dockerconfigjson", secret["type"]
+    auths = json.loads(base64.b64decode(secret["data"][".dockerconfigjson"]))["auths"]
+    assert any(host.startswith(owner["spec"]["registries"][0]["accountID"]) for host in auths), list(auths)
+    assert [(r["kind"], r["name"], r["uid"]) for r in secret["metadata"]["ownerReferences"]] == [
+        (kind, name, owner["metadata"]["uid"])]
+
+    def ready():
+        current = api.object(GROUP_VERSION, kind, name, owner["metadata"].get("namespace"))
+        return [c for c in current.get("status", {}).get("conditions", [])
+                if c["type"] == "Ready" and c["status"] == "True"]
+
+    eventually(f"{kind} {name} Ready=True", ready, context=pod.output)
+    eventually(f"an Event about {kind} {name}", lambda: [
+        e for e in api.get("/api/v1/events")["items"]
+        if (e["involvedObject"]["kind"], e["involvedObject"]["name"]) == (kind, name)], context=pod.output)
 
 
 def b64(text: str) -> str:
@@ -219,4 +244,21 @@ def test_no_request_was_denied_by_rbac(api):
     """Every request the operator made was allowed by the chart's rendered RBAC alone. A denial here means the
     chart lacks a rule the code needs (fix chart/.../rbac.yaml and config/rbac together)."""
     denials = api.stop()
+    assert denials == [], "requests refused by the chart's RBAC:\n" + "\n".join(denials)
+
+
+def test_namespaced_mode_needs_only_its_role(moto, tmp_path_factory):
+    """operator.watchNamespace: the chart grants a Role in that namespace instead of the ClusterRole. The webhook
+    and a namespaced resource work, and RBAC refuses nothing."""
+    manifests = render(moto, {"operator": {"watchNamespace": "team-a"}})
+    assert not manifests.has("ClusterRole", chart.RELEASE) and manifests.has("Role", chart.RELEASE)
+    api = APIServer(tmp_path_factory.mktemp("apiserver-namespaced"))
+    pod = start_pod(api, manifests, tmp_path_factory, "namespaced")
+    try:
+        assert_webhook_allows_recorded_review(pod, manifests, namespace="team-a")
+        assert_synced(api, pod, create_namespaced_resource(api, "team-a"), "team-a", "ecr-login")
+        assert pod.terminate() < 5, pod.output()
+    finally:
+        pod.close()
+        denials = api.stop()
     assert denials == [], "requests refused by the chart's RBAC:\n" + "\n".join(denials)
