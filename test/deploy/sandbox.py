@@ -221,6 +221,7 @@ class OperatorPod:
     def __init__(self, container: dict[str, Any], *, pod_name: str, namespace: str, api: APIServer, token: str,
                  certificates: Certificates, cert_dir: str, stage: pathlib.Path, log_path: pathlib.Path):
         self.pod_name = pod_name
+        self.webhook_ca = certificates.ca
         self.env = {}
         for variable in container.get("env", []):
             if "value" in variable:

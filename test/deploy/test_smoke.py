@@ -4,16 +4,17 @@ The chart is rendered with the real Helm engine; the Deployment's args, env, por
 rendered. The binary runs as a separate process as UID/GID 65532 with in-cluster configuration only (token,
 ca.crt and namespace at the in-cluster path, no kubeconfig) against `ecr-sandbox apiserver` over HTTPS,
 authenticated with a token the server issued for the chart's ServiceAccount and authorized only by the chart's
-rendered RBAC; AWS is moto. The tests run in file order against one operator process; the last two stop it.
+rendered RBAC; AWS is moto. The tests up to the SIGTERM one run in file order against one operator process
+(the `pod` fixture); the cache-not-synced and namespaced-mode cases start their own API server and operator.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import time
 
 import pytest
+from moto.server import ThreadedMotoServer
 
 from sandbox import (APIServer, Certificates, OperatorPod, eventually, free_port, http, load_chart_helpers,
                      running_as_pod_is_possible)
@@ -21,18 +22,18 @@ from sandbox import (APIServer, Certificates, OperatorPod, eventually, free_port
 reason = running_as_pod_is_possible()
 if reason:
     pytest.skip(f"deployment smoke test skipped: {reason}", allow_module_level=True)
-moto_server = pytest.importorskip("moto.server", reason="moto[server] is not installed (hack/install-deps.sh)")
 
 chart = load_chart_helpers()
 NAMESPACE = chart.NAMESPACE
 GROUP_VERSION = "ecr.pullsecrets.dev/v1alpha1"
-CORPUS_REVIEW = "/work/shared/kube-api-corpus/cases/admission-aeps-create.json"
+# What kube-apiserver v1.26.1 sent a validating webhook for a CREATE (test/kube-api-corpus, key `received`).
+CORPUS_REVIEW = chart.ROOT / "test" / "kube-api-corpus" / "cases" / "admission-aeps-create.json"
 RBAC_KINDS = ("ClusterRole", "Role", "ClusterRoleBinding", "RoleBinding")
 
 
 @pytest.fixture(scope="module")
 def moto():
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
@@ -141,8 +142,8 @@ def assert_webhook_allows_recorded_review(pod: OperatorPod, manifests, namespace
     webhook = next(w for w in manifests.get("ValidatingWebhookConfiguration")["webhooks"]
                    if w["rules"][0]["resources"] == [review["request"]["resource"]["resource"]])
     url = f"https://127.0.0.1:{pod.ports['webhook']}{webhook['clientConfig']['service']['path']}"
-    ca = str(pod.log_path.parent / "certs" / "ca.crt")
-    status, answer = eventually("the webhook to answer", lambda: http(url, method="POST", body=review, ca=ca),
+    status, answer = eventually("the webhook to answer",
+                                lambda: http(url, method="POST", body=review, ca=pod.webhook_ca),
                                 context=pod.output)
     assert status == 200, answer
     assert answer["kind"] == "AdmissionReview" and answer["response"]["uid"] == review["request"]["uid"], answer
@@ -191,8 +192,8 @@ def create_namespaced_resource(api: APIServer, namespace: str) -> dict:
 def assert_synced(api: APIServer, pod: OperatorPod, owner: dict, namespace: str, secret_name: str):
     """The owner's Secret (type, key, registry, ownerReference), its Ready=True status and an Event about it."""
     kind, name = owner["kind"], owner["metadata"]["name"]
-    secret = eventually(f"Secret {namespace}/{secret_name}", lambda: api.object("v1", "Secret", secret_name, namespace),
-                        context=pod.output)
+    secret = eventually(f"Secret {namespace}/{secret_name}",
+                        lambda: api.object("v1", "Secret", secret_name, namespace), context=pod.output)
     assert secret["type"] == "kubernetes.io/dockerconfigjson", secret["type"]
     auths = json.loads(base64.b64decode(secret["data"][".dockerconfigjson"]))["auths"]
     assert any(host.startswith(owner["spec"]["registries"][0]["accountID"]) for host in auths), list(auths)
