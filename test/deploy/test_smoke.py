@@ -248,13 +248,15 @@ def test_no_request_was_denied_by_rbac(api):
     assert denials == [], "requests refused by the chart's RBAC:\n" + "\n".join(denials)
 
 
-def test_namespaced_mode_needs_only_its_role(moto, tmp_path_factory):
-    """operator.watchNamespace: the chart grants a Role in that namespace instead of the ClusterRole. The webhook
-    and a namespaced resource work, and RBAC refuses nothing."""
-    manifests = render(moto, {"operator": {"watchNamespace": "team-a"}})
-    assert not manifests.has("ClusterRole", chart.RELEASE) and manifests.has("Role", chart.RELEASE)
-    api = APIServer(tmp_path_factory.mktemp("apiserver-namespaced"))
-    pod = start_pod(api, manifests, tmp_path_factory, "namespaced")
+@pytest.mark.parametrize("values", [{"operator": {"watchNamespace": "team-a"}}, {"rbac": {"secretsListWatch": False}}],
+                         ids=["namespaced-mode", "no-secret-list-watch"])
+def test_value_variants_need_no_more_rbac_than_they_render(moto, tmp_path_factory, values):
+    """operator.watchNamespace (a Role in that namespace instead of the ClusterRole) and rbac.secretsListWatch=false
+    (no list/watch on Secrets, --watch-secrets=false): the webhook and a namespaced resource work, and RBAC refuses
+    nothing."""
+    manifests = render(moto, values)
+    api = APIServer(tmp_path_factory.mktemp("apiserver-variant"))
+    pod = start_pod(api, manifests, tmp_path_factory, "variant")
     try:
         assert_webhook_allows_recorded_review(pod, manifests, namespace="team-a")
         assert_synced(api, pod, create_namespaced_resource(api, "team-a"), "team-a", "ecr-login")
