@@ -59,6 +59,7 @@ struct CorpusReplayer {
         var options = KubeAPITestServerOptions()
         options.createDefaultServiceAccount = false
         let server = try await KubeAPITestServer.start(tls: true, options: options)
+        server.addUser(token: CorpusAuth.forbiddenToken, name: "ecr-operator")
         try server.installCRDs(fromDirectory: repositoryRoot.appendingPathComponent("config/crd").path)
         return server
     }

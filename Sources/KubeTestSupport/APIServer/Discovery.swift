@@ -7,7 +7,9 @@ import Foundation
 /// discovery fall back when the response's content type is plain `application/json`, as against an
 /// older server.
 ///
-/// `/apis` lists only the groups this server serves (the real server's priority order among them);
+/// `/apis` lists only the groups this server serves, in the real server's priority order (a deliberate
+/// difference: kube-apiserver also lists groups this project never calls, such as `events.k8s.io` and
+/// `admissionregistration.k8s.io`; announcing them without serving them would break kubectl's discovery);
 /// resource lists carry the real verbs, `singularName` (empty for built-ins in 1.26), short names,
 /// categories and `storageVersionHash`, plus the subresources served here.
 enum Discovery {
@@ -75,11 +77,15 @@ enum Discovery {
         }
     }
 
+    /// `/apis`: the groups without their own `kind`/`apiVersion` (as Go encodes the embedded APIGroups).
     static func groupList(_ types: [APIResourceType]) -> JSONValue {
-        .object([
-            "kind": .string("APIGroupList"), "apiVersion": .string("v1"),
-            "groups": .array(groupNames(types).compactMap { group(named: $0, types: types) }),
-        ])
+        let groups = groupNames(types).compactMap { name -> JSONValue? in
+            guard var entry = group(named: name, types: types) else { return nil }
+            entry["kind"] = nil
+            entry["apiVersion"] = nil
+            return entry
+        }
+        return .object(["kind": .string("APIGroupList"), "apiVersion": .string("v1"), "groups": .array(groups)])
     }
 
     static func versions(of group: String, types: [APIResourceType]) -> [String] {
