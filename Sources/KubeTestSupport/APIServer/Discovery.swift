@@ -45,7 +45,8 @@ enum Discovery {
         Extra(
             group: "authorization.k8s.io", version: "v1",
             entry: entry(
-                name: "selfsubjectaccessreviews", namespaced: false, kind: "SelfSubjectAccessReview", verbs: ["create"])),
+                name: "selfsubjectaccessreviews", namespaced: false, kind: "SelfSubjectAccessReview",
+                verbs: ["create"])),
     ]
 
     /// `APIGroupVersion` priorities of kube-apiserver's built-in groups (higher first; equal: by name).
@@ -116,7 +117,8 @@ enum Discovery {
                 singularName: type.isCustom ? type.singular : "")
             if !type.shortNames.isEmpty { main["shortNames"] = .array(type.shortNames.map(JSONValue.string)) }
             if !type.categories.isEmpty { main["categories"] = .array(type.categories.map(JSONValue.string)) }
-            main["storageVersionHash"] = .string(storageVersionHash(group: type.group, version: type.version, kind: type.kind))
+            let hash = storageVersionHash(group: type.group, version: type.version, kind: type.kind)
+            main["storageVersionHash"] = .string(hash)
             resources.append(main)
             if type.hasStatusSubresource {
                 resources.append(
@@ -132,8 +134,8 @@ enum Discovery {
             resources.sort { ($0["name"]?.stringValue ?? "") < ($1["name"]?.stringValue ?? "") }
         }
         var document: [String: JSONValue] = [
-            "kind": .string("APIResourceList"), "groupVersion": .string(group.isEmpty ? version : "\(group)/\(version)"),
-            "resources": .array(resources),
+            "kind": .string("APIResourceList"), "resources": .array(resources),
+            "groupVersion": .string(group.isEmpty ? version : "\(group)/\(version)"),
         ]
         // The legacy core group's list has no apiVersion.
         if !group.isEmpty { document["apiVersion"] = .string("v1") }
