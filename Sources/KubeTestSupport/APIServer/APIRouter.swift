@@ -171,6 +171,7 @@ struct APIRouter: Sendable {
                             bookmarks: query["allowWatchBookmarks"] == "true" || query["allowWatchBookmarks"] == "1",
                             timeout: query["timeoutSeconds"].flatMap(Int.init).map { .seconds($0) }, uri: request.uri))
                 }
+                try MediaNegotiation.checkListForm(request.header("Accept"), isList: true, type: type)
                 let metadataOnly = try MediaNegotiation.metadataOnly(
                     request.header("Accept"), wanted: "PartialObjectMetadataList")
                 let limit = query["limit"].flatMap(Int.init)
@@ -206,6 +207,7 @@ struct APIRouter: Sendable {
         let render = RenderOptions(type: type, metadataOnly: false)
         switch method {
         case "GET":
+            try MediaNegotiation.checkListForm(request.header("Accept"), isList: false, type: type)
             let metadataOnly = try MediaNegotiation.metadataOnly(request.header("Accept"), wanted: "PartialObjectMetadata")
             let object = try store.get(type, namespace: type.namespaced ? namespace : "", name: name)
             return .json(status: 200, body: RenderOptions(type: type, metadataOnly: metadataOnly).render(object))
@@ -234,13 +236,16 @@ struct APIRouter: Sendable {
             let preconditions = DeletePreconditions(
                 uid: options["preconditions"]?["uid"]?.stringValue,
                 resourceVersion: options["preconditions"]?["resourceVersion"]?.stringValue)
-            switch try store.delete(type, namespace: namespace, name: name, preconditions: preconditions) {
+            let policy = options["propagationPolicy"]?.stringValue ?? query["propagationPolicy"]
+            switch try store.delete(
+                type, namespace: namespace, name: name, preconditions: preconditions, propagationPolicy: policy)
+            {
             case .pending(let object):
                 return .json(status: 200, body: render.render(object))
             case .deleted(let object):
-                // Built-in registries answer a completed delete with a Success Status; custom
-                // resources (ReturnDeletedObject) with the object.
-                if type.isCustom { return .json(status: 200, body: render.render(object)) }
+                // A completed delete answers a Success Status, except where the registry sets
+                // ReturnDeletedObject (ServiceAccounts among the kinds served here).
+                if type.returnsDeletedObject { return .json(status: 200, body: render.render(object)) }
                 var details: [String: JSONValue] = [
                     "name": .string(name), "kind": .string(type.plural),
                     "uid": object["metadata"]?["uid"] ?? .string(""),
@@ -267,7 +272,8 @@ struct APIRouter: Sendable {
             "kind": .string(metadataOnly ? "PartialObjectMetadataList" : type.listKind),
             "apiVersion": .string(metadataOnly ? "meta.k8s.io/v1" : type.apiVersion),
             "metadata": .object(metadata),
-            "items": .array(page.items.map { render.render($0, inList: true) }),
+            // An empty metadata-only list encodes its nil slice as null; typed lists answer [].
+            "items": metadataOnly && page.items.isEmpty ? .null : .array(page.items.map { render.render($0, inList: true) }),
         ])
     }
 
@@ -311,6 +317,23 @@ struct APIRouter: Sendable {
 
 /// `Accept` negotiation for metadata-only responses (`as=PartialObjectMetadata[List];g=meta.k8s.io;v=v1`).
 enum MediaNegotiation {
+    /// When the first alternative asks for the metadata form of the other shape (a list form for one
+    /// object, or the object form for a list), the real server answers 406 without falling back.
+    static func checkListForm(_ accept: String?, isList: Bool, type: APIResourceType) throws(APIError) {
+        guard let first = accept?.split(separator: ",").first else { return }
+        let parameters = first.split(separator: ";").map { String($0).trimmingSpaces }
+        guard parameters.first == "application/json", parameters.contains("g=meta.k8s.io") else { return }
+        let requested = isList ? "as=PartialObjectMetadata" : "as=PartialObjectMetadataList"
+        guard parameters.contains(requested) else { return }
+        let goPackage = type.group.isEmpty ? "core" : String(type.group.split(separator: ".")[0])
+        let goType =
+            type.isCustom ? "*unstructured.Unstructured" : "*\(goPackage).\(type.kind)\(isList ? "List" : "")"
+        let form = String(requested.dropFirst(3))
+        throw APIError(
+            code: 406, reason: "NotAcceptable",
+            message: "you requested \(form), but the requested object is \(isList ? "a list" : "not a list") (\(goType))")
+    }
+
     /// Walks the alternatives in order: plain JSON gives the full object, the wanted metadata form
     /// gives metadata only, Table and protobuf are skipped (clients then fall back to plain JSON).
     static func metadataOnly(_ accept: String?, wanted: String) throws(APIError) -> Bool {

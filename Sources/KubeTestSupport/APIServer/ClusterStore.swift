@@ -291,6 +291,9 @@ struct OwnershipIndex {
     var dependents: [String: Set<ObjectReference>] = [:]
     /// Objects to check on the next pass.
     var candidates: Set<ObjectReference> = []
+    /// Objects being deleted with the `orphan` or `foregroundDeletion` finalizer.
+    var propagating: Set<ObjectReference> = []
+    static let propagationFinalizers: Set<JSONValue> = [.string("orphan"), .string("foregroundDeletion")]
 
     static func uid(_ object: JSONValue?) -> String? { object?["metadata"]?["uid"]?.stringValue }
 
@@ -304,10 +307,17 @@ struct OwnershipIndex {
         let owners = Self.owners(object)
         for owner in owners { dependents[owner, default: []].insert(reference) }
         if !owners.isEmpty { candidates.insert(reference) }
+        let finalizers = object["metadata"]?["finalizers"]?.arrayValue ?? []
+        if object["metadata"]?["deletionTimestamp"] != nil, finalizers.contains(where: Self.propagationFinalizers.contains) {
+            propagating.insert(reference)
+        } else {
+            propagating.remove(reference)
+        }
     }
 
     mutating func removed(_ object: JSONValue, at reference: ObjectReference) {
         for owner in Self.owners(object) { dependents[owner]?.remove(reference) }
+        propagating.remove(reference)
         guard let uid = Self.uid(object) else { return }
         live[uid] = nil
         candidates.formUnion(dependents.removeValue(forKey: uid) ?? [])

@@ -45,7 +45,14 @@ enum ObjectRules {
 
     /// Defaults the real server fills on create (Namespace phase and finalizer, Secret type, ...).
     static func prepareForCreate(_ object: inout JSONValue, type: APIResourceType) throws(APIError) {
+        if !type.isCustom { object = omittingEmpty(object) }
         switch type.plural {
+        case "events":
+            // Not omitempty in the Go type: always present.
+            if object["eventTime"] == nil { object["eventTime"] = .null }
+            for field in ["reportingComponent", "reportingInstance"] where object[field] == nil {
+                object[field] = .string("")
+            }
         case "namespaces":
             let name = object["metadata"]?["name"]?.stringValue ?? ""
             var labels = object["metadata"]?["labels"]?.objectValue ?? [:]
@@ -76,10 +83,20 @@ enum ObjectRules {
             return
         }
         if type.hasStatusSubresource { new["status"] = old["status"] }
+        if !type.isCustom {
+            new = omittingEmpty(new)
+            if type.plural == "events" {
+                for field in ["eventTime", "reportingComponent", "reportingInstance"] where new[field] == nil {
+                    new[field] = old[field]
+                }
+            }
+        }
         switch type.plural {
         case "namespaces":
+            // The namespace strategy keeps spec and status: only the finalize and status
+            // subresources change them.
             new["spec"] = old["spec"]
-            if new["status"] == nil { new["status"] = old["status"] }
+            new["status"] = old["status"]
             var labels = new["metadata"]?["labels"]?.objectValue ?? [:]
             labels["kubernetes.io/metadata.name"] = old["metadata"]?["name"]
             new["metadata"]?["labels"] = .object(labels)
@@ -117,6 +134,33 @@ enum ObjectRules {
             "storedVersions": .array(storage.map { [$0] } ?? []),
         ])
     }
+
+    /// Built-in kinds are Go structs: null values, empty lists and empty maps (labels, annotations,
+    /// data) are dropped by `omitempty` when the object is stored. Struct-valued fields stay.
+    static func omittingEmpty(_ value: JSONValue, key: String? = nil) -> JSONValue {
+        switch value {
+        case .object(let object):
+            var result: [String: JSONValue] = [:]
+            for (childKey, child) in object {
+                let kept = omittingEmpty(child, key: childKey)
+                switch kept {
+                case .null: continue
+                case .array(let items) where items.isEmpty: continue
+                case .object(let map) where map.isEmpty && emptyOmittedMaps.contains(childKey): continue
+                default: result[childKey] = kept
+                }
+            }
+            return .object(result)
+        case .array(let items):
+            return .array(items.map { omittingEmpty($0) })
+        default:
+            return value
+        }
+    }
+
+    static let emptyOmittedMaps: Set<String> = [
+        "labels", "annotations", "data", "binaryData", "stringData", "nodeSelector",
+    ]
 
     /// `stringData` is write-only: the server base64-encodes it into `data` (overwriting keys).
     static func foldStringData(_ secret: inout JSONValue) throws(APIError) {
