@@ -174,7 +174,8 @@ struct APIRouter: Sendable {
                 try MediaNegotiation.checkListForm(request.header("Accept"), isList: true, type: type)
                 let metadataOnly = try MediaNegotiation.metadataOnly(
                     request.header("Accept"), wanted: "PartialObjectMetadataList")
-                let limit = query["limit"].flatMap(Int.init)
+                // resourceVersion=0 is served from the watch cache, which ignores limit.
+                let limit = query["resourceVersion"] == "0" ? nil : query["limit"].flatMap(Int.init)
                 let page = try store.list(
                     type, namespace: target.namespace, labels: labels, fields: fields, limit: limit,
                     continueToken: query["continue"])
@@ -190,8 +191,10 @@ struct APIRouter: Sendable {
                 for item in page.items {
                     guard let itemName = item["metadata"]?["name"]?.stringValue else { continue }
                     let itemNamespace = item["metadata"]?["namespace"]?.stringValue ?? ""
+                    // Each item as it was before its deletion, or as marked when finalizers hold it.
                     switch try store.delete(type, namespace: itemNamespace, name: itemName, preconditions: .init()) {
-                    case .deleted(let object), .pending(let object): deleted.append(object)
+                    case .deleted: deleted.append(item)
+                    case .pending(let object): deleted.append(object)
                     }
                 }
                 let after = ClusterStore.ListPage(items: deleted, resourceVersion: store.withLock { store.resourceVersion })
@@ -265,7 +268,11 @@ struct APIRouter: Sendable {
 
     static func listBody(_ page: ClusterStore.ListPage, type: APIResourceType, metadataOnly: Bool) -> JSONValue {
         var metadata: [String: JSONValue] = ["resourceVersion": .string(String(page.resourceVersion))]
-        if let token = page.continueToken { metadata["continue"] = .string(token) }
+        if let token = page.continueToken {
+            metadata["continue"] = .string(token)
+        } else if type.isCustom && !metadataOnly {
+            metadata["continue"] = .string("")  // unstructured lists always carry it
+        }
         if let remaining = page.remainingItemCount { metadata["remainingItemCount"] = .number(Double(remaining)) }
         let render = RenderOptions(type: type, metadataOnly: metadataOnly)
         return .object([

@@ -30,6 +30,13 @@ extension ClusterStore {
             if !ownerUIDs.contains(where: { ownership.live[$0] != nil }) {
                 _ = deleteLocked(type, key: reference.key)
                 changed = true
+            } else if ownerUIDs.contains(where: { ownership.live[$0] == nil }) {
+                // Some owners remain: only the references to the missing ones go.
+                var updated = object
+                updated["metadata"]?["ownerReferences"] = .array(
+                    owners.filter { ownership.live[$0["uid"]?.stringValue ?? ""] != nil })
+                _ = commit(type, key: reference.key, object: updated, eventType: "MODIFIED", previous: object)
+                changed = true
             }
         }
         changed = propagateDeletions() || changed
