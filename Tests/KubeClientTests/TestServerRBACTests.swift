@@ -354,7 +354,10 @@ struct TestServerDiscoveryTableTests {
                 "authorization.k8s.io", "rbac.authorization.k8s.io", "apiextensions.k8s.io", "coordination.k8s.io",
                 "ecr.pullsecrets.dev",
             ])
-            for path in ["/apis/nothing.example.com", "/apis/ecr.pullsecrets.dev/v9", "\(aeps)/nothings"] {
+            for path in [
+                "/apis/nothing.example.com", "/apis/ecr.pullsecrets.dev/v9", "\(aeps)/nothings",
+                "\(aeps)/namespaces/default/clusterawsecrimagepullsecrets",
+            ] {
                 let missing = try await wire.call("GET", path)
                 #expect(missing.status == 404)
                 #expect(missing.text == "404 page not found\n", "\(path)")
