@@ -58,7 +58,11 @@ struct CorpusReplayer {
     static func startServer() async throws -> KubeAPITestServer {
         var options = KubeAPITestServerOptions()
         options.createDefaultServiceAccount = false
+        // The recorded control plane's namespace controller and garbage collector act within seconds,
+        // not instantly: a DELETE answered "Terminating" can be repeated before the namespace goes.
+        options.garbageCollectionDelay = .seconds(1)
         let server = try await KubeAPITestServer.start(tls: true, options: options)
+        server.addUser(token: CorpusAuth.forbiddenToken, name: "ecr-operator")
         try server.installCRDs(fromDirectory: repositoryRoot.appendingPathComponent("config/crd").path)
         return server
     }

@@ -29,6 +29,19 @@ private func forbiddenBody(_ message: String, name: String? = nil, group: String
 }
 
 private let aeps = "/apis/ecr.pullsecrets.dev/v1alpha1"
+private let rbacAPI = "/apis/rbac.authorization.k8s.io/v1"
+
+/// A RoleBinding (with `namespace`) or ClusterRoleBinding of `roleKind`/`role` to one subject.
+private func binding(
+    _ name: String, namespace: String? = nil, roleKind: String = "ClusterRole", role: String, subject: String
+) -> JSONValue {
+    let kind = namespace == nil ? "ClusterRoleBinding" : "RoleBinding"
+    let scope = namespace.map { #","namespace":"\#($0)""# } ?? ""
+    return .literal(
+        #"{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"\#(kind)","metadata":{"name":"\#(name)"\#(scope)},"#
+            + #""roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"\#(roleKind)","name":"\#(role)"},"#
+            + #""subjects":[\#(subject)]}"#)
+}
 
 /// Authentication (static, ServiceAccount and anonymous) and RBAC authorization over HTTP, checked
 /// against the answers kube-apiserver v1.26 gives (the corpus's `forbidden` case).
@@ -108,16 +121,14 @@ struct TestServerRBACTests {
                 try await admin.call("POST", "/api/v1/namespaces", .literal(#"{"metadata":{"name":"\#(name)"}}"#))
             }
             try await admin.call(
-                "POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/roles",
+                "POST", "\(rbacAPI)/namespaces/team-a/roles",
                 .literal(
                     #"{"metadata":{"name":"r"},"rules":[{"apiGroups":[""],"resources":["secrets"],"verbs":["list"]},"#
                         + #"{"apiGroups":[""],"resources":["secrets"],"verbs":["get","update"],"resourceNames":["s1"]},"#
                         + #"{"apiGroups":["ecr.pullsecrets.dev"],"resources":["*/status"],"verbs":["*"]}]}"#))
             let created = try await admin.call(
-                "POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/rolebindings",
-                .literal(
-                    #"{"metadata":{"name":"b"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","#
-                        + #""name":"r"},"subjects":[{"kind":"User","name":"alice"}]}"#))
+                "POST", "\(rbacAPI)/namespaces/team-a/rolebindings",
+                binding("b", namespace: "team-a", roleKind: "Role", role: "r", subject: #"{"kind":"User","name":"alice"}"#))
             #expect(created.status == 201)
             server.addUser(token: "alice-token", name: "alice", groups: ["developers"])
             let alice = TestServerWire(server, token: "alice-token")
@@ -138,15 +149,13 @@ struct TestServerRBACTests {
 
             // A group subject and a ClusterRole bound in one namespace only.
             try await admin.call(
-                "POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles",
+                "POST", "\(rbacAPI)/clusterroles",
                 .literal(
                     #"{"metadata":{"name":"sa-reader"},"rules":[{"apiGroups":[""],"resources":["serviceaccounts","namespaces"],"#
                         + #""verbs":["get","list","watch"]}]}"#))
             try await admin.call(
-                "POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/team-b/rolebindings",
-                .literal(
-                    #"{"metadata":{"name":"devs"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","#
-                        + #""name":"sa-reader"},"subjects":[{"kind":"Group","name":"developers"}]}"#))
+                "POST", "\(rbacAPI)/namespaces/team-b/rolebindings",
+                binding("devs", namespace: "team-b", role: "sa-reader", subject: #"{"kind":"Group","name":"developers"}"#))
             #expect(try await alice.call("GET", "/api/v1/namespaces/team-b/serviceaccounts").status == 200)
             #expect(try await alice.call("GET", "/api/v1/namespaces/team-a/serviceaccounts").status == 403)
             #expect(try await alice.call("GET", "/api/v1/namespaces").status == 403)
@@ -156,11 +165,7 @@ struct TestServerRBACTests {
 
     @Test func aMissingRoleIsNamedInTheDenial() async throws {
         try await withRBACServer { server in
-            try server.seed(
-                .literal(
-                    #"{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding","metadata":{"name":"b"},"#
-                        + #""roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"gone"},"#
-                        + #""subjects":[{"kind":"User","name":"bob"}]}"#))
+            try server.seed(binding("b", role: "gone", subject: #"{"kind":"User","name":"bob"}"#))
             server.addUser(token: "bob-token", name: "bob")
             let reply = try await TestServerWire(server, token: "bob-token").call("GET", "/api/v1/namespaces")
             #expect(reply.json["message"] == .string(
@@ -171,11 +176,7 @@ struct TestServerRBACTests {
 
     @Test func aggregatedClusterRolesPickUpLabelledRoles() async throws {
         try await withRBACServer { server in
-            try server.seed(
-                .literal(
-                    #"{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding","metadata":{"name":"v"},"#
-                        + #""roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"view"},"#
-                        + #""subjects":[{"kind":"User","name":"viewer"}]}"#))
+            try server.seed(binding("v", role: "view", subject: #"{"kind":"User","name":"viewer"}"#))
             server.addUser(token: "viewer-token", name: "viewer")
             let viewer = TestServerWire(server, token: "viewer-token")
             let path = "\(aeps)/namespaces/default/awsecrimagepullsecrets"
@@ -222,18 +223,11 @@ struct TestServerRBACTests {
                 "User \"system:serviceaccount:default:operator\" cannot list") == true)
             // A ServiceAccount subject without a namespace means the RoleBinding's namespace.
             try server.seed(
-                .literal(
-                    #"{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","#
-                        + #""metadata":{"name":"sa","namespace":"default"},"#
-                        + #""roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"edit"},"#
-                        + #""subjects":[{"kind":"ServiceAccount","name":"operator"}]}"#))
+                binding("sa", namespace: "default", role: "edit", subject: #"{"kind":"ServiceAccount","name":"operator"}"#))
             #expect(try await operatorWire.call("GET", "/api/v1/namespaces/default/secrets").status == 200)
             // The groups of a ServiceAccount token.
             try server.seed(
-                .literal(
-                    #"{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding","metadata":{"name":"sas"},"#
-                        + #""roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"view"},"#
-                        + #""subjects":[{"kind":"Group","name":"system:serviceaccounts:default"}]}"#))
+                binding("sas", role: "view", subject: #"{"kind":"Group","name":"system:serviceaccounts:default"}"#))
             #expect(try await operatorWire.call("GET", "/api/v1/namespaces").status == 200)
 
             let review = try await operatorWire.call(
@@ -360,7 +354,10 @@ struct TestServerDiscoveryTableTests {
                 "authorization.k8s.io", "rbac.authorization.k8s.io", "apiextensions.k8s.io", "coordination.k8s.io",
                 "ecr.pullsecrets.dev",
             ])
-            for path in ["/apis/nothing.example.com", "/apis/ecr.pullsecrets.dev/v9", "\(aeps)/nothings"] {
+            for path in [
+                "/apis/nothing.example.com", "/apis/ecr.pullsecrets.dev/v9", "\(aeps)/nothings",
+                "\(aeps)/namespaces/default/clusterawsecrimagepullsecrets",
+            ] {
                 let missing = try await wire.call("GET", path)
                 #expect(missing.status == 404)
                 #expect(missing.text == "404 page not found\n", "\(path)")

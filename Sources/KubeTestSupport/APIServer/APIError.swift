@@ -80,7 +80,8 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     /// `errors.NewInvalid`: the message names the kind (`Secret`, `Kind.group`), each cause a field.
     static func invalid(kind: String, group: String, name: String, causes: [FieldError]) -> APIError {
         let qualifiedKind = group.isEmpty ? kind : "\(kind).\(group)"
-        let list = causes.map { "\($0.field): \($0.body)" }
+        var list: [String] = []  // the aggregate message lists each distinct error once
+        for cause in causes.map({ "\($0.field): \($0.body)" }) where !list.contains(cause) { list.append(cause) }
         let aggregate = list.count == 1 ? list[0] : "[" + list.joined(separator: ", ") + "]"
         var details: [String: JSONValue] = [
             "kind": .string(kind),

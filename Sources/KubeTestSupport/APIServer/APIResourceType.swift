@@ -24,7 +24,15 @@ struct APIResourceType: Sendable, Hashable {
     /// Whether `metadata.generation` is kept: custom resources and CRDs here; the core kinds the
     /// operator uses (Secret, ConfigMap, ServiceAccount, Namespace, Event, Lease) have none.
     var tracksGeneration: Bool { isCustom || plural == "customresourcedefinitions" }
+    /// A completed DELETE answers the object rather than a Success Status (`ReturnDeletedObject`).
+    var returnsDeletedObject: Bool { !isCustom && group.isEmpty && plural == "serviceaccounts" }
     var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
+
+    /// The object's etcd key below `/registry/` (named in storage error messages).
+    func storagePath(namespace: String, name: String) -> String {
+        let resource = isCustom ? "\(group)/\(plural)" : plural
+        return namespaced ? "\(resource)/\(namespace)/\(name)" : "\(resource)/\(name)"
+    }
 
     static let verbs: [String] = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 

@@ -113,7 +113,8 @@ final class AccessControl: Sendable {
             {
                 try APIRouter.checkJSONBody(request)
                 let body = request.body.isEmpty ? JSONValue.object([:]) : try APIRouter.decode(request.body)
-                return .json(status: 201, body: try issueToken(namespace: segments[3], name: segments[5], request: body))
+                let answer = try issueToken(namespace: segments[3], name: segments[5], request: body)
+                return .json(status: 201, body: answer)
             }
             if segments == ["apis", "authorization.k8s.io", "v1", "selfsubjectaccessreviews"] {
                 try APIRouter.checkJSONBody(request)
@@ -138,30 +139,29 @@ final class AccessControl: Sendable {
         default: seconds = 3600
         }
         var causes: [FieldError] = []
+        let field = "spec.expirationSeconds"
         if seconds < 600 {
-            causes.append(
-                .invalid("spec.expirationSeconds", value: "\(seconds)", "may not specify a duration less than 10 minutes"))
+            causes.append(.invalid(field, value: "\(seconds)", "may not specify a duration less than 10 minutes"))
         }
         if seconds > 1 << 32 {
-            causes.append(
-                .invalid("spec.expirationSeconds", value: "\(seconds)", "may not specify a duration larger than 2^32 seconds"))
+            causes.append(.invalid(field, value: "\(seconds)", "may not specify a duration larger than 2^32 seconds"))
         }
         guard causes.isEmpty else {
             throw APIError.invalid(kind: "TokenRequest", group: "authentication.k8s.io", name: name, causes: causes)
         }
-        let audiences = spec?["audiences"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let requested = spec?["audiences"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let audiences = requested.isEmpty ? [Self.defaultAudience] : requested
         let now = Date()
         let expires = now.addingTimeInterval(TimeInterval(seconds))
         let token = Self.makeToken(
-            namespace: namespace, name: name, uid: uid, audiences: audiences.isEmpty ? [Self.defaultAudience] : audiences,
-            issued: now, expires: expires)
+            namespace: namespace, name: name, uid: uid, audiences: audiences, issued: now, expires: expires)
         authenticator.addServiceAccountToken(
             token, .init(namespace: namespace, name: name, uid: uid, expires: expires))
         return .object([
             "kind": .string("TokenRequest"), "apiVersion": .string("authentication.k8s.io/v1"),
             "metadata": .object(["name": .string(name), "namespace": .string(namespace), "creationTimestamp": .null]),
             "spec": .object([
-                "audiences": .array((audiences.isEmpty ? [Self.defaultAudience] : audiences).map(JSONValue.string)),
+                "audiences": .array(audiences.map(JSONValue.string)),
                 "expirationSeconds": .number(Double(seconds)), "boundObjectRef": spec?["boundObjectRef"] ?? .null,
             ]),
             "status": .object(["token": .string(token), "expirationTimestamp": .string(Timestamp.format(expires))]),

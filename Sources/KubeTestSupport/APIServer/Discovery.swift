@@ -7,7 +7,9 @@ import Foundation
 /// discovery fall back when the response's content type is plain `application/json`, as against an
 /// older server.
 ///
-/// `/apis` lists only the groups this server serves (the real server's priority order among them);
+/// `/apis` lists only the groups this server serves, in the real server's priority order (a deliberate
+/// difference: kube-apiserver also lists groups this project never calls, such as `events.k8s.io` and
+/// `admissionregistration.k8s.io`; announcing them without serving them would break kubectl's discovery);
 /// resource lists carry the real verbs, `singularName` (empty for built-ins in 1.26), short names,
 /// categories and `storageVersionHash`, plus the subresources served here.
 enum Discovery {
@@ -43,7 +45,8 @@ enum Discovery {
         Extra(
             group: "authorization.k8s.io", version: "v1",
             entry: entry(
-                name: "selfsubjectaccessreviews", namespaced: false, kind: "SelfSubjectAccessReview", verbs: ["create"])),
+                name: "selfsubjectaccessreviews", namespaced: false, kind: "SelfSubjectAccessReview",
+                verbs: ["create"])),
     ]
 
     /// `APIGroupVersion` priorities of kube-apiserver's built-in groups (higher first; equal: by name).
@@ -75,11 +78,15 @@ enum Discovery {
         }
     }
 
+    /// `/apis`: the groups without their own `kind`/`apiVersion` (as Go encodes the embedded APIGroups).
     static func groupList(_ types: [APIResourceType]) -> JSONValue {
-        .object([
-            "kind": .string("APIGroupList"), "apiVersion": .string("v1"),
-            "groups": .array(groupNames(types).compactMap { group(named: $0, types: types) }),
-        ])
+        let groups = groupNames(types).compactMap { name -> JSONValue? in
+            guard var entry = group(named: name, types: types) else { return nil }
+            entry["kind"] = nil
+            entry["apiVersion"] = nil
+            return entry
+        }
+        return .object(["kind": .string("APIGroupList"), "apiVersion": .string("v1"), "groups": .array(groups)])
     }
 
     static func versions(of group: String, types: [APIResourceType]) -> [String] {
@@ -110,7 +117,8 @@ enum Discovery {
                 singularName: type.isCustom ? type.singular : "")
             if !type.shortNames.isEmpty { main["shortNames"] = .array(type.shortNames.map(JSONValue.string)) }
             if !type.categories.isEmpty { main["categories"] = .array(type.categories.map(JSONValue.string)) }
-            main["storageVersionHash"] = .string(storageVersionHash(group: type.group, version: type.version, kind: type.kind))
+            let hash = storageVersionHash(group: type.group, version: type.version, kind: type.kind)
+            main["storageVersionHash"] = .string(hash)
             resources.append(main)
             if type.hasStatusSubresource {
                 resources.append(
@@ -126,8 +134,8 @@ enum Discovery {
             resources.sort { ($0["name"]?.stringValue ?? "") < ($1["name"]?.stringValue ?? "") }
         }
         var document: [String: JSONValue] = [
-            "kind": .string("APIResourceList"), "groupVersion": .string(group.isEmpty ? version : "\(group)/\(version)"),
-            "resources": .array(resources),
+            "kind": .string("APIResourceList"), "resources": .array(resources),
+            "groupVersion": .string(group.isEmpty ? version : "\(group)/\(version)"),
         ]
         // The legacy core group's list has no apiVersion.
         if !group.isEmpty { document["apiVersion"] = .string("v1") }
@@ -182,8 +190,12 @@ enum Discovery {
         let inVersion = inGroup.filter { $0.version == segments[2] }
         if inVersion.isEmpty { return notFound }
         guard segments.count >= 4 else { return nil }
-        let plural = segments[3] == "namespaces" && segments.count >= 6 ? segments[5] : segments[3]
-        return inVersion.contains { $0.plural == plural } ? nil : notFound
+        // `.../namespaces/NS/PLURAL...` needs a namespaced kind; a cluster-scoped one there is unknown too.
+        if segments[3] == "namespaces" {
+            guard segments.count >= 6 else { return notFound }
+            return inVersion.contains { $0.plural == segments[5] && $0.namespaced } ? nil : notFound
+        }
+        return inVersion.contains { $0.plural == segments[3] } ? nil : notFound
     }
 
     /// Kubernetes version order: GA before beta before alpha, higher numbers first.

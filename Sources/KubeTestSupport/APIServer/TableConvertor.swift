@@ -224,9 +224,10 @@ struct TableConvertor {
         let versions = crd?["spec"]?["versions"]?.arrayValue ?? []
         let declared = versions.first { $0["name"]?.stringValue == type.version }?["additionalPrinterColumns"]?
             .arrayValue
-        let definitions =
-            declared
-            ?? [.object(["name": .string("Age"), "type": .string("date"), "jsonPath": .string(".metadata.creationTimestamp")])]
+        let age: JSONValue = .object([
+            "name": .string("Age"), "type": .string("date"), "jsonPath": .string(".metadata.creationTimestamp"),
+        ])
+        let definitions = declared ?? [age]
         return [nameColumn()]
             + definitions.map { definition in
                 let path = definition["jsonPath"]?.stringValue ?? ""
@@ -253,7 +254,8 @@ struct TableConvertor {
         case ("string", .number(let number)):
             return .string(number == number.rounded() ? String(Int64(number)) : String(number))
         case ("string", .bool(let flag)): return .string(String(flag))
-        case ("string", _): return (try? value.serialized()).map { .string(String(decoding: $0, as: UTF8.self)) } ?? .null
+        case ("string", _):
+            return (try? value.serialized()).map { .string(String(decoding: $0, as: UTF8.self)) } ?? .null
         case ("integer", .number(let number)): return .number(number.rounded(.towardZero))
         case ("number", .number): return value
         case ("boolean", .bool): return value
