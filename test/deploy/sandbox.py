@@ -250,8 +250,8 @@ class OperatorPod:
                    str(stage), cert_dir, "env", "-i", *[f"{k}={v}" for k, v in self.env.items()],
                    "/run/image/ecr-pullsecret-operator", *self.args]
         # unshare, sh and setpriv exec one another: this pid is the operator's, and SIGTERM reaches it directly.
-        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, env={})
-        self.started = time.monotonic()
+        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT,
+                                        env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
 
     def probe_url(self, probe: dict[str, Any]) -> str:
         get = probe["httpGet"]
