@@ -1,9 +1,10 @@
 """The pieces of the deployment smoke test: the API test server and the operator as processes, moto, certificates.
 
-The operator runs as the chart's Pod would: in a private mount namespace (`unshare -m`) where a tmpfs over /run
-holds the ServiceAccount files at the in-cluster path and a tmpfs over /tmp (the chart's emptyDir) holds the
-webhook certificate at the path the chart mounts it, then as UID/GID 65532 with no capabilities and no new
-privileges (`setpriv`), with exactly the chart's arguments and environment and no kubeconfig.
+The operator runs as the chart's Pod would: in a private mount namespace (`unshare -m`) with the root filesystem
+read-only, where a tmpfs over /run holds the ServiceAccount files at the in-cluster path and a tmpfs over /tmp (the
+chart's emptyDir) holds the webhook certificate at the path the chart mounts it, then as UID/GID 65532 with no
+capabilities and no new privileges (`setpriv`), with exactly the chart's arguments and environment and no
+kubeconfig.
 """
 
 from __future__ import annotations
@@ -192,11 +193,14 @@ class Certificates:
                 "-days", "1", "-extfile", "tls.ext", "-out", "tls.crt")
 
 
-# Runs as root inside the new mount namespace, then becomes the Pod's user. $1: staging directory (token, ca.crt,
+# Runs as root inside the new mount namespace, then becomes the Pod's user: the root filesystem read-only
+# (readOnlyRootFilesystem), a tmpfs over /run for the ServiceAccount files and the "image", and one over /tmp (the
+# chart's emptyDir) with the webhook certificate where the chart mounts it. $1: staging directory (token, ca.crt,
 # namespace, tls.crt, tls.key, the binary), $2: the webhook certificate directory; the rest: env and the command.
 POD_SCRIPT = r"""
 set -eu
 stage=$1 certs=$2; shift 2
+mount -o remount,bind,ro /
 mount -t tmpfs -o mode=0755 tmpfs /run
 mkdir -p /var/run/secrets/kubernetes.io/serviceaccount /run/image
 cp "$stage/token" "$stage/ca.crt" "$stage/namespace" /var/run/secrets/kubernetes.io/serviceaccount/

@@ -118,8 +118,12 @@ def test_healthz_and_readyz_answer_200(pod, manifests):
 
 
 def test_runs_as_the_chart_says(pod, manifests):
+    # What the sandbox reproduces (sandbox.POD_SCRIPT) is what the chart asks for.
     security = manifests.get("Deployment")["spec"]["template"]["spec"]["securityContext"]
     assert (security["runAsUser"], security["runAsGroup"]) == (65532, 65532)
+    container = chart.container(manifests)["securityContext"]
+    assert container["readOnlyRootFilesystem"] and not container["allowPrivilegeEscalation"], container
+    assert container["capabilities"]["drop"] == ["ALL"], container
     status = eventually("the operator to run (exec'd by unshare, sh and setpriv)",
                         lambda: (text := open(f"/proc/{pod.process.pid}/status").read()).startswith(
                             "Name:\tecr-pullsecret") and text)
