@@ -57,7 +57,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ] + nio),
         // Kubernetes API test server and moto launcher: tests, benchmarks and the demo only.
-        .target(name: "KubeTestSupport", dependencies: ["CRDModels", "HTTPServer", "Yams", log] + nio),
+        .target(name: "KubeTestSupport", dependencies: ["CRDModels", "HTTPServer", "COpenSSL", "Yams", log] + nio),
         .executableTarget(
             name: "ecr-pullsecret-operator",
             dependencies: [
@@ -78,6 +78,9 @@ let package = Package(
         .testTarget(name: "CRDModelsTests", dependencies: ["CRDModels", "Yams"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "KubeTestSupport"] + nio),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "KubeTestSupport", "CRDModels", "HTTPClient"]),
+        // Replays the recorded kube-apiserver corpus (test/kube-api-corpus) against the API test server.
+        .testTarget(
+            name: "ConformanceTests", dependencies: ["KubeTestSupport", "KubeClient", "HTTPClient", "CRDModels"]),
         .testTarget(
             name: "ECRAuthTests",
             dependencies: [

@@ -21,6 +21,9 @@ struct APIResourceType: Sendable, Hashable {
     var allowCreateOnUpdate = false
 
     var groupResource: GroupResource { GroupResource(group: group, resource: plural) }
+    /// Whether `metadata.generation` is kept: custom resources and CRDs here; the core kinds the
+    /// operator uses (Secret, ConfigMap, ServiceAccount, Namespace, Event, Lease) have none.
+    var tracksGeneration: Bool { isCustom || plural == "customresourcedefinitions" }
     var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
 
     static let verbs: [String] = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
@@ -33,6 +36,9 @@ struct APIResourceType: Sendable, Hashable {
         APIResourceType(
             group: "", version: "v1", kind: "Secret", listKind: "SecretList", plural: "secrets", singular: "secret",
             namespaced: true, extraSelectableFields: ["type"]),
+        APIResourceType(
+            group: "", version: "v1", kind: "ConfigMap", listKind: "ConfigMapList", plural: "configmaps",
+            singular: "configmap", namespaced: true, shortNames: ["cm"]),
         APIResourceType(
             group: "", version: "v1", kind: "ServiceAccount", listKind: "ServiceAccountList",
             plural: "serviceaccounts", singular: "serviceaccount", namespaced: true, shortNames: ["sa"]),

@@ -65,7 +65,7 @@ extension ClusterStore {
         }
         object["metadata"]?["uid"] = .string(UUID().uuidString.lowercased())
         object["metadata"]?["creationTimestamp"] = .string(Timestamp.format(Date()))
-        object["metadata"]?["generation"] = .number(1)
+        object["metadata"]?["generation"] = type.tracksGeneration ? .number(1) : nil
         for field in ["deletionTimestamp", "deletionGracePeriodSeconds", "resourceVersion", "selfLink"] {
             object["metadata"]?[field] = nil
         }
@@ -222,7 +222,7 @@ extension ClusterStore {
                     causes: [.forbidden("metadata.finalizers", "no new finalizers can be added if the object is being deleted")])
             }
         }
-        if ObjectRules.bumpsGeneration(old: old, new: new, type: type) {
+        if type.tracksGeneration, ObjectRules.bumpsGeneration(old: old, new: new, type: type) {
             let generation = oldMeta["generation"].flatMap { if case .number(let n) = $0 { n } else { nil } } ?? 0
             new["metadata"]?["generation"] = .number(generation + 1)
         }
