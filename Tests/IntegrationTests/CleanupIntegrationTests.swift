@@ -1,6 +1,7 @@
 import CRDModels
 import Foundation
 import KubeClient
+import KubeTestSupport
 import Operator
 import Testing
 
@@ -139,23 +140,76 @@ import Testing
 
             harness.server.injectFault(
                 method: "PATCH", pathContains: "/clusterawsecrimagepullsecrets/shared-reg", status: 500, count: 10)
-            let failed = try await run(binary, ["cleanup", "--kubeconfig", kubeconfig])
+            let failed = try await Command.run(binary, ["cleanup", "--kubeconfig", kubeconfig])
             #expect(failed.status != 0)
-            #expect(failed.output.contains("shared-reg"), "the log names what could not be cleaned")
-            #expect(failed.output.contains("cleanup incomplete"))
+            #expect(failed.stderr.contains("shared-reg"), "the log names what could not be cleaned")
+            #expect(failed.stderr.contains("cleanup incomplete"))
 
             harness.server.clearFaults()
-            let succeeded = try await run(binary, ["cleanup", "--kubeconfig", kubeconfig])
-            #expect(succeeded.status == 0, "\(succeeded.output)")
-            #expect(succeeded.output.contains("cleanup done"))
+            let succeeded = try await Command.run(binary, ["cleanup", "--kubeconfig", kubeconfig])
+            #expect(succeeded.status == 0, "\(succeeded.stderr)")
+            #expect(succeeded.stderr.contains("cleanup done"))
             let cluster = try await client.get(ClusterAWSECRImagePullSecret.self, name: "shared-reg")
             #expect(cluster.metadata.finalizers ?? [] == [])
             let namespaced = try await client.get(AWSECRImagePullSecret.self, name: "reg", namespace: "team")
             #expect(namespaced.metadata.finalizers ?? [] == [])
 
-            let help = try await run(binary, ["cleanup", "--help"])
+            let help = try await Command.run(binary, ["cleanup", "--help"])
             #expect(help.status == 0)
-            #expect(help.output.contains("--namespace"))
+            #expect(help.stdout.contains("--namespace"))
+        }
+    }
+
+    /// The chart's hook, rendered by the real Helm engine: its ServiceAccount, ClusterRole and binding applied to
+    /// the test server (which enforces RBAC), the Job's arguments run by the built binary authenticated as that
+    /// ServiceAccount. Unbound, every call is refused; bound, cleanup finishes and RBAC refuses nothing.
+    @Test func theChartsHookRBACAllowsEverythingCleanupCalls() async throws {
+        let binary = try #require(operatorBinary(), "build the ecr-pullsecret-operator product first")
+        let hooks = try await renderedCleanupHooks()
+        try await withHarness { harness in
+            let client = harness.client
+            let server = harness.server
+            try await uninstalledState(harness)
+            let namespace = "ecr-pullsecret-operator-system"
+            try await harness.createNamespace(namespace)
+            let account = try #require(hooks.first { $0["kind"]?.stringValue == "ServiceAccount" })
+            _ = try server.seed(account)
+            let name = try #require(account["metadata"]?["name"]?.stringValue)
+            let kubeconfig = FileManager.default.temporaryDirectory
+                .appendingPathComponent("cleanup-\(UUID().uuidString).yaml").path
+            let token = try server.serviceAccountToken(namespace: namespace, name: name)
+            try Data(
+                """
+                apiVersion: v1
+                kind: Config
+                clusters: [{name: test, cluster: {server: "\(server.baseURL)"}}]
+                users: [{name: cleanup, user: {token: "\(token)"}}]
+                contexts: [{name: test, context: {cluster: test, user: cleanup}}]
+                current-context: test
+                """.utf8
+            ).write(to: URL(fileURLWithPath: kubeconfig))
+            defer { try? FileManager.default.removeItem(atPath: kubeconfig) }
+            let job = try #require(hooks.first { $0["kind"]?.stringValue == "Job" })
+            let container = job["spec"]?["template"]?["spec"]?["containers"]?.arrayValue?.first
+            let arguments = (container?["args"]?.arrayValue ?? []).compactMap { $0.stringValue }
+            #expect(arguments.first == "cleanup")
+            #expect(job["spec"]?["template"]?["spec"]?["serviceAccountName"]?.stringValue == name)
+
+            let unbound = try await Command.run(binary, arguments + ["--kubeconfig", kubeconfig])
+            #expect(unbound.status != 0, "without the hook's RBAC every call must be refused")
+            #expect(!server.rbacDenials.isEmpty)
+
+            for object in hooks where ["ClusterRole", "ClusterRoleBinding"].contains(object["kind"]?.stringValue) {
+                _ = try server.seed(object)
+            }
+            server.clearRBACDenials()
+            let bound = try await Command.run(binary, arguments + ["--kubeconfig", kubeconfig])
+            #expect(bound.status == 0, "\(bound.stderr)")
+            #expect(server.rbacDenials.isEmpty, "refused: \(server.rbacDenials)")
+            let cluster = try await client.get(ClusterAWSECRImagePullSecret.self, name: "shared-reg")
+            #expect(cluster.metadata.finalizers ?? [] == [])
+            let builder = try await client.get(ServiceAccount.self, name: "builder", namespace: "shared")
+            #expect(names(builder) == ["other-registry"])
         }
     }
 }
@@ -175,21 +229,21 @@ private func operatorBinary() -> String? {
     return nil
 }
 
-/// Runs `binary` with a 60 s deadline; returns its exit status and its stdout and stderr together.
-private func run(_ binary: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: binary)
-    process.arguments = arguments
-    process.environment = ["PATH": "/usr/bin:/bin"]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let reader = Task.detached { pipe.fileHandleForReading.readDataToEndOfFile() }
-    let deadline = ContinuousClock.now + .seconds(60)
-    while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
-    if process.isRunning { process.terminate() }
-    let output = String(decoding: await reader.value, as: UTF8.self)
-    process.waitUntilExit()
-    return (process.terminationStatus, output)
+/// The chart's post-delete hook objects with default values, rendered by the real Helm engine (helm-python-sdk).
+private func renderedCleanupHooks() async throws -> [JSONValue] {
+    let chart = URL(fileURLWithPath: crdDirectory).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("chart/ecr-pullsecret-operator").path
+    let script = """
+        import json, sys, yaml, helm_python
+        rendered = helm_python.Chart.load(sys.argv[1]).render(
+            {}, name="ecr-pullsecret-operator", namespace="ecr-pullsecret-operator-system", is_install=True)
+        hooks = [doc for path, text in sorted(rendered.items()) if not path.endswith("NOTES.txt")
+                 for doc in yaml.safe_load_all(text)
+                 if doc and "helm.sh/hook" in (doc["metadata"].get("annotations") or {})]
+        print(json.dumps(hooks))
+        """
+    let result = try await Command.run("python3", ["-c", script, chart], timeout: .seconds(120))
+    struct RenderFailed: Error, CustomStringConvertible { var description: String }
+    guard result.status == 0 else { throw RenderFailed(description: "rendering the chart failed: \(result.stderr)") }
+    return try JSONValue.parse(Data(result.stdout.utf8)).arrayValue ?? []
 }

@@ -175,22 +175,14 @@ struct RecordedAdmission {
     var name: String
     var received: JSONValue?
 
-    /// The corpus in the repository (`test/kube-api-corpus`), else the shared copy it is vendored from.
-    static func directory() throws -> URL {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        let candidates = [
-            root.appendingPathComponent("test/kube-api-corpus/cases"),
-            URL(fileURLWithPath: "/work/shared/kube-api-corpus/cases"),
-        ]
-        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
-            throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: candidates[0].path])
-        }
-        return found
+    /// The corpus vendored in the repository.
+    static func directory() -> URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("test/kube-api-corpus/cases")
     }
 
     static func files() throws -> [RecordedAdmission] {
-        let directory = try directory()
+        let directory = directory()
         let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
             .filter { $0.hasPrefix("admission-") && $0.hasSuffix(".json") }.sorted()
         return try names.map { name in
