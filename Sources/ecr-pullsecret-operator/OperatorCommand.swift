@@ -10,7 +10,7 @@ struct OperatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ecr-pullsecret-operator",
         abstract: "Keeps AWS ECR image pull Secrets fresh in Kubernetes namespaces.",
-        subcommands: [])
+        subcommands: [CleanupCommand.self])
 
     @Option(help: "Path to a kubeconfig file; default: $KUBECONFIG, then the in-cluster config, then ~/.kube/config.")
     var kubeconfig: String?
