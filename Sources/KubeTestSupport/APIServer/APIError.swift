@@ -62,6 +62,16 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
             details: details(resource, name: name))
     }
 
+    /// A failed DELETE precondition: the registry names the kind (`Secret`, `Kind.group`), not the resource.
+    static func preconditionConflict(_ type: APIResourceType, name: String, cause: String) -> APIError {
+        var details: [String: JSONValue] = ["kind": .string(type.kind), "name": .string(name)]
+        if !type.group.isEmpty { details["group"] = .string(type.group) }
+        let qualifiedKind = type.group.isEmpty ? type.kind : "\(type.kind).\(type.group)"
+        return APIError(
+            code: 409, reason: "Conflict", message: "Operation cannot be fulfilled on \(qualifiedKind) \"\(name)\": \(cause)",
+            details: .object(details))
+    }
+
     static let modifiedCause =
         "the object has been modified; please apply your changes to the latest version and try again"
 

@@ -143,6 +143,7 @@ struct APIRouter: Sendable {
         if method == "POST" || method == "PUT" || (method == "DELETE" && !request.body.isEmpty) {
             try Self.checkJSONBody(request)
         }
+        let dryRun = try Self.dryRun(query, method: method)
         guard let name = target.name else {
             let labels = try LabelQuery.parse(query["labelSelector"] ?? "")
             let fields = try FieldQuery.parse(query["fieldSelector"] ?? "", for: type)
@@ -182,7 +183,8 @@ struct APIRouter: Sendable {
                 return .json(status: 200, body: Self.listBody(page, type: type, metadataOnly: metadataOnly))
             case "POST":
                 guard target.namespace != nil || !type.namespaced else { throw APIError.methodNotAllowed(method, type.groupResource) }
-                let created = try store.create(type, namespace: namespace, body: try Self.decode(request.body))
+                let created = try store.create(
+                    type, namespace: namespace, body: try Self.decode(request.body), dryRun: dryRun)
                 return .json(status: 201, body: RenderOptions(type: type, metadataOnly: false).render(created))
             case "DELETE":
                 var deleted: [JSONValue] = []
@@ -217,7 +219,8 @@ struct APIRouter: Sendable {
         case "PUT":
             let existed = store.peek(type.groupResource, namespace: type.namespaced ? namespace : "", name: name) != nil
             let updated = try store.update(
-                type, namespace: namespace, name: name, body: try Self.decode(request.body), statusOnly: statusOnly)
+                type, namespace: namespace, name: name, body: try Self.decode(request.body), statusOnly: statusOnly,
+                dryRun: dryRun)
             return .json(status: existed ? 200 : 201, body: render.render(updated))
         case "PATCH":
             let contentType = request.header("Content-Type") ?? ""
@@ -232,7 +235,7 @@ struct APIRouter: Sendable {
             // patch (lists are replaced, never merged by key).
             let patched = try store.patch(
                 type, namespace: namespace, name: name, kind: kind, patch: try Self.decode(request.body),
-                statusOnly: statusOnly)
+                statusOnly: statusOnly, dryRun: dryRun)
             return .json(status: 200, body: render.render(patched))
         case "DELETE":
             let options = request.body.isEmpty ? JSONValue.object([:]) : try Self.decode(request.body)
@@ -240,8 +243,10 @@ struct APIRouter: Sendable {
                 uid: options["preconditions"]?["uid"]?.stringValue,
                 resourceVersion: options["preconditions"]?["resourceVersion"]?.stringValue)
             let policy = options["propagationPolicy"]?.stringValue ?? query["propagationPolicy"]
+            try Self.checkPropagation(policy, orphanDependents: options["orphanDependents"])
             switch try store.delete(
-                type, namespace: namespace, name: name, preconditions: preconditions, propagationPolicy: policy)
+                type, namespace: namespace, name: name, preconditions: preconditions, propagationPolicy: policy,
+                dryRun: dryRun)
             {
             case .pending(let object):
                 return .json(status: 200, body: render.render(object))
@@ -264,6 +269,39 @@ struct APIRouter: Sendable {
         default:
             throw APIError.methodNotAllowed(method, type.groupResource)
         }
+    }
+
+    /// `dryRun` must be `All` when given (the options kind depends on the verb).
+    static func dryRun(_ query: [String: String], method: String) throws(APIError) -> Bool {
+        guard let value = query["dryRun"] else { return false }
+        if value == "All" { return true }
+        let kind = ["POST": "CreateOptions", "PUT": "UpdateOptions", "PATCH": "PatchOptions"][method] ?? "DeleteOptions"
+        throw APIError.invalid(
+            kind: kind, group: "meta.k8s.io", name: "",
+            causes: [
+                FieldError(
+                    type: "FieldValueNotSupported", field: "dryRun",
+                    body: "Unsupported value: []string{\"\(value)\"}: supported values: \"All\"")
+            ])
+    }
+
+    /// DeleteOptions validation of `propagationPolicy`.
+    static func checkPropagation(_ policy: String?, orphanDependents: JSONValue?) throws(APIError) {
+        guard let policy else { return }
+        var causes: [FieldError] = []
+        if !["Foreground", "Background", "Orphan"].contains(policy) {
+            causes.append(
+                FieldError(
+                    type: "FieldValueNotSupported", field: "propagationPolicy",
+                    body: "Unsupported value: \"\(policy)\": supported values: \"Foreground\", \"Background\", "
+                        + "\"Orphan\", \"nil\""))
+        } else if let orphanDependents, orphanDependents != .null {
+            causes.append(
+                .invalid(
+                    "propagationPolicy", value: "\"\(policy)\"", "orphanDependents and deletionPropagation cannot be both set"))
+        }
+        guard !causes.isEmpty else { return }
+        throw APIError.invalid(kind: "DeleteOptions", group: "meta.k8s.io", name: "", causes: causes)
     }
 
     static func listBody(_ page: ClusterStore.ListPage, type: APIResourceType, metadataOnly: Bool) -> JSONValue {
