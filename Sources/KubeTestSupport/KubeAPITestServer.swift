@@ -12,7 +12,8 @@ import NIOPosix
 /// PROTOCOLS.md section 5): discovery, resourceVersion and 409 conflicts, Status bodies,
 /// generation, the status subresource, selectors, pagination, metadata-only responses, watch
 /// with bookmarks and 410 Gone, merge and JSON patch, finalizers, ownerReference garbage
-/// collection, namespace lifecycle, bearer-token and client-certificate authentication. Tests can
+/// collection, namespace lifecycle, bearer-token (static and ServiceAccount) and client-certificate
+/// authentication with RBAC authorization of every request (`KubeAPITestServer+Access.swift`). Tests can
 /// inject faults, count requests, and read or seed state directly.
 ///
 /// Deliberate differences from the real server are noted where they are implemented: strategic
@@ -21,12 +22,14 @@ import NIOPosix
 public final class KubeAPITestServer: Sendable {
     /// `http://127.0.0.1:<port>` or `https://127.0.0.1:<port>`.
     public let baseURL: String
-    /// The bearer token clients must send; nil disables token authentication.
+    /// The admin's bearer token (user `admin` in group `system:masters`). With nil, requests without
+    /// credentials are the admin instead of `system:anonymous`.
     public let token: String?
     /// PEM of the CA that signed the server certificate (TLS only).
     public let caPEM: Data?
     let store: ClusterStore
     let faults: FaultInjector
+    let access: AccessControl
     private let group: MultiThreadedEventLoopGroup
     private let channel: any Channel
     private let collector: CollectionScheduler
@@ -45,6 +48,7 @@ public final class KubeAPITestServer: Sendable {
         let store = ClusterStore(options: options, requestCollection: { collector.request() })
         collector.attach(store)
         let faults = FaultInjector()
+        let access = AccessControl(adminToken: token, store: store, logger: logger)
         let tlsMaterial = tls ? try TLSMaterial.make() : nil
         let addressBox = NIOLockedValueBox("127.0.0.1:0")
         do {
@@ -53,7 +57,8 @@ public final class KubeAPITestServer: Sendable {
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        let router = APIRouter(store: store, token: token, serverAddress: addressBox.withLockedValue { $0 })
+                        let router = APIRouter(
+                            store: store, access: access, serverAddress: addressBox.withLockedValue { $0 })
                         if let tlsMaterial { try tlsMaterial.addHandler(to: channel, logger: logger) }
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                         try channel.pipeline.syncOperations.addHandler(
@@ -68,8 +73,8 @@ public final class KubeAPITestServer: Sendable {
             addressBox.withLockedValue { $0 = "127.0.0.1:\(port)" }
             let server = KubeAPITestServer(
                 baseURL: "\(tls ? "https" : "http")://127.0.0.1:\(port)", token: token, caPEM: tlsMaterial?.caPEM,
-                store: store, faults: faults, group: group, channel: channel, collector: collector,
-                tlsMaterial: tlsMaterial, logger: logger)
+                store: store, faults: faults, access: access, group: group, channel: channel,
+                collector: collector, tlsMaterial: tlsMaterial, logger: logger)
             for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
                 _ = try server.seed(
                     .object([
@@ -77,6 +82,7 @@ public final class KubeAPITestServer: Sendable {
                         "metadata": .object(["name": .string(name)]),
                     ]))
             }
+            for object in RBACDefaults.objects() { try server.seed(object) }
             logger.debug("Kubernetes API test server listening", metadata: ["url": "\(server.baseURL)"])
             return server
         } catch {
@@ -88,7 +94,7 @@ public final class KubeAPITestServer: Sendable {
 
     private init(
         baseURL: String, token: String?, caPEM: Data?, store: ClusterStore, faults: FaultInjector,
-        group: MultiThreadedEventLoopGroup, channel: any Channel, collector: CollectionScheduler,
+        access: AccessControl, group: MultiThreadedEventLoopGroup, channel: any Channel, collector: CollectionScheduler,
         tlsMaterial: TLSMaterial?, logger: Logger
     ) {
         self.baseURL = baseURL
@@ -96,6 +102,7 @@ public final class KubeAPITestServer: Sendable {
         self.caPEM = caPEM
         self.store = store
         self.faults = faults
+        self.access = access
         self.group = group
         self.channel = channel
         self.collector = collector

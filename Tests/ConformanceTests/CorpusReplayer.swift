@@ -62,6 +62,7 @@ struct CorpusReplayer {
         // not instantly: a DELETE answered "Terminating" can be repeated before the namespace goes.
         options.garbageCollectionDelay = .seconds(1)
         let server = try await KubeAPITestServer.start(tls: true, options: options)
+        server.addUser(token: CorpusAuth.forbiddenToken, name: "ecr-operator")
         try server.installCRDs(fromDirectory: repositoryRoot.appendingPathComponent("config/crd").path)
         return server
     }

@@ -27,9 +27,13 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
             "status": .string("Failure"),
             "message": .string(message), "reason": .string(reason), "code": .number(Double(code)),
         ]
-        var details = self.details ?? .object([:])
-        if let retryAfterSeconds { details["retryAfterSeconds"] = .number(Double(retryAfterSeconds)) }
-        if details != .object([:]) { object["details"] = details }
+        // An explicitly empty `details` is sent as `{}`, as Go sends a non-nil pointer to empty StatusDetails.
+        var details = self.details
+        if let retryAfterSeconds {
+            details = details ?? .object([:])
+            details?["retryAfterSeconds"] = .number(Double(retryAfterSeconds))
+        }
+        if let details { object["details"] = details }
         if reason.isEmpty { object.removeValue(forKey: "reason") }
         return .object(object)
     }
@@ -127,8 +131,11 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
 
     static let unauthorized = APIError(code: 401, reason: "Unauthorized", message: "Unauthorized")
 
+    /// `errors.NewNotFound` with no resource: go-restful's answer to an unrouted path (`details` is `{}`).
     static func pageNotFound(_ path: String) -> APIError {
-        APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
+        APIError(
+            code: 404, reason: "NotFound", message: "the server could not find the requested resource",
+            details: .object([:]))
     }
 
     /// The error a fault rule produces for `status`, with the reason the real server uses for it.

@@ -44,28 +44,26 @@ struct WatchPlan: Sendable {
 }
 
 /// Maps REST paths onto the store, as kube-apiserver's handlers do: discovery, collections,
-/// objects and their `/status` subresource, with bearer-token or client-certificate authentication.
+/// objects and their `/status` subresource. Every request first passes `access` (authentication and
+/// RBAC authorization).
 struct APIRouter: Sendable {
     let store: ClusterStore
-    let token: String?
+    let access: AccessControl
     let serverAddress: String
-
-    static let publicPaths: Set<String> = ["/version", "/healthz", "/livez", "/readyz"]
 
     func handle(_ request: APIRequest) -> APIResponse {
         let (path, query) = Self.split(request.uri)
-        if !Self.publicPaths.contains(path) && !isAuthenticated(request) { return .error(.unauthorized) }
+        let user: UserInfo
+        switch access.admit(request, path: path, query: query) {
+        case .refused(let response): return response
+        case .admitted(let admitted): user = admitted
+        }
+        if let answer = access.serve(request, path: path, user: user) { return answer }
         do throws(APIError) {
             return try route(request, path: path, query: query)
         } catch {
             return .error(error)
         }
-    }
-
-    private func isAuthenticated(_ request: APIRequest) -> Bool {
-        guard let token else { return true }
-        if request.certificateUser != nil { return true }
-        return request.header("Authorization") == "Bearer \(token)"
     }
 
     private func route(_ request: APIRequest, path: String, query: [String: String]) throws(APIError) -> APIResponse {
@@ -74,9 +72,10 @@ struct APIRouter: Sendable {
         case "/healthz", "/livez", "/readyz": return .text(status: 200, body: "ok")
         case "/api": return .json(status: 200, body: Discovery.apiVersions(serverAddress: serverAddress))
         case "/apis": return .json(status: 200, body: Discovery.groupList(store.allTypes()))
-        case "/openapi/v3": return .json(status: 200, body: OpenAPIStub.root(store.allTypes()))
+        case "/openapi/v3": return OpenAPIStub.rootResponse(store.allTypes())
         default: break
         }
+        if let missing = Discovery.plainNotFound(path: path, types: store.allTypes()) { return missing }
         let segments = path.split(separator: "/").map(String.init)
         if segments.count >= 4, segments[0] == "openapi", segments[1] == "v3" {
             let (group, version) = segments[2] == "api" ? ("", segments[3]) : (segments[3], segments.count > 4 ? segments[4] : "")
@@ -173,6 +172,12 @@ struct APIRouter: Sendable {
                             timeout: query["timeoutSeconds"].flatMap(Int.init).map { .seconds($0) }, uri: request.uri))
                 }
                 try MediaNegotiation.checkListForm(request.header("Accept"), isList: true, type: type)
+                if let table = tableConvertor(request, type: type, query: query) {
+                    let page = try store.list(
+                        type, namespace: target.namespace, labels: labels, fields: fields,
+                        limit: query["limit"].flatMap(Int.init), continueToken: query["continue"])
+                    return .json(status: 200, body: table.table(page.items, metadata: Self.listMetadata(page)))
+                }
                 let metadataOnly = try MediaNegotiation.metadataOnly(
                     request.header("Accept"), wanted: "PartialObjectMetadataList")
                 // resourceVersion=0 is served from the watch cache, which ignores limit.
@@ -213,6 +218,11 @@ struct APIRouter: Sendable {
         switch method {
         case "GET":
             try MediaNegotiation.checkListForm(request.header("Accept"), isList: false, type: type)
+            if let table = tableConvertor(request, type: type, query: query) {
+                let object = try store.get(type, namespace: type.namespaced ? namespace : "", name: name)
+                let metadata = ["resourceVersion": object["metadata"]?["resourceVersion"] ?? .string("")]
+                return .json(status: 200, body: table.table([object], metadata: metadata))
+            }
             let metadataOnly = try MediaNegotiation.metadataOnly(request.header("Accept"), wanted: "PartialObjectMetadata")
             let object = try store.get(type, namespace: type.namespaced ? namespace : "", name: name)
             return .json(status: 200, body: RenderOptions(type: type, metadataOnly: metadataOnly).render(object))
@@ -304,14 +314,18 @@ struct APIRouter: Sendable {
         throw APIError.invalid(kind: "DeleteOptions", group: "meta.k8s.io", name: "", causes: causes)
     }
 
-    static func listBody(_ page: ClusterStore.ListPage, type: APIResourceType, metadataOnly: Bool) -> JSONValue {
+    static func listMetadata(_ page: ClusterStore.ListPage) -> [String: JSONValue] {
         var metadata: [String: JSONValue] = ["resourceVersion": .string(String(page.resourceVersion))]
-        if let token = page.continueToken {
-            metadata["continue"] = .string(token)
-        } else if type.isCustom && !metadataOnly {
+        if let token = page.continueToken { metadata["continue"] = .string(token) }
+        if let remaining = page.remainingItemCount { metadata["remainingItemCount"] = .number(Double(remaining)) }
+        return metadata
+    }
+
+    static func listBody(_ page: ClusterStore.ListPage, type: APIResourceType, metadataOnly: Bool) -> JSONValue {
+        var metadata = listMetadata(page)
+        if type.isCustom && !metadataOnly && metadata["continue"] == nil {
             metadata["continue"] = .string("")  // unstructured lists always carry it
         }
-        if let remaining = page.remainingItemCount { metadata["remainingItemCount"] = .number(Double(remaining)) }
         let render = RenderOptions(type: type, metadataOnly: metadataOnly)
         return .object([
             "kind": .string(metadataOnly ? "PartialObjectMetadataList" : type.listKind),

@@ -46,7 +46,7 @@ final class ClusterStore: @unchecked Sendable {
     let lock = NIOLock()
     var resourceVersion = 0
     var objects: [GroupResource: [ObjectKey: JSONValue]] = [:]
-    var types: [APIResourceType] = APIResourceType.builtIns
+    var types: [APIResourceType] = APIResourceType.builtIns + RBAC.types
     var hub: WatchHub
     var snapshots: [String: ListSnapshot] = [:]
     var options: KubeAPITestServerOptions

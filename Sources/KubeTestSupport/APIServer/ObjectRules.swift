@@ -25,9 +25,10 @@ enum ObjectRules {
         }
     }
 
-    /// Name rules: namespaces are DNS labels; Events may use any path-safe name; the rest are subdomains.
+    /// Name rules: namespaces are DNS labels; Events and RBAC objects (`system:discovery`) may use any path-safe
+    /// name; the rest are subdomains.
     static func validateName(_ name: String, type: APIResourceType) -> FieldError? {
-        if type.plural == "events" {
+        if type.plural == "events" || type.group == RBAC.group {
             return name.contains("/") || name == "." || name == ".."
                 ? .invalid("metadata.name", value: "\"\(name)\"", "may not contain '/'") : nil
         }
