@@ -125,8 +125,7 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     static func methodNotAllowed(_ method: String, _ resource: GroupResource) -> APIError {
         APIError(
             code: 405, reason: "MethodNotAllowed",
-            message: "the server does not allow this method on the requested resource",
-            details: .object(["kind": .string(resource.resource)]))
+            message: "the server does not allow this method on the requested resource", details: .object([:]))
     }
 
     static let unauthorized = APIError(code: 401, reason: "Unauthorized", message: "Unauthorized")

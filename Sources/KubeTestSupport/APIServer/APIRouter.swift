@@ -181,7 +181,8 @@ struct APIRouter: Sendable {
                 let metadataOnly = try MediaNegotiation.metadataOnly(
                     request.header("Accept"), wanted: "PartialObjectMetadataList")
                 // resourceVersion=0 is served from the watch cache, which ignores limit.
-                let limit = query["resourceVersion"] == "0" ? nil : query["limit"].flatMap(Int.init)
+                let fromCache = query["resourceVersion"] == "0" && type.hasWatchCache
+                let limit = fromCache ? nil : query["limit"].flatMap(Int.init)
                 let page = try store.list(
                     type, namespace: target.namespace, labels: labels, fields: fields, limit: limit,
                     continueToken: query["continue"])
@@ -384,6 +385,9 @@ enum MediaNegotiation {
         guard parameters.first == "application/json", parameters.contains("g=meta.k8s.io") else { return }
         let requested = isList ? "as=PartialObjectMetadata" : "as=PartialObjectMetadataList"
         guard parameters.contains(requested) else { return }
+        if type.isCustom && !isList {
+            throw APIError(code: 500, reason: "", message: "content is not a list")  // the unstructured encoder's error
+        }
         let goPackage = type.group.isEmpty ? "core" : String(type.group.split(separator: ".")[0])
         let goType =
             type.isCustom ? "*unstructured.Unstructured" : "*\(goPackage).\(type.kind)\(isList ? "List" : "")"

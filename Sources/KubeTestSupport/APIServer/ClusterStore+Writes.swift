@@ -133,9 +133,16 @@ extension ClusterStore {
             throw APIError.notFound(Self.namespaces, name: namespace)
         }
         if object["metadata"]?["deletionTimestamp"] != nil {
-            throw APIError.forbidden(
+            var error = APIError.forbidden(
                 type.groupResource, name: name,
                 cause: "unable to create new content in namespace \(namespace) because it is being terminated")
+            error.details?["causes"] = .array([
+                .object([
+                    "reason": .string("NamespaceTerminating"), "field": .string("metadata.namespace"),
+                    "message": .string("namespace \(namespace) is being terminated"),
+                ])
+            ])
+            throw error
         }
     }
 
@@ -223,6 +230,11 @@ extension ClusterStore {
                     + "Key: /registry/\(type.storagePath(namespace: key.namespace, name: name)), ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: \(uid), "
                     + "UID in object meta: " + (oldMeta["uid"]?.stringValue ?? ""))
         }
+        // Through /status, label and annotation changes are dropped, but the write still records them
+        // in managedFields, so it is not a no-op.
+        let ignoredMetadataChange =
+            statusOnly
+            && (new["metadata"]?["labels"] != oldMeta["labels"] || new["metadata"]?["annotations"] != oldMeta["annotations"])
         try ObjectRules.prepareForUpdate(&new, old: old, type: type, statusOnly: statusOnly)
         for field in [
             "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "namespace",
@@ -249,7 +261,7 @@ extension ClusterStore {
             let generation = oldMeta["generation"].flatMap { if case .number(let n) = $0 { n } else { nil } } ?? 0
             new["metadata"]?["generation"] = .number(generation + 1)
         }
-        if new == old { return old }  // The real server writes nothing for a no-op update.
+        if new == old && !ignoredMetadataChange { return old }  // The real server writes nothing for a no-op update.
         if type.groupResource == Self.crds { try register(APIResourceType.fromCRD(new)) }
         if oldMeta["deletionTimestamp"] != nil && (new["metadata"]?["finalizers"]?.arrayValue ?? []).isEmpty
             && type.plural != "namespaces"
