@@ -10,7 +10,8 @@ struct OperatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ecr-pullsecret-operator",
         abstract: "Keeps AWS ECR image pull Secrets fresh in Kubernetes namespaces.",
-        subcommands: [DemoCommand.self])
+        version: BuildInfo.description,
+        subcommands: [DemoCommand.self, SelftestCommand.self])
 
     @Option(help: "Path to a kubeconfig file; default: in-cluster config, then $KUBECONFIG, then ~/.kube/config.")
     var kubeconfig: String?
