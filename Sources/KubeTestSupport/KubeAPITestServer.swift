@@ -33,11 +33,11 @@ public final class KubeAPITestServer: Sendable {
     let tlsMaterial: TLSMaterial?
     private let logger: Logger
 
-    /// Starts a server on a free loopback port with the usual namespaces (`default`, `kube-system`,
-    /// `kube-public`, `kube-node-lease`).
+    /// Starts a server on a loopback port (`port` 0: a free one) with the usual namespaces (`default`,
+    /// `kube-system`, `kube-public`, `kube-node-lease`).
     public static func start(
         tls: Bool = false, token: String? = "test-token", options: KubeAPITestServerOptions = .init(),
-        logger: Logger = Logger(label: "kube-api-test-server")
+        port: Int = 0, logger: Logger = Logger(label: "kube-api-test-server")
     ) async throws -> KubeAPITestServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
@@ -63,7 +63,7 @@ public final class KubeAPITestServer: Sendable {
                     }
                 }
                 .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-            let channel = try await bootstrap.bind(host: "127.0.0.1", port: 0).get()
+            let channel = try await bootstrap.bind(host: "127.0.0.1", port: port).get()
             let port = channel.localAddress?.port ?? 0
             addressBox.withLockedValue { $0 = "127.0.0.1:\(port)" }
             let server = KubeAPITestServer(
