@@ -8,7 +8,8 @@
 #     /proc, /dev and a writable tmpfs /tmp, as the chart's emptyDir): `--help`, `--version`, and the operator
 #     against the API test server until `/readyz` answers 200.
 # Needs root, debootstrap, unshare (hack/install-deps.sh), Debian mirror access, and the debug build of the
-# sandbox (`swift build`). A release static-stdlib build takes many minutes: not part of hack/test.sh.
+# API test server (`swift build --product ecr-sandbox`). A release static-stdlib build takes many minutes:
+# not part of hack/test.sh.
 #
 #   hack/image-check.sh          # work directory: $IMAGE_CHECK_DIR (default /tmp/ecr-image-check)
 set -euo pipefail
@@ -80,16 +81,9 @@ image_gzip=$(tar -C "$rootfs" -cf - . | gzip -6 | wc -c)
 # 3. Run it as the Dockerfile's user on a read-only root, against the API test server.
 sandbox_dir="$work/sandbox"
 rm -rf "$sandbox_dir" && mkdir -p "$sandbox_dir"
-if [ -x .build/debug/ecr-sandbox ]; then
-    .build/debug/ecr-sandbox apiserver --out-dir "$sandbox_dir/api" --crd-directory config/crd >"$sandbox_dir/log" 2>&1 &
-    kubeconfig="$sandbox_dir/api/kubeconfig"
-elif [ -x .build/debug/ecr-pullsecret-operator ]; then
-    .build/debug/ecr-pullsecret-operator demo --seconds 600 --crd-directory config/crd \
-        --kubeconfig-out "$sandbox_dir/kubeconfig" >"$sandbox_dir/log" 2>&1 &
-    kubeconfig="$sandbox_dir/kubeconfig"
-else
-    fail "no debug build of the sandbox (run swift build first)"
-fi
+[ -x .build/debug/ecr-sandbox ] || fail "no debug build of ecr-sandbox (run swift build first)"
+.build/debug/ecr-sandbox apiserver --out-dir "$sandbox_dir/api" --crd-directory config/crd >"$sandbox_dir/log" 2>&1 &
+kubeconfig="$sandbox_dir/api/kubeconfig"
 sandbox_pid=$!
 trap 'kill $sandbox_pid 2>/dev/null || true; wait $sandbox_pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 240); do [ -s "$kubeconfig" ] && break; sleep 0.5; done
