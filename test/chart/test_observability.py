@@ -50,7 +50,8 @@ def test_kubernetes_client_latency_is_a_histogram_with_client_go_buckets(operato
     get_buckets = {labels["le"] for name, labels, _ in samples_
                    if name == "rest_client_request_duration_seconds_bucket" and labels.get("verb") == "GET"}
     assert {float(le) for le in get_buckets} == {0.005, 0.025, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, float("inf")}
-    counts = [(labels, value) for name, labels, value in samples_ if name == "rest_client_request_duration_seconds_count"]
+    counts = [(labels, value) for name, labels, value in samples_
+              if name == "rest_client_request_duration_seconds_count"]
     assert counts and all(set(labels) == {"verb", "host"} for labels, _ in counts)
 
 
@@ -169,7 +170,8 @@ def test_prometheus_rule_has_the_four_alerts_with_the_values_thresholds():
     assert "{{ $labels.resource_name }}" in rules["ECRPullSecretTokenExpiringSoon"]["annotations"]["description"]
     without_leader = render({"metrics": {"prometheusRule": {"enabled": True}},
                              "operator": {"leaderElection": {"enabled": False}}})
-    assert "ECRPullSecretNoLeader" not in {r["alert"] for r in without_leader.get("PrometheusRule")["spec"]["groups"][0]["rules"]}
+    alerts = {r["alert"] for r in without_leader.get("PrometheusRule")["spec"]["groups"][0]["rules"]}
+    assert "ECRPullSecretNoLeader" not in alerts
     assert not render().has("PrometheusRule")
 
 

@@ -52,7 +52,8 @@ def previous_chart(tmp: pathlib.Path):
 
 def test_upgrade_from_the_previous_chart_keeps_crds_resources_and_secrets():
     with tempfile.TemporaryDirectory() as tmp:
-        old = Manifests(previous_chart(pathlib.Path(tmp)).render({}, name=RELEASE, namespace=NAMESPACE, is_install=True))
+        previous = previous_chart(pathlib.Path(tmp))
+        old = Manifests(previous.render({}, name=RELEASE, namespace=NAMESPACE, is_install=True))
     new = Manifests(helm.Chart.load(str(CHART_DIR)).render({}, name=RELEASE, namespace=NAMESPACE, is_upgrade=True))
 
     # CRDs: none removed, same scope and names, every served version still served, the storage version kept, and
@@ -80,6 +81,7 @@ def test_upgrade_from_the_previous_chart_keeps_crds_resources_and_secrets():
     # Nothing the previous release rendered disappears (Helm deletes what a new revision no longer renders).
     assert old.keys() - new.keys() == set()
     # The same Lease (a new name lets old and new Pods both lead during the rollout) and the same watch scope.
-    old_args, new_args = (d["spec"]["template"]["spec"]["containers"][0]["args"] for d in (old_deployment, new_deployment))
+    old_args, new_args = (d["spec"]["template"]["spec"]["containers"][0]["args"]
+                          for d in (old_deployment, new_deployment))
     for flag in ("--leader-election-id", "--watch-namespace"):
         assert [a for a in old_args if a.startswith(flag)] == [a for a in new_args if a.startswith(flag)]

@@ -49,7 +49,8 @@ public enum ResourceGauges {
         family(
             lastRefreshName, "Unix time of the resource's last successful refresh (status.lastRefreshTime).",
             sorted.compactMap { sample in sample.lastRefresh.map { (sample, $0.timeIntervalSince1970) } })
-        family(readyName, "1 when the resource's Ready condition is True, else 0.", sorted.map { ($0, $0.ready ? 1 : 0) })
+        family(
+            readyName, "1 when the resource's Ready condition is True, else 0.", sorted.map { ($0, $0.ready ? 1 : 0) })
         if let leader {
             text += "# HELP \(leaderName) 1 while this replica is the leader, 0 otherwise.\n"
             text += "# TYPE \(leaderName) gauge\n"
