@@ -47,7 +47,7 @@ if [ "$commit" != unknown ] && ! git diff --quiet HEAD -- Package.swift Sources 
 say "swift build $build_flags (in $src; a release static-stdlib build takes a while)"
 build_started=$(date +%s)
 # shellcheck disable=SC2086 # the flags are words
-(cd "$src" && swift package resolve >/dev/null && swift build $build_flags >"$work/build.log" 2>&1) \
+(cd "$src" && swift package resolve >"$work/build.log" 2>&1 && swift build $build_flags >>"$work/build.log" 2>&1) \
     || { tail -30 "$work/build.log"; fail "swift build failed (log: $work/build.log)"; }
 # shellcheck disable=SC2086
 bin="$(cd "$src" && swift build $build_flags --show-bin-path)/ecr-pullsecret-operator"
@@ -62,7 +62,8 @@ base="$work/rootfs-$suite-minbase.tar"
 if [ ! -f "$base" ]; then
     say "debootstrap --variant=minbase $suite"
     rm -rf "$work/debootstrap"
-    debootstrap --variant=minbase "$suite" "$work/debootstrap" http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1 \
+    debootstrap --variant=minbase "$suite" "$work/debootstrap" http://deb.debian.org/debian \
+        >"$work/debootstrap.log" 2>&1 \
         || { tail -20 "$work/debootstrap.log"; fail "debootstrap failed (log: $work/debootstrap.log)"; }
     tar -C "$work/debootstrap" -cf "$base" . && rm -rf "$work/debootstrap"
 fi
@@ -72,11 +73,13 @@ cp /etc/resolv.conf "$rootfs/etc/resolv.conf"
 say "apt-get install --no-install-recommends $runtime_packages"
 # shellcheck disable=SC2086
 chroot "$rootfs" sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-    --no-install-recommends $runtime_packages >/dev/null && rm -rf /var/lib/apt/lists/*" \
+    --no-install-recommends $runtime_packages >/dev/null && rm -rf /var/lib/apt/lists/* && apt-get clean" \
     || fail "installing $runtime_packages in the root filesystem failed"
 install -D -m 0755 "$work/out/ecr-pullsecret-operator" "$rootfs$binary_path"
-image_bytes=$(du -sb "$rootfs" | cut -f1)
-image_gzip=$(tar -C "$rootfs" -cf - . | gzip -6 | wc -c)
+# debian:*-slim leaves out documentation, man pages and locales (and has no apt cache): so does the estimate.
+slim=(--exclude=./usr/share/doc --exclude=./usr/share/man --exclude=./usr/share/locale --exclude=./var/cache/apt)
+image_bytes=$(tar -C "$rootfs" "${slim[@]}" -cf - . | wc -c)
+image_gzip=$(tar -C "$rootfs" "${slim[@]}" -cf - . | gzip -6 | wc -c)
 
 # 3. Run it as the Dockerfile's user on a read-only root, against the API test server.
 sandbox_dir="$work/sandbox"
@@ -130,5 +133,6 @@ unshare --mount --propagation private bash -euo pipefail -c '
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
 say "PASS"
 echo "binary: $(mib "$size_before") unstripped, $(mib "$size_after") stripped"
-echo "image estimate: $(mib "$image_bytes") unpacked, $(mib "$image_gzip") gzip-compressed (minbase + packages + binary)"
+echo "image estimate: $(mib "$image_bytes") unpacked, $(mib "$image_gzip") gzip-compressed" \
+    "(slim base + packages + binary)"
 echo "total time: $(( $(date +%s) - started ))s"
