@@ -191,7 +191,9 @@ struct APIRouter: Sendable {
                 guard target.namespace != nil || !type.namespaced else { throw APIError.methodNotAllowed(method, type.groupResource) }
                 let created = try store.create(
                     type, namespace: namespace, body: try Self.decode(request.body), dryRun: dryRun)
-                return .json(status: 201, body: RenderOptions(type: type, metadataOnly: false).render(created))
+                return .json(
+                    status: 201, body: RenderOptions(type: type, metadataOnly: false).render(created),
+                    headers: warningHeaders())
             case "DELETE":
                 var deleted: [JSONValue] = []
                 let page = try store.list(
@@ -232,7 +234,7 @@ struct APIRouter: Sendable {
             let updated = try store.update(
                 type, namespace: namespace, name: name, body: try Self.decode(request.body), statusOnly: statusOnly,
                 dryRun: dryRun)
-            return .json(status: existed ? 200 : 201, body: render.render(updated))
+            return .json(status: existed ? 200 : 201, body: render.render(updated), headers: warningHeaders())
         case "PATCH":
             let contentType = request.header("Content-Type") ?? ""
             let accepted = ["application/json-patch+json", "application/merge-patch+json"]
@@ -247,7 +249,7 @@ struct APIRouter: Sendable {
             let patched = try store.patch(
                 type, namespace: namespace, name: name, kind: kind, patch: try Self.decode(request.body),
                 statusOnly: statusOnly, dryRun: dryRun)
-            return .json(status: 200, body: render.render(patched))
+            return .json(status: 200, body: render.render(patched), headers: warningHeaders())
         case "DELETE":
             let options = request.body.isEmpty ? JSONValue.object([:]) : try Self.decode(request.body)
             let preconditions = DeletePreconditions(
@@ -280,6 +282,11 @@ struct APIRouter: Sendable {
         default:
             throw APIError.methodNotAllowed(method, type.groupResource)
         }
+    }
+
+    /// The `Warning` headers of the write just made (requests are served one at a time per event loop).
+    private func warningHeaders() -> [(String, String)] {
+        store.withLock { store.warnings }.map { ("Warning", $0) }
     }
 
     /// `dryRun` must be `All` when given (the options kind depends on the verb).

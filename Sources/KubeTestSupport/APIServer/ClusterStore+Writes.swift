@@ -73,6 +73,7 @@ extension ClusterStore {
         if !violations.isEmpty {
             throw APIError.invalid(kind: type.kind, group: type.group, name: name, causes: violations)
         }
+        try applySchema(type, to: &object, name: name)
         let key = ObjectKey(namespace: type.namespaced ? namespace : "", name: name)
         guard objects[type.groupResource]?[key] == nil else {
             throw APIError.alreadyExists(type.groupResource, name: name)
@@ -98,6 +99,14 @@ extension ClusterStore {
             _ = try? createLocked(serviceAccounts, namespace: name, body: account)
         }
         return stored
+    }
+
+    /// Custom resources: prunes unknown fields (each one a warning) and validates the schema.
+    func applySchema(_ type: APIResourceType, to object: inout JSONValue, name: String) throws(APIError) {
+        guard let schema = type.schema else { return }
+        warnings += schema.prune(&object).map { "299 - \"unknown field \\\"\($0)\\\"\"" }
+        let errors = schema.validate(object)
+        if !errors.isEmpty { throw APIError.invalid(kind: type.kind, group: type.group, name: name, causes: errors) }
     }
 
     /// Checks kind and namespace of a request body and fills `metadata.namespace`.
@@ -257,6 +266,7 @@ extension ClusterStore {
                 throw APIError.invalid(kind: type.kind, group: type.group, name: name, causes: [cause, cause])
             }
         }
+        try applySchema(type, to: &new, name: name)
         if type.tracksGeneration, ObjectRules.bumpsGeneration(old: old, new: new, type: type) {
             let generation = oldMeta["generation"].flatMap { if case .number(let n) = $0 { n } else { nil } } ?? 0
             new["metadata"]?["generation"] = .number(generation + 1)
@@ -356,6 +366,7 @@ extension ClusterStore {
     func write<T>(dryRun: Bool = false, _ body: () throws(APIError) -> T) throws(APIError) -> T {
         lock.lock()
         self.dryRun = dryRun
+        warnings = []
         defer { self.dryRun = false }
         let result: Result<T, APIError>
         do throws(APIError) {

@@ -55,6 +55,8 @@ final class ClusterStore: @unchecked Sendable {
     var collectionNeeded = false
     /// Set for the duration of one `dryRun=All` write: everything is checked, nothing is stored.
     var dryRun = false
+    /// `Warning` headers of the current write (unknown fields pruned), read by the router after it.
+    var warnings: [String] = []
     /// Owner/dependent bookkeeping for the garbage collector.
     var ownership = OwnershipIndex()
     /// Called (outside the lock) after a change that may give the garbage collector work.
