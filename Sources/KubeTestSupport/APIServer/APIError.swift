@@ -165,7 +165,9 @@ struct FieldError: Sendable {
     var body: String
 
     static func required(_ field: String, _ detail: String) -> FieldError {
-        FieldError(type: "FieldValueRequired", field: field, body: "Required value: \(detail)")
+        // field.Required prints no ": " when there is no detail.
+        FieldError(
+            type: "FieldValueRequired", field: field, body: detail.isEmpty ? "Required value" : "Required value: \(detail)")
     }
 
     static func invalid(_ field: String, value: String, _ detail: String) -> FieldError {

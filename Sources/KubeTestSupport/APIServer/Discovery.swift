@@ -190,8 +190,12 @@ enum Discovery {
         let inVersion = inGroup.filter { $0.version == segments[2] }
         if inVersion.isEmpty { return notFound }
         guard segments.count >= 4 else { return nil }
-        let plural = segments[3] == "namespaces" && segments.count >= 6 ? segments[5] : segments[3]
-        return inVersion.contains { $0.plural == plural } ? nil : notFound
+        // `.../namespaces/NS/PLURAL...` needs a namespaced kind; a cluster-scoped one there is unknown too.
+        if segments[3] == "namespaces" {
+            guard segments.count >= 6 else { return notFound }
+            return inVersion.contains { $0.plural == segments[5] && $0.namespaced } ? nil : notFound
+        }
+        return inVersion.contains { $0.plural == segments[3] } ? nil : notFound
     }
 
     /// Kubernetes version order: GA before beta before alpha, higher numbers first.
