@@ -181,6 +181,11 @@ struct APIRouter: Sendable {
                 let metadataOnly = try MediaNegotiation.metadataOnly(
                     request.header("Accept"), wanted: "PartialObjectMetadataList")
                 // resourceVersion=0 is served from the watch cache, which ignores limit.
+                if query["resourceVersionMatch"] == "Exact", let version = query["resourceVersion"].flatMap(Int.init),
+                    version < store.withLock({ store.hub.compactedResourceVersion })
+                {
+                    throw APIError.expired("The resourceVersion for the provided list is too old.")
+                }
                 let fromCache = query["resourceVersion"] == "0" && type.hasWatchCache
                 let limit = fromCache ? nil : query["limit"].flatMap(Int.init)
                 let page = try store.list(
@@ -195,6 +200,8 @@ struct APIRouter: Sendable {
                     status: 201, body: RenderOptions(type: type, metadataOnly: false).render(created),
                     headers: warningHeaders())
             case "DELETE":
+                // The namespace registry has no deletecollection.
+                if type.groupResource == ClusterStore.namespaces { throw APIError.methodNotAllowed(method, type.groupResource) }
                 var deleted: [JSONValue] = []
                 let page = try store.list(
                     type, namespace: target.namespace, labels: labels, fields: fields, limit: nil, continueToken: nil)
@@ -214,6 +221,9 @@ struct APIRouter: Sendable {
             }
         }
         let statusOnly = target.subresource == "status"
+        if target.subresource != nil, !(statusOnly && type.hasStatusSubresource), type.isCustom {
+            throw APIError.notFound(type.groupResource, name: name)  // CR handlers answer for the object
+        }
         if let subresource = target.subresource, !(statusOnly && type.hasStatusSubresource) {
             throw APIError.pageNotFound("\(type.plural)/\(name)/\(subresource)")
         }

@@ -223,8 +223,11 @@ final class ClusterStore: @unchecked Sendable {
                 throw APIError.badRequest("invalid resource version: \(from)")
             }
             guard let replay = hub.events(after: start) else {
+                // The watch cache words it with its oldest version; storage (Events) generically.
                 throw APIError.expired(
-                    "too old resource version: \(start) (\(hub.compactedResourceVersion))")
+                    type.hasWatchCache
+                        ? "too old resource version: \(start) (\(hub.compactedResourceVersion))"
+                        : "The resourceVersion for the provided watch is too old.")
             }
             for record in replay where alive {
                 if let view = watcher.view(of: record) { alive = watcher.send(type: view.type, object: view.object) }
