@@ -116,7 +116,8 @@ struct CRDSchema: Sendable, Hashable {
                         body: "Unsupported value: \"\(text)\": supported values: \(list)"))
             }
             if let minimum = schema["minLength"]?.testNumber, Double(text.count) < minimum {
-                errors.append(invalid(path, "\"\(text)\"", "should be at least \(Int(minimum)) chars long"))
+                // Too short ends the string checks (no pattern error for the same value).
+                return errors + [invalid(path, "\"\(text)\"", "should be at least \(Int(minimum)) chars long")]
             }
             if let pattern = schema["pattern"]?.stringValue, let regex = try? NSRegularExpression(pattern: pattern),
                 regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) == nil
