@@ -326,7 +326,8 @@ struct APIRouter: Sendable {
         } else if let orphanDependents, orphanDependents != .null {
             causes.append(
                 .invalid(
-                    "propagationPolicy", value: "\"\(policy)\"", "orphanDependents and deletionPropagation cannot be both set"))
+                    "propagationPolicy", value: "\"\(policy)\"",
+                    "orphanDependents and deletionPropagation cannot be both set"))
         }
         guard !causes.isEmpty else { return }
         throw APIError.invalid(kind: "DeleteOptions", group: "meta.k8s.io", name: "", causes: causes)
@@ -350,7 +351,8 @@ struct APIRouter: Sendable {
             "apiVersion": .string(metadataOnly ? "meta.k8s.io/v1" : type.apiVersion),
             "metadata": .object(metadata),
             // An empty metadata-only list encodes its nil slice as null; typed lists answer [].
-            "items": metadataOnly && page.items.isEmpty ? .null : .array(page.items.map { render.render($0, inList: true) }),
+            "items": metadataOnly && page.items.isEmpty
+                ? .null : .array(page.items.map { render.render($0, inList: true) }),
         ])
     }
 
@@ -411,7 +413,8 @@ enum MediaNegotiation {
         let form = String(requested.dropFirst(3))
         throw APIError(
             code: 406, reason: "NotAcceptable",
-            message: "you requested \(form), but the requested object is \(isList ? "a list" : "not a list") (\(goType))")
+            message:
+                "you requested \(form), but the requested object is \(isList ? "a list" : "not a list") (\(goType))")
     }
 
     /// Walks the alternatives in order: plain JSON gives the full object, the wanted metadata form

@@ -236,14 +236,16 @@ extension ClusterStore {
             throw APIError.conflict(
                 type.groupResource, name: name,
                 cause: "StorageError: invalid object, Code: 4, "
-                    + "Key: /registry/\(type.storagePath(namespace: key.namespace, name: name)), ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: \(uid), "
-                    + "UID in object meta: " + (oldMeta["uid"]?.stringValue ?? ""))
+                    + "Key: /registry/\(type.storagePath(namespace: key.namespace, name: name)), ResourceVersion: 0, "
+                    + "AdditionalErrorMsg: Precondition failed: UID in precondition: \(uid), UID in object meta: "
+                    + (oldMeta["uid"]?.stringValue ?? ""))
         }
         // Through /status, label and annotation changes are dropped, but the write still records them
         // in managedFields, so it is not a no-op.
         let ignoredMetadataChange =
             statusOnly
-            && (new["metadata"]?["labels"] != oldMeta["labels"] || new["metadata"]?["annotations"] != oldMeta["annotations"])
+            && (new["metadata"]?["labels"] != oldMeta["labels"]
+                || new["metadata"]?["annotations"] != oldMeta["annotations"])
         try ObjectRules.prepareForUpdate(&new, old: old, type: type, statusOnly: statusOnly)
         for field in [
             "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "namespace",
@@ -306,7 +308,8 @@ extension ClusterStore {
                 throw APIError.preconditionConflict(
                     type, name: name,
                     cause: "the ResourceVersion in the precondition (\(rv)) does not match the ResourceVersion in "
-                        + "record (" + (meta["resourceVersion"]?.stringValue ?? "") + "). The object might have been modified")
+                        + "record (" + (meta["resourceVersion"]?.stringValue ?? "")
+                        + "). The object might have been modified")
             }
             return deleteLocked(type, key: key, propagationPolicy: propagationPolicy)
         }
@@ -338,7 +341,9 @@ extension ClusterStore {
                 marked["metadata"]?["deletionGracePeriodSeconds"] = .number(0)
             }
             if type.tracksGeneration {
-                let generation = marked["metadata"]?["generation"].flatMap { if case .number(let n) = $0 { n } else { nil } }
+                let generation = marked["metadata"]?["generation"].flatMap {
+                    if case .number(let n) = $0 { n } else { nil }
+                }
                 marked["metadata"]?["generation"] = .number((generation ?? 0) + 1)
             }
             return .pending(commit(type, key: key, object: marked, eventType: "MODIFIED", previous: old))

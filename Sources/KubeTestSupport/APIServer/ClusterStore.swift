@@ -326,7 +326,9 @@ struct OwnershipIndex {
         for owner in owners { dependents[owner, default: []].insert(reference) }
         if !owners.isEmpty { candidates.insert(reference) }
         let finalizers = object["metadata"]?["finalizers"]?.arrayValue ?? []
-        if object["metadata"]?["deletionTimestamp"] != nil, finalizers.contains(where: Self.propagationFinalizers.contains) {
+        if object["metadata"]?["deletionTimestamp"] != nil,
+            finalizers.contains(where: Self.propagationFinalizers.contains)
+        {
             propagating.insert(reference)
         } else {
             propagating.remove(reference)
