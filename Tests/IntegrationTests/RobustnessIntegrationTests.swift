@@ -50,15 +50,19 @@ import Testing
         let tokens = FakeTokenSource()
         let running = harness.startOperator(tokens: tokens)
         defer { Task { await running.stop() } }
-        _ = try await harness.client.create(resource(secretName: "Not_A_Valid_Name"))
+        // The CRD schema, enforced by the API server as on a real cluster, refuses a bad secretName;
+        // a refreshInterval outside 10m..11h passes the schema and only the operator's rule rejects it.
+        var invalid = resource()
+        invalid.spec.refreshInterval = "1m"
+        _ = try await harness.client.create(invalid)
         let rejected = await eventually {
             await harness.namespaced("team", "reg")?.status?.condition(.ready)?.reason == "InvalidSpec"
         }
         #expect(rejected)
         let message = await harness.namespaced("team", "reg")?.status?.condition(.ready)?.message ?? ""
-        #expect(message.contains("spec.secretName"))
+        #expect(message.contains("spec.refreshInterval"))
         #expect(tokens.calls == 0)
-        #expect(await harness.secret("team", "Not_A_Valid_Name") == nil)
+        #expect(await harness.secret("team", "ecr-login") == nil)
     }
 
     @Test func probesAndMetricsAnswerOverHTTP() async throws {
