@@ -75,29 +75,34 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        // What the test targets share: `eventually`, `Locked`, `withTeardown`.
+        .target(name: "AsyncTestSupport", path: "Tests/AsyncTestSupport"),
+
         .testTarget(name: "CRDModelsTests", dependencies: ["CRDModels", "Yams"]),
-        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "KubeTestSupport"] + nio),
-        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "KubeTestSupport", "CRDModels", "HTTPClient"]),
+        .testTarget(name: "HTTPClientTests", dependencies: ["AsyncTestSupport", "HTTPClient", "KubeTestSupport"] + nio),
+        .testTarget(
+            name: "KubeClientTests",
+            dependencies: ["AsyncTestSupport", "KubeClient", "KubeTestSupport", "CRDModels", "HTTPClient"]),
         .testTarget(
             name: "ECRAuthTests",
             dependencies: [
-                "ECRAuth", "HTTPClient", "HTTPServer", "KubeTestSupport", log,
+                "AsyncTestSupport", "ECRAuth", "HTTPClient", "HTTPServer", "KubeTestSupport", log,
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ] + nio),
         .testTarget(
             name: "HTTPServerTests",
             dependencies: [
-                "HTTPServer", "HTTPClient", "KubeTestSupport", log,
+                "AsyncTestSupport", "HTTPServer", "HTTPClient", "KubeTestSupport", log,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ] + nio),
         .testTarget(
             name: "WebhookTests",
             dependencies: ["Webhook", "CRDModels", "KubeTestSupport", "HTTPClient", "HTTPServer", "KubeClient", log] + nio),
-        .testTarget(name: "OperatorTests", dependencies: ["Operator", "CRDModels", "KubeClient", "ECRAuth", log]),
+        .testTarget(name: "OperatorTests", dependencies: ["AsyncTestSupport", "Operator", "CRDModels", "KubeClient", "ECRAuth", log]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Operator", "Webhook", "CRDModels", "KubeClient", "ECRAuth", "KubeTestSupport", "HTTPClient", log,
+                "AsyncTestSupport", "Operator", "Webhook", "CRDModels", "KubeClient", "ECRAuth", "KubeTestSupport", "HTTPClient", log,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
     ],

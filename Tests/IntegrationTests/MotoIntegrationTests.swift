@@ -1,3 +1,4 @@
+import AsyncTestSupport
 import CRDModels
 import Foundation
 import KubeClient
@@ -18,103 +19,103 @@ import Testing
     @Test func namespacedResourceWritesTheExactSecretAndReadyStatus() async throws {
         let moto = try await MotoServer.start()
         defer { stopInBackground(moto) }
-        let harness = try await OperatorHarness.start()
-        defer { Task { await harness.shutdown() } }
-        try await harness.createNamespace("team-a")
-        try await harness.createCredentials(namespace: "team-a", keyID: "AKIAIOSFODNN7EXAMPLE")
-        let running = harness.startOperator(tokens: tokens(moto, harness: harness))
-        defer { Task { await running.stop() } }
-        _ = try await harness.client.create(
-            AWSECRImagePullSecret(
-                metadata: ObjectMeta(name: "team-registry", namespace: "team-a"),
-                spec: .init(
-                    secretName: "ecr-login", awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds")),
-                    secretTemplate: SecretTemplate(labels: ["team": "a"], annotations: ["note": "hello"]))))
-        #expect(await eventually { await harness.secret("team-a", "ecr-login") != nil })
-        let secret = try #require(await harness.secret("team-a", "ecr-login"))
-        #expect(secret.type == "kubernetes.io/dockerconfigjson")
-        let config = try DockerConfigJSON.decode(try #require(secret.data?[".dockerconfigjson"]))
-        let host = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
-        #expect(Array(config.auths.keys) == [host])
-        let entry = try #require(config.auths[host])
-        #expect(entry.username == "AWS")
-        #expect(entry.password == "123456789012-auth-token")
-        #expect(entry.auth == Data("AWS:123456789012-auth-token".utf8).base64EncodedString())
-        #expect(secret.metadata.labels?["team"] == "a")
-        #expect(secret.metadata.annotations?["note"] == "hello")
-        #expect(secret.metadata.annotations?[Annotations.expiresAt] == "2015-01-01T00:00:00Z")
+        try await withOperatorHarness { harness in
+            try await harness.createNamespace("team-a")
+            try await harness.createCredentials(namespace: "team-a", keyID: "AKIAIOSFODNN7EXAMPLE")
+            try await harness.withOperator(tokens: tokens(moto, harness: harness)) { running in
+                _ = try await harness.client.create(
+                    AWSECRImagePullSecret(
+                        metadata: ObjectMeta(name: "team-registry", namespace: "team-a"),
+                        spec: .init(
+                            secretName: "ecr-login", awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds")),
+                            secretTemplate: SecretTemplate(labels: ["team": "a"], annotations: ["note": "hello"]))))
+                #expect(await eventually { await harness.secret("team-a", "ecr-login") != nil })
+                let secret = try #require(await harness.secret("team-a", "ecr-login"))
+                #expect(secret.type == "kubernetes.io/dockerconfigjson")
+                let config = try DockerConfigJSON.decode(try #require(secret.data?[".dockerconfigjson"]))
+                let host = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
+                #expect(Array(config.auths.keys) == [host])
+                let entry = try #require(config.auths[host])
+                #expect(entry.username == "AWS")
+                #expect(entry.password == "123456789012-auth-token")
+                #expect(entry.auth == Data("AWS:123456789012-auth-token".utf8).base64EncodedString())
+                #expect(secret.metadata.labels?["team"] == "a")
+                #expect(secret.metadata.annotations?["note"] == "hello")
+                #expect(secret.metadata.annotations?[Annotations.expiresAt] == "2015-01-01T00:00:00Z")
 
-        #expect(await eventually { await harness.namespaced("team-a", "team-registry")?.status?.condition(.ready)?.status == "True" })
-        let resource = try #require(await harness.namespaced("team-a", "team-registry"))
-        let status = try #require(resource.status)
-        #expect(status.observedGeneration == resource.metadata.generation)
-        #expect(status.registries == [host])
-        #expect(status.expiresAt == "2015-01-01T00:00:00Z")
-        #expect(status.nextRefreshTime != nil)
-        // moto's expiry is in the past: the warning condition says so, and the refresh is floored.
-        #expect(status.condition(.credentialsValid)?.reason == "TokenExpiryInPast")
-        #expect(secret.metadata.ownerReferences?.first?.uid == resource.metadata.uid)
-        #expect(moto.requestCount(target: Self.getToken) == 1)
-        let signedWith = moto.recordedRequests().compactMap(\.accessKeyID)
-        #expect(signedWith == ["AKIAIOSFODNN7EXAMPLE"])
+                #expect(await eventually { await harness.namespaced("team-a", "team-registry")?.status?.condition(.ready)?.status == "True" })
+                let resource = try #require(await harness.namespaced("team-a", "team-registry"))
+                let status = try #require(resource.status)
+                #expect(status.observedGeneration == resource.metadata.generation)
+                #expect(status.registries == [host])
+                #expect(status.expiresAt == "2015-01-01T00:00:00Z")
+                #expect(status.nextRefreshTime != nil)
+                // moto's expiry is in the past: the warning condition says so, and the refresh is floored.
+                #expect(status.condition(.credentialsValid)?.reason == "TokenExpiryInPast")
+                #expect(secret.metadata.ownerReferences?.first?.uid == resource.metadata.uid)
+                #expect(moto.requestCount(target: Self.getToken) == 1)
+                let signedWith = moto.recordedRequests().compactMap(\.accessKeyID)
+                #expect(signedWith == ["AKIAIOSFODNN7EXAMPLE"])
+            }
+        }
     }
 
     @Test func clusterResourceUsesTheOperatorsOwnIdentity() async throws {
         let moto = try await MotoServer.start()
         defer { stopInBackground(moto) }
-        let harness = try await OperatorHarness.start()
-        defer { Task { await harness.shutdown() } }
-        try await harness.createNamespace("app")
-        // The operator's identity: environment keys (as IRSA or Pod Identity would provide in a cluster).
-        let tokens = ECRTokenSource.make(
-            environment: [
-                "AWS_ENDPOINT_URL": moto.endpoint, "AWS_ACCESS_KEY_ID": "AKIAOPERATORIDENTITY",
-                "AWS_SECRET_ACCESS_KEY": "operator-secret", "AWS_REGION": "us-west-2",
-            ], logger: harness.logger)
-        let running = harness.startOperator(tokens: tokens)
-        defer { Task { await running.stop() } }
-        _ = try await harness.client.create(
-            ClusterAWSECRImagePullSecret(
-                metadata: ObjectMeta(name: "ambient"),
-                spec: .init(secretName: "ecr-login", awsAccess: .init(region: "us-west-2"), namespaces: ["app"])))
-        #expect(await eventually { await harness.secret("app", "ecr-login") != nil })
-        #expect(moto.recordedRequests().compactMap(\.accessKeyID) == ["AKIAOPERATORIDENTITY"])
+        try await withOperatorHarness { harness in
+            try await harness.createNamespace("app")
+            // The operator's identity: environment keys (as IRSA or Pod Identity would provide in a cluster).
+            let tokens = ECRTokenSource.make(
+                environment: [
+                    "AWS_ENDPOINT_URL": moto.endpoint, "AWS_ACCESS_KEY_ID": "AKIAOPERATORIDENTITY",
+                    "AWS_SECRET_ACCESS_KEY": "operator-secret", "AWS_REGION": "us-west-2",
+                ], logger: harness.logger)
+            try await harness.withOperator(tokens: tokens) { running in
+                _ = try await harness.client.create(
+                    ClusterAWSECRImagePullSecret(
+                        metadata: ObjectMeta(name: "ambient"),
+                        spec: .init(secretName: "ecr-login", awsAccess: .init(region: "us-west-2"), namespaces: ["app"])))
+                #expect(await eventually { await harness.secret("app", "ecr-login") != nil })
+                #expect(moto.recordedRequests().compactMap(\.accessKeyID) == ["AKIAOPERATORIDENTITY"])
+            }
+        }
     }
 
     @Test func threeResourcesSharingOneCredentialCostOneAWSCall() async throws {
         let moto = try await MotoServer.start()
         defer { stopInBackground(moto) }
-        let harness = try await OperatorHarness.start()
-        defer { Task { await harness.shutdown() } }
-        try await harness.createNamespace("ops")
-        try await harness.createCredentials(namespace: "ops")
-        for name in ["one", "two", "three"] { try await harness.createNamespace(name) }
-        let running = harness.startOperator(tokens: tokens(moto, harness: harness))
-        defer { Task { await running.stop() } }
-        for name in ["one", "two", "three"] {
-            _ = try await harness.client.create(
-                ClusterAWSECRImagePullSecret(
-                    metadata: ObjectMeta(name: "shared-\(name)"),
-                    spec: .init(
-                        secretName: "ecr-\(name)",
-                        awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds", namespace: "ops")),
-                        namespaces: ["one", "two", "three"])))
-        }
-        let allReady = await eventually {
-            var ready = 0
-            for name in ["one", "two", "three"] {
-                if await harness.cluster("shared-\(name)")?.status?.namespaces == NamespaceCounts(desired: 3, synced: 3) {
-                    ready += 1
+        try await withOperatorHarness { harness in
+            try await harness.createNamespace("ops")
+            try await harness.createCredentials(namespace: "ops")
+            for name in ["one", "two", "three"] { try await harness.createNamespace(name) }
+            try await harness.withOperator(tokens: tokens(moto, harness: harness)) { running in
+                for name in ["one", "two", "three"] {
+                    _ = try await harness.client.create(
+                        ClusterAWSECRImagePullSecret(
+                            metadata: ObjectMeta(name: "shared-\(name)"),
+                            spec: .init(
+                                secretName: "ecr-\(name)",
+                                awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds", namespace: "ops")),
+                                namespaces: ["one", "two", "three"])))
                 }
+                let allReady = await eventually {
+                    var ready = 0
+                    for name in ["one", "two", "three"] {
+                        if await harness.cluster("shared-\(name)")?.status?.namespaces == NamespaceCounts(desired: 3, synced: 3) {
+                            ready += 1
+                        }
+                    }
+                    return ready == 3
+                }
+                #expect(allReady)
+                for namespace in ["one", "two", "three"] {
+                    for name in ["one", "two", "three"] { #expect(await harness.secret(namespace, "ecr-\(name)") != nil) }
+                }
+                // 3 resources × 3 namespaces, one credential and one region: one GetAuthorizationToken.
+                #expect(moto.requestCount(target: Self.getToken) == 1)
             }
-            return ready == 3
         }
-        #expect(allReady)
-        for namespace in ["one", "two", "three"] {
-            for name in ["one", "two", "three"] { #expect(await harness.secret(namespace, "ecr-\(name)") != nil) }
-        }
-        // 3 resources × 3 namespaces, one credential and one region: one GetAuthorizationToken.
-        #expect(moto.requestCount(target: Self.getToken) == 1)
     }
 }
 
@@ -163,4 +164,5 @@ import Testing
             #expect(!error.message.contains("very-secret-value"))
         }
     }
+
 }
