@@ -43,6 +43,32 @@ import Testing
         }
     }
 
+    /// An API-server failure while reading the credentials Secret says nothing about the Secret's content:
+    /// it must not be reported as `CredentialsSecretInvalid` (which tells the user to fix the Secret).
+    @Test(.disabled("known defect: misreported as CredentialsSecretInvalid; fixed in the next commit"))
+    func apiServerFailureReadingCredentialsIsNotReportedAsInvalidCredentials() async throws {
+        try await withOperatorHarness { harness in
+            try await harness.createNamespace("team")
+            try await harness.createCredentials(namespace: "team")
+            harness.server.injectFault(method: "GET", pathContains: "/secrets/aws-creds", status: 500, count: 1000)
+            let tokens = FakeTokenSource()
+            try await harness.withOperator(tokens: tokens) { running in
+                _ = try await harness.client.create(resource())
+                let reported = await eventually {
+                    await harness.namespaced("team", "reg")?.status?.condition(.ready)?.status == "False"
+                }
+                #expect(reported)
+                let ready = await harness.namespaced("team", "reg")?.status?.condition(.ready)
+                #expect(ready?.reason == "CredentialsSecretReadFailed")
+                #expect(ready?.message.contains("team/aws-creds") == true)
+                #expect(await harness.namespaced("team", "reg")?.status?.condition(.credentialsValid) == nil)
+                #expect(tokens.calls == 0)
+                // Retried with backoff, not given up on.
+                #expect(await eventually { harness.server.requestCount(method: "GET", pathContains: "/secrets/aws-creds") >= 3 })
+            }
+        }
+    }
+
     @Test func invalidSpecGetsReadyFalseWithTheRuleAndNoAWSCall() async throws {
         try await withOperatorHarness { harness in
             try await harness.createNamespace("team")
