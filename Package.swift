@@ -77,6 +77,10 @@ let package = Package(
 
         // What the test targets share: `eventually`, `Locked`, `withTeardown`.
         .target(name: "AsyncTestSupport", path: "Tests/AsyncTestSupport"),
+        // Fakes for the reconcilers: an in-memory API and a token source without AWS.
+        .target(
+            name: "OperatorTestSupport", dependencies: ["AsyncTestSupport", "Operator", "KubeClient", "CRDModels"],
+            path: "Tests/OperatorTestSupport"),
 
         .testTarget(name: "CRDModelsTests", dependencies: ["CRDModels", "Yams"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["AsyncTestSupport", "HTTPClient", "KubeTestSupport"] + nio),
@@ -98,11 +102,13 @@ let package = Package(
         .testTarget(
             name: "WebhookTests",
             dependencies: ["Webhook", "CRDModels", "KubeTestSupport", "HTTPClient", "HTTPServer", "KubeClient", log] + nio),
-        .testTarget(name: "OperatorTests", dependencies: ["AsyncTestSupport", "Operator", "CRDModels", "KubeClient", "ECRAuth", log]),
+        .testTarget(
+            name: "OperatorTests",
+            dependencies: ["AsyncTestSupport", "OperatorTestSupport", "Operator", "CRDModels", "KubeClient", "ECRAuth", log]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "AsyncTestSupport", "Operator", "Webhook", "CRDModels", "KubeClient", "ECRAuth", "KubeTestSupport", "HTTPClient", log,
+                "AsyncTestSupport", "OperatorTestSupport", "Operator", "Webhook", "CRDModels", "KubeClient", "ECRAuth", "KubeTestSupport", "HTTPClient", log,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
     ],

@@ -122,7 +122,7 @@ import Testing
     }
 
     @Test func refreshRule() {
-        let rule = ECRTokenCache.RefreshRule()
+        let rule = RefreshPolicy()
         let start = Date(timeIntervalSince1970: 1_700_000_000)
         let twelveHours = rule.refreshPoint(fetchedAt: start, expiresAt: start.addingTimeInterval(12 * 3600))
         #expect(twelveHours.refreshAt == start.addingTimeInterval(12 * 3600 - 72 * 60) && !twelveHours.clamped)

@@ -3,6 +3,7 @@ import CRDModels
 import Foundation
 import KubeClient
 import Operator
+import OperatorTestSupport
 import Testing
 
 @Suite(.serialized) struct LeaderElectionIntegrationTests {

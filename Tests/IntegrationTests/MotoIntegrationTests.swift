@@ -168,8 +168,7 @@ import Testing
     /// A resource whose own refresh interval is due asks for a token newer than its last one
     /// (`notBefore`); that refreshes its own (identity, region) entry only, never the tokens other
     /// resources share under the same identity.
-    @Test(.disabled("known defect: notBefore invalidates the whole identity; fixed in a later commit"))
-    func aDueRefreshOfOneRegionKeepsTheIdentitysOtherTokens() async throws {
+    @Test func aDueRefreshOfOneRegionKeepsTheIdentitysOtherTokens() async throws {
         let moto = try await MotoServer.start()
         defer { stopInBackground(moto) }
         var logger = Logger(label: "it")

@@ -3,6 +3,7 @@ import CRDModels
 import Foundation
 import KubeClient
 import Operator
+import OperatorTestSupport
 import Testing
 
 /// The reconcilers over the real wire (KubeAPITestServer over HTTP, libcurl client, informers,

@@ -6,6 +6,7 @@ import KubeClient
 import KubeTestSupport
 import Logging
 import Operator
+import OperatorTestSupport
 import ServiceLifecycle
 import Testing
 
@@ -45,8 +46,7 @@ import Testing
 
     /// An API-server failure while reading the credentials Secret says nothing about the Secret's content:
     /// it must not be reported as `CredentialsSecretInvalid` (which tells the user to fix the Secret).
-    @Test(.disabled("known defect: misreported as CredentialsSecretInvalid; fixed in the next commit"))
-    func apiServerFailureReadingCredentialsIsNotReportedAsInvalidCredentials() async throws {
+    @Test func apiServerFailureReadingCredentialsIsNotReportedAsInvalidCredentials() async throws {
         try await withOperatorHarness { harness in
             try await harness.createNamespace("team")
             try await harness.createCredentials(namespace: "team")

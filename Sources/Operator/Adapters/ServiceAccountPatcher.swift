@@ -5,7 +5,9 @@ import KubeClient
 /// the read's resourceVersion (so a concurrent edit gives 409 and a re-read, not a lost update), and
 /// never touches other entries.
 public struct ServiceAccountPatcher: Sendable {
-    let client: KubeClient
+    let api: any KubeObjectAPI
+
+    public init(api: any KubeObjectAPI) { self.api = api }
 
     /// Ensures `secretName` is listed (add) or not listed (remove) in `namespace/serviceAccount`.
     /// A missing ServiceAccount is not an error: there is nothing to patch (yet).
@@ -13,7 +15,7 @@ public struct ServiceAccountPatcher: Sendable {
         for _ in 0..<4 {
             let account: ServiceAccount
             do {
-                account = try await client.get(ServiceAccount.self, name: serviceAccount, namespace: namespace)
+                account = try await api.get(ServiceAccount.self, name: serviceAccount, namespace: namespace)
             } catch let error as KubeAPIError where error.isNotFound {
                 return
             }
@@ -27,7 +29,7 @@ public struct ServiceAccountPatcher: Sendable {
                 "imagePullSecrets": entries,
             ])
             do {
-                _ = try await client.patch(
+                _ = try await api.patch(
                     ServiceAccount.self, name: serviceAccount, namespace: namespace, mergePatch: patch)
                 return
             } catch let error as KubeAPIError where error.isConflict {
