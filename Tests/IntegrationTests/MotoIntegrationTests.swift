@@ -126,9 +126,10 @@ import Testing
         let source = ECRTokenSource.make(environment: ["AWS_ENDPOINT_URL": moto.endpoint], logger: Logger(label: "t"))
         let credentials = ResolvedCredentials(
             source: .keys(accessKeyID: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI", sessionToken: nil))
-        let plan = TokenRequests.plan(
-            registries: [.init(accountID: "111122223333"), .init(accountID: "444455556666", region: "eu-west-1")],
-            defaultRegion: "us-west-2", ecrPublic: false)
+        let plan = TokenRequests(
+            AWSECRImagePullSecretSpec(
+                secretName: "s", awsAccess: .init(region: "us-west-2"),
+                registries: [.init(accountID: "111122223333"), .init(accountID: "444455556666", region: "eu-west-1")]))
         let first = try await source.tokens(for: plan, credentials: credentials, notBefore: nil)
         #expect(first.map(\.credential.host).sorted() == [
             "111122223333.dkr.ecr.us-west-2.amazonaws.com", "444455556666.dkr.ecr.eu-west-1.amazonaws.com",
@@ -156,7 +157,7 @@ import Testing
             source: .keys(accessKeyID: "AKIAUNKNOWNKEY000001", secretAccessKey: "very-secret-value", sessionToken: nil))
         do {
             _ = try await source.tokens(
-                for: TokenRequests.plan(registries: [], defaultRegion: "us-west-2", ecrPublic: false),
+                for: TokenRequests(AWSECRImagePullSecretSpec(secretName: "s", awsAccess: .init(region: "us-west-2"))),
                 credentials: credentials, notBefore: nil)
             Issue.record("an unknown key must fail")
         } catch let error as TokenSourceError {

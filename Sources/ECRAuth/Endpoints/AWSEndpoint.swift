@@ -19,7 +19,7 @@ public struct AWSEndpoint: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Resolves API endpoints from region, partition, FIPS/dual-stack switches and the standard overrides
-/// (PROTOCOLS 1.2, 1.4, 3.4). Pure: everything comes from the `AWSEnvironment` value.
+/// (docs/PROTOCOLS.md 1.2, 1.4, 3.4). Pure: everything comes from the `AWSEnvironment` value.
 public struct EndpointResolver: Sendable, Hashable {
     public var environment: AWSEnvironment
 

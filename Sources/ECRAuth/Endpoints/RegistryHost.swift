@@ -1,6 +1,6 @@
 import Foundation
 
-/// Docker registry hosts for ECR (PROTOCOLS 1.3): what goes into `.dockerconfigjson`.
+/// Docker registry hosts for ECR (docs/PROTOCOLS.md 1.3): what goes into `.dockerconfigjson`.
 public enum RegistryHost {
     /// The ECR Public registry.
     public static let ecrPublic = "public.ecr.aws"

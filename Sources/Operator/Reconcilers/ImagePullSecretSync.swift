@@ -45,10 +45,7 @@ struct ImagePullSecretSync<R: ImagePullSecretResource>: Sendable {
         do {
             // Shared cache: one AWS call per identity and region across all resources.
             tokens = try await dependencies.tokens.tokens(
-                for: TokenRequests.plan(
-                    registries: (resource.spec.registries ?? []).map { .init(accountID: $0.accountID, region: $0.region) },
-                    defaultRegion: resource.spec.awsAccess.region, ecrPublic: resource.spec.ecrPublic ?? false),
-                credentials: credentials,
+                for: TokenRequests(resource.spec), credentials: credentials,
                 notBefore: dependencies.settings.refresh.notBefore(
                     lastRefresh: resource.status?.lastRefreshTime.flatMap(Timestamp.parse), refreshInterval: interval,
                     now: dependencies.clock.wallNow()))
