@@ -175,13 +175,10 @@ struct ImagePullSecretSync<R: ImagePullSecretResource>: Sendable {
         }
     }
 
-    /// Writes the computed status when it differs from the current one; on 409 re-reads (twice at
-    /// most). A re-read that shows a newer generation ends it: that spec's reconcile writes its own
-    /// status, and an observation of the older spec must not overwrite it.
+    /// Writes the computed status when it differs from the current one; on 409 re-reads (twice at most).
     private func writeStatus(_ resource: R, observation: StatusComputation.Observation, now: Date) async throws {
         var current = resource
         for attempt in 0..<3 {
-            if attempt > 0, current.metadata.generation != observation.generation { return }
             let status = StatusComputation.compute(previous: current.status, observation: observation, now: now)
             if status == current.status { return }
             var updated = current
