@@ -40,7 +40,7 @@ let package = Package(
         // Kubernetes configuration, typed REST, watch and informers, events, leases.
         .target(name: "KubeClient", dependencies: ["CRDModels", "HTTPClient", "Yams", log]),
         // SigV4, credential providers, STS, ECR and ECR Public, the shared token cache.
-        .target(name: "ECRAuth", dependencies: ["HTTPClient", "COpenSSL", log, metrics]),
+        .target(name: "ECRAuth", dependencies: ["CRDModels", "HTTPClient", "COpenSSL", log, metrics]),
         // A small NIO HTTP/1.1 server with OpenSSL TLS and certificate reloading (webhook, probes, test server).
         .target(
             name: "HTTPServer",
