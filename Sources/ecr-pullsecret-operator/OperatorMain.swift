@@ -71,7 +71,8 @@ struct OperatorMain {
                     metricsText: metricsText))
         }
         if let webhookServer = try options.webhook.makeService(
-            logger: logger, kubeClient: client, ambientPolicy: options.allowAmbientCredentials)
+            logger: logger, kubeClient: client, ambientPolicy: options.allowAmbientCredentials,
+            clusterScope: options.watchNamespace.isEmpty)
         {
             services.append(webhookServer)
         }
@@ -91,17 +92,7 @@ struct OperatorMain {
     }
 
     private func bootstrapObservability(registry: PrometheusCollectorRegistry) {
-        let level = options.logLevel
-        switch options.logFormat {
-        case .json:
-            LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
-        case .text:
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = level
-                return handler
-            }
-        }
+        options.logFormat.bootstrap(level: options.logLevel)
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
     }
 }

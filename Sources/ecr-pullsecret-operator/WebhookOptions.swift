@@ -61,16 +61,17 @@ struct WebhookOptions: ParsableArguments {
             idleTimeout: idleTimeout.duration, maxConnections: maxConnections, name: "webhook")
     }
 
-    /// The webhook `Service` for the ServiceGroup, or nil with `--webhook=false`.
+    /// The webhook `Service` for the ServiceGroup, or nil with `--webhook=false`. `clusterScope` is false with
+    /// `--watch-namespace` (see `KubeSecretClaimLookup.clusterScope`).
     func makeService(
-        logger: Logger, kubeClient: KubeClient, ambientPolicy: AmbientCredentialsPolicy
+        logger: Logger, kubeClient: KubeClient, ambientPolicy: AmbientCredentialsPolicy, clusterScope: Bool
     ) throws -> HTTPServer? {
         guard enabled else { return nil }
         var logger = logger
         logger[metadataKey: "component"] = "webhook"
         return WebhookServer.make(
             configuration: try serverConfiguration(logger: logger), ambientPolicy: ambientPolicy,
-            claims: KubeSecretClaimLookup(client: kubeClient), logger: logger)
+            claims: KubeSecretClaimLookup(client: kubeClient, clusterScope: clusterScope), logger: logger)
     }
 }
 

@@ -30,8 +30,12 @@ struct ServiceAccountFinalizer<R: ImagePullSecretResource>: Sendable {
         try await setFinalizers(resource, (resource.metadata.finalizers ?? []).filter { $0 != Finalizers.serviceAccounts })
     }
 
-    /// Merge patch of `metadata.finalizers` guarded by the resourceVersion (a list replaces wholesale).
     private func setFinalizers(_ resource: R, _ finalizers: [String]) async throws {
+        try await Self.setFinalizers(resource, finalizers, api: api)
+    }
+
+    /// Merge patch of `metadata.finalizers` guarded by the resourceVersion (a list replaces wholesale).
+    static func setFinalizers(_ resource: R, _ finalizers: [String], api: any KubeObjectAPI) async throws {
         let patch: JSONValue = .object([
             "metadata": .object([
                 "resourceVersion": .string(resource.metadata.resourceVersion ?? ""),
