@@ -74,6 +74,7 @@ class TestDefaults:
             ("ClusterRole", RELEASE + "-edit"),
             ("ClusterRole", RELEASE + "-view"),
             ("Deployment", RELEASE),
+            ("Job", RELEASE + "-selftest"),  # the `helm test` hook
             ("Service", RELEASE + "-metrics"),
             ("Service", RELEASE + "-webhook"),
             ("ValidatingWebhookConfiguration", RELEASE),
