@@ -36,7 +36,7 @@ public struct KubeLeaseStore: LeaseStore {
 }
 
 /// Leader election on a `coordination.k8s.io/v1` Lease (client-go `leaderelection` algorithm,
-/// PROTOCOLS.md 5.7): acquire, renew every retry period, lose leadership when no renewal succeeds
+/// docs/PROTOCOLS.md 5.7): acquire, renew every retry period, lose leadership when no renewal succeeds
 /// within the renew deadline, release on shutdown.
 public actor LeaderElector {
     public let name: String
