@@ -7,8 +7,7 @@ import Webhook
 /// `ecr-bench webhook-attack`: the webhook's memory under many TLS connections that send large bodies and
 /// stall, measured on the real operator binary.
 ///
-/// Starts the API test server (CRDs installed), then `ecr-pullsecret-operator --controllers=false` in a
-/// child process with a test certificate; once it is ready, Python `ssl` clients open `--connections`
+/// Starts the real operator's webhook in a child process (`OperatorWebhookProcess`); once it is ready, Python `ssl` clients open `--connections`
 /// connections that each start a `--body-bytes` AdmissionReview (half with Content-Length, half chunked),
 /// push as much of it as the server reads, stall for `--hold` seconds, and close. The child's RSS is sampled
 /// from /proc every 50 ms: idle before, peak during, and after `--settle` seconds.
@@ -41,70 +40,44 @@ struct WebhookAttackBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let binary = operatorBinary
-            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-                .appendingPathComponent("ecr-pullsecret-operator").path
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw ValidationError("operator binary not found at \(binary); build it or pass --operator-binary")
-        }
-        let api = try await KubeAPITestServer.start(tls: false, token: "bench-token")
-        try api.installCRDs(fromDirectory: ReconcileBenchmark.crdDirectory)
         let certificates = try TestCertificates.makeCA()
         defer { certificates.remove() }
         try certificates.server().writeTLSPair(to: certificates.directory + "/serving")
-        let kubeconfig = certificates.directory + "/kubeconfig"
-        try api.kubeconfigYAML().write(toFile: kubeconfig, atomically: true, encoding: .utf8)
-        let webhookPort = try await Self.freePort()
-        let probePort = try await Self.freePort()
-
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: binary)
-        child.arguments = [
-            "--kubeconfig", kubeconfig, "--controllers=false", "--log-level", "error",
-            "--webhook-bind-address", "127.0.0.1", "--webhook-port", String(webhookPort),
-            "--webhook-cert-dir", certificates.directory + "/serving",
-            "--metrics-bind-address", "127.0.0.1:\(probePort)", "--health-probe-bind-address", "127.0.0.1:\(probePort)",
-        ] + operatorFlag
-        try child.run()
-        defer {
-            if child.isRunning { child.terminate() }
-        }
-        let pid = child.processIdentifier
-        guard try await Self.waitReady(probePort: probePort) else {
-            throw ValidationError("the operator's webhook did not become ready within 60 s")
-        }
+        let process = try await OperatorWebhookProcess.start(
+            binary: operatorBinary, certDirectory: certificates.directory + "/serving",
+            workDirectory: certificates.directory, extraFlags: operatorFlag)
+        let port = String(process.webhookPort)
+        let ca = certificates.ca.certificatePath
+        let path = WebhookKind.namespaced.path
         // A few ordinary reviews first, so idle means "warmed up", not "never served".
-        let warm = try await Command.python(
-            Self.warmScript, [String(webhookPort), certificates.ca.certificatePath, WebhookKind.namespaced.path])
+        let warm = try await Command.python(Self.warmScript, [port, ca, path])
         guard warm.stdout.contains("200 x50") else {
+            await process.stop()
             throw ValidationError("warm-up reviews failed: \(warm.stdout) \(warm.stderr)")
         }
         try await Task.sleep(for: .seconds(1))
-        let idle = Self.rss(pid: pid)
+        let idle = process.rss()
 
         print(
             "webhook attack: \(connections) TLS connections x \(bodyBytes) bytes, stalled \(hold) s, "
-                + "against \(binary) (pid \(pid))")
-        let arguments = [
-            String(webhookPort), certificates.ca.certificatePath, WebhookKind.namespaced.path, String(connections),
-            String(bodyBytes), String(hold),
-        ]
+                + "against the operator binary (pid \(process.pid), flags: \(operatorFlag))")
         let peakBox = Mutex(idle)
         let sampling = Task {
             while !Task.isCancelled {
-                let now = Self.rss(pid: pid)
+                let now = process.rss()
                 peakBox.withLock { $0 = max($0, now) }
                 try? await Task.sleep(for: .milliseconds(50))
             }
         }
+        let arguments = [port, ca, path, String(connections), String(bodyBytes), String(hold)]
         let result = try await Command.python(Self.attackScript, arguments, timeout: .seconds(hold + 120))
         sampling.cancel()
         await sampling.value
         let peak = peakBox.withLock { $0 }
         try await Task.sleep(for: .seconds(settle))
-        let after = Self.rss(pid: pid)
-        let stillServes = try await Command.python(
-            Self.warmScript, [String(webhookPort), certificates.ca.certificatePath, WebhookKind.namespaced.path])
+        let after = process.rss()
+        let stillServes = try await Command.python(Self.warmScript, [port, ca, path])
+        await process.stop()
 
         print(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         if !result.stderr.isEmpty { print(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)) }
@@ -114,42 +87,10 @@ struct WebhookAttackBenchmark: AsyncParsableCommand {
             String(
                 format: "RSS %.0f s after the connections closed: %.1f MiB (%+.1f MiB from idle; target within 10 MiB)",
                 settle, Self.mebibytes(after), Self.mebibytes(after - idle)))
-        print("reviews served after the attack: \(stillServes.stdout.trimmingCharacters(in: .whitespacesAndNewlines))")
-        child.terminate()
-        await api.shutdown()
+        print("reviews after the attack (status x count): \(stillServes.stdout.trimmingCharacters(in: .whitespacesAndNewlines))")
     }
 
     static func mebibytes(_ bytes: Int) -> Double { Double(bytes) / 1_048_576 }
-
-    /// Resident set size of `pid` in bytes, from /proc (0 when it cannot be read).
-    static func rss(pid: Int32) -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-            let kilobytes = line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
-            return kilobytes * 1024
-        }
-        return 0
-    }
-
-    static func freePort() async throws -> Int {
-        let result = try await Command.python(
-            "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
-        guard let port = Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw ValidationError("cannot find a free port")
-        }
-        return port
-    }
-
-    static func waitReady(probePort: Int) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            let probe = try await Command.run(
-                "curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(probePort)/readyz"])
-            if probe.stdout == "200" { return true }
-            try await Task.sleep(for: .milliseconds(200))
-        }
-        return false
-    }
 
     static let warmScript = #"""
         import http.client, ssl, sys, json
