@@ -26,6 +26,9 @@ struct OperatorWebhookProcess {
         }
         let api = try await KubeAPITestServer.start(tls: false, token: "bench-token")
         try api.installCRDs(fromDirectory: ReconcileBenchmark.crdDirectory)
+        for index in 0..<10 {
+            try api.seed(try JSONValue.parse(Data(#"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"team-\#(index)"}}"#.utf8)))
+        }
         for index in 0..<existingResources {
             try api.seed(
                 try JSONValue.parse(

@@ -17,6 +17,7 @@ struct OperatorMain {
     let environment: [String: String]
 
     func run() async throws {
+        MemoryTuning.apply()
         let registry = PrometheusCollectorRegistry()
         bootstrapObservability(registry: registry)
         let logger = Logger(label: "ecr-pullsecret-operator")
