@@ -56,15 +56,25 @@ let package = Package(
                 "CRDModels", "KubeClient", "ECRAuth", "HTTPServer", log, metrics,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ] + nio),
-        // Kubernetes API test server and moto launcher: tests, benchmarks and the demo only.
-        .target(name: "KubeTestSupport", dependencies: ["CRDModels", "HTTPServer", "Yams", log] + nio),
+        // Kubernetes API test server and moto launcher: tests, benchmarks and the sandbox only.
+        .target(name: "KubeTestSupport", dependencies: ["CRDModels", "HTTPServer", "COpenSSL", "Yams", log] + nio),
         .executableTarget(
             name: "ecr-pullsecret-operator",
             dependencies: [
-                "Operator", "Webhook", "KubeClient", "ECRAuth", "KubeTestSupport", log, metrics,
+                "Operator", "Webhook", "KubeClient", "ECRAuth", log, metrics,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ]),
+        // The sandbox: the demo, and the API test server as a process (for the deployment smoke test).
+        // Kept apart so the shipping binary links no test code.
+        .executableTarget(
+            name: "ecr-sandbox",
+            dependencies: [
+                "Operator", "KubeClient", "ECRAuth", "CRDModels", "KubeTestSupport", log,
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]),
 
         // Benchmarks that print their figures (reconcile fan-out, webhook latency).
@@ -78,6 +88,9 @@ let package = Package(
         .testTarget(name: "CRDModelsTests", dependencies: ["CRDModels", "Yams"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "KubeTestSupport"] + nio),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "KubeTestSupport", "CRDModels", "HTTPClient"]),
+        // Replays the recorded kube-apiserver corpus (test/kube-api-corpus) against the API test server.
+        .testTarget(
+            name: "ConformanceTests", dependencies: ["KubeTestSupport", "KubeClient", "HTTPClient", "CRDModels"]),
         .testTarget(
             name: "ECRAuthTests",
             dependencies: [

@@ -8,4 +8,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 hack/install-deps.sh >&2
-exec swift run ecr-pullsecret-operator demo --crd-directory config/crd "$@"
+exec swift run ecr-sandbox demo --crd-directory config/crd "$@"

@@ -25,4 +25,9 @@ if [ -d test/chart ]; then
     echo "== pytest (chart and manifests)"
     python3 -m pytest -q test/chart || status=1
 fi
+
+# The built binary as the chart's Deployment runs it: UID 65532, in-cluster config, RBAC as rendered, moto as AWS.
+# Needs root for unshare/setpriv; -rs prints the reason if it is skipped.
+echo "== pytest (deployment smoke test)"
+python3 -m pytest -q -rs test/deploy || status=1
 exit "$status"

@@ -48,12 +48,17 @@ extension KubeAPITestServer {
         }
     }
 
-    /// A client certificate and key signed by the server's client CA, with CN `user` (TLS only).
-    public func clientCertificate(user: String) throws -> (certificatePEM: Data, keyPEM: Data) {
+    /// A client certificate and key signed by the server's client CA, with CN `user` and an `O=` for each
+    /// group (TLS only). The default group `system:masters` makes it an admin, as kubeadm's admin.conf is.
+    public func clientCertificate(
+        user: String, groups: [String] = ["system:masters"]
+    ) throws -> (certificatePEM: Data, keyPEM: Data) {
         guard let tlsMaterial else {
             throw APIError(
                 code: 400, reason: "BadRequest", message: "client certificates need a server started with tls: true")
         }
-        return try tlsMaterial.clientCertificate(user: user)
+        let pair = try tlsMaterial.clientCertificate(user: user, groups: groups)
+        access.authenticator.addCertificateUser(commonName: user, groups: groups)
+        return pair
     }
 }

@@ -12,7 +12,8 @@ import NIOPosix
 /// PROTOCOLS.md section 5): discovery, resourceVersion and 409 conflicts, Status bodies,
 /// generation, the status subresource, selectors, pagination, metadata-only responses, watch
 /// with bookmarks and 410 Gone, merge and JSON patch, finalizers, ownerReference garbage
-/// collection, namespace lifecycle, bearer-token and client-certificate authentication. Tests can
+/// collection, namespace lifecycle, bearer-token (static and ServiceAccount) and client-certificate
+/// authentication with RBAC authorization of every request (`KubeAPITestServer+Access.swift`). Tests can
 /// inject faults, count requests, and read or seed state directly.
 ///
 /// Deliberate differences from the real server are noted where they are implemented: strategic
@@ -21,23 +22,25 @@ import NIOPosix
 public final class KubeAPITestServer: Sendable {
     /// `http://127.0.0.1:<port>` or `https://127.0.0.1:<port>`.
     public let baseURL: String
-    /// The bearer token clients must send; nil disables token authentication.
+    /// The admin's bearer token (user `admin` in group `system:masters`). With nil, requests without
+    /// credentials are the admin instead of `system:anonymous`.
     public let token: String?
     /// PEM of the CA that signed the server certificate (TLS only).
     public let caPEM: Data?
     let store: ClusterStore
     let faults: FaultInjector
+    let access: AccessControl
     private let group: MultiThreadedEventLoopGroup
     private let channel: any Channel
     private let collector: CollectionScheduler
     let tlsMaterial: TLSMaterial?
     private let logger: Logger
 
-    /// Starts a server on a free loopback port with the usual namespaces (`default`, `kube-system`,
-    /// `kube-public`, `kube-node-lease`).
+    /// Starts a server on a loopback port (`port` 0: a free one) with the usual namespaces (`default`,
+    /// `kube-system`, `kube-public`, `kube-node-lease`).
     public static func start(
         tls: Bool = false, token: String? = "test-token", options: KubeAPITestServerOptions = .init(),
-        logger: Logger = Logger(label: "kube-api-test-server")
+        port: Int = 0, logger: Logger = Logger(label: "kube-api-test-server")
     ) async throws -> KubeAPITestServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
@@ -45,6 +48,7 @@ public final class KubeAPITestServer: Sendable {
         let store = ClusterStore(options: options, requestCollection: { collector.request() })
         collector.attach(store)
         let faults = FaultInjector()
+        let access = AccessControl(adminToken: token, store: store, logger: logger)
         let tlsMaterial = tls ? try TLSMaterial.make() : nil
         let addressBox = NIOLockedValueBox("127.0.0.1:0")
         do {
@@ -53,7 +57,8 @@ public final class KubeAPITestServer: Sendable {
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        let router = APIRouter(store: store, token: token, serverAddress: addressBox.withLockedValue { $0 })
+                        let router = APIRouter(
+                            store: store, access: access, serverAddress: addressBox.withLockedValue { $0 })
                         if let tlsMaterial { try tlsMaterial.addHandler(to: channel, logger: logger) }
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                         try channel.pipeline.syncOperations.addHandler(
@@ -63,13 +68,13 @@ public final class KubeAPITestServer: Sendable {
                     }
                 }
                 .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-            let channel = try await bootstrap.bind(host: "127.0.0.1", port: 0).get()
+            let channel = try await bootstrap.bind(host: "127.0.0.1", port: port).get()
             let port = channel.localAddress?.port ?? 0
             addressBox.withLockedValue { $0 = "127.0.0.1:\(port)" }
             let server = KubeAPITestServer(
                 baseURL: "\(tls ? "https" : "http")://127.0.0.1:\(port)", token: token, caPEM: tlsMaterial?.caPEM,
-                store: store, faults: faults, group: group, channel: channel, collector: collector,
-                tlsMaterial: tlsMaterial, logger: logger)
+                store: store, faults: faults, access: access, group: group, channel: channel,
+                collector: collector, tlsMaterial: tlsMaterial, logger: logger)
             for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
                 _ = try server.seed(
                     .object([
@@ -77,6 +82,7 @@ public final class KubeAPITestServer: Sendable {
                         "metadata": .object(["name": .string(name)]),
                     ]))
             }
+            for object in RBACDefaults.objects() { try server.seed(object) }
             logger.debug("Kubernetes API test server listening", metadata: ["url": "\(server.baseURL)"])
             return server
         } catch {
@@ -88,7 +94,7 @@ public final class KubeAPITestServer: Sendable {
 
     private init(
         baseURL: String, token: String?, caPEM: Data?, store: ClusterStore, faults: FaultInjector,
-        group: MultiThreadedEventLoopGroup, channel: any Channel, collector: CollectionScheduler,
+        access: AccessControl, group: MultiThreadedEventLoopGroup, channel: any Channel, collector: CollectionScheduler,
         tlsMaterial: TLSMaterial?, logger: Logger
     ) {
         self.baseURL = baseURL
@@ -96,6 +102,7 @@ public final class KubeAPITestServer: Sendable {
         self.caPEM = caPEM
         self.store = store
         self.faults = faults
+        self.access = access
         self.group = group
         self.channel = channel
         self.collector = collector
@@ -185,8 +192,17 @@ public final class KubeAPITestServer: Sendable {
 
     // MARK: Watch control
 
-    /// Forgets the watch history up to now: a watch from any older resourceVersion gets 410 Gone,
-    /// and outstanding list continue tokens expire.
+    /// Compacts storage at the current resourceVersion, as etcd compaction does: every
+    /// resourceVersion and continue token issued before now is too old (watches and continued lists
+    /// get 410 Expired).
+    public func compact() {
+        store.withLock {
+            store.hub.compact(through: store.resourceVersion)
+            store.snapshots = [:]
+        }
+    }
+
+    /// Forgets the watch history up to now: a watch from any older resourceVersion gets 410 Gone.
     public func compactWatchHistory() {
         store.withLock { store.hub.compact(through: store.resourceVersion) }
     }

@@ -10,9 +10,9 @@ struct OperatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ecr-pullsecret-operator",
         abstract: "Keeps AWS ECR image pull Secrets fresh in Kubernetes namespaces.",
-        subcommands: [DemoCommand.self])
+        subcommands: [CleanupCommand.self])
 
-    @Option(help: "Path to a kubeconfig file; default: in-cluster config, then $KUBECONFIG, then ~/.kube/config.")
+    @Option(help: "Path to a kubeconfig file; default: $KUBECONFIG, then the in-cluster config, then ~/.kube/config.")
     var kubeconfig: String?
 
     @Option(help: "kubeconfig context to use (default: current-context).")
@@ -33,7 +33,7 @@ struct OperatorCommand: AsyncParsableCommand {
     @Option(help: "Use leader election on a Lease so only one replica reconciles (true or false).")
     var leaderElect: Bool = false
 
-    @Option(help: "Namespace of the leader election Lease (default: the pod's namespace, else default).")
+    @Option(help: "Namespace of the leader election Lease (default: $POD_NAMESPACE, else the config's namespace).")
     var leaderElectionNamespace: String?
 
     @Option(help: "Name of the leader election Lease.")

@@ -100,17 +100,7 @@ struct OperatorMain {
     }
 
     private func bootstrapObservability(registry: PrometheusCollectorRegistry) {
-        let level = options.logLevel
-        switch options.logFormat {
-        case .json:
-            LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
-        case .text:
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = level
-                return handler
-            }
-        }
+        options.logFormat.bootstrap(level: options.logLevel)
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
     }
 }

@@ -335,8 +335,9 @@ import Testing
         let wrong = KubeClient(config: KubeConfig(server: server.baseURL, tls: tls, auth: .token("nope")))
         let denied = await apiError { _ = try await wrong.list(Namespace.self) }
         #expect(denied?.isUnauthorized == true)
+        // No credentials at all is system:anonymous, whom RBAC refuses (kube-apiserver: 403, not 401).
         let anonymous = KubeClient(config: KubeConfig(server: server.baseURL, tls: tls))
-        #expect(await apiError { _ = try await anonymous.list(Namespace.self) }?.isUnauthorized == true)
+        #expect(await apiError { _ = try await anonymous.list(Namespace.self) }?.httpStatus == 403)
         // A client that does not trust the server's CA fails the TLS handshake: a transport error.
         let untrusting = KubeClient(config: KubeConfig(server: server.baseURL, auth: .token(server.token!)))
         #expect(await apiError { _ = try await untrusting.list(Namespace.self) }?.isTransport == true)
@@ -396,9 +397,9 @@ import Testing
             let client = try await KubeClient.connect(config: config)
             let list = try await client.list(Namespace.self)
             #expect(!list.items.isEmpty)
-            // Without the plugin's certificate the same server refuses.
+            // Without the plugin's certificate the same server refuses (system:anonymous: 403, as kube-apiserver).
             let anonymous = KubeClient(config: KubeConfig(server: server.baseURL, tls: TLSConfiguration(caPEM: server.caPEM)))
-            #expect(await apiError { _ = try await anonymous.list(Namespace.self) }?.isUnauthorized == true)
+            #expect(await apiError { _ = try await anonymous.list(Namespace.self) }?.httpStatus == 403)
         } catch {
             await server.shutdown()
             throw error

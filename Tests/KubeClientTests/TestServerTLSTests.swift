@@ -19,7 +19,9 @@ struct TestServerTLSTests {
         let withToken = try await TestServerWire(server).call("GET", "/api/v1/namespaces")
         #expect(withToken.status == 200)
         #expect(withToken.json["kind"] == .string("NamespaceList"))
-        #expect(try await TestServerWire(server, token: "").call("GET", "/api/v1/namespaces").status == 401)
+        #expect(try await TestServerWire(server, token: "wrong").call("GET", "/api/v1/namespaces").status == 401)
+        // An empty bearer token counts as none: system:anonymous, refused by RBAC.
+        #expect(try await TestServerWire(server, token: "").call("GET", "/api/v1/namespaces").status == 403)
 
         let pair = try server.clientCertificate(user: "alice")
         let client = CurlHTTPClient(

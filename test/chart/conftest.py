@@ -26,13 +26,16 @@ class Manifests:
     def __init__(self, rendered: dict[str, str]):
         self.notes = ""
         self.objects: list[dict[str, Any]] = []
+        # Helm hooks (`helm.sh/hook`) are not part of the install: Helm creates them at their event only.
+        self.hooks: list[dict[str, Any]] = []
         for path, text in sorted(rendered.items()):
             if path.endswith("NOTES.txt"):
                 self.notes = text
                 continue
             for doc in yaml.safe_load_all(text):
                 if doc:
-                    self.objects.append(doc)
+                    hook = "helm.sh/hook" in (doc["metadata"].get("annotations") or {})
+                    (self.hooks if hook else self.objects).append(doc)
 
     def of_kind(self, kind: str) -> list[dict[str, Any]]:
         return [o for o in self.objects if o["kind"] == kind]

@@ -27,9 +27,13 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
             "status": .string("Failure"),
             "message": .string(message), "reason": .string(reason), "code": .number(Double(code)),
         ]
-        var details = self.details ?? .object([:])
-        if let retryAfterSeconds { details["retryAfterSeconds"] = .number(Double(retryAfterSeconds)) }
-        if details != .object([:]) { object["details"] = details }
+        // An explicitly empty `details` is sent as `{}`, as Go sends a non-nil pointer to empty StatusDetails.
+        var details = self.details
+        if let retryAfterSeconds {
+            details = details ?? .object([:])
+            details?["retryAfterSeconds"] = .number(Double(retryAfterSeconds))
+        }
+        if let details { object["details"] = details }
         if reason.isEmpty { object.removeValue(forKey: "reason") }
         return .object(object)
     }
@@ -76,7 +80,8 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     /// `errors.NewInvalid`: the message names the kind (`Secret`, `Kind.group`), each cause a field.
     static func invalid(kind: String, group: String, name: String, causes: [FieldError]) -> APIError {
         let qualifiedKind = group.isEmpty ? kind : "\(kind).\(group)"
-        let list = causes.map { "\($0.field): \($0.body)" }
+        var list: [String] = []  // the aggregate message lists each distinct error once
+        for cause in causes.map({ "\($0.field): \($0.body)" }) where !list.contains(cause) { list.append(cause) }
         let aggregate = list.count == 1 ? list[0] : "[" + list.joined(separator: ", ") + "]"
         var details: [String: JSONValue] = [
             "kind": .string(kind),
@@ -116,8 +121,11 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
 
     static let unauthorized = APIError(code: 401, reason: "Unauthorized", message: "Unauthorized")
 
+    /// `errors.NewNotFound` with no resource: go-restful's answer to an unrouted path (`details` is `{}`).
     static func pageNotFound(_ path: String) -> APIError {
-        APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
+        APIError(
+            code: 404, reason: "NotFound", message: "the server could not find the requested resource",
+            details: .object([:]))
     }
 
     /// The error a fault rule produces for `status`, with the reason the real server uses for it.

@@ -21,7 +21,18 @@ struct APIResourceType: Sendable, Hashable {
     var allowCreateOnUpdate = false
 
     var groupResource: GroupResource { GroupResource(group: group, resource: plural) }
+    /// Whether `metadata.generation` is kept: custom resources and CRDs here; the core kinds the
+    /// operator uses (Secret, ConfigMap, ServiceAccount, Namespace, Event, Lease) have none.
+    var tracksGeneration: Bool { isCustom || plural == "customresourcedefinitions" }
+    /// A completed DELETE answers the object rather than a Success Status (`ReturnDeletedObject`).
+    var returnsDeletedObject: Bool { !isCustom && group.isEmpty && plural == "serviceaccounts" }
     var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
+
+    /// The object's etcd key below `/registry/` (named in storage error messages).
+    func storagePath(namespace: String, name: String) -> String {
+        let resource = isCustom ? "\(group)/\(plural)" : plural
+        return namespaced ? "\(resource)/\(namespace)/\(name)" : "\(resource)/\(name)"
+    }
 
     static let verbs: [String] = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 
@@ -33,6 +44,9 @@ struct APIResourceType: Sendable, Hashable {
         APIResourceType(
             group: "", version: "v1", kind: "Secret", listKind: "SecretList", plural: "secrets", singular: "secret",
             namespaced: true, extraSelectableFields: ["type"]),
+        APIResourceType(
+            group: "", version: "v1", kind: "ConfigMap", listKind: "ConfigMapList", plural: "configmaps",
+            singular: "configmap", namespaced: true, shortNames: ["cm"]),
         APIResourceType(
             group: "", version: "v1", kind: "ServiceAccount", listKind: "ServiceAccountList",
             plural: "serviceaccounts", singular: "serviceaccount", namespaced: true, shortNames: ["sa"]),

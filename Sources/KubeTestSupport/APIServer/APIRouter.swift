@@ -44,28 +44,26 @@ struct WatchPlan: Sendable {
 }
 
 /// Maps REST paths onto the store, as kube-apiserver's handlers do: discovery, collections,
-/// objects and their `/status` subresource, with bearer-token or client-certificate authentication.
+/// objects and their `/status` subresource. Every request first passes `access` (authentication and
+/// RBAC authorization).
 struct APIRouter: Sendable {
     let store: ClusterStore
-    let token: String?
+    let access: AccessControl
     let serverAddress: String
-
-    static let publicPaths: Set<String> = ["/version", "/healthz", "/livez", "/readyz"]
 
     func handle(_ request: APIRequest) -> APIResponse {
         let (path, query) = Self.split(request.uri)
-        if !Self.publicPaths.contains(path) && !isAuthenticated(request) { return .error(.unauthorized) }
+        let user: UserInfo
+        switch access.admit(request, path: path, query: query) {
+        case .refused(let response): return response
+        case .admitted(let admitted): user = admitted
+        }
+        if let answer = access.serve(request, path: path, user: user) { return answer }
         do throws(APIError) {
             return try route(request, path: path, query: query)
         } catch {
             return .error(error)
         }
-    }
-
-    private func isAuthenticated(_ request: APIRequest) -> Bool {
-        guard let token else { return true }
-        if request.certificateUser != nil { return true }
-        return request.header("Authorization") == "Bearer \(token)"
     }
 
     private func route(_ request: APIRequest, path: String, query: [String: String]) throws(APIError) -> APIResponse {
@@ -74,9 +72,10 @@ struct APIRouter: Sendable {
         case "/healthz", "/livez", "/readyz": return .text(status: 200, body: "ok")
         case "/api": return .json(status: 200, body: Discovery.apiVersions(serverAddress: serverAddress))
         case "/apis": return .json(status: 200, body: Discovery.groupList(store.allTypes()))
-        case "/openapi/v3": return .json(status: 200, body: OpenAPIStub.root(store.allTypes()))
+        case "/openapi/v3": return OpenAPIStub.rootResponse(store.allTypes())
         default: break
         }
+        if let missing = Discovery.plainNotFound(path: path, types: store.allTypes()) { return missing }
         let segments = path.split(separator: "/").map(String.init)
         if segments.count >= 4, segments[0] == "openapi", segments[1] == "v3" {
             let (group, version) = segments[2] == "api" ? ("", segments[3]) : (segments[3], segments.count > 4 ? segments[4] : "")
@@ -171,9 +170,17 @@ struct APIRouter: Sendable {
                             bookmarks: query["allowWatchBookmarks"] == "true" || query["allowWatchBookmarks"] == "1",
                             timeout: query["timeoutSeconds"].flatMap(Int.init).map { .seconds($0) }, uri: request.uri))
                 }
+                if let table = tableConvertor(request, type: type, query: query) {
+                    let page = try store.list(
+                        type, namespace: target.namespace, labels: labels, fields: fields,
+                        limit: query["limit"].flatMap(Int.init), continueToken: query["continue"])
+                    return .json(status: 200, body: table.table(page.items, metadata: Self.listMetadata(page)))
+                }
+                try MediaNegotiation.checkListForm(request.header("Accept"), isList: true, type: type)
                 let metadataOnly = try MediaNegotiation.metadataOnly(
                     request.header("Accept"), wanted: "PartialObjectMetadataList")
-                let limit = query["limit"].flatMap(Int.init)
+                // resourceVersion=0 is served from the watch cache, which ignores limit.
+                let limit = query["resourceVersion"] == "0" ? nil : query["limit"].flatMap(Int.init)
                 let page = try store.list(
                     type, namespace: target.namespace, labels: labels, fields: fields, limit: limit,
                     continueToken: query["continue"])
@@ -189,8 +196,10 @@ struct APIRouter: Sendable {
                 for item in page.items {
                     guard let itemName = item["metadata"]?["name"]?.stringValue else { continue }
                     let itemNamespace = item["metadata"]?["namespace"]?.stringValue ?? ""
+                    // Each item as it was before its deletion, or as marked when finalizers hold it.
                     switch try store.delete(type, namespace: itemNamespace, name: itemName, preconditions: .init()) {
-                    case .deleted(let object), .pending(let object): deleted.append(object)
+                    case .deleted: deleted.append(item)
+                    case .pending(let object): deleted.append(object)
                     }
                 }
                 let after = ClusterStore.ListPage(items: deleted, resourceVersion: store.withLock { store.resourceVersion })
@@ -206,6 +215,12 @@ struct APIRouter: Sendable {
         let render = RenderOptions(type: type, metadataOnly: false)
         switch method {
         case "GET":
+            if let table = tableConvertor(request, type: type, query: query) {
+                let object = try store.get(type, namespace: type.namespaced ? namespace : "", name: name)
+                let metadata = ["resourceVersion": object["metadata"]?["resourceVersion"] ?? .string("")]
+                return .json(status: 200, body: table.table([object], metadata: metadata))
+            }
+            try MediaNegotiation.checkListForm(request.header("Accept"), isList: false, type: type)
             let metadataOnly = try MediaNegotiation.metadataOnly(request.header("Accept"), wanted: "PartialObjectMetadata")
             let object = try store.get(type, namespace: type.namespaced ? namespace : "", name: name)
             return .json(status: 200, body: RenderOptions(type: type, metadataOnly: metadataOnly).render(object))
@@ -234,13 +249,16 @@ struct APIRouter: Sendable {
             let preconditions = DeletePreconditions(
                 uid: options["preconditions"]?["uid"]?.stringValue,
                 resourceVersion: options["preconditions"]?["resourceVersion"]?.stringValue)
-            switch try store.delete(type, namespace: namespace, name: name, preconditions: preconditions) {
+            let policy = options["propagationPolicy"]?.stringValue ?? query["propagationPolicy"]
+            switch try store.delete(
+                type, namespace: namespace, name: name, preconditions: preconditions, propagationPolicy: policy)
+            {
             case .pending(let object):
                 return .json(status: 200, body: render.render(object))
             case .deleted(let object):
-                // Built-in registries answer a completed delete with a Success Status; custom
-                // resources (ReturnDeletedObject) with the object.
-                if type.isCustom { return .json(status: 200, body: render.render(object)) }
+                // A completed delete answers a Success Status, except where the registry sets
+                // ReturnDeletedObject (ServiceAccounts among the kinds served here).
+                if type.returnsDeletedObject { return .json(status: 200, body: render.render(object)) }
                 var details: [String: JSONValue] = [
                     "name": .string(name), "kind": .string(type.plural),
                     "uid": object["metadata"]?["uid"] ?? .string(""),
@@ -258,16 +276,27 @@ struct APIRouter: Sendable {
         }
     }
 
-    static func listBody(_ page: ClusterStore.ListPage, type: APIResourceType, metadataOnly: Bool) -> JSONValue {
+    /// A list's (or Table's) `metadata`; `alwaysContinue` for full custom resource lists, whose
+    /// unstructured encoding always carries `continue`.
+    static func listMetadata(_ page: ClusterStore.ListPage, alwaysContinue: Bool = false) -> [String: JSONValue] {
         var metadata: [String: JSONValue] = ["resourceVersion": .string(String(page.resourceVersion))]
-        if let token = page.continueToken { metadata["continue"] = .string(token) }
+        if let token = page.continueToken {
+            metadata["continue"] = .string(token)
+        } else if alwaysContinue {
+            metadata["continue"] = .string("")
+        }
         if let remaining = page.remainingItemCount { metadata["remainingItemCount"] = .number(Double(remaining)) }
+        return metadata
+    }
+
+    static func listBody(_ page: ClusterStore.ListPage, type: APIResourceType, metadataOnly: Bool) -> JSONValue {
         let render = RenderOptions(type: type, metadataOnly: metadataOnly)
         return .object([
             "kind": .string(metadataOnly ? "PartialObjectMetadataList" : type.listKind),
             "apiVersion": .string(metadataOnly ? "meta.k8s.io/v1" : type.apiVersion),
-            "metadata": .object(metadata),
-            "items": .array(page.items.map { render.render($0, inList: true) }),
+            "metadata": .object(listMetadata(page, alwaysContinue: type.isCustom && !metadataOnly)),
+            // An empty metadata-only list encodes its nil slice as null; typed lists answer [].
+            "items": metadataOnly && page.items.isEmpty ? .null : .array(page.items.map { render.render($0, inList: true) }),
         ])
     }
 
@@ -311,6 +340,23 @@ struct APIRouter: Sendable {
 
 /// `Accept` negotiation for metadata-only responses (`as=PartialObjectMetadata[List];g=meta.k8s.io;v=v1`).
 enum MediaNegotiation {
+    /// When the first alternative asks for the metadata form of the other shape (a list form for one
+    /// object, or the object form for a list), the real server answers 406 without falling back.
+    static func checkListForm(_ accept: String?, isList: Bool, type: APIResourceType) throws(APIError) {
+        guard let first = accept?.split(separator: ",").first else { return }
+        let parameters = first.split(separator: ";").map { String($0).trimmingSpaces }
+        guard parameters.first == "application/json", parameters.contains("g=meta.k8s.io") else { return }
+        let requested = isList ? "as=PartialObjectMetadata" : "as=PartialObjectMetadataList"
+        guard parameters.contains(requested) else { return }
+        let goPackage = type.group.isEmpty ? "core" : String(type.group.split(separator: ".")[0])
+        let goType =
+            type.isCustom ? "*unstructured.Unstructured" : "*\(goPackage).\(type.kind)\(isList ? "List" : "")"
+        let form = String(requested.dropFirst(3))
+        throw APIError(
+            code: 406, reason: "NotAcceptable",
+            message: "you requested \(form), but the requested object is \(isList ? "a list" : "not a list") (\(goType))")
+    }
+
     /// Walks the alternatives in order: plain JSON gives the full object, the wanted metadata form
     /// gives metadata only, Table and protobuf are skipped (clients then fall back to plain JSON).
     static func metadataOnly(_ accept: String?, wanted: String) throws(APIError) -> Bool {

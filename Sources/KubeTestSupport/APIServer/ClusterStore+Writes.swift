@@ -56,8 +56,20 @@ extension ClusterStore {
             } while objects[type.groupResource]?[ObjectKey(namespace: namespace, name: name)] != nil
             object["metadata"]?["name"] = .string(name)
         }
-        if let violation = ObjectRules.validateName(name, type: type) {
-            throw APIError.invalid(kind: type.kind, group: type.group, name: name, causes: [violation])
+        var violations: [FieldError] = []
+        if let prefix = object["metadata"]?["generateName"]?.stringValue, !prefix.isEmpty {
+            // The prefix is validated as a name with its trailing dash masked (ValidateObjectMeta).
+            let masked = prefix.hasSuffix("-") ? String(prefix.dropLast()) + "a" : prefix
+            if let violation = ObjectRules.validateName(masked, type: type) {
+                violations.append(
+                    FieldError(
+                        type: violation.type, field: "metadata.generateName",
+                        body: violation.body.replacingOccurrences(of: "\"\(masked)\"", with: "\"\(prefix)\"")))
+            }
+        }
+        if let violation = ObjectRules.validateName(name, type: type) { violations.append(violation) }
+        if !violations.isEmpty {
+            throw APIError.invalid(kind: type.kind, group: type.group, name: name, causes: violations)
         }
         let key = ObjectKey(namespace: type.namespaced ? namespace : "", name: name)
         guard objects[type.groupResource]?[key] == nil else {
@@ -65,7 +77,7 @@ extension ClusterStore {
         }
         object["metadata"]?["uid"] = .string(UUID().uuidString.lowercased())
         object["metadata"]?["creationTimestamp"] = .string(Timestamp.format(Date()))
-        object["metadata"]?["generation"] = .number(1)
+        object["metadata"]?["generation"] = type.tracksGeneration ? .number(1) : nil
         for field in ["deletionTimestamp", "deletionGracePeriodSeconds", "resourceVersion", "selfLink"] {
             object["metadata"]?[field] = nil
         }
@@ -193,8 +205,9 @@ extension ClusterStore {
         let requestedRV = new["metadata"]?["resourceVersion"]?.stringValue ?? ""
         if requestedRV.isEmpty {
             if type.isCustom && !isPatch {
+                // Raised by the storage layer, which names the resource, not the kind.
                 throw APIError.invalid(
-                    kind: type.kind, group: type.group, name: name,
+                    kind: type.plural, group: type.group, name: name,
                     causes: [.invalid("metadata.resourceVersion", value: "0x0", "must be specified for an update")])
             }
         } else if requestedRV != oldRV {
@@ -203,8 +216,9 @@ extension ClusterStore {
         if let uid = new["metadata"]?["uid"]?.stringValue, !uid.isEmpty, uid != oldMeta["uid"]?.stringValue {
             throw APIError.conflict(
                 type.groupResource, name: name,
-                cause: "Precondition failed: UID in precondition: \(uid), UID in object meta: "
-                    + (oldMeta["uid"]?.stringValue ?? ""))
+                cause: "StorageError: invalid object, Code: 4, "
+                    + "Key: /registry/\(type.storagePath(namespace: key.namespace, name: name)), ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: \(uid), "
+                    + "UID in object meta: " + (oldMeta["uid"]?.stringValue ?? ""))
         }
         try ObjectRules.prepareForUpdate(&new, old: old, type: type, statusOnly: statusOnly)
         for field in [
@@ -215,14 +229,20 @@ extension ClusterStore {
         }
         new["metadata"]?["selfLink"] = nil
         if oldMeta["deletionTimestamp"] != nil {
-            let before = Set(oldMeta["finalizers"]?.arrayValue ?? [])
-            if !Set(new["metadata"]?["finalizers"]?.arrayValue ?? []).isSubset(of: before) {
-                throw APIError.invalid(
-                    kind: type.kind, group: type.group, name: name,
-                    causes: [.forbidden("metadata.finalizers", "no new finalizers can be added if the object is being deleted")])
+            let before = Set(oldMeta["finalizers"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+            let added = (new["metadata"]?["finalizers"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+                .filter { !before.contains($0) }
+            if !added.isEmpty {
+                // The real validation reports this cause twice (ObjectMeta update validation runs it for
+                // the generic and the type-specific strategy).
+                let cause = FieldError.forbidden(
+                    "metadata.finalizers",
+                    "no new finalizers can be added if the object is being deleted, found new finalizers "
+                        + "[]string{" + added.map { "\"\($0)\"" }.joined(separator: ", ") + "}")
+                throw APIError.invalid(kind: type.kind, group: type.group, name: name, causes: [cause, cause])
             }
         }
-        if ObjectRules.bumpsGeneration(old: old, new: new, type: type) {
+        if type.tracksGeneration, ObjectRules.bumpsGeneration(old: old, new: new, type: type) {
             let generation = oldMeta["generation"].flatMap { if case .number(let n) = $0 { n } else { nil } } ?? 0
             new["metadata"]?["generation"] = .number(generation + 1)
         }
@@ -231,7 +251,10 @@ extension ClusterStore {
         if oldMeta["deletionTimestamp"] != nil && (new["metadata"]?["finalizers"]?.arrayValue ?? []).isEmpty
             && type.plural != "namespaces"
         {
-            return remove(type, key: key, object: new)
+            // The DELETED event carries the last stored object (finalizer included); the write itself
+            // answers the updated object at its old resourceVersion.
+            _ = remove(type, key: key, object: old)
+            return new
         }
         return commit(type, key: key, object: new, eventType: "MODIFIED", previous: old)
     }
@@ -239,7 +262,8 @@ extension ClusterStore {
     // MARK: Delete
 
     func delete(
-        _ type: APIResourceType, namespace: String, name: String, preconditions: DeletePreconditions
+        _ type: APIResourceType, namespace: String, name: String, preconditions: DeletePreconditions,
+        propagationPolicy: String? = nil
     ) throws(APIError) -> DeleteOutcome {
         try write { () throws(APIError) -> DeleteOutcome in
             let key = ObjectKey(namespace: type.namespaced ? namespace : "", name: name)
@@ -259,20 +283,39 @@ extension ClusterStore {
                     cause: "Precondition failed: ResourceVersion in precondition: \(rv), ResourceVersion in object "
                         + "meta: " + (meta["resourceVersion"]?.stringValue ?? ""))
             }
-            return deleteLocked(type, key: key)
+            return deleteLocked(type, key: key, propagationPolicy: propagationPolicy)
         }
     }
 
     /// Deletes now, or marks for deletion when finalizers (or namespace content) must go first.
-    func deleteLocked(_ type: APIResourceType, key: ObjectKey) -> DeleteOutcome {
+    /// `propagationPolicy` Foreground and Orphan add the `foregroundDeletion` / `orphan` finalizer,
+    /// which the garbage collector acts on (see `collectGarbage`).
+    func deleteLocked(_ type: APIResourceType, key: ObjectKey, propagationPolicy: String? = nil) -> DeleteOutcome {
         guard let old = objects[type.groupResource]?[key] else { return .deleted(.null) }
         if old["metadata"]?["deletionTimestamp"] != nil { return .pending(old) }
-        let finalizers = old["metadata"]?["finalizers"]?.arrayValue ?? []
+        var finalizers = old["metadata"]?["finalizers"]?.arrayValue ?? []
+        let policyFinalizer: String? =
+            switch propagationPolicy {
+            case "Foreground": "foregroundDeletion"
+            case "Orphan": "orphan"
+            default: nil
+            }
+        if let policyFinalizer, !finalizers.contains(.string(policyFinalizer)) {
+            finalizers.append(.string(policyFinalizer))
+        }
         if type.plural == "namespaces" || !finalizers.isEmpty {
             var marked = old
             marked["metadata"]?["deletionTimestamp"] = .string(Timestamp.format(Date()))
-            marked["metadata"]?["deletionGracePeriodSeconds"] = .number(0)
-            if type.plural == "namespaces" { marked["status"] = .object(["phase": .string("Terminating")]) }
+            if !finalizers.isEmpty { marked["metadata"]?["finalizers"] = .array(finalizers) }
+            if type.plural == "namespaces" {
+                marked["status"] = .object(["phase": .string("Terminating")])
+            } else {
+                marked["metadata"]?["deletionGracePeriodSeconds"] = .number(0)
+            }
+            if type.tracksGeneration {
+                let generation = marked["metadata"]?["generation"].flatMap { if case .number(let n) = $0 { n } else { nil } }
+                marked["metadata"]?["generation"] = .number((generation ?? 0) + 1)
+            }
             return .pending(commit(type, key: key, object: marked, eventType: "MODIFIED", previous: old))
         }
         if type.groupResource == Self.crds { dropCustomResources(of: old) }

@@ -46,7 +46,7 @@ final class ClusterStore: @unchecked Sendable {
     let lock = NIOLock()
     var resourceVersion = 0
     var objects: [GroupResource: [ObjectKey: JSONValue]] = [:]
-    var types: [APIResourceType] = APIResourceType.builtIns
+    var types: [APIResourceType] = APIResourceType.builtIns + RBAC.types
     var hub: WatchHub
     var snapshots: [String: ListSnapshot] = [:]
     var options: KubeAPITestServerOptions
@@ -146,13 +146,25 @@ final class ClusterStore: @unchecked Sendable {
             offset = min(token.offset, items.count)
             snapshotID = token.snapshot
         } else {
-            items = matching(type.groupResource, namespace: namespace, labels: labels, fields: fields)
+            // Pages walk every key of the range, as etcd does; selectors filter each page.
+            items = matching(type.groupResource, namespace: namespace)
             listRV = resourceVersion
             snapshotID = UUID().uuidString
         }
-        guard let limit, limit > 0, items.count - offset > limit else {
+        let selected = { (object: JSONValue) in labels.matches(object: object) && fields.matches(object: object) }
+        guard let limit, limit > 0 else {
             if continueToken != nil { snapshots[snapshotID] = nil }
-            return ListPage(items: Array(items[offset...]), resourceVersion: listRV)
+            return ListPage(items: items[offset...].filter(selected), resourceVersion: listRV)
+        }
+        var page: [JSONValue] = []
+        var end = offset
+        while end < items.count, page.count < limit {
+            if selected(items[end]) { page.append(items[end]) }
+            end += 1
+        }
+        guard end < items.count else {
+            if continueToken != nil { snapshots[snapshotID] = nil }
+            return ListPage(items: page, resourceVersion: listRV)
         }
         if snapshots[snapshotID] == nil {
             snapshots[snapshotID] = ListSnapshot(
@@ -161,11 +173,10 @@ final class ClusterStore: @unchecked Sendable {
                 snapshots[oldest.key] = nil
             }
         }
-        let end = offset + limit
         let token = ContinueToken(resourceVersion: listRV, snapshot: snapshotID, offset: end)
         let unselective = labels.isEmpty && fields.isEmpty
         return ListPage(
-            items: Array(items[offset..<end]), resourceVersion: listRV, continueToken: token.encoded,
+            items: page, resourceVersion: listRV, continueToken: token.encoded,
             remainingItemCount: unselective ? items.count - end : nil)
     }
 
@@ -291,6 +302,9 @@ struct OwnershipIndex {
     var dependents: [String: Set<ObjectReference>] = [:]
     /// Objects to check on the next pass.
     var candidates: Set<ObjectReference> = []
+    /// Objects being deleted with the `orphan` or `foregroundDeletion` finalizer.
+    var propagating: Set<ObjectReference> = []
+    static let propagationFinalizers: Set<JSONValue> = [.string("orphan"), .string("foregroundDeletion")]
 
     static func uid(_ object: JSONValue?) -> String? { object?["metadata"]?["uid"]?.stringValue }
 
@@ -304,10 +318,17 @@ struct OwnershipIndex {
         let owners = Self.owners(object)
         for owner in owners { dependents[owner, default: []].insert(reference) }
         if !owners.isEmpty { candidates.insert(reference) }
+        let finalizers = object["metadata"]?["finalizers"]?.arrayValue ?? []
+        if object["metadata"]?["deletionTimestamp"] != nil, finalizers.contains(where: Self.propagationFinalizers.contains) {
+            propagating.insert(reference)
+        } else {
+            propagating.remove(reference)
+        }
     }
 
     mutating func removed(_ object: JSONValue, at reference: ObjectReference) {
         for owner in Self.owners(object) { dependents[owner]?.remove(reference) }
+        propagating.remove(reference)
         guard let uid = Self.uid(object) else { return }
         live[uid] = nil
         candidates.formUnion(dependents.removeValue(forKey: uid) ?? [])

@@ -25,9 +25,10 @@ enum ObjectRules {
         }
     }
 
-    /// Name rules: namespaces are DNS labels; Events may use any path-safe name; the rest are subdomains.
+    /// Name rules: namespaces are DNS labels; Events and RBAC objects (`system:discovery`) may use any path-safe
+    /// name; the rest are subdomains.
     static func validateName(_ name: String, type: APIResourceType) -> FieldError? {
-        if type.plural == "events" {
+        if type.plural == "events" || type.group == RBAC.group {
             return name.contains("/") || name == "." || name == ".."
                 ? .invalid("metadata.name", value: "\"\(name)\"", "may not contain '/'") : nil
         }
@@ -45,7 +46,21 @@ enum ObjectRules {
 
     /// Defaults the real server fills on create (Namespace phase and finalizer, Secret type, ...).
     static func prepareForCreate(_ object: inout JSONValue, type: APIResourceType) throws(APIError) {
+        if !type.isCustom { object = omittingEmpty(object) }
+        object["metadata"] = omittingEmpty(object["metadata"] ?? .object([:]))  // ObjectMeta is typed
+        try validateOwnerReferences(object)
         switch type.plural {
+        case "configmaps":
+            try validateConfigMap(object)
+        case "leases":
+            if object["spec"] == nil { object["spec"] = .object([:]) }
+            try normalizeMicroTimes(&object)
+        case "events":
+            // Not omitempty in the Go type: always present.
+            if object["eventTime"] == nil { object["eventTime"] = .null }
+            for field in ["reportingComponent", "reportingInstance"] where object[field] == nil {
+                object[field] = .string("")
+            }
         case "namespaces":
             let name = object["metadata"]?["name"]?.stringValue ?? ""
             var labels = object["metadata"]?["labels"]?.objectValue ?? [:]
@@ -76,10 +91,27 @@ enum ObjectRules {
             return
         }
         if type.hasStatusSubresource { new["status"] = old["status"] }
+        new["metadata"] = omittingEmpty(new["metadata"] ?? .object([:]))
+        try validateOwnerReferences(new)
+        if type.plural == "configmaps" { try validateConfigMap(new) }
+        if type.plural == "leases" {
+            if new["spec"] == nil { new["spec"] = .object([:]) }
+            try normalizeMicroTimes(&new)
+        }
+        if !type.isCustom {
+            new = omittingEmpty(new)
+            if type.plural == "events" {
+                for field in ["eventTime", "reportingComponent", "reportingInstance"] where new[field] == nil {
+                    new[field] = old[field]
+                }
+            }
+        }
         switch type.plural {
         case "namespaces":
+            // The namespace strategy keeps spec and status: only the finalize and status
+            // subresources change them.
             new["spec"] = old["spec"]
-            if new["status"] == nil { new["status"] = old["status"] }
+            new["status"] = old["status"]
             var labels = new["metadata"]?["labels"]?.objectValue ?? [:]
             labels["kubernetes.io/metadata.name"] = old["metadata"]?["name"]
             new["metadata"]?["labels"] = .object(labels)
@@ -117,6 +149,86 @@ enum ObjectRules {
             "storedVersions": .array(storage.map { [$0] } ?? []),
         ])
     }
+
+    /// ObjectMeta validation of ownerReferences.
+    static func validateOwnerReferences(_ object: JSONValue) throws(APIError) {
+        let references = object["metadata"]?["ownerReferences"]?.arrayValue ?? []
+        var causes: [FieldError] = []
+        for reference in references where (reference["uid"]?.stringValue ?? "").isEmpty {
+            causes.append(.invalid("metadata.ownerReferences.uid", value: "\"\"", "uid must not be empty"))
+        }
+        guard !causes.isEmpty else { return }
+        throw APIError.invalid(
+            kind: object["kind"]?.stringValue ?? "", group: groupOf(object), name: object["metadata"]?["name"]?.stringValue ?? "",
+            causes: causes)
+    }
+
+    private static func groupOf(_ object: JSONValue) -> String {
+        let apiVersion = object["apiVersion"]?.stringValue ?? ""
+        return apiVersion.contains("/") ? String(apiVersion.split(separator: "/")[0]) : ""
+    }
+
+    /// A key may not be in both `data` and `binaryData`.
+    static func validateConfigMap(_ object: JSONValue) throws(APIError) {
+        let data = object["data"]?.objectValue ?? [:]
+        let binary = object["binaryData"]?.objectValue ?? [:]
+        let duplicates = data.keys.filter { binary[$0] != nil }.sorted()
+        guard !duplicates.isEmpty else { return }
+        throw APIError.invalid(
+            kind: "ConfigMap", group: "", name: object["metadata"]?["name"]?.stringValue ?? "",
+            causes: duplicates.map { .invalid("data[\($0)]", value: "\"\($0)\"", "duplicate of key present in binaryData") })
+    }
+
+    /// Lease times are MicroTime: exactly six fractional digits (Go's RFC3339Micro layout); an offset
+    /// is converted to UTC.
+    static func normalizeMicroTimes(_ lease: inout JSONValue) throws(APIError) {
+        for field in ["acquireTime", "renewTime"] {
+            guard let text = lease["spec"]?[field]?.stringValue else { continue }
+            let characters = Array(text)
+            let rest = characters.count > 19 ? String(characters[19...]) : ""
+            let fraction = rest.hasPrefix(".") ? String(rest.dropFirst().prefix { $0.isNumber }) : ""
+            guard fraction.count == 6 else {
+                throw APIError.badRequest(
+                    "Lease in version \"v1\" cannot be handled as a Lease: parsing time \"\(text)\" as "
+                        + "\"2006-01-02T15:04:05.000000Z07:00\": cannot parse \"\(rest)\" as \".000000\"")
+            }
+            let zone = String(rest.dropFirst(7))
+            guard zone != "Z", let seconds = ISO8601DateFormatter().date(from: String(characters[..<19]) + zone) else {
+                continue
+            }
+            let formatter = ISO8601DateFormatter()
+            formatter.timeZone = TimeZone(identifier: "UTC")
+            let utc = formatter.string(from: seconds).dropLast()  // "...SS"
+            lease["spec"]?[field] = .string(utc + "." + fraction + "Z")
+        }
+    }
+
+    /// Built-in kinds are Go structs: null values, empty lists and empty maps (labels, annotations,
+    /// data) are dropped by `omitempty` when the object is stored. Struct-valued fields stay.
+    static func omittingEmpty(_ value: JSONValue, key: String? = nil) -> JSONValue {
+        switch value {
+        case .object(let object):
+            var result: [String: JSONValue] = [:]
+            for (childKey, child) in object {
+                let kept = omittingEmpty(child, key: childKey)
+                switch kept {
+                case .null: continue
+                case .array(let items) where items.isEmpty: continue
+                case .object(let map) where map.isEmpty && emptyOmittedMaps.contains(childKey): continue
+                default: result[childKey] = kept
+                }
+            }
+            return .object(result)
+        case .array(let items):
+            return .array(items.map { omittingEmpty($0) })
+        default:
+            return value
+        }
+    }
+
+    static let emptyOmittedMaps: Set<String> = [
+        "labels", "annotations", "data", "binaryData", "stringData", "nodeSelector",
+    ]
 
     /// `stringData` is write-only: the server base64-encodes it into `data` (overwriting keys).
     static func foldStringData(_ secret: inout JSONValue) throws(APIError) {

@@ -9,6 +9,12 @@ import CRDModels
 /// server does not act on `fieldValidation` (unknown fields are kept, never rejected or pruned).
 /// `/openapi/v2` answers 404.
 enum OpenAPIStub {
+    /// The root document, sent as kube-apiserver sends it: JSON labelled `text/plain`.
+    static func rootResponse(_ types: [APIResourceType]) -> APIResponse {
+        let body = (try? root(types).serialized()).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return .text(status: 200, body: body)
+    }
+
     static func root(_ types: [APIResourceType]) -> JSONValue {
         var paths: [String: JSONValue] = [:]
         for type in types {
@@ -44,7 +50,7 @@ enum OpenAPIStub {
         }
         return .object([
             "openapi": .string("3.0.0"),
-            "info": .object(["title": .string("Kubernetes"), "version": .string("v1.32.0")]),
+            "info": .object(["title": .string("Kubernetes"), "version": .string("v1.26.1")]),
             "paths": .object(paths),
             "components": .object(["schemas": .object([:])]),
         ])

@@ -31,8 +31,8 @@ struct TLSMaterial: Sendable {
         try channel.pipeline.syncOperations.addHandler(OpenSSLServerHandler(context: context, logger: logger))
     }
 
-    func clientCertificate(user: String) throws -> (certificatePEM: Data, keyPEM: Data) {
-        let issued = try certificates.client(commonName: user)
+    func clientCertificate(user: String, groups: [String]) throws -> (certificatePEM: Data, keyPEM: Data) {
+        let issued = try certificates.client(commonName: user, organizations: groups)
         return (issued.certificatePEM, issued.keyPEM)
     }
 

@@ -29,15 +29,19 @@ struct ServiceAccountFinalizer<R: ImagePullSecretResource>: Sendable {
         try await setFinalizers(resource, (resource.metadata.finalizers ?? []).filter { $0 != ReconcileContext.finalizer })
     }
 
-    /// Merge patch of `metadata.finalizers` guarded by the resourceVersion (a list replaces wholesale).
     private func setFinalizers(_ resource: R, _ finalizers: [String]) async throws {
+        try await Self.setFinalizers(resource, finalizers, client: context.client)
+    }
+
+    /// Merge patch of `metadata.finalizers` guarded by the resourceVersion (a list replaces wholesale).
+    static func setFinalizers(_ resource: R, _ finalizers: [String], client: KubeClient) async throws {
         let patch: JSONValue = .object([
             "metadata": .object([
                 "resourceVersion": .string(resource.metadata.resourceVersion ?? ""),
                 "finalizers": .array(finalizers.map { .string($0) }),
             ])
         ])
-        _ = try await context.client.patch(
+        _ = try await client.patch(
             R.self, name: resource.metadata.name ?? "", namespace: resource.metadata.namespace, mergePatch: patch)
     }
 }

@@ -55,7 +55,7 @@ public struct ParsedAdmission: Sendable {
 
     /// The Secret this request would claim; nil when nothing is being created or changed.
     public var claim: SecretClaim? {
-        guard operation == "CREATE" || operation == "UPDATE" else { return nil }
+        guard operation == "CREATE" || (operation == "UPDATE" && !specUnchanged) else { return nil }
         switch objects {
         case .namespaced(let new?, _):
             return new.secretClaim(requestNamespace: namespace)
@@ -148,6 +148,12 @@ public enum AdmissionReviewer {
     ) -> AdmissionResponse {
         // DELETE (and CONNECT) are never blocked: a resource must always be removable.
         guard parsed.operation == "CREATE" || parsed.operation == "UPDATE" else {
+            return .allow(parsed.uid)
+        }
+        // An update that leaves the spec alone (labels, annotations, the operator or `cleanup` removing the
+        // finalizer of a resource being deleted) changes nothing the rules govern. Checking it anyway would make a
+        // resource admitted under older rules or a wider ambient policy impossible to relabel or to delete.
+        if parsed.operation == "UPDATE", parsed.specUnchanged {
             return .allow(parsed.uid)
         }
         var report: ValidationReport
@@ -248,6 +254,15 @@ extension ParsedAdmission {
         switch objects {
         case .namespaced(_, let old): old != nil
         case .cluster(_, let old): old != nil
+        }
+    }
+
+    /// UPDATE whose new and old spec are equal.
+    var specUnchanged: Bool {
+        switch objects {
+        case .namespaced(let new?, let old?): new.spec == old.spec
+        case .cluster(let new?, let old?): new.spec == old.spec
+        default: false
         }
     }
 

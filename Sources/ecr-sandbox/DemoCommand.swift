@@ -7,7 +7,7 @@ import Logging
 import Operator
 import ServiceLifecycle
 
-/// `ecr-pullsecret-operator demo`: the operator against a sandbox — the in-process Kubernetes API
+/// `ecr-sandbox demo`: the operator against a sandbox — the in-process Kubernetes API
 /// test server and moto_server on loopback — showing what it writes. Passwords are never printed:
 /// only their length, and whether the `auth` field agrees with them.
 struct DemoCommand: AsyncParsableCommand {
