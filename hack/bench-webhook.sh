@@ -5,7 +5,8 @@
 # OpenSSL, the same certificate, a static 200), then prints requests/s and p99 of both and the ratio.
 # Targets: webhook >= 0.5x nginx's requests/s, webhook p99 <= 1 ms.
 #
-# Usage: hack/bench-webhook.sh [duration, default 10s]. Env: CONNECTIONS (8), THREADS (2), CONFIG (release).
+# Usage: hack/bench-webhook.sh [duration, default 10s]. Env: CONNECTIONS (8), THREADS (2), CONFIG (release),
+# BUILD (1; 0 uses the binaries already in .build/$CONFIG).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,11 +19,13 @@ for tool in wrk nginx openssl python3; do
     command -v "$tool" >/dev/null || { echo "bench-webhook: $tool missing (hack/install-deps.sh installs it)" >&2; exit 1; }
 done
 
-echo "== swift build -c $config (ecr-bench, ecr-pullsecret-operator)"
-swift build -c "$config" --product ecr-pullsecret-operator >/tmp/bench-webhook-build.log 2>&1 \
-    && swift build -c "$config" --product ecr-bench >>/tmp/bench-webhook-build.log 2>&1 \
-    || { grep -E "error:" /tmp/bench-webhook-build.log | head -20; exit 1; }
-bin=$(swift build -c "$config" --show-bin-path)
+if [ "${BUILD:-1}" = 1 ]; then
+    echo "== swift build -c $config (ecr-bench, ecr-pullsecret-operator)"
+    swift build -c "$config" --product ecr-pullsecret-operator >/tmp/bench-webhook-build.log 2>&1 \
+        && swift build -c "$config" --product ecr-bench >>/tmp/bench-webhook-build.log 2>&1 \
+        || { grep -E "error:" /tmp/bench-webhook-build.log | head -20; exit 1; }
+fi
+bin=.build/$config
 
 work=$(mktemp -d /tmp/bench-webhook.XXXXXX)
 pids=()
