@@ -75,6 +75,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        // Fuzzing (hack/fuzz.sh): the targets, the libFuzzer harness (a no-op program in a normal build) and
+        // the test that replays their seeds and every saved crashing input.
+        .target(
+            name: "FuzzTargets",
+            dependencies: ["CRDModels", "KubeClient", "ECRAuth", "Webhook", "KubeTestSupport", "HTTPClient"],
+            path: "Fuzz/FuzzTargets"),
+        .executableTarget(name: "ecr-fuzz", dependencies: ["FuzzTargets"], path: "Fuzz/ecr-fuzz"),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"]),
+
         .testTarget(name: "CRDModelsTests", dependencies: ["CRDModels", "Yams"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "KubeTestSupport"] + nio),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "KubeTestSupport", "CRDModels", "HTTPClient"]),
