@@ -81,7 +81,8 @@ let package = Package(
             name: "FuzzTargets",
             dependencies: ["CRDModels", "KubeClient", "ECRAuth", "Webhook", "KubeTestSupport", "HTTPClient"],
             path: "Fuzz/FuzzTargets"),
-        .executableTarget(name: "ecr-fuzz", dependencies: ["FuzzTargets"], path: "Fuzz/ecr-fuzz"),
+        .target(name: "CFuzzEntry", path: "Fuzz/CFuzzEntry"),
+        .executableTarget(name: "ecr-fuzz", dependencies: ["FuzzTargets", "CFuzzEntry"], path: "Fuzz/ecr-fuzz"),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"]),
 
         .testTarget(name: "CRDModelsTests", dependencies: ["CRDModels", "Yams"]),

@@ -20,7 +20,8 @@ echo "== building ecr-fuzz (libFuzzer + AddressSanitizer) into $scratch"
 mkdir -p "$scratch"
 start=$(date +%s)
 if ! swift build --scratch-path "$scratch" --product ecr-fuzz \
-    -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library >"$scratch/build.log" 2>&1; then
+    -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xlinker -u -Xlinker LLVMFuzzerRunDriver \
+    >"$scratch/build.log" 2>&1; then
     grep -E "error:" "$scratch/build.log" | head -30
     tail -20 "$scratch/build.log"
     exit 1

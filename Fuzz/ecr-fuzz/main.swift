@@ -1,7 +1,7 @@
+// The libFuzzer callback. `hack/fuzz.sh` builds this with `-sanitize=fuzzer,address -parse-as-library`;
+// CFuzzEntry's `ecr_fuzz_main` then runs libFuzzer's driver, and `FUZZ_TARGET` picks the target. The normal
+// build compiles it as a program that does nothing, so the harness keeps compiling with the code it fuzzes.
 import Foundation
-// libFuzzer entry points. `hack/fuzz.sh` builds this with `-sanitize=fuzzer,address -parse-as-library`, where
-// libFuzzer supplies `main` and `FUZZ_TARGET` picks the target. The normal build compiles it as a program
-// that does nothing, so the harness keeps compiling with the code it fuzzes.
 import FuzzTargets
 
 enum Selected {
