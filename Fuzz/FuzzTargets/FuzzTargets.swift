@@ -47,18 +47,44 @@ public enum FuzzTargets {
                 for existing in claims {
                     let response = AdmissionReviewer.decide(parsed, ambientPolicy: policy, existingClaims: existing)
                     _ = try? JSONEncoder().encode(AdmissionReview(response: response))
+                    // The answer is for this request; a denial says why; removal is never blocked.
+                    precondition(response.uid == parsed.uid, "response uid differs from the request's")
+                    precondition(
+                        response.allowed || response.status?.message.isEmpty == false, "denial without a message")
+                    precondition(parsed.operation != "DELETE" || response.allowed, "DELETE denied")
+                    precondition(
+                        (response.warnings ?? []).allSatisfy { $0.count <= 120 }, "warning over 120 characters")
                 }
             }
         }
     }
 
     /// The first byte picks the chunk size, so line boundaries fall anywhere; every line is decoded as the
-    /// kinds the operator watches.
+    /// kinds the operator watches. How a stream is cut must not change its lines: the chunked result is
+    /// compared with the whole body appended at once.
     static func watch(_ data: Data) {
         guard let first = data.first else { return }
-        let chunkSize = Int(first % 64) + 1
-        let body = data.dropFirst()
-        var splitter = LineSplitter(maxLineBytes: 4096)
+        let body = Data(data.dropFirst())
+        let chunked = splitLines(body, chunkSize: Int(first % 64) + 1)
+        let whole = splitLines(body, chunkSize: max(body.count, 1))
+        guard chunked == whole else {
+            let sizes = [chunked, whole].map { $0.map { "\($0.map(\.count))" } ?? "line too long" }
+            fatalError("LineSplitter: chunked \(sizes[0]), whole \(sizes[1])")
+        }
+        guard let lines = chunked else { return }
+        let decoder = JSONDecoder()
+        for line in lines {
+            _ = try? decoder.decode(WatchEvent<Secret>.self, from: line)
+            _ = try? decoder.decode(WatchEvent<PartialObjectMetadata>.self, from: line)
+            _ = try? decoder.decode(WatchEvent<AWSECRImagePullSecret>.self, from: line)
+            _ = try? decoder.decode(WatchEvent<ClusterAWSECRImagePullSecret>.self, from: line)
+        }
+    }
+
+    /// The lines of `body` fed in chunks of `chunkSize` bytes (a small limit, so fuzzing reaches it); nil when
+    /// a line is too long.
+    static func splitLines(_ body: Data, chunkSize: Int) -> [Data]? {
+        var splitter = LineSplitter(maxLineBytes: 2048)
         var lines: [Data] = []
         var start = body.startIndex
         do {
@@ -68,16 +94,10 @@ public enum FuzzTargets {
                 start = end
             }
         } catch {
-            return
+            return nil
         }
         if let rest = splitter.finish() { lines.append(rest) }
-        let decoder = JSONDecoder()
-        for line in lines {
-            _ = try? decoder.decode(WatchEvent<Secret>.self, from: line)
-            _ = try? decoder.decode(WatchEvent<PartialObjectMetadata>.self, from: line)
-            _ = try? decoder.decode(WatchEvent<AWSECRImagePullSecret>.self, from: line)
-            _ = try? decoder.decode(WatchEvent<ClusterAWSECRImagePullSecret>.self, from: line)
-        }
+        return lines
     }
 
     /// Parses; a parsed duration formats back to text that parses to the same duration.
