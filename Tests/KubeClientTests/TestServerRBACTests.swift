@@ -174,6 +174,30 @@ struct TestServerRBACTests {
         }
     }
 
+    @Test func allowedRequestsAreRecordedOncePerVerbResourceAndScope() async throws {
+        try await withRBACServer { server in
+            try server.seed(
+                .literal(
+                    #"{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"r"},"#
+                        + #""rules":[{"apiGroups":[""],"resources":["secrets"],"verbs":["get","list"]}]}"#))
+            try server.seed(binding("b", role: "r", subject: #"{"kind":"User","name":"carol"}"#))
+            server.addUser(token: "carol-token", name: "carol")
+            let carol = TestServerWire(server, token: "carol-token")
+            #expect(try await carol.call("GET", "/api/v1/namespaces/default/secrets").status == 200)
+            #expect(try await carol.call("GET", "/api/v1/namespaces/kube-system/secrets").status == 200)
+            #expect(try await carol.call("GET", "/api/v1/secrets").status == 200)
+            #expect(try await carol.call("GET", "/api/v1/namespaces/default/secrets/x").status == 404)
+            #expect(try await carol.call("DELETE", "/api/v1/namespaces/default/secrets/x").status == 403)
+            func allowed(_ verb: String, namespaced: Bool) -> AuthorizedRequest {
+                AuthorizedRequest(
+                    user: "carol", verb: verb, apiGroup: "", resource: "secrets", namespaced: namespaced, path: "")
+            }
+            #expect(server.authorizedRequests.filter { $0.user == "carol" } == [
+                allowed("get", namespaced: true), allowed("list", namespaced: false), allowed("list", namespaced: true),
+            ])
+        }
+    }
+
     @Test func aggregatedClusterRolesPickUpLabelledRoles() async throws {
         try await withRBACServer { server in
             try server.seed(binding("v", role: "view", subject: #"{"kind":"User","name":"viewer"}"#))
@@ -181,7 +205,7 @@ struct TestServerRBACTests {
             let viewer = TestServerWire(server, token: "viewer-token")
             let path = "\(aeps)/namespaces/default/awsecrimagepullsecrets"
             #expect(try await viewer.call("GET", path).status == 403)
-            // The chart's role for `view` (config/rbac/aggregate_roles.yaml): `view` now includes it.
+            // A ClusterRole labelled to aggregate into `view`: `view` now includes it.
             try server.seed(
                 .literal(
                     #"{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","#
