@@ -38,7 +38,7 @@ let package = Package(
         // libcurl-based async HTTP client shared by the Kubernetes and AWS clients.
         .target(name: "HTTPClient", dependencies: ["CCurl", log]),
         // Kubernetes configuration, typed REST, watch and informers, events, leases.
-        .target(name: "KubeClient", dependencies: ["CRDModels", "HTTPClient", "Yams", log]),
+        .target(name: "KubeClient", dependencies: ["CRDModels", "HTTPClient", "Yams", log, metrics]),
         // SigV4, credential providers, STS, ECR and ECR Public, the shared token cache.
         .target(name: "ECRAuth", dependencies: ["HTTPClient", "COpenSSL", log, metrics]),
         // A small NIO HTTP/1.1 server with OpenSSL TLS and certificate reloading (webhook, probes, test server).
@@ -48,7 +48,7 @@ let package = Package(
                 "COpenSSL", log, .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ] + nio),
         // The admission webhook.
-        .target(name: "Webhook", dependencies: ["CRDModels", "KubeClient", "HTTPServer", log] + nio),
+        .target(name: "Webhook", dependencies: ["CRDModels", "KubeClient", "HTTPServer", log, metrics] + nio),
         // Controller runtime and the two reconcilers.
         .target(
             name: "Operator",
@@ -61,7 +61,7 @@ let package = Package(
         .executableTarget(
             name: "ecr-pullsecret-operator",
             dependencies: [
-                "Operator", "Webhook", "KubeClient", "ECRAuth", log, metrics,
+                "Operator", "Webhook", "KubeClient", "ECRAuth", "HTTPClient", log, metrics,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -10,7 +10,8 @@ struct OperatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ecr-pullsecret-operator",
         abstract: "Keeps AWS ECR image pull Secrets fresh in Kubernetes namespaces.",
-        subcommands: [CleanupCommand.self])
+        version: BuildInfo.description,
+        subcommands: [CleanupCommand.self, SelftestCommand.self])
 
     @Option(help: "Path to a kubeconfig file; default: $KUBECONFIG, then the in-cluster config, then ~/.kube/config.")
     var kubeconfig: String?

@@ -57,7 +57,7 @@ struct OperatorMain {
         let metricsText: @Sendable () -> String = {
             var buffer: [UInt8] = []
             registry.emit(into: &buffer)
-            return String(decoding: buffer, as: UTF8.self)
+            return String(decoding: buffer, as: UTF8.self) + (readyRuntime?.scrapeTimeMetrics() ?? "")
         }
         let metricsBind = try parseBind(options.metricsBindAddress, flag: "--metrics-bind-address")
         let probeBind = try parseBind(options.healthProbeBindAddress, flag: "--health-probe-bind-address")
@@ -93,6 +93,10 @@ struct OperatorMain {
 
     private func bootstrapObservability(registry: PrometheusCollectorRegistry) {
         options.logFormat.bootstrap(level: options.logLevel)
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets[KubeClientMetrics.durationLabel] = KubeClientMetrics.durationBuckets
+        MetricsSystem.bootstrap(factory)
+        Gauge(label: BuildInfo.metricName, dimensions: [("version", BuildInfo.version), ("commit", BuildInfo.commit)])
+            .record(1)
     }
 }

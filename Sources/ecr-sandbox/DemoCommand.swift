@@ -32,7 +32,8 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "demo")
         say("starting the Kubernetes API test server and moto_server …")
-        let server = try await KubeAPITestServer.start(tls: false, token: "demo-token")
+        // TLS because kubectl sends a bearer token only over TLS, and the report runs kubectl when it is installed.
+        let server = try await KubeAPITestServer.start(tls: true, token: "demo-token")
         let moto = try await MotoServer.start()
         defer { moto.shutdown() }
         try server.installCRDs(fromDirectory: crdDirectory)
@@ -93,6 +94,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
         try await Task.sleep(for: .seconds(1))
         try await report(client: client, moto: moto)
+        try await showAsAUserWould(server: server, client: client)
 
         let remaining = max(0, seconds - 4)
         say("running \(remaining) s more (Ctrl-C to stop) …")
@@ -125,6 +127,12 @@ struct DemoCommand: AsyncParsableCommand {
             say("  registries: \((status.registries ?? []).joined(separator: ", "))")
             say("  expiresAt: \(status.expiresAt ?? "-")  nextRefreshTime: \(status.nextRefreshTime ?? "-")")
         }
+        say("""
+              note: moto_server issues every token with the fixed expiry 2015-01-01T00:00:00Z, so expiresAt is in
+              the past and CredentialsValid says TokenExpiryInPast (the operator then refreshes at its shortest
+              interval). With real AWS a token lasts 12 hours: expiresAt is about 12 h after lastRefreshTime,
+              CredentialsValid=True (TokenIssued), and nextRefreshTime comes well before expiresAt.
+            """)
         say("Secrets written (passwords hidden):")
         for namespace in ["team-a", "team-b", "sandbox"] {
             guard let secret = try? await client.get(Secret.self, name: "ecr-login", namespace: namespace),
@@ -145,6 +153,64 @@ struct DemoCommand: AsyncParsableCommand {
             for event in events { say("  \(event.type ?? "") \(event.reason ?? ""): \(event.message ?? "") (×\(event.count ?? 1))") }
         }
         say("AWS calls at moto so far: \(moto.requestCount(target: "GetAuthorizationToken")) GetAuthorizationToken")
+    }
+
+    /// What a user runs on a cluster: `kubectl get ecr -A` (kubectl when installed, else the same columns from
+    /// the API), and a `kubectl describe`-like view of the cluster resource with its Events.
+    private func showAsAUserWould(server: KubeAPITestServer, client: KubeClient) async throws {
+        say("\n$ kubectl get ecr -A")
+        let kubeconfig = NSTemporaryDirectory() + "ecr-demo-kubeconfig-\(UUID().uuidString)"
+        try server.writeKubeconfig(to: kubeconfig)
+        defer { try? FileManager.default.removeItem(atPath: kubeconfig) }
+        let kubectl = try? await Command.run("kubectl", ["--kubeconfig", kubeconfig, "get", "ecr", "-A"])
+        if let kubectl, kubectl.status == 0 {
+            for line in kubectl.stdout.split(separator: "\n") { say("  \(line)") }
+            say("  (the test server answers JSON, not the Table kubectl asks for, so kubectl shows NAME and AGE only;")
+            say("  a real API server adds the CRDs' printer columns, the ones below, read from the API)")
+        } else {
+            say("  (kubectl is not installed or failed: the columns it shows on a cluster, read from the API)")
+        }
+        let rows =
+            try await client.list(AWSECRImagePullSecret.self).items.map(listingRow)
+            + client.list(ClusterAWSECRImagePullSecret.self).items.map(listingRow)
+        let table = [["NAMESPACE", "KIND", "NAME", "SECRET", "READY", "REASON", "EXPIRES"]] + rows
+        let widths = table[0].indices.map { column in table.map { $0[column].count }.max()! + 2 }
+        for row in table {
+            say("  " + zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined())
+        }
+
+        say("\n$ kubectl describe clusterawsecrimagepullsecret shared   (the same view, from the API)")
+        let resource = try await client.get(ClusterAWSECRImagePullSecret.self, name: "shared")
+        say("  Name:                shared")
+        say("  Secret:              \(resource.spec.secretName)")
+        let selector = resource.spec.namespaceSelector?.matchLabels?.map { "\($0.key)=\($0.value)" }
+        say("  Namespace Selector:  \(selector?.sorted().joined(separator: ",") ?? "-")")
+        if let status = resource.status {
+            say("  Status:")
+            say("    Last Refresh Time:  \(status.lastRefreshTime ?? "-")")
+            say("    Expires At:         \(status.expiresAt ?? "-")   (moto's fixed expiry; see the note above)")
+            say("    Next Refresh Time:  \(status.nextRefreshTime ?? "-")")
+            say("    Conditions:")
+            for condition in status.conditions ?? [] {
+                say("      \(condition.type)=\(condition.status)  \(condition.reason): \(condition.message)")
+            }
+        }
+        let events = try await client.list(Event.self).items.filter {
+            $0.involvedObject.name == "shared" && $0.involvedObject.kind == "ClusterAWSECRImagePullSecret"
+        }
+        say("  Events:")
+        if events.isEmpty { say("    <none>") }
+        for event in events {
+            say("    \(event.type ?? "")  \(event.reason ?? "")  (x\(event.count ?? 1))  \(event.message ?? "")")
+        }
+    }
+
+    private func listingRow<R: ImagePullSecretResource>(_ resource: R) -> [String] {
+        let ready = resource.status?.conditions?.first { $0.type == ConditionType.ready.rawValue }
+        return [
+            resource.metadata.namespace ?? "", R.resource.kind, resource.metadata.name ?? "", resource.spec.secretName,
+            ready?.status ?? "", ready?.reason ?? "", resource.status?.expiresAt ?? "",
+        ]
     }
 
     private func say(_ line: String) { print(line) }

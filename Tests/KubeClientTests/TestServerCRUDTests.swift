@@ -155,14 +155,15 @@ struct TestServerCRUDTests {
     @Test func bearerTokenIsRequired() async throws {
         let server = try await KubeAPITestServer.start(token: "s3cret")
         defer { Task { await server.shutdown() } }
+        // No token is system:anonymous, whom RBAC refuses (403, as kube-apiserver); a wrong token is 401.
         let anonymous = try await TestServerWire(server, token: "").call("GET", "/api/v1/namespaces")
-        #expect(anonymous.status == 401)
-        #expect(
-            anonymous.json == .literal(
-                #"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}"#
-            ))
+        #expect(anonymous.status == 403)
         let wrong = try await TestServerWire(server, token: "guess").call("GET", "/api/v1/namespaces")
         #expect(wrong.status == 401)
+        #expect(
+            wrong.json == .literal(
+                #"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}"#
+            ))
         let right = try await TestServerWire(server).call("GET", "/api/v1/namespaces")
         #expect(right.status == 200)
         #expect(try await TestServerWire(server, token: "").call("GET", "/version").status == 200)

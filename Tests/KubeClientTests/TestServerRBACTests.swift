@@ -440,3 +440,102 @@ struct TestServerDiscoveryTableTests {
         }
     }
 }
+
+/// The RBAC registry's defaults and validation of roles and bindings.
+@Suite("Test server: RBAC object validation")
+struct RBACValidationTests {
+    @Test func bindingsAreDefaultedAndTheirRoleRefIsImmutable() async throws {
+        try await withRBACServer { server in
+            let admin = TestServerWire(server)
+            let created = try await admin.call(
+                "POST", "\(rbacAPI)/clusterrolebindings",
+                .literal(
+                    #"{"metadata":{"name":"b"},"roleRef":{"kind":"ClusterRole","name":"view"},"#
+                        + #""subjects":[{"kind":"User","name":"u"}]}"#))
+            #expect(created.status == 201)
+            #expect(created.json["roleRef"]?["apiGroup"] == .string("rbac.authorization.k8s.io"))
+            #expect(created.json["subjects"]?.arrayValue?.first?["apiGroup"] == .string("rbac.authorization.k8s.io"))
+            var changed = created.json
+            changed["roleRef"]?["name"] = .string("edit")
+            let refused = try await admin.call("PUT", "\(rbacAPI)/clusterrolebindings/b", changed)
+            #expect(refused.status == 422)
+            #expect(refused.json["message"] == .string(
+                #"ClusterRoleBinding.rbac.authorization.k8s.io "b" is invalid: roleRef: Invalid value: "#
+                    + #"rbac.RoleRef{APIGroup:"rbac.authorization.k8s.io", Kind:"ClusterRole", Name:"edit"}: "#
+                    + "cannot change roleRef"))
+            let wrongKind = try await admin.call(
+                "POST", "\(rbacAPI)/clusterrolebindings",
+                .literal(
+                    #"{"metadata":{"name":"c"},"roleRef":{"kind":"Role","name":"r"},"#
+                        + #""subjects":[{"kind":"ServiceAccount","name":"sa"}]}"#))
+            #expect(wrongKind.json["message"] == .string(
+                #"ClusterRoleBinding.rbac.authorization.k8s.io "c" is invalid: [roleRef.kind: Unsupported value: "#
+                    + #""Role": supported values: "ClusterRole", subjects[0].namespace: Required value]"#))
+        }
+    }
+
+    @Test func rulesNeedVerbsAndResources() async throws {
+        try await withRBACServer { server in
+            let reply = try await TestServerWire(server).call(
+                "POST", "\(rbacAPI)/namespaces/default/roles",
+                .literal(
+                    #"{"metadata":{"name":"r"},"rules":[{"apiGroups":[""],"resources":["secrets"]},"#
+                        + #"{"nonResourceURLs":["/healthz"],"verbs":["get"]}]}"#))
+            #expect(reply.status == 422)
+            #expect(reply.json["message"] == .string(
+                #"Role.rbac.authorization.k8s.io "r" is invalid: [rules[0].verbs: Required value: verbs must contain "#
+                    + #"at least one value, rules[1].nonResourceURLs: Invalid value: []string{"/healthz"}: namespaced "#
+                    + #"rules cannot apply to non-resource URLs]"#))
+        }
+    }
+}
+
+/// The project's own RBAC (`config/rbac`, the chart's rules) on the test server: it validates, and it
+/// gives the operator's ServiceAccount what the operator does, and users of `view`/`edit` the custom
+/// resources through aggregation.
+@Suite("Test server: the project's RBAC")
+struct ProjectRBACTests {
+    @Test func configRBACGrantsTheOperatorAndAggregatesIntoViewAndEdit() async throws {
+        try await withRBACServer { server in
+            try server.seed(.literal(#"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"system"}}"#))
+            let manifests = try CRDLoader.documents(inDirectory: TestServerTLSTests.packageRoot + "/config/rbac")
+                .filter { $0["kind"]?.stringValue != "Kustomization" }
+            #expect(manifests.count == 7)
+            for manifest in manifests {
+                var object = manifest
+                if object["kind"] == .string("ServiceAccount") || object["kind"] == .string("Role")
+                    || object["kind"] == .string("RoleBinding")
+                {
+                    object["metadata"]?["namespace"] = .string("system")
+                }
+                try server.seed(object)
+            }
+            let operatorUser = UserInfo.serviceAccount(namespace: "system", name: "ecr-pullsecret-operator")
+            let group = "ecr.pullsecrets.dev"
+            for (verb, resourceGroup, resource, namespace) in [
+                ("watch", "", "secrets", ""), ("create", "", "secrets", "team-a"), ("patch", "", "serviceaccounts", "a"),
+                ("create", "", "events", "a"), ("list", "", "namespaces", ""), ("update", group, "awsecrimagepullsecrets/status", "a"),
+                ("patch", group, "clusterawsecrimagepullsecrets", ""), ("create", "coordination.k8s.io", "leases", "system"),
+            ] {
+                #expect(
+                    server.isAllowed(operatorUser, verb: verb, group: resourceGroup, resource: resource, namespace: namespace),
+                    "\(verb) \(resource)")
+            }
+            #expect(!server.isAllowed(operatorUser, verb: "create", group: "coordination.k8s.io", resource: "leases", namespace: "a"))
+            #expect(!server.isAllowed(operatorUser, verb: "delete", group: group, resource: "awsecrimagepullsecrets", namespace: "a"))
+
+            let viewer = UserInfo(name: "v", groups: ["viewers"])
+            let editor = UserInfo(name: "e", groups: ["editors"])
+            try server.seed(binding("viewers", role: "view", subject: #"{"kind":"Group","name":"viewers"}"#))
+            try server.seed(binding("editors", role: "edit", subject: #"{"kind":"Group","name":"editors"}"#))
+            #expect(server.isAllowed(viewer, verb: "list", group: group, resource: "awsecrimagepullsecrets/status"))
+            #expect(!server.isAllowed(viewer, verb: "create", group: group, resource: "awsecrimagepullsecrets", namespace: "a"))
+            #expect(server.isAllowed(editor, verb: "create", group: group, resource: "awsecrimagepullsecrets", namespace: "a"))
+            // edit aggregates into admin: the chart's edit role reaches admin users too.
+            let admin = UserInfo(name: "a", groups: [])
+            try server.seed(binding("a", namespace: "default", role: "admin", subject: #"{"kind":"User","name":"a"}"#))
+            #expect(server.isAllowed(admin, verb: "delete", group: group, resource: "awsecrimagepullsecrets", namespace: "default"))
+            #expect(!server.isAllowed(admin, verb: "delete", group: group, resource: "awsecrimagepullsecrets", namespace: "a"))
+        }
+    }
+}

@@ -137,7 +137,8 @@ struct TestServerSemanticsTests {
         let wrongUID = try await wire.call(
             "DELETE", url, .literal(#"{"kind":"DeleteOptions","apiVersion":"v1","preconditions":{"uid":"nope"}}"#))
         #expect(wrongUID.status == 409)
-        #expect(wrongUID.json["message"]?.stringValue?.contains("Precondition failed: UID in precondition: nope") == true)
+        #expect(
+            wrongUID.json["message"]?.stringValue?.contains("the UID in the precondition (nope) does not match") == true)
         let wrongRV = try await wire.call("DELETE", url, .literal(#"{"preconditions":{"resourceVersion":"1"}}"#))
         #expect(wrongRV.status == 409)
         let uid = created["metadata"]!["uid"]!.stringValue!

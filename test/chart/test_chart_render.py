@@ -73,6 +73,7 @@ class TestDefaults:
             ("RoleBinding", RELEASE + "-leader-election"),
             ("ClusterRole", RELEASE + "-edit"),
             ("Deployment", RELEASE),
+            ("Job", RELEASE + "-selftest"),  # the `helm test` hook
             ("Service", RELEASE + "-metrics"),
             ("Service", RELEASE + "-webhook"),
             ("ValidatingWebhookConfiguration", RELEASE),

@@ -18,6 +18,7 @@ public final class KubeClient: Sendable {
     public let requestTimeout: Duration
     /// Upper bound of one watch line (one serialized object); longer lines end the watch.
     public let maxWatchLineBytes: Int
+    let metrics: KubeClientMetrics
     let logger: Logger
 
     public init(
@@ -31,6 +32,7 @@ public final class KubeClient: Sendable {
         self.limiter = RequestLimiter(limit: maxConcurrentRequests)
         self.requestTimeout = requestTimeout
         self.maxWatchLineBytes = maxWatchLineBytes
+        self.metrics = KubeClientMetrics(server: config.server)
         self.logger = logger
     }
 
@@ -309,11 +311,14 @@ public final class KubeClient: Sendable {
                 headers: try await headers(accept: accept, contentType: contentType), body: body,
                 timeout: timeout ?? requestTimeout)
             let response: HTTPResponse
+            let start = ContinuousClock.now
             do {
                 response = try await limiter.withSlot { try await self.transport.send(request) }
             } catch {
+                metrics.record(method: method, status: nil, elapsed: ContinuousClock.now - start)
                 throw KubeAPIError.transport(error, request: label)
             }
+            metrics.record(method: method, status: response.status, elapsed: ContinuousClock.now - start)
             if (200..<300).contains(response.status) { return response }
             if response.status == 401, attempt == 1, credentials.canRefresh {
                 await credentials.invalidate()

@@ -108,11 +108,14 @@ extension KubeClient {
                 method: "GET", url: url(path: path, query: query),
                 headers: try await headers(accept: accept, contentType: nil), timeout: requestTimeout)
             let response: HTTPStreamResponse
+            let start = ContinuousClock.now
             do {
                 response = try await transport.stream(request)
             } catch {
+                metrics.record(method: "GET", status: nil, elapsed: ContinuousClock.now - start)
                 throw KubeAPIError.transport(error, request: label)
             }
+            metrics.record(method: "GET", status: response.status, elapsed: ContinuousClock.now - start)
             if response.status == 200 { return response }
             let body = await collect(response.body, limit: 64 << 10)
             if response.status == 401, attempt == 1, credentials.canRefresh {

@@ -66,6 +66,16 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
             details: details(resource, name: name))
     }
 
+    /// A failed DELETE precondition: the registry names the kind (`Secret`, `Kind.group`), not the resource.
+    static func preconditionConflict(_ type: APIResourceType, name: String, cause: String) -> APIError {
+        var details: [String: JSONValue] = ["kind": .string(type.kind), "name": .string(name)]
+        if !type.group.isEmpty { details["group"] = .string(type.group) }
+        let qualifiedKind = type.group.isEmpty ? type.kind : "\(type.kind).\(type.group)"
+        return APIError(
+            code: 409, reason: "Conflict", message: "Operation cannot be fulfilled on \(qualifiedKind) \"\(name)\": \(cause)",
+            details: .object(details))
+    }
+
     static let modifiedCause =
         "the object has been modified; please apply your changes to the latest version and try again"
 
@@ -115,8 +125,7 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     static func methodNotAllowed(_ method: String, _ resource: GroupResource) -> APIError {
         APIError(
             code: 405, reason: "MethodNotAllowed",
-            message: "the server does not allow this method on the requested resource",
-            details: .object(["kind": .string(resource.resource)]))
+            message: "the server does not allow this method on the requested resource", details: .object([:]))
     }
 
     static let unauthorized = APIError(code: 401, reason: "Unauthorized", message: "Unauthorized")
@@ -156,7 +165,9 @@ struct FieldError: Sendable {
     var body: String
 
     static func required(_ field: String, _ detail: String) -> FieldError {
-        FieldError(type: "FieldValueRequired", field: field, body: "Required value: \(detail)")
+        // field.Required prints no ": " when there is no detail.
+        FieldError(
+            type: "FieldValueRequired", field: field, body: detail.isEmpty ? "Required value" : "Required value: \(detail)")
     }
 
     static func invalid(_ field: String, value: String, _ detail: String) -> FieldError {

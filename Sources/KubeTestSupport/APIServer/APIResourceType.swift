@@ -24,6 +24,8 @@ struct APIResourceType: Sendable, Hashable {
     /// Whether `metadata.generation` is kept: custom resources and CRDs here; the core kinds the
     /// operator uses (Secret, ConfigMap, ServiceAccount, Namespace, Event, Lease) have none.
     var tracksGeneration: Bool { isCustom || plural == "customresourcedefinitions" }
+    /// Served by the watch cache (`resourceVersion=0` lists ignore `limit`); Events are not cached.
+    var hasWatchCache: Bool { !(group.isEmpty && plural == "events") }
     /// A completed DELETE answers the object rather than a Success Status (`ReturnDeletedObject`).
     var returnsDeletedObject: Bool { !isCustom && group.isEmpty && plural == "serviceaccounts" }
     var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }

@@ -142,6 +142,7 @@ struct APIRouter: Sendable {
         if method == "POST" || method == "PUT" || (method == "DELETE" && !request.body.isEmpty) {
             try Self.checkJSONBody(request)
         }
+        let dryRun = try Self.dryRun(query, method: method)
         guard let name = target.name else {
             let labels = try LabelQuery.parse(query["labelSelector"] ?? "")
             let fields = try FieldQuery.parse(query["fieldSelector"] ?? "", for: type)
@@ -170,24 +171,26 @@ struct APIRouter: Sendable {
                             bookmarks: query["allowWatchBookmarks"] == "true" || query["allowWatchBookmarks"] == "1",
                             timeout: query["timeoutSeconds"].flatMap(Int.init).map { .seconds($0) }, uri: request.uri))
                 }
+                try MediaNegotiation.checkListForm(request.header("Accept"), isList: true, type: type)
                 if let table = tableConvertor(request, type: type, query: query) {
                     let page = try store.list(
                         type, namespace: target.namespace, labels: labels, fields: fields,
                         limit: query["limit"].flatMap(Int.init), continueToken: query["continue"])
                     return .json(status: 200, body: table.table(page.items, metadata: Self.listMetadata(page)))
                 }
-                try MediaNegotiation.checkListForm(request.header("Accept"), isList: true, type: type)
                 let metadataOnly = try MediaNegotiation.metadataOnly(
                     request.header("Accept"), wanted: "PartialObjectMetadataList")
                 // resourceVersion=0 is served from the watch cache, which ignores limit.
-                let limit = query["resourceVersion"] == "0" ? nil : query["limit"].flatMap(Int.init)
+                let fromCache = query["resourceVersion"] == "0" && type.hasWatchCache
+                let limit = fromCache ? nil : query["limit"].flatMap(Int.init)
                 let page = try store.list(
                     type, namespace: target.namespace, labels: labels, fields: fields, limit: limit,
                     continueToken: query["continue"])
                 return .json(status: 200, body: Self.listBody(page, type: type, metadataOnly: metadataOnly))
             case "POST":
                 guard target.namespace != nil || !type.namespaced else { throw APIError.methodNotAllowed(method, type.groupResource) }
-                let created = try store.create(type, namespace: namespace, body: try Self.decode(request.body))
+                let created = try store.create(
+                    type, namespace: namespace, body: try Self.decode(request.body), dryRun: dryRun)
                 return .json(status: 201, body: RenderOptions(type: type, metadataOnly: false).render(created))
             case "DELETE":
                 var deleted: [JSONValue] = []
@@ -215,19 +218,20 @@ struct APIRouter: Sendable {
         let render = RenderOptions(type: type, metadataOnly: false)
         switch method {
         case "GET":
+            try MediaNegotiation.checkListForm(request.header("Accept"), isList: false, type: type)
             if let table = tableConvertor(request, type: type, query: query) {
                 let object = try store.get(type, namespace: type.namespaced ? namespace : "", name: name)
                 let metadata = ["resourceVersion": object["metadata"]?["resourceVersion"] ?? .string("")]
                 return .json(status: 200, body: table.table([object], metadata: metadata))
             }
-            try MediaNegotiation.checkListForm(request.header("Accept"), isList: false, type: type)
             let metadataOnly = try MediaNegotiation.metadataOnly(request.header("Accept"), wanted: "PartialObjectMetadata")
             let object = try store.get(type, namespace: type.namespaced ? namespace : "", name: name)
             return .json(status: 200, body: RenderOptions(type: type, metadataOnly: metadataOnly).render(object))
         case "PUT":
             let existed = store.peek(type.groupResource, namespace: type.namespaced ? namespace : "", name: name) != nil
             let updated = try store.update(
-                type, namespace: namespace, name: name, body: try Self.decode(request.body), statusOnly: statusOnly)
+                type, namespace: namespace, name: name, body: try Self.decode(request.body), statusOnly: statusOnly,
+                dryRun: dryRun)
             return .json(status: existed ? 200 : 201, body: render.render(updated))
         case "PATCH":
             let contentType = request.header("Content-Type") ?? ""
@@ -242,7 +246,7 @@ struct APIRouter: Sendable {
             // patch (lists are replaced, never merged by key).
             let patched = try store.patch(
                 type, namespace: namespace, name: name, kind: kind, patch: try Self.decode(request.body),
-                statusOnly: statusOnly)
+                statusOnly: statusOnly, dryRun: dryRun)
             return .json(status: 200, body: render.render(patched))
         case "DELETE":
             let options = request.body.isEmpty ? JSONValue.object([:]) : try Self.decode(request.body)
@@ -250,8 +254,10 @@ struct APIRouter: Sendable {
                 uid: options["preconditions"]?["uid"]?.stringValue,
                 resourceVersion: options["preconditions"]?["resourceVersion"]?.stringValue)
             let policy = options["propagationPolicy"]?.stringValue ?? query["propagationPolicy"]
+            try Self.checkPropagation(policy, orphanDependents: options["orphanDependents"])
             switch try store.delete(
-                type, namespace: namespace, name: name, preconditions: preconditions, propagationPolicy: policy)
+                type, namespace: namespace, name: name, preconditions: preconditions, propagationPolicy: policy,
+                dryRun: dryRun)
             {
             case .pending(let object):
                 return .json(status: 200, body: render.render(object))
@@ -276,25 +282,56 @@ struct APIRouter: Sendable {
         }
     }
 
-    /// A list's (or Table's) `metadata`; `alwaysContinue` for full custom resource lists, whose
-    /// unstructured encoding always carries `continue`.
-    static func listMetadata(_ page: ClusterStore.ListPage, alwaysContinue: Bool = false) -> [String: JSONValue] {
-        var metadata: [String: JSONValue] = ["resourceVersion": .string(String(page.resourceVersion))]
-        if let token = page.continueToken {
-            metadata["continue"] = .string(token)
-        } else if alwaysContinue {
-            metadata["continue"] = .string("")
+    /// `dryRun` must be `All` when given (the options kind depends on the verb).
+    static func dryRun(_ query: [String: String], method: String) throws(APIError) -> Bool {
+        guard let value = query["dryRun"] else { return false }
+        if value == "All" { return true }
+        let kind = ["POST": "CreateOptions", "PUT": "UpdateOptions", "PATCH": "PatchOptions"][method] ?? "DeleteOptions"
+        throw APIError.invalid(
+            kind: kind, group: "meta.k8s.io", name: "",
+            causes: [
+                FieldError(
+                    type: "FieldValueNotSupported", field: "dryRun",
+                    body: "Unsupported value: []string{\"\(value)\"}: supported values: \"All\"")
+            ])
+    }
+
+    /// DeleteOptions validation of `propagationPolicy`.
+    static func checkPropagation(_ policy: String?, orphanDependents: JSONValue?) throws(APIError) {
+        guard let policy else { return }
+        var causes: [FieldError] = []
+        if !["Foreground", "Background", "Orphan"].contains(policy) {
+            causes.append(
+                FieldError(
+                    type: "FieldValueNotSupported", field: "propagationPolicy",
+                    body: "Unsupported value: \"\(policy)\": supported values: \"Foreground\", \"Background\", "
+                        + "\"Orphan\", \"nil\""))
+        } else if let orphanDependents, orphanDependents != .null {
+            causes.append(
+                .invalid(
+                    "propagationPolicy", value: "\"\(policy)\"", "orphanDependents and deletionPropagation cannot be both set"))
         }
+        guard !causes.isEmpty else { return }
+        throw APIError.invalid(kind: "DeleteOptions", group: "meta.k8s.io", name: "", causes: causes)
+    }
+
+    static func listMetadata(_ page: ClusterStore.ListPage) -> [String: JSONValue] {
+        var metadata: [String: JSONValue] = ["resourceVersion": .string(String(page.resourceVersion))]
+        if let token = page.continueToken { metadata["continue"] = .string(token) }
         if let remaining = page.remainingItemCount { metadata["remainingItemCount"] = .number(Double(remaining)) }
         return metadata
     }
 
     static func listBody(_ page: ClusterStore.ListPage, type: APIResourceType, metadataOnly: Bool) -> JSONValue {
+        var metadata = listMetadata(page)
+        if type.isCustom && !metadataOnly && metadata["continue"] == nil {
+            metadata["continue"] = .string("")  // unstructured lists always carry it
+        }
         let render = RenderOptions(type: type, metadataOnly: metadataOnly)
         return .object([
             "kind": .string(metadataOnly ? "PartialObjectMetadataList" : type.listKind),
             "apiVersion": .string(metadataOnly ? "meta.k8s.io/v1" : type.apiVersion),
-            "metadata": .object(listMetadata(page, alwaysContinue: type.isCustom && !metadataOnly)),
+            "metadata": .object(metadata),
             // An empty metadata-only list encodes its nil slice as null; typed lists answer [].
             "items": metadataOnly && page.items.isEmpty ? .null : .array(page.items.map { render.render($0, inList: true) }),
         ])
@@ -348,6 +385,9 @@ enum MediaNegotiation {
         guard parameters.first == "application/json", parameters.contains("g=meta.k8s.io") else { return }
         let requested = isList ? "as=PartialObjectMetadata" : "as=PartialObjectMetadataList"
         guard parameters.contains(requested) else { return }
+        if type.isCustom && !isList {
+            throw APIError(code: 500, reason: "", message: "content is not a list")  // the unstructured encoder's error
+        }
         let goPackage = type.group.isEmpty ? "core" : String(type.group.split(separator: ".")[0])
         let goType =
             type.isCustom ? "*unstructured.Unstructured" : "*\(goPackage).\(type.kind)\(isList ? "List" : "")"

@@ -11,6 +11,11 @@ enum CRDLoader {
     }
 
     static func crdDocuments(inDirectory directory: String) throws -> [JSONValue] {
+        try documents(inDirectory: directory).filter { $0["kind"]?.stringValue == "CustomResourceDefinition" }
+    }
+
+    /// Every YAML document of the directory's `.yaml`/`.yml` files, in file-name order.
+    static func documents(inDirectory directory: String) throws -> [JSONValue] {
         let files = try FileManager.default.contentsOfDirectory(atPath: directory)
             .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
             .sorted()
@@ -21,7 +26,7 @@ enum CRDLoader {
             do {
                 for document in try Yams.load_all(yaml: text) {
                     let value = try jsonValue(document, path: path)
-                    if value["kind"]?.stringValue == "CustomResourceDefinition" { documents.append(value) }
+                    if value != .null { documents.append(value) }
                 }
             } catch let error as LoadError {
                 throw error

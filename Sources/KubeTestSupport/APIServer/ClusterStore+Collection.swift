@@ -1,4 +1,5 @@
 import CRDModels
+import Foundation
 
 extension ClusterStore {
     /// One pass of the background controllers the real control plane runs: the garbage collector
@@ -53,7 +54,10 @@ extension ClusterStore {
                     }
                 }
             }
-            guard remaining == 0 else { continue }
+            guard remaining == 0 else {
+                changed = reportRemainingContent(of: namespace, key: key, type: namespacesType) || changed
+                continue
+            }
             var finalized = namespace
             if !(namespace["spec"]?["finalizers"]?.arrayValue ?? []).isEmpty {
                 finalized["spec"] = .object(["finalizers": .array([])])
@@ -118,6 +122,60 @@ extension ClusterStore {
             changed = true
         }
         return changed
+    }
+
+    /// The namespace controller's status conditions while content with finalizers remains.
+    private func reportRemainingContent(of namespace: JSONValue, key: ObjectKey, type: APIResourceType) -> Bool {
+        var resources: [String: Int] = [:]
+        var finalizers: [String: Int] = [:]
+        for contentType in types where contentType.namespaced && contentType.version == preferredVersion(of: contentType) {
+            for (objectKey, object) in objects[contentType.groupResource] ?? [:] where objectKey.namespace == key.name {
+                resources[contentType.groupResource.description, default: 0] += 1
+                for finalizer in object["metadata"]?["finalizers"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
+                    finalizers[finalizer, default: 0] += 1
+                }
+            }
+        }
+        func describe(_ counts: [String: Int]) -> String {
+            counts.sorted { $0.key < $1.key }.map { "\($0.key) has \($0.value) resource instances" }
+                .joined(separator: ", ")
+        }
+        let finalizerText = finalizers.sorted { $0.key < $1.key }.map { "\($0.key) in \($0.value) resource instances" }
+            .joined(separator: ", ")
+        let previous = namespace["status"]?["conditions"]?.arrayValue ?? []
+        func condition(_ conditionType: String, _ status: String, _ reason: String, _ message: String) -> JSONValue {
+            let unchanged = previous.first {
+                $0["type"] == .string(conditionType) && $0["status"] == .string(status) && $0["reason"] == .string(reason)
+                    && $0["message"] == .string(message)
+            }
+            return unchanged
+                ?? .object([
+                    "type": .string(conditionType), "status": .string(status), "reason": .string(reason),
+                    "message": .string(message), "lastTransitionTime": .string(Timestamp.format(Date())),
+                ])
+        }
+        var conditions = [
+            condition("NamespaceDeletionDiscoveryFailure", "False", "ResourcesDiscovered", "All resources successfully discovered"),
+            condition(
+                "NamespaceDeletionGroupVersionParsingFailure", "False", "ParsedGroupVersions",
+                "All legacy kube types successfully parsed"),
+            condition(
+                "NamespaceDeletionContentFailure", "False", "ContentDeleted",
+                "All content successfully deleted, may be waiting on finalization"),
+            condition(
+                "NamespaceContentRemaining", "True", "SomeResourcesRemain", "Some resources are remaining: " + describe(resources)),
+        ]
+        if !finalizers.isEmpty {
+            conditions.append(
+                condition(
+                    "NamespaceFinalizersRemaining", "True", "SomeFinalizersRemain",
+                    "Some content in the namespace has finalizers remaining: " + finalizerText))
+        }
+        guard conditions != previous else { return false }
+        var updated = namespace
+        updated["status"]?["conditions"] = .array(conditions)
+        _ = commit(type, key: key, object: updated, eventType: "MODIFIED", previous: namespace)
+        return true
     }
 
     /// Several versions of a CRD share storage; visit each resource once.

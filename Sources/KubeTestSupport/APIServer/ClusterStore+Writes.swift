@@ -35,8 +35,10 @@ extension ClusterStore {
 
     // MARK: Create
 
-    func create(_ type: APIResourceType, namespace: String, body: JSONValue) throws(APIError) -> JSONValue {
-        try write { () throws(APIError) -> JSONValue in
+    func create(
+        _ type: APIResourceType, namespace: String, body: JSONValue, dryRun: Bool = false
+    ) throws(APIError) -> JSONValue {
+        try write(dryRun: dryRun) { () throws(APIError) -> JSONValue in
             return try createLocked(type, namespace: namespace, body: body)
         }
     }
@@ -82,11 +84,11 @@ extension ClusterStore {
             object["metadata"]?[field] = nil
         }
         try ObjectRules.prepareForCreate(&object, type: type)
-        if type.groupResource == Self.crds {
+        if type.groupResource == Self.crds && !dryRun {
             try register(APIResourceType.fromCRD(object))
         }
         let stored = commit(type, key: key, object: object, eventType: "ADDED", previous: nil)
-        if type.plural == "namespaces" && options.createDefaultServiceAccount,
+        if type.plural == "namespaces" && options.createDefaultServiceAccount && !dryRun,
             let serviceAccounts = types.first(where: { $0.plural == "serviceaccounts" && $0.group.isEmpty })
         {
             let account: JSONValue = .object([
@@ -131,9 +133,16 @@ extension ClusterStore {
             throw APIError.notFound(Self.namespaces, name: namespace)
         }
         if object["metadata"]?["deletionTimestamp"] != nil {
-            throw APIError.forbidden(
+            var error = APIError.forbidden(
                 type.groupResource, name: name,
                 cause: "unable to create new content in namespace \(namespace) because it is being terminated")
+            error.details?["causes"] = .array([
+                .object([
+                    "reason": .string("NamespaceTerminating"), "field": .string("metadata.namespace"),
+                    "message": .string("namespace \(namespace) is being terminated"),
+                ])
+            ])
+            throw error
         }
     }
 
@@ -148,9 +157,10 @@ extension ClusterStore {
     // MARK: Update and patch
 
     func update(
-        _ type: APIResourceType, namespace: String, name: String, body: JSONValue, statusOnly: Bool
+        _ type: APIResourceType, namespace: String, name: String, body: JSONValue, statusOnly: Bool,
+        dryRun: Bool = false
     ) throws(APIError) -> JSONValue {
-        try write { () throws(APIError) -> JSONValue in
+        try write(dryRun: dryRun) { () throws(APIError) -> JSONValue in
             return try updateLocked(type, namespace: namespace, name: name, body: body, statusOnly: statusOnly,
                 isPatch: false)
         }
@@ -158,9 +168,9 @@ extension ClusterStore {
 
     func patch(
         _ type: APIResourceType, namespace: String, name: String, kind: PatchKind, patch: JSONValue,
-        statusOnly: Bool
+        statusOnly: Bool, dryRun: Bool = false
     ) throws(APIError) -> JSONValue {
-        try write { () throws(APIError) -> JSONValue in
+        try write(dryRun: dryRun) { () throws(APIError) -> JSONValue in
             let key = ObjectKey(namespace: type.namespaced ? namespace : "", name: name)
             guard var current = objects[type.groupResource]?[key] else {
                 throw APIError.notFound(type.groupResource, name: name)
@@ -220,6 +230,11 @@ extension ClusterStore {
                     + "Key: /registry/\(type.storagePath(namespace: key.namespace, name: name)), ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: \(uid), "
                     + "UID in object meta: " + (oldMeta["uid"]?.stringValue ?? ""))
         }
+        // Through /status, label and annotation changes are dropped, but the write still records them
+        // in managedFields, so it is not a no-op.
+        let ignoredMetadataChange =
+            statusOnly
+            && (new["metadata"]?["labels"] != oldMeta["labels"] || new["metadata"]?["annotations"] != oldMeta["annotations"])
         try ObjectRules.prepareForUpdate(&new, old: old, type: type, statusOnly: statusOnly)
         for field in [
             "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "namespace",
@@ -246,7 +261,7 @@ extension ClusterStore {
             let generation = oldMeta["generation"].flatMap { if case .number(let n) = $0 { n } else { nil } } ?? 0
             new["metadata"]?["generation"] = .number(generation + 1)
         }
-        if new == old { return old }  // The real server writes nothing for a no-op update.
+        if new == old && !ignoredMetadataChange { return old }  // The real server writes nothing for a no-op update.
         if type.groupResource == Self.crds { try register(APIResourceType.fromCRD(new)) }
         if oldMeta["deletionTimestamp"] != nil && (new["metadata"]?["finalizers"]?.arrayValue ?? []).isEmpty
             && type.plural != "namespaces"
@@ -263,25 +278,25 @@ extension ClusterStore {
 
     func delete(
         _ type: APIResourceType, namespace: String, name: String, preconditions: DeletePreconditions,
-        propagationPolicy: String? = nil
+        propagationPolicy: String? = nil, dryRun: Bool = false
     ) throws(APIError) -> DeleteOutcome {
-        try write { () throws(APIError) -> DeleteOutcome in
+        try write(dryRun: dryRun) { () throws(APIError) -> DeleteOutcome in
             let key = ObjectKey(namespace: type.namespaced ? namespace : "", name: name)
             guard let old = objects[type.groupResource]?[key] else {
                 throw APIError.notFound(type.groupResource, name: name)
             }
             let meta = old["metadata"] ?? .object([:])
             if let uid = preconditions.uid, uid != meta["uid"]?.stringValue {
-                throw APIError.conflict(
-                    type.groupResource, name: name,
-                    cause: "Precondition failed: UID in precondition: \(uid), UID in object meta: "
-                        + (meta["uid"]?.stringValue ?? ""))
+                throw APIError.preconditionConflict(
+                    type, name: name,
+                    cause: "the UID in the precondition (\(uid)) does not match the UID in record ("
+                        + (meta["uid"]?.stringValue ?? "") + "). The object might have been deleted and then recreated")
             }
             if let rv = preconditions.resourceVersion, rv != meta["resourceVersion"]?.stringValue {
-                throw APIError.conflict(
-                    type.groupResource, name: name,
-                    cause: "Precondition failed: ResourceVersion in precondition: \(rv), ResourceVersion in object "
-                        + "meta: " + (meta["resourceVersion"]?.stringValue ?? ""))
+                throw APIError.preconditionConflict(
+                    type, name: name,
+                    cause: "the ResourceVersion in the precondition (\(rv)) does not match the ResourceVersion in "
+                        + "record (" + (meta["resourceVersion"]?.stringValue ?? "") + "). The object might have been modified")
             }
             return deleteLocked(type, key: key, propagationPolicy: propagationPolicy)
         }
@@ -338,8 +353,10 @@ extension ClusterStore {
 
     /// Runs one write with the lock held, then wakes the garbage collector if the write may have
     /// given it work (outside the lock, so the collector can take it).
-    func write<T>(_ body: () throws(APIError) -> T) throws(APIError) -> T {
+    func write<T>(dryRun: Bool = false, _ body: () throws(APIError) -> T) throws(APIError) -> T {
         lock.lock()
+        self.dryRun = dryRun
+        defer { self.dryRun = false }
         let result: Result<T, APIError>
         do throws(APIError) {
             result = .success(try body())
@@ -363,6 +380,7 @@ extension ClusterStore {
     func commit(
         _ type: APIResourceType, key: ObjectKey, object: JSONValue, eventType: String, previous: JSONValue?
     ) -> JSONValue {
+        if dryRun { return object }  // answered as it would be stored, resourceVersion not advanced
         resourceVersion += 1
         var stored = object
         stored["metadata"]?["resourceVersion"] = .string(String(resourceVersion))
@@ -383,6 +401,7 @@ extension ClusterStore {
 
     /// Removes an object; the DELETED event carries its last state at the deletion's resourceVersion.
     func remove(_ type: APIResourceType, key: ObjectKey, object: JSONValue) -> JSONValue {
+        if dryRun { return object }
         resourceVersion += 1
         var last = object
         last["metadata"]?["resourceVersion"] = .string(String(resourceVersion))

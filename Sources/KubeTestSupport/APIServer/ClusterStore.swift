@@ -53,6 +53,8 @@ final class ClusterStore: @unchecked Sendable {
     var pendingWatchDrops: [(pathContains: String, afterEvents: Int)] = []
     /// Set by writes that may give the background collector work; see `takeCollectionNeed()`.
     var collectionNeeded = false
+    /// Set for the duration of one `dryRun=All` write: everything is checked, nothing is stored.
+    var dryRun = false
     /// Owner/dependent bookkeeping for the garbage collector.
     var ownership = OwnershipIndex()
     /// Called (outside the lock) after a change that may give the garbage collector work.

@@ -49,6 +49,7 @@ enum ObjectRules {
         if !type.isCustom { object = omittingEmpty(object) }
         object["metadata"] = omittingEmpty(object["metadata"] ?? .object([:]))  // ObjectMeta is typed
         try validateOwnerReferences(object)
+        if type.group == RBAC.group { try RBACValidation.prepare(&object, old: nil, type: type) }
         switch type.plural {
         case "configmaps":
             try validateConfigMap(object)
@@ -98,6 +99,7 @@ enum ObjectRules {
             if new["spec"] == nil { new["spec"] = .object([:]) }
             try normalizeMicroTimes(&new)
         }
+        if type.group == RBAC.group { try RBACValidation.prepare(&new, old: old, type: type) }
         if !type.isCustom {
             new = omittingEmpty(new)
             if type.plural == "events" {

@@ -94,7 +94,11 @@ final class Watcher: @unchecked Sendable {
             switch (before, now) {
             case (true, true): return ("MODIFIED", record.object)
             case (false, true): return ("ADDED", record.object)
-            case (true, false): return ("DELETED", record.object)
+            case (true, false):
+                // Leaving the selection: the previous object at the new resourceVersion (watch cache).
+                var last = record.previous ?? record.object
+                last["metadata"]?["resourceVersion"] = record.object["metadata"]?["resourceVersion"]
+                return ("DELETED", last)
             case (false, false): return nil
             }
         default:

@@ -10,6 +10,7 @@ public enum WebhookServer {
         claims: any SecretClaimLookup, logger: Logger
     ) -> HTTPServer {
         let webhook = AdmissionWebhook(ambientPolicy: ambientPolicy, claims: claims, logger: logger)
-        return HTTPServer(configuration: configuration, logger: logger, handler: webhook.handler)
+        return HTTPServer(
+            configuration: configuration, logger: logger, handler: WebhookMetrics.instrument(webhook.handler))
     }
 }

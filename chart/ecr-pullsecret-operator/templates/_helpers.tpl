@@ -88,3 +88,10 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "ecr-pullsecret-operator.namespaced" -}}
 {{- if .Values.operator.watchNamespace }}true{{ end }}
 {{- end }}
+
+{{/* Labels of the `helm test` Pod: not the selector labels, so no Service sends it traffic. */}}
+{{- define "ecr-pullsecret-operator.selftestLabels" -}}
+app.kubernetes.io/name: {{ include "ecr-pullsecret-operator.name" . }}-selftest
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: selftest
+{{- end }}
