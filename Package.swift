@@ -40,7 +40,7 @@ let package = Package(
         // Kubernetes configuration, typed REST, watch and informers, events, leases.
         .target(name: "KubeClient", dependencies: ["CRDModels", "HTTPClient", "Yams", log, metrics]),
         // SigV4, credential providers, STS, ECR and ECR Public, the shared token cache.
-        .target(name: "ECRAuth", dependencies: ["HTTPClient", "COpenSSL", log, metrics]),
+        .target(name: "ECRAuth", dependencies: ["CRDModels", "HTTPClient", "COpenSSL", log, metrics]),
         // A small NIO HTTP/1.1 server with OpenSSL TLS and certificate reloading (webhook, probes, test server).
         .target(
             name: "HTTPServer",
@@ -85,32 +85,43 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        // What the test targets share: `eventually`, `Locked`, `withTeardown`.
+        .target(name: "AsyncTestSupport", path: "Tests/AsyncTestSupport"),
+        // Fakes for the reconcilers: an in-memory API and a token source without AWS.
+        .target(
+            name: "OperatorTestSupport", dependencies: ["AsyncTestSupport", "Operator", "KubeClient", "CRDModels"],
+            path: "Tests/OperatorTestSupport"),
+
         .testTarget(name: "CRDModelsTests", dependencies: ["CRDModels", "Yams"]),
-        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "KubeTestSupport"] + nio),
-        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "KubeTestSupport", "CRDModels", "HTTPClient"]),
+        .testTarget(name: "HTTPClientTests", dependencies: ["AsyncTestSupport", "HTTPClient", "KubeTestSupport"] + nio),
+        .testTarget(
+            name: "KubeClientTests",
+            dependencies: ["AsyncTestSupport", "KubeClient", "KubeTestSupport", "CRDModels", "HTTPClient"]),
         // Replays the recorded kube-apiserver corpus (test/kube-api-corpus) against the API test server.
         .testTarget(
             name: "ConformanceTests", dependencies: ["KubeTestSupport", "KubeClient", "HTTPClient", "CRDModels"]),
         .testTarget(
             name: "ECRAuthTests",
             dependencies: [
-                "ECRAuth", "HTTPClient", "HTTPServer", "KubeTestSupport", log,
+                "AsyncTestSupport", "ECRAuth", "HTTPClient", "HTTPServer", "KubeTestSupport", log,
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ] + nio),
         .testTarget(
             name: "HTTPServerTests",
             dependencies: [
-                "HTTPServer", "HTTPClient", "KubeTestSupport", log,
+                "AsyncTestSupport", "HTTPServer", "HTTPClient", "KubeTestSupport", log,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ] + nio),
         .testTarget(
             name: "WebhookTests",
             dependencies: ["Webhook", "CRDModels", "KubeTestSupport", "HTTPClient", "HTTPServer", "KubeClient", log] + nio),
-        .testTarget(name: "OperatorTests", dependencies: ["Operator", "CRDModels", "KubeClient", "ECRAuth", log]),
+        .testTarget(
+            name: "OperatorTests",
+            dependencies: ["AsyncTestSupport", "OperatorTestSupport", "Operator", "CRDModels", "KubeClient", "ECRAuth", log]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Operator", "Webhook", "CRDModels", "KubeClient", "ECRAuth", "KubeTestSupport", "HTTPClient", log,
+                "AsyncTestSupport", "OperatorTestSupport", "Operator", "Webhook", "CRDModels", "KubeClient", "ECRAuth", "KubeTestSupport", "HTTPClient", log,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
     ],

@@ -6,6 +6,8 @@ set -euo pipefail
 apt_packages=(libcurl4-openssl-dev libssl-dev libnghttp2-dev curl openssl nghttp2-server util-linux mount)
 # hack/image-check.sh builds a Debian root filesystem; strip comes with binutils.
 apt_packages+=(debootstrap binutils)
+# hack/bench-webhook.sh: wrk drives the webhook and nginx, measured side by side.
+apt_packages+=(wrk nginx-light)
 pip_packages=("moto[server]==5.2.1" "helm-python-sdk==0.2.2" "PyYAML>=6" "jsonschema>=4" "pytest>=8")
 
 sudo_cmd=()

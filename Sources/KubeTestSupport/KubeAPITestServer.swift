@@ -83,6 +83,9 @@ public final class KubeAPITestServer: Sendable {
                     ]))
             }
             for object in RBACDefaults.objects() { try server.seed(object) }
+            // Bootstrapping happened before any client could watch: as on a real cluster, whose watch
+            // cache starts later, a watch from these early resourceVersions is too old (410).
+            server.compactWatchHistory()
             logger.debug("Kubernetes API test server listening", metadata: ["url": "\(server.baseURL)"])
             return server
         } catch {

@@ -1,15 +1,8 @@
-/// An operator failure with a code a reconciler maps to a condition reason, a message safe to show
-/// in status and events (never a secret value), and the underlying cause.
+/// An operator failure with a code, a message safe to show in status, events and logs (never a
+/// secret value), and the underlying cause.
 public struct OperatorError: Error, CustomStringConvertible, Sendable {
     public enum Code: String, Sendable {
         case emptyCredential
-        case invalidResource
-        case credentialsSecretMissing
-        case credentialsSecretInvalid
-        case ambientCredentialsNotAllowed
-        case tokenRequestFailed
-        case secretWriteFailed
-        case secretConflict
         case kubeAPI
         case configuration
     }

@@ -1,3 +1,4 @@
+import AsyncTestSupport
 import ECRAuth
 import Foundation
 import KubeTestSupport
@@ -98,29 +99,30 @@ import Testing
                     #"{"authorizationData":[{"authorizationToken":"QVdTOnB3","expiresAt":4102444800,"#
                         + #""proxyEndpoint":"https://123456789012.dkr.ecr.us-east-1.amazonaws.com"}]}"#)
         }
-        defer { Task { await responder.stop() } }
-        let clock = TestClock(Date(timeIntervalSince1970: 4_102_444_800 - 12 * 3600))
-        let ecr = ECRClient(
-            client: makeClient(), endpoints: EndpointResolver(environment: environment(endpoint: responder.url)))
-        let cache = ECRTokenCache(ecr: ecr, now: clock.function)
-        let keys = uniqueKeys()
-        await #expect(throws: AWSError.self) { _ = try await cache.token(credentials: keys, region: "us-east-1") }
-        let token = try await cache.token(credentials: keys, region: "us-east-1")
-        #expect(!token.expiryClamped)
-        // 12 h token: refresh 10% (72 min) before expiry.
-        #expect(token.refreshAt == token.expiresAt.addingTimeInterval(-72 * 60))
-        let publicToken = try await cache.token(credentials: keys, region: "eu-west-1", isPublic: true)
-        #expect(publicToken.authorizations.map(\.registryHost) == ["public.ecr.aws"])
-        _ = try await cache.token(credentials: keys, region: "us-east-1", isPublic: true)  // same entry
-        _ = try await cache.token(credentials: keys, region: "us-east-1")
-        #expect(responder.requestCount == 3)
-        clock.advance(12 * 3600 - 72 * 60 + 1)  // past the refresh point
-        _ = try await cache.token(credentials: keys, region: "us-east-1")
-        #expect(responder.requestCount == 4)
+        try await withTeardown({ await responder.stop() }) {
+            let clock = TestClock(Date(timeIntervalSince1970: 4_102_444_800 - 12 * 3600))
+            let ecr = ECRClient(
+                client: makeClient(), endpoints: EndpointResolver(environment: environment(endpoint: responder.url)))
+            let cache = ECRTokenCache(ecr: ecr, now: clock.function)
+            let keys = uniqueKeys()
+            await #expect(throws: AWSError.self) { _ = try await cache.token(credentials: keys, region: "us-east-1") }
+            let token = try await cache.token(credentials: keys, region: "us-east-1")
+            #expect(!token.expiryClamped)
+            // 12 h token: refresh 10% (72 min) before expiry.
+            #expect(token.refreshAt == token.expiresAt.addingTimeInterval(-72 * 60))
+            let publicToken = try await cache.token(credentials: keys, region: "eu-west-1", isPublic: true)
+            #expect(publicToken.authorizations.map(\.registryHost) == ["public.ecr.aws"])
+            _ = try await cache.token(credentials: keys, region: "us-east-1", isPublic: true)  // same entry
+            _ = try await cache.token(credentials: keys, region: "us-east-1")
+            #expect(responder.requestCount == 3)
+            clock.advance(12 * 3600 - 72 * 60 + 1)  // past the refresh point
+            _ = try await cache.token(credentials: keys, region: "us-east-1")
+            #expect(responder.requestCount == 4)
+        }
     }
 
     @Test func refreshRule() {
-        let rule = ECRTokenCache.RefreshRule()
+        let rule = RefreshPolicy()
         let start = Date(timeIntervalSince1970: 1_700_000_000)
         let twelveHours = rule.refreshPoint(fetchedAt: start, expiresAt: start.addingTimeInterval(12 * 3600))
         #expect(twelveHours.refreshAt == start.addingTimeInterval(12 * 3600 - 72 * 60) && !twelveHours.clamped)

@@ -4,7 +4,7 @@ import Testing
 
 @testable import ECRAuth
 
-/// Pure rules: endpoints (PROTOCOLS 1.2–1.4, 3.4), registry hosts, token and error parsing.
+/// Pure rules: endpoints (docs/PROTOCOLS.md 1.2–1.4, 3.4), registry hosts, token and error parsing.
 @Suite struct EndpointAndParsingTests {
     func resolver(_ variables: [String: String] = [:]) -> EndpointResolver {
         EndpointResolver(environment: AWSEnvironment(variables))

@@ -1,3 +1,4 @@
+import AsyncTestSupport
 import CoreMetrics
 import Foundation
 import HTTPServer
@@ -37,44 +38,47 @@ final class InvalidationCounter: AWSCredentialProvider, Sendable {
                 ? jsonResponse(.badRequest, #"{"__type":"ThrottlingException","message":"Rate exceeded"}"#)
                 : jsonResponse(.ok, Self.success)
         }
-        defer { Task { await responder.stop() } }
-        let metrics = RecordingMetrics()
-        let result = try await ecr(responder, metrics: AWSMetrics(factory: metrics))
-            .getAuthorizationToken(region: "us-east-1", credentials: InvalidationCounter())
-        #expect(result.first?.password == "pw")
-        #expect(responder.requestCount == 3)
-        #expect(metrics.count(api: "ecr:GetAuthorizationToken", outcome: "throttling") == 2)
-        #expect(metrics.count(api: "ecr:GetAuthorizationToken", outcome: "success") == 1)
-        #expect(metrics.timerSamples(api: "ecr:GetAuthorizationToken") == 3)
+        try await withTeardown({ await responder.stop() }) {
+            let metrics = RecordingMetrics()
+            let result = try await ecr(responder, metrics: AWSMetrics(factory: metrics))
+                .getAuthorizationToken(region: "us-east-1", credentials: InvalidationCounter())
+            #expect(result.first?.password == "pw")
+            #expect(responder.requestCount == 3)
+            #expect(metrics.count(api: "ecr:GetAuthorizationToken", outcome: "throttling") == 2)
+            #expect(metrics.count(api: "ecr:GetAuthorizationToken", outcome: "success") == 1)
+            #expect(metrics.timerSamples(api: "ecr:GetAuthorizationToken") == 3)
+        }
     }
 
     @Test func serverErrorsAreRetriedUpToTheAttemptLimit() async throws {
         let responder = try await ScriptedResponder.start { _, _ in
             jsonResponse(.serviceUnavailable, "<html>Service Unavailable</html>")
         }
-        defer { Task { await responder.stop() } }
-        let retry = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(10), maxDelay: .milliseconds(20))
-        await #expect {
-            _ = try await ecr(responder, retry: retry).getAuthorizationToken(
-                region: "us-east-1", credentials: InvalidationCounter())
-        } throws: { error in
-            let error = error as? AWSError
-            return error?.kind == .server && error?.httpStatus == 503 && error?.code == "HTTP503"
+        try await withTeardown({ await responder.stop() }) {
+            let retry = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(10), maxDelay: .milliseconds(20))
+            await #expect {
+                _ = try await ecr(responder, retry: retry).getAuthorizationToken(
+                    region: "us-east-1", credentials: InvalidationCounter())
+            } throws: { error in
+                let error = error as? AWSError
+                return error?.kind == .server && error?.httpStatus == 503 && error?.code == "HTTP503"
+            }
+            #expect(responder.requestCount == 3)
         }
-        #expect(responder.requestCount == 3)
     }
 
     @Test func malformedSuccessBodiesAreNotRetried() async throws {
         let responder = try await ScriptedResponder.start { _, _ in
             jsonResponse(.ok, #"{"authorizationData":{"unexpected":true}}"#)
         }
-        defer { Task { await responder.stop() } }
-        await #expect {
-            _ = try await ecr(responder).getAuthorizationToken(region: "us-east-1", credentials: InvalidationCounter())
-        } throws: { error in
-            (error as? AWSError)?.kind == .malformed
+        try await withTeardown({ await responder.stop() }) {
+            await #expect {
+                _ = try await ecr(responder).getAuthorizationToken(region: "us-east-1", credentials: InvalidationCounter())
+            } throws: { error in
+                (error as? AWSError)?.kind == .malformed
+            }
+            #expect(responder.requestCount == 1)
         }
-        #expect(responder.requestCount == 1)
     }
 
     @Test func xmlAuthErrorsRefreshCredentialsAndRetryOnce() async throws {
@@ -85,17 +89,18 @@ final class InvalidationCounter: AWSCredentialProvider, Sendable {
                     + "</Code><Message>The request signature we calculated does not match the signature you provided."
                     + "</Message></Error></Errors><RequestId>7a62c49f</RequestId></ErrorResponse>")
         }
-        defer { Task { await responder.stop() } }
-        let keys = InvalidationCounter()
-        await #expect {
-            _ = try await ecr(responder).getAuthorizationToken(region: "us-east-1", credentials: keys)
-        } throws: { error in
-            let error = error as? AWSError
-            return error?.kind == .invalidCredentials && error?.code == "SignatureDoesNotMatch"
-                && error?.requestID == "7a62c49f" && error?.httpStatus == 403
+        try await withTeardown({ await responder.stop() }) {
+            let keys = InvalidationCounter()
+            await #expect {
+                _ = try await ecr(responder).getAuthorizationToken(region: "us-east-1", credentials: keys)
+            } throws: { error in
+                let error = error as? AWSError
+                return error?.kind == .invalidCredentials && error?.code == "SignatureDoesNotMatch"
+                    && error?.requestID == "7a62c49f" && error?.httpStatus == 403
+            }
+            #expect(responder.requestCount == 2)
+            #expect(keys.invalidations.withLock { $0 } == 1)
         }
-        #expect(responder.requestCount == 2)
-        #expect(keys.invalidations.withLock { $0 } == 1)
     }
 
     @Test func expiredTokenRecoversAfterOneRefresh() async throws {
@@ -107,18 +112,19 @@ final class InvalidationCounter: AWSCredentialProvider, Sendable {
                 )
                 : jsonResponse(.ok, Self.success)
         }
-        defer { Task { await responder.stop() } }
-        let keys = InvalidationCounter()
-        _ = try await ecr(responder).getAuthorizationToken(region: "us-east-1", credentials: keys)
-        #expect(responder.requestCount == 2)
-        #expect(keys.invalidations.withLock { $0 } == 1)
-        // The token is signed in both attempts.
-        #expect(responder.requests.allSatisfy { $0.headers["x-amz-security-token"] == keys.stored.sessionToken })
-        #expect(
-            responder.requests.allSatisfy {
-                $0.headers["authorization"]?.contains(
-                    "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target") == true
-            })
+        try await withTeardown({ await responder.stop() }) {
+            let keys = InvalidationCounter()
+            _ = try await ecr(responder).getAuthorizationToken(region: "us-east-1", credentials: keys)
+            #expect(responder.requestCount == 2)
+            #expect(keys.invalidations.withLock { $0 } == 1)
+            // The token is signed in both attempts.
+            #expect(responder.requests.allSatisfy { $0.headers["x-amz-security-token"] == keys.stored.sessionToken })
+            #expect(
+                responder.requests.allSatisfy {
+                    $0.headers["authorization"]?.contains(
+                        "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target") == true
+                })
+        }
     }
 
     @Test func accessDeniedAndInvalidParameterAreNotRetried() async throws {
@@ -132,22 +138,23 @@ final class InvalidationCounter: AWSCredentialProvider, Sendable {
                     .badRequest,
                     #"{"__type":"com.amazonaws.ecr#InvalidParameterException","Message":"bad registry id"}"#)
         }
-        defer { Task { await responder.stop() } }
-        let client = ecr(responder)
-        await #expect {
-            _ = try await client.getAuthorizationToken(region: "us-east-1", credentials: InvalidationCounter())
-        } throws: { error in
-            let error = error as? AWSError
-            return error?.kind == .accessDenied && error?.requestID == "req-42"
-                && error?.description.contains("ecr:GetAuthorizationToken: AccessDeniedException") == true
+        try await withTeardown({ await responder.stop() }) {
+            let client = ecr(responder)
+            await #expect {
+                _ = try await client.getAuthorizationToken(region: "us-east-1", credentials: InvalidationCounter())
+            } throws: { error in
+                let error = error as? AWSError
+                return error?.kind == .accessDenied && error?.requestID == "req-42"
+                    && error?.description.contains("ecr:GetAuthorizationToken: AccessDeniedException") == true
+            }
+            await #expect {
+                _ = try await client.getAuthorizationToken(
+                    region: "us-east-1", registryIDs: ["1"], credentials: InvalidationCounter())
+            } throws: { error in
+                (error as? AWSError)?.kind == .invalidParameter && (error as? AWSError)?.message == "bad registry id"
+            }
+            #expect(responder.requestCount == 2)
         }
-        await #expect {
-            _ = try await client.getAuthorizationToken(
-                region: "us-east-1", registryIDs: ["1"], credentials: InvalidationCounter())
-        } throws: { error in
-            (error as? AWSError)?.kind == .invalidParameter && (error as? AWSError)?.message == "bad registry id"
-        }
-        #expect(responder.requestCount == 2)
     }
 
     @Test func errorsNeverCarryTheSecretTheServerEchoes() async throws {
@@ -158,15 +165,16 @@ final class InvalidationCounter: AWSCredentialProvider, Sendable {
                 .badRequest,
                 #"{"__type":"AccessDeniedException","message":"secret errorpath-SECRET-value token \#(token)"}"#)
         }
-        defer { Task { await responder.stop() } }
-        do {
-            _ = try await ecr(responder).getAuthorizationToken(region: "us-east-1", credentials: keys)
-            Issue.record("expected an error")
-        } catch {
-            let text = "\(error) \(String(reflecting: error))"
-            #expect(!text.contains("errorpath-SECRET-value"))
-            #expect(!text.contains("errorpath-TOKEN-value"))
-            #expect(text.contains("<redacted>"))
+        try await withTeardown({ await responder.stop() }) {
+            do {
+                _ = try await ecr(responder).getAuthorizationToken(region: "us-east-1", credentials: keys)
+                Issue.record("expected an error")
+            } catch {
+                let text = "\(error) \(String(reflecting: error))"
+                #expect(!text.contains("errorpath-SECRET-value"))
+                #expect(!text.contains("errorpath-TOKEN-value"))
+                #expect(text.contains("<redacted>"))
+            }
         }
     }
 
@@ -180,20 +188,21 @@ final class InvalidationCounter: AWSCredentialProvider, Sendable {
                 "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidIdentityToken</Code><Message>bad jwt \(token)"
                     + "</Message></Error><RequestId>r</RequestId></ErrorResponse>")
         }
-        defer { Task { await responder.stop() } }
-        let sts = STSClient(
-            client: makeClient(), endpoints: EndpointResolver(environment: environment(endpoint: responder.url)))
-        do {
-            _ = try await sts.assumeRoleWithWebIdentity(
-                region: "us-east-1", roleARN: "arn:aws:iam::1:role/r", sessionName: "web-session",
-                webIdentityToken: "eyJhbGciOiJSUzI1NiJ9.PAYLOAD.SIG")
-            Issue.record("expected an error")
-        } catch let error as AWSError {
-            #expect(error.kind == .invalidParameter && error.code == "InvalidIdentityToken")
-            #expect(!error.description.contains("PAYLOAD"))
+        try await withTeardown({ await responder.stop() }) {
+            let sts = STSClient(
+                client: makeClient(), endpoints: EndpointResolver(environment: environment(endpoint: responder.url)))
+            do {
+                _ = try await sts.assumeRoleWithWebIdentity(
+                    region: "us-east-1", roleARN: "arn:aws:iam::1:role/r", sessionName: "web-session",
+                    webIdentityToken: "eyJhbGciOiJSUzI1NiJ9.PAYLOAD.SIG")
+                Issue.record("expected an error")
+            } catch let error as AWSError {
+                #expect(error.kind == .invalidParameter && error.code == "InvalidIdentityToken")
+                #expect(!error.description.contains("PAYLOAD"))
+            }
+            #expect(responder.requests.first?.headers["authorization"] == nil)
+            #expect(responder.requestCount == 1)
         }
-        #expect(responder.requests.first?.headers["authorization"] == nil)
-        #expect(responder.requestCount == 1)
     }
 
     @Test func callsHaveDeadlines() async throws {
@@ -201,19 +210,20 @@ final class InvalidationCounter: AWSCredentialProvider, Sendable {
             try? await Task.sleep(for: .seconds(3))
             return jsonResponse(.ok, Self.success)
         }
-        defer { Task { await responder.stop() } }
-        let retry = RetryPolicy(
-            maxAttempts: 10, baseDelay: .milliseconds(10), maxDelay: .milliseconds(20),
-            attemptTimeout: .milliseconds(300), deadline: .seconds(1))
-        let started = ContinuousClock.now
-        await #expect {
-            _ = try await ecr(responder, retry: retry).getAuthorizationToken(
-                region: "us-east-1", credentials: InvalidationCounter())
-        } throws: { error in
-            (error as? AWSError)?.kind == .transport
+        try await withTeardown({ await responder.stop() }) {
+            let retry = RetryPolicy(
+                maxAttempts: 10, baseDelay: .milliseconds(10), maxDelay: .milliseconds(20),
+                attemptTimeout: .milliseconds(300), deadline: .seconds(1))
+            let started = ContinuousClock.now
+            await #expect {
+                _ = try await ecr(responder, retry: retry).getAuthorizationToken(
+                    region: "us-east-1", credentials: InvalidationCounter())
+            } throws: { error in
+                (error as? AWSError)?.kind == .transport
+            }
+            #expect(ContinuousClock.now - started < .milliseconds(2500))
+            #expect(responder.requestCount >= 2 && responder.requestCount <= 5)
         }
-        #expect(ContinuousClock.now - started < .milliseconds(2500))
-        #expect(responder.requestCount >= 2 && responder.requestCount <= 5)
     }
 
     @Test func ecrPublicOverTheWire() async throws {
@@ -221,19 +231,20 @@ final class InvalidationCounter: AWSCredentialProvider, Sendable {
             jsonResponse(
                 .ok, #"{"authorizationData":{"authorizationToken":"QVdTOnB1YmxpYzpwdw==","expiresAt":4.1024448E9}}"#)
         }
-        defer { Task { await responder.stop() } }
-        let client = ECRClient(
-            client: makeClient(),
-            endpoints: EndpointResolver(environment: AWSEnvironment(["AWS_ENDPOINT_URL_ECR_PUBLIC": responder.url])))
-        let result = try await client.getPublicAuthorizationToken(credentials: InvalidationCounter())
-        #expect(result.registryHost == "public.ecr.aws")
-        #expect(result.password == "public:pw")
-        #expect(result.expiresAt == Date(timeIntervalSince1970: 4_102_444_800))
-        let request = try #require(responder.requests.first)
-        #expect(request.headers["x-amz-target"] == "SpencerFrontendService.GetAuthorizationToken")
-        #expect(request.headers["authorization"]?.contains("/us-east-1/ecr-public/aws4_request") == true)
-        #expect(request.headers["content-type"] == "application/x-amz-json-1.1")
-        #expect(request.body == "{}")
+        try await withTeardown({ await responder.stop() }) {
+            let client = ECRClient(
+                client: makeClient(),
+                endpoints: EndpointResolver(environment: AWSEnvironment(["AWS_ENDPOINT_URL_ECR_PUBLIC": responder.url])))
+            let result = try await client.getPublicAuthorizationToken(credentials: InvalidationCounter())
+            #expect(result.registryHost == "public.ecr.aws")
+            #expect(result.password == "public:pw")
+            #expect(result.expiresAt == Date(timeIntervalSince1970: 4_102_444_800))
+            let request = try #require(responder.requests.first)
+            #expect(request.headers["x-amz-target"] == "SpencerFrontendService.GetAuthorizationToken")
+            #expect(request.headers["authorization"]?.contains("/us-east-1/ecr-public/aws4_request") == true)
+            #expect(request.headers["content-type"] == "application/x-amz-json-1.1")
+            #expect(request.body == "{}")
+        }
     }
 }
 

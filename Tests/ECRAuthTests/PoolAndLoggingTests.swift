@@ -1,3 +1,4 @@
+import AsyncTestSupport
 import Foundation
 import KubeTestSupport
 import Logging
@@ -73,22 +74,23 @@ final class CapturedLogs: Sendable {
                 ? jsonResponse(.badRequest, #"{"__type":"UnrecognizedClientException","message":"bad key"}"#)
                 : jsonResponse(.internalServerError, #"{"__type":"InternalFailure","message":"oops"}"#)
         }
-        defer { Task { await responder.stop() } }
-        let client = AWSClient(
-            transport: sharedTransport,
-            retryPolicy: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(5), maxDelay: .milliseconds(10)),
-            logger: logs.logger)
-        let keys = StaticCredentialProvider(
-            accessKeyID: "ASIALOGTEST", secretAccessKey: "log-SECRET-value", sessionToken: "log-TOKEN-value")
-        let cache = ECRTokenCache(
-            ecr: ECRClient(
-                client: client, endpoints: EndpointResolver(environment: environment(endpoint: responder.url))),
-            logger: logs.logger)
-        await #expect(throws: AWSError.self) { _ = try await cache.token(credentials: keys, region: "us-east-1") }
-        #expect(!logs.all.isEmpty)
-        for line in logs.all {
-            #expect(!line.contains("log-SECRET-value"))
-            #expect(!line.contains("log-TOKEN-value"))
+        try await withTeardown({ await responder.stop() }) {
+            let client = AWSClient(
+                transport: sharedTransport,
+                retryPolicy: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(5), maxDelay: .milliseconds(10)),
+                logger: logs.logger)
+            let keys = StaticCredentialProvider(
+                accessKeyID: "ASIALOGTEST", secretAccessKey: "log-SECRET-value", sessionToken: "log-TOKEN-value")
+            let cache = ECRTokenCache(
+                ecr: ECRClient(
+                    client: client, endpoints: EndpointResolver(environment: environment(endpoint: responder.url))),
+                logger: logs.logger)
+            await #expect(throws: AWSError.self) { _ = try await cache.token(credentials: keys, region: "us-east-1") }
+            #expect(!logs.all.isEmpty)
+            for line in logs.all {
+                #expect(!line.contains("log-SECRET-value"))
+                #expect(!line.contains("log-TOKEN-value"))
+            }
         }
     }
 }

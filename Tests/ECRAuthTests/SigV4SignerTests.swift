@@ -4,7 +4,7 @@ import Testing
 
 @testable import ECRAuth
 
-/// The official SigV4 vectors (PROTOCOLS 2.3) and the derived ECR / ECR Public / STS vectors.
+/// The official SigV4 vectors (docs/PROTOCOLS.md 2.3) and the derived ECR / ECR Public / STS vectors.
 @Suite struct SigV4SignerTests {
     static let date = Date(timeIntervalSince1970: 1_440_938_160)  // 2015-08-30T12:36:00Z
     static let keys = AWSCredentials(

@@ -1,3 +1,4 @@
+import AsyncTestSupport
 import Foundation
 import HTTPClient
 import Testing
@@ -16,42 +17,45 @@ struct CurlHTTPClientTests {
     ])
     func methods(method: String) async throws {
         let server = try await EchoServer()
-        defer { Task { try await server.shutdown() } }
-        let client = CurlHTTPClient()
-        let body = method == "GET" ? Data() : Data(#"{"spec":{"a":1}}"#.utf8)
-        let response = try await client.send(
-            HTTPRequest(
-                method: method, url: server.baseURL + "/echo?x=1",
-                headers: [HTTPHeader("Content-Type", "application/merge-patch+json"), HTTPHeader("X-Custom", "v")],
-                body: body))
-        #expect(response.status == 200)
-        #expect(response.header("x-test") == "yes")
-        let echo = try JSONDecoder().decode(Echo.self, from: response.body)
-        #expect(echo.method == method)
-        #expect(echo.uri == "/echo?x=1")
-        #expect(echo.headers["x-custom"] == "v")
-        #expect(echo.headers["expect"] == nil)
-        #expect(echo.body == String(decoding: body, as: UTF8.self))
+        try await withTeardown({ try await server.shutdown() }) {
+            let client = CurlHTTPClient()
+            let body = method == "GET" ? Data() : Data(#"{"spec":{"a":1}}"#.utf8)
+            let response = try await client.send(
+                HTTPRequest(
+                    method: method, url: server.baseURL + "/echo?x=1",
+                    headers: [HTTPHeader("Content-Type", "application/merge-patch+json"), HTTPHeader("X-Custom", "v")],
+                    body: body))
+            #expect(response.status == 200)
+            #expect(response.header("x-test") == "yes")
+            let echo = try JSONDecoder().decode(Echo.self, from: response.body)
+            #expect(echo.method == method)
+            #expect(echo.uri == "/echo?x=1")
+            #expect(echo.headers["x-custom"] == "v")
+            #expect(echo.headers["expect"] == nil)
+            #expect(echo.body == String(decoding: body, as: UTF8.self))
+        }
     }
 
     @Test("non-2xx statuses are responses, not errors")
     func errorStatus() async throws {
         let server = try await EchoServer()
-        defer { Task { try await server.shutdown() } }
-        let response = try await CurlHTTPClient().send(HTTPRequest(url: server.baseURL + "/status/409"))
-        #expect(response.status == 409)
-        #expect(String(decoding: response.body, as: UTF8.self) == "status 409")
+        try await withTeardown({ try await server.shutdown() }) {
+            let response = try await CurlHTTPClient().send(HTTPRequest(url: server.baseURL + "/status/409"))
+            #expect(response.status == 409)
+            #expect(String(decoding: response.body, as: UTF8.self) == "status 409")
+        }
     }
 
     @Test("a stream delivers every chunk in order")
     func streaming() async throws {
         let server = try await EchoServer()
-        defer { Task { try await server.shutdown() } }
-        let response = try await CurlHTTPClient().stream(HTTPRequest(url: server.baseURL + "/stream?chunks=4&delayMs=20"))
-        #expect(response.status == 200)
-        var received = ""
-        for try await chunk in response.body { received += String(decoding: chunk, as: UTF8.self) }
-        #expect(received == "chunk-0\nchunk-1\nchunk-2\nchunk-3\n")
+        try await withTeardown({ try await server.shutdown() }) {
+            let response = try await CurlHTTPClient().stream(HTTPRequest(url: server.baseURL + "/stream?chunks=4&delayMs=20"))
+            #expect(response.status == 200)
+            var received = ""
+            for try await chunk in response.body { received += String(decoding: chunk, as: UTF8.self) }
+            #expect(received == "chunk-0\nchunk-1\nchunk-2\nchunk-3\n")
+        }
     }
 
     /// `/forever` never ends its response, so reading its first chunk proves delivery before the end
@@ -59,58 +63,61 @@ struct CurlHTTPClientTests {
     @Test("a chunk arrives before its response ends; abandoning the stream closes the connection")
     func abandonStream() async throws {
         let server = try await EchoServer()
-        defer { Task { try await server.shutdown() } }
-        let client = CurlHTTPClient()
-        do {
-            let response = try await client.stream(HTTPRequest(url: server.baseURL + "/forever"))
-            for try await chunk in response.body {
-                #expect(String(decoding: chunk, as: UTF8.self) == "first\n")
-                break
+        try await withTeardown({ try await server.shutdown() }) {
+            let client = CurlHTTPClient()
+            do {
+                let response = try await client.stream(HTTPRequest(url: server.baseURL + "/forever"))
+                for try await chunk in response.body {
+                    #expect(String(decoding: chunk, as: UTF8.self) == "first\n")
+                    break
+                }
             }
+            try await waitFor { server.disconnects.value == 1 }
+            let response = try await client.send(HTTPRequest(url: server.baseURL + "/status/204"))
+            #expect(response.status == 204)
         }
-        try await waitFor { server.disconnects.value == 1 }
-        let response = try await client.send(HTTPRequest(url: server.baseURL + "/status/204"))
-        #expect(response.status == 204)
     }
 
     @Test("a cancelled task cancels its stream")
     func cancelStream() async throws {
         let server = try await EchoServer()
-        defer { Task { try await server.shutdown() } }
-        let client = CurlHTTPClient()
-        let task = Task {
-            let response = try await client.stream(HTTPRequest(url: server.baseURL + "/forever"))
-            var count = 0
-            for try await _ in response.body { count += 1 }
-            return count
+        try await withTeardown({ try await server.shutdown() }) {
+            let client = CurlHTTPClient()
+            let task = Task {
+                let response = try await client.stream(HTTPRequest(url: server.baseURL + "/forever"))
+                var count = 0
+                for try await _ in response.body { count += 1 }
+                return count
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            task.cancel()
+            _ = try? await task.value
+            try await waitFor { server.disconnects.value == 1 }
         }
-        try await Task.sleep(for: .milliseconds(200))
-        task.cancel()
-        _ = try? await task.value
-        try await waitFor { server.disconnects.value == 1 }
     }
 
     @Test("a request that gets no answer times out at its deadline")
     func timeout() async throws {
         let server = try await EchoServer()
-        defer { Task { try await server.shutdown() } }
-        let client = CurlHTTPClient()
-        let started = ContinuousClock.now
-        await #expect(throws: HTTPClientError.self) {
-            try await client.send(HTTPRequest(url: server.baseURL + "/hang", timeout: .milliseconds(300)))
-        }
-        do {
-            _ = try await client.send(HTTPRequest(url: server.baseURL + "/hang", timeout: .milliseconds(300)))
-        } catch let error as HTTPClientError {
-            #expect(error.code == .timedOut)
-        }
-        #expect(started.duration(to: .now) < .seconds(3))
-        // Streams time out on their headers too.
-        do {
-            _ = try await client.stream(HTTPRequest(url: server.baseURL + "/hang", timeout: .milliseconds(300)))
-            Issue.record("stream without headers did not time out")
-        } catch let error as HTTPClientError {
-            #expect(error.code == .timedOut)
+        try await withTeardown({ try await server.shutdown() }) {
+            let client = CurlHTTPClient()
+            let started = ContinuousClock.now
+            await #expect(throws: HTTPClientError.self) {
+                try await client.send(HTTPRequest(url: server.baseURL + "/hang", timeout: .milliseconds(300)))
+            }
+            do {
+                _ = try await client.send(HTTPRequest(url: server.baseURL + "/hang", timeout: .milliseconds(300)))
+            } catch let error as HTTPClientError {
+                #expect(error.code == .timedOut)
+            }
+            #expect(started.duration(to: .now) < .seconds(3))
+            // Streams time out on their headers too.
+            do {
+                _ = try await client.stream(HTTPRequest(url: server.baseURL + "/hang", timeout: .milliseconds(300)))
+                Issue.record("stream without headers did not time out")
+            } catch let error as HTTPClientError {
+                #expect(error.code == .timedOut)
+            }
         }
     }
 
@@ -128,33 +135,35 @@ struct CurlHTTPClientTests {
     @Test("a body above the limit aborts the request")
     func responseLimit() async throws {
         let server = try await EchoServer()
-        defer { Task { try await server.shutdown() } }
-        let client = CurlHTTPClient(configuration: .init(maxResponseBytes: 1000))
-        let small = try await client.send(HTTPRequest(url: server.baseURL + "/bytes/1000"))
-        #expect(small.body.count == 1000)
-        do {
-            _ = try await client.send(HTTPRequest(url: server.baseURL + "/bytes/5000"))
-            Issue.record("oversized body accepted")
-        } catch let error as HTTPClientError {
-            #expect(error.message.contains("exceeds 1000 bytes"))
+        try await withTeardown({ try await server.shutdown() }) {
+            let client = CurlHTTPClient(configuration: .init(maxResponseBytes: 1000))
+            let small = try await client.send(HTTPRequest(url: server.baseURL + "/bytes/1000"))
+            #expect(small.body.count == 1000)
+            do {
+                _ = try await client.send(HTTPRequest(url: server.baseURL + "/bytes/5000"))
+                Issue.record("oversized body accepted")
+            } catch let error as HTTPClientError {
+                #expect(error.message.contains("exceeds 1000 bytes"))
+            }
         }
     }
 
     @Test("two hundred concurrent requests all complete")
     func concurrency() async throws {
         let server = try await EchoServer()
-        defer { Task { try await server.shutdown() } }
-        let client = CurlHTTPClient()
-        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
-            for index in 0..<200 {
-                group.addTask {
-                    try await client.send(HTTPRequest(url: server.baseURL + "/status/\(200 + index % 3)")).status
+        try await withTeardown({ try await server.shutdown() }) {
+            let client = CurlHTTPClient()
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<200 {
+                    group.addTask {
+                        try await client.send(HTTPRequest(url: server.baseURL + "/status/\(200 + index % 3)")).status
+                    }
                 }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
             }
-            return try await group.reduce(into: [Int]()) { $0.append($1) }
+            #expect(statuses.count == 200)
+            #expect(Set(statuses) == [200, 201, 202])
         }
-        #expect(statuses.count == 200)
-        #expect(Set(statuses) == [200, 201, 202])
     }
 
     @Test("headers with line breaks are refused before anything is sent")
@@ -168,9 +177,10 @@ struct CurlHTTPClientTests {
     @Test("HTTP/1.1 servers get HTTP/1.1")
     func http1() async throws {
         let server = try await EchoServer()
-        defer { Task { try await server.shutdown() } }
-        let response = try await CurlHTTPClient().send(HTTPRequest(url: server.baseURL + "/status/200"))
-        #expect(response.version == "HTTP/1.1")
+        try await withTeardown({ try await server.shutdown() }) {
+            let response = try await CurlHTTPClient().send(HTTPRequest(url: server.baseURL + "/status/200"))
+            #expect(response.version == "HTTP/1.1")
+        }
     }
 }
 

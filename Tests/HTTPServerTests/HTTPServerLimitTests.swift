@@ -1,3 +1,4 @@
+import AsyncTestSupport
 import Foundation
 import HTTPServer
 import KubeTestSupport
@@ -14,31 +15,34 @@ struct HTTPServerLimitTests {
         var configuration = HTTPServerConfiguration.testTLS(try fixture.store())
         configuration.maxBodyBytes = 1024
         let server = try await RunningServer.start(configuration)
-        defer { Task { await server.stop() } }
+        try await withTeardown({ await server.stop() }) {
 
-        let big = String(repeating: "x", count: 4096)
-        let small = String(repeating: "x", count: 1024)
-        let base = ["-sS", "--cacert", fixture.caPath, "-o", "/dev/null", "-w", "%{http_code}"]
-        let declared = try await Command.run("curl", base + ["--data-binary", big, "\(server.httpsURL)/up"])
-        #expect(declared.stdout == "413", "\(declared.stderr)")
-        let chunked = try await Command.run(
-            "curl", base + ["-H", "Transfer-Encoding: chunked", "--data-binary", big, "\(server.httpsURL)/up"])
-        #expect(chunked.stdout == "413", "\(chunked.stderr)")
-        let fits = try await Command.run("curl", base + ["--data-binary", small, "\(server.httpsURL)/up"])
-        #expect(fits.stdout == "200")
+            let big = String(repeating: "x", count: 4096)
+            let small = String(repeating: "x", count: 1024)
+            let base = ["-sS", "--cacert", fixture.caPath, "-o", "/dev/null", "-w", "%{http_code}"]
+            let declared = try await Command.run("curl", base + ["--data-binary", big, "\(server.httpsURL)/up"])
+            #expect(declared.stdout == "413", "\(declared.stderr)")
+            let chunked = try await Command.run(
+                "curl", base + ["-H", "Transfer-Encoding: chunked", "--data-binary", big, "\(server.httpsURL)/up"])
+            #expect(chunked.stdout == "413", "\(chunked.stderr)")
+            let fits = try await Command.run("curl", base + ["--data-binary", small, "\(server.httpsURL)/up"])
+            #expect(fits.stdout == "200")
+        }
     }
 
     /// curl sends `Expect: 100-continue` for large bodies; the server answers 100 and reads the body.
     @Test func largeBodyWithExpectContinueIsAccepted() async throws {
-        let server = try await RunningServer.start(HTTPServerConfiguration(port: 0))
-        defer { Task { await server.stop() } }
-        let file = NSTemporaryDirectory() + "body-" + UUID().uuidString
-        try Data(repeating: 0x61, count: 2 * 1024 * 1024).write(to: URL(fileURLWithPath: file))
-        defer { try? FileManager.default.removeItem(atPath: file) }
-        let result = try await Command.run(
-            "curl", ["-sS", "-v", "-H", "Expect: 100-continue", "--data-binary", "@" + file, "\(server.httpURL)/big"])
-        #expect(result.stdout.contains(#""bodyBytes":"2097152""#), "\(result.stderr)")
-        #expect(result.stderr.contains("HTTP/1.1 100 Continue"))
+        let server = try await RunningServer.start(
+            HTTPServerConfiguration(port: 0, maxBodyBytes: 3 * 1024 * 1024))
+        try await withTeardown({ await server.stop() }) {
+            let file = NSTemporaryDirectory() + "body-" + UUID().uuidString
+            try Data(repeating: 0x61, count: 2 * 1024 * 1024).write(to: URL(fileURLWithPath: file))
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            let result = try await Command.run(
+                "curl", ["-sS", "-v", "-H", "Expect: 100-continue", "--data-binary", "@" + file, "\(server.httpURL)/big"])
+            #expect(result.stdout.contains(#""bodyBytes":"2097152""#), "\(result.stderr)")
+            #expect(result.stderr.contains("HTTP/1.1 100 Continue"))
+        }
     }
 
     /// A client that never finishes its headers is answered 408 and closed on time, while another client is
@@ -49,107 +53,111 @@ struct HTTPServerLimitTests {
         var configuration = HTTPServerConfiguration.testTLS(try fixture.store())
         configuration.headerReadTimeout = .milliseconds(1500)
         let server = try await RunningServer.start(configuration)
-        defer { Task { await server.stop() } }
+        try await withTeardown({ await server.stop() }) {
 
-        let slow = #"""
-            import socket, ssl, sys, time
-            port, ca = int(sys.argv[1]), sys.argv[2]
-            ctx = ssl.create_default_context(cafile=ca)
-            s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10), server_hostname="localhost")
-            start = time.time()
-            s.sendall(b"GET /slow HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
-            data = b""
-            try:
-                while True:
-                    chunk = s.recv(4096)
-                    if not chunk: break
-                    data += chunk
-            except (ssl.SSLError, ConnectionResetError):
-                pass
-            print("%.2f %s" % (time.time() - start, data.split(b"\r\n")[0].decode()))
-            """#
-        async let slowResult = Command.python(slow, [String(server.port), fixture.caPath])
-        try await Task.sleep(for: .milliseconds(200))
-        let clock = ContinuousClock()
-        let start = clock.now
-        let fast = try await Command.run("curl", ["-sS", "--cacert", fixture.caPath, "\(server.httpsURL)/fast"])
-        let fastElapsed = clock.now - start
-        #expect(fast.stdout.contains(#""path":"\/fast""#))
-        #expect(fastElapsed < .milliseconds(1200), "served while the slow client was waiting")
+            let slow = #"""
+                import socket, ssl, sys, time
+                port, ca = int(sys.argv[1]), sys.argv[2]
+                ctx = ssl.create_default_context(cafile=ca)
+                s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10), server_hostname="localhost")
+                start = time.time()
+                s.sendall(b"GET /slow HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
+                data = b""
+                try:
+                    while True:
+                        chunk = s.recv(4096)
+                        if not chunk: break
+                        data += chunk
+                except (ssl.SSLError, ConnectionResetError):
+                    pass
+                print("%.2f %s" % (time.time() - start, data.split(b"\r\n")[0].decode()))
+                """#
+            async let slowResult = Command.python(slow, [String(server.port), fixture.caPath])
+            try await Task.sleep(for: .milliseconds(200))
+            let clock = ContinuousClock()
+            let start = clock.now
+            let fast = try await Command.run("curl", ["-sS", "--cacert", fixture.caPath, "\(server.httpsURL)/fast"])
+            let fastElapsed = clock.now - start
+            #expect(fast.stdout.contains(#""path":"\/fast""#))
+            #expect(fastElapsed < .milliseconds(1200), "served while the slow client was waiting")
 
-        let result = try await slowResult
-        #expect(result.status == 0, "\(result.stderr)")
-        let parts = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ", maxSplits: 1)
-        let elapsed = try #require(Double(parts.first ?? ""))
-        #expect(elapsed >= 1.2 && elapsed < 3.5, "closed after \(elapsed) s")
-        #expect(parts.count == 2 && parts[1] == "HTTP/1.1 408 Request Timeout")
+            let result = try await slowResult
+            #expect(result.status == 0, "\(result.stderr)")
+            let parts = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ", maxSplits: 1)
+            let elapsed = try #require(Double(parts.first ?? ""))
+            #expect(elapsed >= 1.2 && elapsed < 3.5, "closed after \(elapsed) s")
+            #expect(parts.count == 2 && parts[1] == "HTTP/1.1 408 Request Timeout")
+        }
     }
 
     @Test func idleKeepAliveConnectionIsClosed() async throws {
         var configuration = HTTPServerConfiguration(port: 0)
         configuration.idleTimeout = .milliseconds(300)
         let server = try await RunningServer.start(configuration)
-        defer { Task { await server.stop() } }
-        let script = #"""
-            import http.client, sys, time
-            c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=5)
-            c.request("GET", "/a"); r = c.getresponse(); r.read()
-            s = c.sock
-            start = time.time()
-            data = s.recv(10)
-            print("%.2f %d" % (time.time() - start, len(data)))
-            """#
-        let result = try await Command.python(script, [String(server.port)])
-        let parts = result.stdout.split(separator: " ")
-        let elapsed = try #require(Double(parts.first ?? ""))
-        #expect(elapsed >= 0.2 && elapsed < 2, "idle close after \(elapsed) s")
-        #expect(parts.last?.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        try await withTeardown({ await server.stop() }) {
+            let script = #"""
+                import http.client, sys, time
+                c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=5)
+                c.request("GET", "/a"); r = c.getresponse(); r.read()
+                s = c.sock
+                start = time.time()
+                data = s.recv(10)
+                print("%.2f %d" % (time.time() - start, len(data)))
+                """#
+            let result = try await Command.python(script, [String(server.port)])
+            let parts = result.stdout.split(separator: " ")
+            let elapsed = try #require(Double(parts.first ?? ""))
+            #expect(elapsed >= 0.2 && elapsed < 2, "idle close after \(elapsed) s")
+            #expect(parts.last?.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        }
     }
 
     @Test func connectionsBeyondTheLimitAreRefused() async throws {
         var configuration = HTTPServerConfiguration(port: 0)
         configuration.maxConnections = 2
         let server = try await RunningServer.start(configuration)
-        defer { Task { await server.stop() } }
-        let script = #"""
-            import http.client, socket, sys, time
-            port = int(sys.argv[1])
-            held = []
-            for i in range(2):
+        try await withTeardown({ await server.stop() }) {
+            let script = #"""
+                import http.client, socket, sys, time
+                port = int(sys.argv[1])
+                held = []
+                for i in range(2):
+                    c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                    c.request("GET", "/held"); r = c.getresponse(); r.read()
+                    held.append(c)
+                extra = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                try:
+                    extra.request("GET", "/extra"); r = extra.getresponse(); print("extra", r.status)
+                except Exception as e:
+                    print("extra refused")
+                for c in held: c.close()
+                time.sleep(0.3)
                 c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                c.request("GET", "/held"); r = c.getresponse(); r.read()
-                held.append(c)
-            extra = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            try:
-                extra.request("GET", "/extra"); r = extra.getresponse(); print("extra", r.status)
-            except Exception as e:
-                print("extra refused")
-            for c in held: c.close()
-            time.sleep(0.3)
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            c.request("GET", "/later"); r = c.getresponse(); print("later", r.status)
-            """#
-        let result = try await Command.python(script, [String(server.port)])
-        #expect(result.stdout.contains("extra refused"), "\(result.stdout) \(result.stderr)")
-        #expect(result.stdout.contains("later 200"))
+                c.request("GET", "/later"); r = c.getresponse(); print("later", r.status)
+                """#
+            let result = try await Command.python(script, [String(server.port)])
+            #expect(result.stdout.contains("extra refused"), "\(result.stdout) \(result.stderr)")
+            #expect(result.stdout.contains("later 200"))
+        }
     }
 
     @Test func malformedHTTPGets400() async throws {
         let server = try await RunningServer.start(HTTPServerConfiguration(port: 0))
-        defer { Task { await server.stop() } }
-        let script = #"""
-            import socket, sys
-            s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
-            s.sendall(b"NOT HTTP AT ALL\r\n\x00\x01\r\n\r\n")
-            data = b""
-            while True:
-                chunk = s.recv(4096)
-                if not chunk: break
-                data += chunk
-            print(data.split(b"\r\n")[0].decode())
-            """#
-        let result = try await Command.python(script, [String(server.port)])
-        #expect(result.stdout.hasPrefix("HTTP/1.1 400"), "\(result.stdout) \(result.stderr)")
+        try await withTeardown({ await server.stop() }) {
+            let script = #"""
+                import socket, sys
+                s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+                s.sendall(b"NOT HTTP AT ALL\r\n\x00\x01\r\n\r\n")
+                data = b""
+                while True:
+                    chunk = s.recv(4096)
+                    if not chunk: break
+                    data += chunk
+                print(data.split(b"\r\n")[0].decode())
+                """#
+            let result = try await Command.python(script, [String(server.port)])
+            #expect(result.stdout.hasPrefix("HTTP/1.1 400"), "\(result.stdout) \(result.stderr)")
+        }
     }
 
     @Test func streamedResponseArrivesChunked() async throws {
@@ -161,10 +169,11 @@ struct HTTPServerLimitTests {
                 }
             }
         }
-        defer { Task { await server.stop() } }
-        let result = try await Command.run("curl", ["-sS", "-i", "\(server.httpURL)/watch"])
-        #expect(result.stdout.lowercased().contains("transfer-encoding: chunked"))
-        #expect(result.stdout.contains("line 0\nline 1\nline 2\nline 3\nline 4\n"))
+        try await withTeardown({ await server.stop() }) {
+            let result = try await Command.run("curl", ["-sS", "-i", "\(server.httpURL)/watch"])
+            #expect(result.stdout.lowercased().contains("transfer-encoding: chunked"))
+            #expect(result.stdout.contains("line 0\nline 1\nline 2\nline 3\nline 4\n"))
+        }
     }
 
     /// Through a ServiceGroup: a request in flight finishes after shutdown begins, and `run()` returns.
@@ -192,25 +201,26 @@ struct HTTPServerLimitTests {
         let fixture = try TLSFixture.make()
         defer { fixture.certificates.remove() }
         let server = try await RunningServer.start(.testTLS(try fixture.store()))
-        defer { Task { await server.stop() } }
-        let script = #"""
-            import concurrent.futures, http.client, ssl, sys
-            port, ca = int(sys.argv[1]), sys.argv[2]
-            ctx = ssl.create_default_context(cafile=ca)
-            ok = 0
-            c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=10)
-            for i in range(1000):
-                c.request("POST", "/seq", body=b'{"i":%d}' % i); r = c.getresponse(); body = r.read()
-                if r.status == 200 and b'"path":"\\/seq"' in body: ok += 1
-            def one(i):
-                c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=20)
-                c.request("GET", "/par"); r = c.getresponse(); r.read(); c.close()
-                return r.status
-            with concurrent.futures.ThreadPoolExecutor(max_workers=100) as pool:
-                statuses = list(pool.map(one, range(100)))
-            print(ok, statuses.count(200))
-            """#
-        let result = try await Command.python(script, [String(server.port), fixture.caPath], timeout: .seconds(120))
-        #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1000 100", "\(result.stderr)")
+        try await withTeardown({ await server.stop() }) {
+            let script = #"""
+                import concurrent.futures, http.client, ssl, sys
+                port, ca = int(sys.argv[1]), sys.argv[2]
+                ctx = ssl.create_default_context(cafile=ca)
+                ok = 0
+                c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=10)
+                for i in range(1000):
+                    c.request("POST", "/seq", body=b'{"i":%d}' % i); r = c.getresponse(); body = r.read()
+                    if r.status == 200 and b'"path":"\\/seq"' in body: ok += 1
+                def one(i):
+                    c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=20)
+                    c.request("GET", "/par"); r = c.getresponse(); r.read(); c.close()
+                    return r.status
+                with concurrent.futures.ThreadPoolExecutor(max_workers=100) as pool:
+                    statuses = list(pool.map(one, range(100)))
+                print(ok, statuses.count(200))
+                """#
+            let result = try await Command.python(script, [String(server.port), fixture.caPath], timeout: .seconds(120))
+            #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1000 100", "\(result.stderr)")
+        }
     }
 }

@@ -1,3 +1,4 @@
+import AsyncTestSupport
 import Foundation
 import HTTPServer
 import KubeTestSupport
@@ -11,23 +12,24 @@ struct TLSHandshakeTests {
         let fixture = try TLSFixture.make()
         defer { fixture.certificates.remove() }
         let server = try await RunningServer.start(.testTLS(try fixture.store()))
-        defer { Task { await server.stop() } }
+        try await withTeardown({ await server.stop() }) {
 
-        let request = "GET /hello HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-        let result = try await Command.run(
-            "openssl",
-            ["s_client", "-connect", "127.0.0.1:\(server.port)", flag, "-alpn", "http/1.1",
-             "-CAfile", fixture.caPath, "-verify_return_error", "-servername", "localhost", "-ign_eof"],
-            stdin: Data(request.utf8), timeout: .seconds(20))
-        let expected = flag == "-tls1_2" ? "TLSv1.2" : "TLSv1.3"
-        #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("Protocol  : \(expected)") || result.stdout.contains("New, \(expected)"))
-        #expect(result.stdout.contains("ALPN protocol: http/1.1"))
-        #expect(result.stdout.contains("Verify return code: 0 (ok)"))
-        #expect(result.stdout.contains("HTTP/1.1 200 OK"))
-        #expect(result.stdout.contains(#""tls":"\#(expected)""#))
-        // The server closed with close_notify after `Connection: close`, which s_client reports.
-        #expect(result.stdout.contains("closed") || result.stderr.contains("closed"))
+            let request = "GET /hello HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+            let result = try await Command.run(
+                "openssl",
+                ["s_client", "-connect", "127.0.0.1:\(server.port)", flag, "-alpn", "http/1.1",
+                 "-CAfile", fixture.caPath, "-verify_return_error", "-servername", "localhost", "-ign_eof"],
+                stdin: Data(request.utf8), timeout: .seconds(20))
+            let expected = flag == "-tls1_2" ? "TLSv1.2" : "TLSv1.3"
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.contains("Protocol  : \(expected)") || result.stdout.contains("New, \(expected)"))
+            #expect(result.stdout.contains("ALPN protocol: http/1.1"))
+            #expect(result.stdout.contains("Verify return code: 0 (ok)"))
+            #expect(result.stdout.contains("HTTP/1.1 200 OK"))
+            #expect(result.stdout.contains(#""tls":"\#(expected)""#))
+            // The server closed with close_notify after `Connection: close`, which s_client reports.
+            #expect(result.stdout.contains("closed") || result.stderr.contains("closed"))
+        }
     }
 
     @Test(arguments: ["-tls1", "-tls1_1"])
@@ -35,34 +37,36 @@ struct TLSHandshakeTests {
         let fixture = try TLSFixture.make()
         defer { fixture.certificates.remove() }
         let server = try await RunningServer.start(.testTLS(try fixture.store()))
-        defer { Task { await server.stop() } }
+        try await withTeardown({ await server.stop() }) {
 
-        // SECLEVEL=0 lets the client offer the old version, so the refusal comes from the server.
-        let result = try await Command.run(
-            "openssl",
-            ["s_client", "-connect", "127.0.0.1:\(server.port)", flag, "-cipher", "DEFAULT@SECLEVEL=0"],
-            stdin: Data(), timeout: .seconds(20))
-        #expect(result.status != 0)
-        #expect(result.stderr.contains("alert protocol version"), "\(result.stderr)")
-        #expect(!result.stdout.contains("BEGIN CERTIFICATE"))
+            // SECLEVEL=0 lets the client offer the old version, so the refusal comes from the server.
+            let result = try await Command.run(
+                "openssl",
+                ["s_client", "-connect", "127.0.0.1:\(server.port)", flag, "-cipher", "DEFAULT@SECLEVEL=0"],
+                stdin: Data(), timeout: .seconds(20))
+            #expect(result.status != 0)
+            #expect(result.stderr.contains("alert protocol version"), "\(result.stderr)")
+            #expect(!result.stdout.contains("BEGIN CERTIFICATE"))
+        }
     }
 
     @Test func curlFetchesOverTLS12AndTLS13() async throws {
         let fixture = try TLSFixture.make()
         defer { fixture.certificates.remove() }
         let server = try await RunningServer.start(.testTLS(try fixture.store()))
-        defer { Task { await server.stop() } }
+        try await withTeardown({ await server.stop() }) {
 
-        for (flags, version) in [(["--tlsv1.2", "--tls-max", "1.2"], "TLSv1.2"), (["--tlsv1.3"], "TLSv1.3")] {
-            let result = try await Command.run(
-                "curl",
-                ["-sS", "--cacert", fixture.caPath, "-w", "\\n%{http_code}"] + flags
-                    + ["\(server.httpsURL)/v?x=1", "-d", "abc"])
-            #expect(result.status == 0, "\(result.stderr)")
-            #expect(result.stdout.hasSuffix("\n200"))
-            #expect(result.stdout.contains(#""tls":"\#(version)""#))
-            #expect(result.stdout.contains(#""bodyBytes":"3""#))
-            #expect(result.stdout.contains(#""path":"\/v""#))
+            for (flags, version) in [(["--tlsv1.2", "--tls-max", "1.2"], "TLSv1.2"), (["--tlsv1.3"], "TLSv1.3")] {
+                let result = try await Command.run(
+                    "curl",
+                    ["-sS", "--cacert", fixture.caPath, "-w", "\\n%{http_code}"] + flags
+                        + ["\(server.httpsURL)/v?x=1", "-d", "abc"])
+                #expect(result.status == 0, "\(result.stderr)")
+                #expect(result.stdout.hasSuffix("\n200"))
+                #expect(result.stdout.contains(#""tls":"\#(version)""#))
+                #expect(result.stdout.contains(#""bodyBytes":"3""#))
+                #expect(result.stdout.contains(#""path":"\/v""#))
+            }
         }
     }
 
@@ -70,92 +74,94 @@ struct TLSHandshakeTests {
         let fixture = try TLSFixture.make()
         defer { fixture.certificates.remove() }
         let server = try await RunningServer.start(.testTLS(try fixture.store()))
-        defer { Task { await server.stop() } }
+        try await withTeardown({ await server.stop() }) {
 
-        let script = #"""
-            import json, socket, ssl, sys
-            port, ca = int(sys.argv[1]), sys.argv[2]
-            out = {}
-            for name, version in [("1.2", ssl.TLSVersion.TLSv1_2), ("1.3", ssl.TLSVersion.TLSv1_3)]:
-                ctx = ssl.create_default_context(cafile=ca)
-                ctx.minimum_version = version
-                ctx.maximum_version = version
-                ctx.set_alpn_protocols(["h2", "http/1.1"])
-                with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-                    # Without ragged EOFs suppressed, a close without close_notify raises SSLEOFError.
-                    with ctx.wrap_socket(raw, server_hostname="localhost", suppress_ragged_eofs=False) as s:
-                        s.sendall(b"GET /py HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-                        data = b""
-                        while True:
-                            chunk = s.recv(65536)
-                            if not chunk: break
-                            data += chunk
-                        out[name] = {"version": s.version(), "alpn": s.selected_alpn_protocol(),
-                                     "status": data.split(b"\r\n")[0].decode()}
-            for name, version in [("1.0", ssl.TLSVersion.TLSv1), ("1.1", ssl.TLSVersion.TLSv1_1)]:
-                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-                ctx.check_hostname = False
-                ctx.verify_mode = ssl.CERT_NONE
-                ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
-                ctx.minimum_version = version
-                ctx.maximum_version = version
-                try:
+            let script = #"""
+                import json, socket, ssl, sys
+                port, ca = int(sys.argv[1]), sys.argv[2]
+                out = {}
+                for name, version in [("1.2", ssl.TLSVersion.TLSv1_2), ("1.3", ssl.TLSVersion.TLSv1_3)]:
+                    ctx = ssl.create_default_context(cafile=ca)
+                    ctx.minimum_version = version
+                    ctx.maximum_version = version
+                    ctx.set_alpn_protocols(["h2", "http/1.1"])
                     with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-                        with ctx.wrap_socket(raw) as s:
-                            out[name] = {"error": None}
-                except ssl.SSLError as e:
-                    out[name] = {"error": e.reason}
-            print(json.dumps(out))
-            """#
-        let result = try await Command.python(script, [String(server.port), fixture.caPath])
-        #expect(result.status == 0, "\(result.stderr)")
-        let json = try #require(
-            try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: [String: String?]])
-        #expect(json["1.2"]?["version"] == "TLSv1.2")
-        #expect(json["1.3"]?["version"] == "TLSv1.3")
-        #expect(json["1.3"]?["alpn"] == "http/1.1")
-        #expect(json["1.3"]?["status"] == "HTTP/1.1 200 OK")
-        #expect(json["1.0"]?["error"] == "TLSV1_ALERT_PROTOCOL_VERSION")
-        #expect(json["1.1"]?["error"] == "TLSV1_ALERT_PROTOCOL_VERSION")
+                        # Without ragged EOFs suppressed, a close without close_notify raises SSLEOFError.
+                        with ctx.wrap_socket(raw, server_hostname="localhost", suppress_ragged_eofs=False) as s:
+                            s.sendall(b"GET /py HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                            data = b""
+                            while True:
+                                chunk = s.recv(65536)
+                                if not chunk: break
+                                data += chunk
+                            out[name] = {"version": s.version(), "alpn": s.selected_alpn_protocol(),
+                                         "status": data.split(b"\r\n")[0].decode()}
+                for name, version in [("1.0", ssl.TLSVersion.TLSv1), ("1.1", ssl.TLSVersion.TLSv1_1)]:
+                    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+                    ctx.check_hostname = False
+                    ctx.verify_mode = ssl.CERT_NONE
+                    ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+                    ctx.minimum_version = version
+                    ctx.maximum_version = version
+                    try:
+                        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+                            with ctx.wrap_socket(raw) as s:
+                                out[name] = {"error": None}
+                    except ssl.SSLError as e:
+                        out[name] = {"error": e.reason}
+                print(json.dumps(out))
+                """#
+            let result = try await Command.python(script, [String(server.port), fixture.caPath])
+            #expect(result.status == 0, "\(result.stderr)")
+            let json = try #require(
+                try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: [String: String?]])
+            #expect(json["1.2"]?["version"] == "TLSv1.2")
+            #expect(json["1.3"]?["version"] == "TLSv1.3")
+            #expect(json["1.3"]?["alpn"] == "http/1.1")
+            #expect(json["1.3"]?["status"] == "HTTP/1.1 200 OK")
+            #expect(json["1.0"]?["error"] == "TLSV1_ALERT_PROTOCOL_VERSION")
+            #expect(json["1.1"]?["error"] == "TLSV1_ALERT_PROTOCOL_VERSION")
+        }
     }
 
     @Test func garbageInsteadOfTLSIsClosedAndServerKeepsServing() async throws {
         let fixture = try TLSFixture.make()
         defer { fixture.certificates.remove() }
         let server = try await RunningServer.start(.testTLS(try fixture.store()))
-        defer { Task { await server.stop() } }
+        try await withTeardown({ await server.stop() }) {
 
-        let script = #"""
-            import os, socket, sys, time
-            port = int(sys.argv[1])
-            results = []
-            for payload in [b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", os.urandom(4096), b"\x16\x03\x01\xff\xff" + os.urandom(64)]:
-                s = socket.create_connection(("127.0.0.1", port), timeout=5)
-                s.sendall(payload)
-                start = time.time()
-                data = b""
-                try:
-                    while True:
-                        chunk = s.recv(4096)
-                        if not chunk: break
-                        data += chunk
-                except ConnectionResetError:
-                    pass
-                results.append("%d:%.1f" % (len(data), time.time() - start))
-                s.close()
-            print(" ".join(results))
-            """#
-        let result = try await Command.python(script, [String(server.port)])
-        #expect(result.status == 0, "\(result.stderr)")
-        // Each connection ends (a short alert at most, no HTTP) well before the 5 s client timeout.
-        for entry in result.stdout.split(separator: " ") {
-            let parts = entry.split(separator: ":")
-            #expect((Int(parts[0]) ?? 999) < 64)
-            #expect((Double(parts[1].trimmingCharacters(in: .whitespacesAndNewlines)) ?? 99) < 2)
+            let script = #"""
+                import os, socket, sys, time
+                port = int(sys.argv[1])
+                results = []
+                for payload in [b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", os.urandom(4096), b"\x16\x03\x01\xff\xff" + os.urandom(64)]:
+                    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+                    s.sendall(payload)
+                    start = time.time()
+                    data = b""
+                    try:
+                        while True:
+                            chunk = s.recv(4096)
+                            if not chunk: break
+                            data += chunk
+                    except ConnectionResetError:
+                        pass
+                    results.append("%d:%.1f" % (len(data), time.time() - start))
+                    s.close()
+                print(" ".join(results))
+                """#
+            let result = try await Command.python(script, [String(server.port)])
+            #expect(result.status == 0, "\(result.stderr)")
+            // Each connection ends (a short alert at most, no HTTP) well before the 5 s client timeout.
+            for entry in result.stdout.split(separator: " ") {
+                let parts = entry.split(separator: ":")
+                #expect((Int(parts[0]) ?? 999) < 64)
+                #expect((Double(parts[1].trimmingCharacters(in: .whitespacesAndNewlines)) ?? 99) < 2)
+            }
+            let after = try await Command.run("curl", ["-sS", "--cacert", fixture.caPath, "\(server.httpsURL)/after"])
+            #expect(after.status == 0)
+            #expect(after.stdout.contains(#""path":"\/after""#))
         }
-        let after = try await Command.run("curl", ["-sS", "--cacert", fixture.caPath, "\(server.httpsURL)/after"])
-        #expect(after.status == 0)
-        #expect(after.stdout.contains(#""path":"\/after""#))
     }
 
     @Test func clientCertificateCommonNameReachesTheHandler() async throws {
@@ -164,29 +170,30 @@ struct TLSHandshakeTests {
         let client = try fixture.certificates.client(commonName: "system:admin", organizations: ["system:masters"])
         let options = TLSServerOptions(clientCAPEM: fixture.certificates.ca.certificatePEM, requireClientCertificate: true)
         let server = try await RunningServer.start(.testTLS(try fixture.store(options: options)))
-        defer { Task { await server.stop() } }
+        try await withTeardown({ await server.stop() }) {
 
-        let withCert = try await Command.run(
-            "curl",
-            ["-sS", "--cacert", fixture.caPath, "--cert", client.certificatePath, "--key", client.keyPath,
-             "\(server.httpsURL)/whoami"])
-        #expect(withCert.status == 0, "\(withCert.stderr)")
-        #expect(withCert.stdout.contains(#""peerCN":"system:admin""#))
+            let withCert = try await Command.run(
+                "curl",
+                ["-sS", "--cacert", fixture.caPath, "--cert", client.certificatePath, "--key", client.keyPath,
+                 "\(server.httpsURL)/whoami"])
+            #expect(withCert.status == 0, "\(withCert.stderr)")
+            #expect(withCert.stdout.contains(#""peerCN":"system:admin""#))
 
-        let withoutCert = try await Command.run("curl", ["-sS", "--cacert", fixture.caPath, "\(server.httpsURL)/whoami"])
-        #expect(withoutCert.status != 0)
-        #expect(!withoutCert.stdout.contains("peerCN"))
+            let withoutCert = try await Command.run("curl", ["-sS", "--cacert", fixture.caPath, "\(server.httpsURL)/whoami"])
+            #expect(withoutCert.status != 0)
+            #expect(!withoutCert.stdout.contains("peerCN"))
 
-        // A certificate from another CA is refused too.
-        let stranger = try TestCertificates.makeCA(commonName: "other-ca")
-        defer { stranger.remove() }
-        let foreign = try stranger.client(commonName: "mallory")
-        let withForeign = try await Command.run(
-            "curl",
-            ["-sS", "--cacert", fixture.caPath, "--cert", foreign.certificatePath, "--key", foreign.keyPath,
-             "\(server.httpsURL)/whoami"])
-        #expect(withForeign.status != 0)
-        #expect(!withForeign.stdout.contains("mallory"))
+            // A certificate from another CA is refused too.
+            let stranger = try TestCertificates.makeCA(commonName: "other-ca")
+            defer { stranger.remove() }
+            let foreign = try stranger.client(commonName: "mallory")
+            let withForeign = try await Command.run(
+                "curl",
+                ["-sS", "--cacert", fixture.caPath, "--cert", foreign.certificatePath, "--key", foreign.keyPath,
+                 "\(server.httpsURL)/whoami"])
+            #expect(withForeign.status != 0)
+            #expect(!withForeign.stdout.contains("mallory"))
+        }
     }
 
     @Test func optionalClientCertificateLeavesCommonNameEmpty() async throws {
@@ -194,10 +201,11 @@ struct TLSHandshakeTests {
         defer { fixture.certificates.remove() }
         let options = TLSServerOptions(clientCAPEM: fixture.certificates.ca.certificatePEM)
         let server = try await RunningServer.start(.testTLS(try fixture.store(options: options)))
-        defer { Task { await server.stop() } }
-        let result = try await Command.run("curl", ["-sS", "--cacert", fixture.caPath, "\(server.httpsURL)/anon"])
-        #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains(#""peerCN":"""#))
+        try await withTeardown({ await server.stop() }) {
+            let result = try await Command.run("curl", ["-sS", "--cacert", fixture.caPath, "\(server.httpsURL)/anon"])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.contains(#""peerCN":"""#))
+        }
     }
 
     @Test func invalidPairsAreRejectedWithTheReason() throws {

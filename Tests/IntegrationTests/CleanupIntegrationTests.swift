@@ -1,26 +1,16 @@
+import AsyncTestSupport
 import CRDModels
 import Foundation
 import KubeClient
 import KubeTestSupport
 import Operator
+import OperatorTestSupport
 import Testing
 
 /// Uninstalling: the operator adds its finalizer and ServiceAccount entries, stops (as `helm uninstall` stops it),
 /// and then a namespace holding a resource hangs in Terminating until `cleanup` runs. Over the real wire: the API
 /// test server over HTTP, the libcurl client, the real operator runtime, and the built binary.
 @Suite(.serialized) struct CleanupIntegrationTests {
-    /// Runs `body` against a fresh harness and always awaits the teardown.
-    func withHarness(_ body: (OperatorHarness) async throws -> Void) async throws {
-        let harness = try await OperatorHarness.start()
-        do {
-            try await body(harness)
-        } catch {
-            await harness.shutdown()
-            throw error
-        }
-        await harness.shutdown()
-    }
-
     /// The state an uninstall leaves: `team/reg` (namespaced, ServiceAccount `deployer`) and `shared-reg` (cluster,
     /// namespace `shared`, ServiceAccounts `builder` and `manual`) with the finalizer, written by a real operator
     /// that has then stopped. `builder` also lists `other-registry`; `manual` listed `ecr-login` before the
@@ -60,8 +50,8 @@ import Testing
             let namespaced = try await client.get(AWSECRImagePullSecret.self, name: "reg", namespace: "team")
             let cluster = try await client.get(ClusterAWSECRImagePullSecret.self, name: "shared-reg")
             return names(team) == ["ecr-login"] && names(builder) == ["other-registry", "ecr-login"]
-                && namespaced.metadata.finalizers == [ReconcileContext.finalizer]
-                && cluster.metadata.finalizers == [ReconcileContext.finalizer]
+                && namespaced.metadata.finalizers == [Finalizers.serviceAccounts]
+                && cluster.metadata.finalizers == [Finalizers.serviceAccounts]
         }
         await running.stop()
         try #require(written, "the operator did not add its finalizers and ServiceAccount entries")
@@ -71,7 +61,7 @@ import Testing
     }
 
     @Test func cleanupLetsATerminatingNamespaceGoAndRemovesOnlyTheOperatorsEntries() async throws {
-        try await withHarness { harness in
+        try await withOperatorHarness { harness in
             let client = harness.client
             try await uninstalledState(harness)
 
@@ -110,7 +100,7 @@ import Testing
     }
 
     @Test func namespacedCleanupLeavesOtherNamespacesAndTheClusterKind() async throws {
-        try await withHarness { harness in
+        try await withOperatorHarness { harness in
             let client = harness.client
             try await uninstalledState(harness)
             let report = await OperatorCleanup(client: client, namespace: "team", logger: harness.logger).run()
@@ -122,7 +112,7 @@ import Testing
                 names(try await client.get(ServiceAccount.self, name: "builder", namespace: "shared"))
                     == ["other-registry", "ecr-login"])
             let cluster = try await client.get(ClusterAWSECRImagePullSecret.self, name: "shared-reg")
-            #expect(cluster.metadata.finalizers == [ReconcileContext.finalizer])
+            #expect(cluster.metadata.finalizers == [Finalizers.serviceAccounts])
         }
     }
 
@@ -130,7 +120,7 @@ import Testing
     /// server refuses a write, and a re-run finishes the job.
     @Test func theBinarysCleanupSubcommandExitsNonZeroOnFailureAndSucceedsWhenRunAgain() async throws {
         let binary = try #require(operatorBinary(), "build the ecr-pullsecret-operator product first")
-        try await withHarness { harness in
+        try await withOperatorHarness { harness in
             let client = harness.client
             try await uninstalledState(harness)
             let kubeconfig = FileManager.default.temporaryDirectory
@@ -166,7 +156,7 @@ import Testing
     @Test func theChartsHookRBACAllowsEverythingCleanupCalls() async throws {
         let binary = try #require(operatorBinary(), "build the ecr-pullsecret-operator product first")
         let hooks = try await renderedCleanupHooks()
-        try await withHarness { harness in
+        try await withOperatorHarness { harness in
             let client = harness.client
             let server = harness.server
             try await uninstalledState(harness)

@@ -1,7 +1,9 @@
+import AsyncTestSupport
 import CRDModels
 import Foundation
 import KubeClient
 import Operator
+import OperatorTestSupport
 import Testing
 
 @Suite(.serialized) struct LeaderElectionIntegrationTests {
@@ -19,37 +21,37 @@ import Testing
     }
 
     @Test func onlyTheLeaderWritesAndTheOtherTakesOverWhenItStops() async throws {
-        let harness = try await OperatorHarness.start()
-        defer { Task { await harness.shutdown() } }
-        try await harness.createNamespace("team")
-        try await harness.createCredentials(namespace: "team")
-        let tokensA = FakeTokenSource()
-        let tokensB = FakeTokenSource()
-        let a = harness.startOperator(tokens: tokensA, leaderElection: election("replica-a"))
-        #expect(await eventually { a.runtime.isLeading })
-        let b = harness.startOperator(tokens: tokensB, leaderElection: election("replica-b"))
-        defer { Task { await b.stop() } }
+        try await withOperatorHarness { harness in
+            try await harness.createNamespace("team")
+            try await harness.createCredentials(namespace: "team")
+            let tokensA = FakeTokenSource()
+            let tokensB = FakeTokenSource()
+            let a = harness.startOperator(tokens: tokensA, leaderElection: election("replica-a"))
+            #expect(await eventually { a.runtime.isLeading })
+            try await harness.withOperator(tokens: tokensB, leaderElection: election("replica-b")) { b in
 
-        _ = try await harness.client.create(resource("first"))
-        #expect(await eventually { await harness.secret("team", "first") != nil })
-        let lease = try await harness.client.get(Lease.self, name: "ecr-pullsecret-operator", namespace: "default")
-        #expect(lease.spec?.holderIdentity == "replica-a")
-        #expect(tokensA.calls > 0)
-        #expect(tokensB.calls == 0)
-        #expect(!b.runtime.isLeading)
+                _ = try await harness.client.create(resource("first"))
+                #expect(await eventually { await harness.secret("team", "first") != nil })
+                let lease = try await harness.client.get(Lease.self, name: "ecr-pullsecret-operator", namespace: "default")
+                #expect(lease.spec?.holderIdentity == "replica-a")
+                #expect(tokensA.calls > 0)
+                #expect(tokensB.calls == 0)
+                #expect(!b.runtime.isLeading)
 
-        // Graceful stop releases the Lease; b takes over well before the 3 s lease would expire.
-        let stopped = ContinuousClock.now
-        await a.stop()
-        let released = try await harness.client.get(Lease.self, name: "ecr-pullsecret-operator", namespace: "default")
-        #expect(released.spec?.holderIdentity == "" || released.spec?.holderIdentity == "replica-b")
-        #expect(await eventually { b.runtime.isLeading })
-        #expect(ContinuousClock.now - stopped < .seconds(3))
-        _ = try await harness.client.create(resource("second"))
-        #expect(await eventually { await harness.secret("team", "second") != nil })
-        #expect(tokensB.calls > 0)
-        let after = try await harness.client.get(Lease.self, name: "ecr-pullsecret-operator", namespace: "default")
-        #expect(after.spec?.holderIdentity == "replica-b")
-        #expect(after.spec?.leaseTransitions == 1)
+                // Graceful stop releases the Lease; b takes over well before the 3 s lease would expire.
+                let stopped = ContinuousClock.now
+                await a.stop()
+                let released = try await harness.client.get(Lease.self, name: "ecr-pullsecret-operator", namespace: "default")
+                #expect(released.spec?.holderIdentity == "" || released.spec?.holderIdentity == "replica-b")
+                #expect(await eventually { b.runtime.isLeading })
+                #expect(ContinuousClock.now - stopped < .seconds(3))
+                _ = try await harness.client.create(resource("second"))
+                #expect(await eventually { await harness.secret("team", "second") != nil })
+                #expect(tokensB.calls > 0)
+                let after = try await harness.client.get(Lease.self, name: "ecr-pullsecret-operator", namespace: "default")
+                #expect(after.spec?.holderIdentity == "replica-b")
+                #expect(after.spec?.leaseTransitions == 1)
+            }
+        }
     }
 }

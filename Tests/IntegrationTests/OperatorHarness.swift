@@ -1,3 +1,4 @@
+import AsyncTestSupport
 import CRDModels
 import Foundation
 import HTTPClient
@@ -9,16 +10,11 @@ import ServiceLifecycle
 import Synchronization
 import Testing
 
-/// Polls `condition` every 50 ms until it holds or `timeout` passes; returns whether it held.
-func eventually(
-    timeout: Duration = .seconds(10), _ condition: @Sendable () async throws -> Bool
-) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if (try? await condition()) == true { return true }
-        try? await Task.sleep(for: .milliseconds(50))
-    }
-    return (try? await condition()) == true
+/// Runs `body` with a fresh API test server, and stops the server when `body` ends (awaited; a failure
+/// to stop fails the test).
+func withOperatorHarness<T>(_ body: (OperatorHarness) async throws -> T) async throws -> T {
+    let harness = try await OperatorHarness.start()
+    return try await withTeardown({ await harness.shutdown() }) { try await body(harness) }
 }
 
 /// The Kubernetes API test server with both CRDs, a client, and operators run in-process.
@@ -63,8 +59,9 @@ final class OperatorHarness: Sendable {
 
     func startOperator(
         tokens: any TokenSource, settings: OperatorSettings = OperatorSettings(),
-        leaderElection: LeaderElectionConfiguration? = nil
+        leaderElection: LeaderElectionConfiguration? = nil, client: KubeClient? = nil
     ) -> Running {
+        let client = client ?? self.client
         let events = EventRecorder(client: client, configuration: .init(component: "ecr-pullsecret-operator"), logger: logger)
         let runtime = OperatorRuntime(
             client: client, tokens: tokens, events: events,
@@ -76,6 +73,15 @@ final class OperatorHarness: Sendable {
             configuration: .init(services: [.init(service: runtime)], gracefulShutdownSignals: [], logger: logger))
         let task = Task { try await group.run() }
         return Running(runtime: runtime, group: group, task: task)
+    }
+
+    /// Runs `body` with an operator started on this server, and stops it gracefully when `body` ends.
+    func withOperator<T>(
+        tokens: any TokenSource, settings: OperatorSettings = OperatorSettings(),
+        leaderElection: LeaderElectionConfiguration? = nil, _ body: (Running) async throws -> T
+    ) async throws -> T {
+        let running = startOperator(tokens: tokens, settings: settings, leaderElection: leaderElection)
+        return try await withTeardown({ await running.stop() }) { try await body(running) }
     }
 
     func shutdown() async {

@@ -1,7 +1,9 @@
+import AsyncTestSupport
 import CRDModels
 import Foundation
 import KubeClient
 import Operator
+import OperatorTestSupport
 import Testing
 
 /// The reconcilers over the real wire (KubeAPITestServer over HTTP, libcurl client, informers,
@@ -20,239 +22,239 @@ import Testing
     }
 
     @Test func clusterResourceCoversListAndSelectorAndNewNamespaces() async throws {
-        let harness = try await OperatorHarness.start()
-        defer { Task { await harness.shutdown() } }
-        try await harness.createNamespace("ops")
-        try await harness.createCredentials(namespace: "ops")
-        try await harness.createNamespace("listed")
-        try await harness.createNamespace("labelled", labels: ["ecr-pull": "true"])
-        try await harness.createNamespace("other")
-        let running = harness.startOperator(tokens: FakeTokenSource())
-        defer { Task { await running.stop() } }
-        _ = try await harness.client.create(
-            clusterResource("shared", namespaces: ["listed"], selector: LabelSelector(matchLabels: ["ecr-pull": "true"])))
-        #expect(await eventually { await harness.secret("listed", "ecr-login") != nil })
-        #expect(await eventually { await harness.secret("labelled", "ecr-login") != nil })
-        #expect(await harness.secret("other", "ecr-login") == nil)
+        try await withOperatorHarness { harness in
+            try await harness.createNamespace("ops")
+            try await harness.createCredentials(namespace: "ops")
+            try await harness.createNamespace("listed")
+            try await harness.createNamespace("labelled", labels: ["ecr-pull": "true"])
+            try await harness.createNamespace("other")
+            try await harness.withOperator(tokens: FakeTokenSource()) { running in
+                _ = try await harness.client.create(
+                    clusterResource("shared", namespaces: ["listed"], selector: LabelSelector(matchLabels: ["ecr-pull": "true"])))
+                #expect(await eventually { await harness.secret("listed", "ecr-login") != nil })
+                #expect(await eventually { await harness.secret("labelled", "ecr-login") != nil })
+                #expect(await harness.secret("other", "ecr-login") == nil)
 
-        // A namespace created afterwards is covered within a second.
-        let start = ContinuousClock.now
-        try await harness.createNamespace("late", labels: ["ecr-pull": "true"])
-        #expect(await eventually(timeout: .seconds(1)) { await harness.secret("late", "ecr-login") != nil })
-        let elapsed = ContinuousClock.now - start
-        #expect(elapsed < .seconds(1))
+                // A namespace created afterwards is covered within a second.
+                let start = ContinuousClock.now
+                try await harness.createNamespace("late", labels: ["ecr-pull": "true"])
+                #expect(await eventually(timeout: .seconds(1)) { await harness.secret("late", "ecr-login") != nil })
+                let elapsed = ContinuousClock.now - start
+                #expect(elapsed < .seconds(1))
 
-        let status = await eventually {
-            await harness.cluster("shared")?.status?.namespaces == NamespaceCounts(desired: 3, synced: 3)
+                let status = await eventually {
+                    await harness.cluster("shared")?.status?.namespaces == NamespaceCounts(desired: 3, synced: 3)
+                }
+                #expect(status)
+                let resource = try #require(await harness.cluster("shared"))
+                #expect(resource.status?.condition(.ready)?.status == "True")
+                #expect(resource.status?.condition(.degraded)?.status == "False")
+                let secret = try #require(await harness.secret("late", "ecr-login"))
+                #expect(secret.metadata.ownerReferences?.first?.uid == resource.metadata.uid)
+                #expect(secret.metadata.ownerReferences?.first?.controller == true)
+                #expect(secret.metadata.labels?[Labels.managedBy] == Labels.managedByValue)
+                #expect(secret.metadata.labels?[Labels.ownerName] == "shared")
+                #expect(secret.metadata.annotations?[Annotations.expiresAt] != nil)
+            }
         }
-        #expect(status)
-        let resource = try #require(await harness.cluster("shared"))
-        #expect(resource.status?.condition(.ready)?.status == "True")
-        #expect(resource.status?.condition(.degraded)?.status == "False")
-        let secret = try #require(await harness.secret("late", "ecr-login"))
-        #expect(secret.metadata.ownerReferences?.first?.uid == resource.metadata.uid)
-        #expect(secret.metadata.ownerReferences?.first?.controller == true)
-        #expect(secret.metadata.labels?[Labels.managedBy] == Labels.managedByValue)
-        #expect(secret.metadata.labels?[Labels.ownerName] == "shared")
-        #expect(secret.metadata.annotations?[Annotations.expiresAt] != nil)
     }
 
     @Test func relabelledNamespaceIsPrunedAndDeletedResourceIsCollected() async throws {
-        let harness = try await OperatorHarness.start()
-        defer { Task { await harness.shutdown() } }
-        try await harness.createNamespace("ops")
-        try await harness.createCredentials(namespace: "ops")
-        try await harness.createNamespace("a", labels: ["ecr-pull": "true"])
-        try await harness.createNamespace("b", labels: ["ecr-pull": "true"])
-        let running = harness.startOperator(tokens: FakeTokenSource())
-        defer { Task { await running.stop() } }
-        _ = try await harness.client.create(
-            clusterResource("shared", selector: LabelSelector(matchLabels: ["ecr-pull": "true"])))
-        #expect(await eventually { await harness.secret("b", "ecr-login") != nil })
+        try await withOperatorHarness { harness in
+            try await harness.createNamespace("ops")
+            try await harness.createCredentials(namespace: "ops")
+            try await harness.createNamespace("a", labels: ["ecr-pull": "true"])
+            try await harness.createNamespace("b", labels: ["ecr-pull": "true"])
+            try await harness.withOperator(tokens: FakeTokenSource()) { running in
+                _ = try await harness.client.create(
+                    clusterResource("shared", selector: LabelSelector(matchLabels: ["ecr-pull": "true"])))
+                #expect(await eventually { await harness.secret("b", "ecr-login") != nil })
 
-        _ = try await harness.client.patch(
-            Namespace.self, name: "b",
-            mergePatch: .object(["metadata": .object(["labels": .object(["ecr-pull": .string("false")])])]))
-        #expect(await eventually { await harness.secret("b", "ecr-login") == nil })
-        #expect(await harness.secret("a", "ecr-login") != nil)
-        #expect(
-            await eventually {
-                await harness.cluster("shared")?.status?.namespaces == NamespaceCounts(desired: 1, synced: 1)
-            })
+                _ = try await harness.client.patch(
+                    Namespace.self, name: "b",
+                    mergePatch: .object(["metadata": .object(["labels": .object(["ecr-pull": .string("false")])])]))
+                #expect(await eventually { await harness.secret("b", "ecr-login") == nil })
+                #expect(await harness.secret("a", "ecr-login") != nil)
+                #expect(
+                    await eventually {
+                        await harness.cluster("shared")?.status?.namespaces == NamespaceCounts(desired: 1, synced: 1)
+                    })
 
-        try await harness.client.delete(ClusterAWSECRImagePullSecret.self, name: "shared")
-        #expect(await eventually { await harness.secret("a", "ecr-login") == nil })
+                try await harness.client.delete(ClusterAWSECRImagePullSecret.self, name: "shared")
+                #expect(await eventually { await harness.secret("a", "ecr-login") == nil })
+            }
+        }
     }
 
     @Test func foreignSecretIsReportedThenAdoptedAfterAnnotation() async throws {
-        let harness = try await OperatorHarness.start()
-        defer { Task { await harness.shutdown() } }
-        try await harness.createNamespace("ops")
-        try await harness.createCredentials(namespace: "ops")
-        try await harness.createNamespace("mine")
-        try await harness.createNamespace("theirs")
-        let foreign = try await harness.client.create(
-            Secret(
-                metadata: ObjectMeta(name: "ecr-login", namespace: "theirs", labels: ["owner": "someone"]),
-                data: [".dockerconfigjson": Data(#"{"auths":{}}"#.utf8)], type: "kubernetes.io/dockerconfigjson"))
-        let running = harness.startOperator(tokens: FakeTokenSource())
-        defer { Task { await running.stop() } }
-        _ = try await harness.client.create(clusterResource("shared", namespaces: ["mine", "theirs"]))
-        #expect(await eventually { await harness.secret("mine", "ecr-login") != nil })
-        let reported = await eventually {
-            await harness.cluster("shared")?.status?.failedNamespaces?.first?.namespace == "theirs"
-        }
-        #expect(reported)
-        let status = try #require(await harness.cluster("shared")?.status)
-        #expect(status.failedNamespaces?.first?.reason == "SecretConflict")
-        #expect(status.condition(.degraded)?.status == "True")
-        #expect(status.namespaces == NamespaceCounts(desired: 2, synced: 1))
-        let untouched = try #require(await harness.secret("theirs", "ecr-login"))
-        #expect(untouched.metadata.resourceVersion == foreign.metadata.resourceVersion)
-        #expect(untouched.data == foreign.data)
+        try await withOperatorHarness { harness in
+            try await harness.createNamespace("ops")
+            try await harness.createCredentials(namespace: "ops")
+            try await harness.createNamespace("mine")
+            try await harness.createNamespace("theirs")
+            let foreign = try await harness.client.create(
+                Secret(
+                    metadata: ObjectMeta(name: "ecr-login", namespace: "theirs", labels: ["owner": "someone"]),
+                    data: [".dockerconfigjson": Data(#"{"auths":{}}"#.utf8)], type: "kubernetes.io/dockerconfigjson"))
+            try await harness.withOperator(tokens: FakeTokenSource()) { running in
+                _ = try await harness.client.create(clusterResource("shared", namespaces: ["mine", "theirs"]))
+                #expect(await eventually { await harness.secret("mine", "ecr-login") != nil })
+                let reported = await eventually {
+                    await harness.cluster("shared")?.status?.failedNamespaces?.first?.namespace == "theirs"
+                }
+                #expect(reported)
+                let status = try #require(await harness.cluster("shared")?.status)
+                #expect(status.failedNamespaces?.first?.reason == "SecretConflict")
+                #expect(status.condition(.degraded)?.status == "True")
+                #expect(status.namespaces == NamespaceCounts(desired: 2, synced: 1))
+                let untouched = try #require(await harness.secret("theirs", "ecr-login"))
+                #expect(untouched.metadata.resourceVersion == foreign.metadata.resourceVersion)
+                #expect(untouched.data == foreign.data)
 
-        // Adoption: annotate, then the next reconcile (triggered by an edit of the resource) takes it over.
-        _ = try await harness.client.patch(
-            Secret.self, name: "ecr-login", namespace: "theirs",
-            mergePatch: .object(["metadata": .object(["annotations": .object([Annotations.adopt: .string("true")])])]))
-        _ = try await harness.client.patch(
-            ClusterAWSECRImagePullSecret.self, name: "shared",
-            mergePatch: .object(["metadata": .object(["labels": .object(["touch": .string("1")])])]))
-        let adopted = await eventually {
-            await harness.secret("theirs", "ecr-login")?.metadata.ownerReferences?.contains { $0.controller == true }
-                == true
+                // Adoption: annotate, then the next reconcile (triggered by an edit of the resource) takes it over.
+                _ = try await harness.client.patch(
+                    Secret.self, name: "ecr-login", namespace: "theirs",
+                    mergePatch: .object(["metadata": .object(["annotations": .object([Annotations.adopt: .string("true")])])]))
+                _ = try await harness.client.patch(
+                    ClusterAWSECRImagePullSecret.self, name: "shared",
+                    mergePatch: .object(["metadata": .object(["labels": .object(["touch": .string("1")])])]))
+                let adopted = await eventually {
+                    await harness.secret("theirs", "ecr-login")?.metadata.ownerReferences?.contains { $0.controller == true }
+                        == true
+                }
+                #expect(adopted)
+                let secret = try #require(await harness.secret("theirs", "ecr-login"))
+                #expect(secret.metadata.labels?["owner"] == "someone")
+                #expect(secret.metadata.annotations?[Annotations.adopt] == nil)
+                #expect(
+                    await eventually {
+                        await harness.cluster("shared")?.status?.namespaces == NamespaceCounts(desired: 2, synced: 2)
+                    })
+            }
         }
-        #expect(adopted)
-        let secret = try #require(await harness.secret("theirs", "ecr-login"))
-        #expect(secret.metadata.labels?["owner"] == "someone")
-        #expect(secret.metadata.annotations?[Annotations.adopt] == nil)
-        #expect(
-            await eventually {
-                await harness.cluster("shared")?.status?.namespaces == NamespaceCounts(desired: 2, synced: 2)
-            })
     }
 
     @Test func awsFailureKeepsSecretAndSaysWhy() async throws {
-        let harness = try await OperatorHarness.start()
-        defer { Task { await harness.shutdown() } }
-        try await harness.createNamespace("team")
-        try await harness.createCredentials(namespace: "team")
-        let tokens = FakeTokenSource()
-        let running = harness.startOperator(tokens: tokens)
-        defer { Task { await running.stop() } }
-        _ = try await harness.client.create(
-            AWSECRImagePullSecret(
-                metadata: ObjectMeta(name: "reg", namespace: "team"),
-                spec: .init(secretName: "ecr-login", awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds")))))
-        #expect(await eventually { await harness.namespaced("team", "reg")?.status?.condition(.ready)?.status == "True" })
-        let good = try #require(await harness.secret("team", "ecr-login"))
+        try await withOperatorHarness { harness in
+            try await harness.createNamespace("team")
+            try await harness.createCredentials(namespace: "team")
+            let tokens = FakeTokenSource()
+            try await harness.withOperator(tokens: tokens) { running in
+                _ = try await harness.client.create(
+                    AWSECRImagePullSecret(
+                        metadata: ObjectMeta(name: "reg", namespace: "team"),
+                        spec: .init(secretName: "ecr-login", awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds")))))
+                #expect(await eventually { await harness.namespaced("team", "reg")?.status?.condition(.ready)?.status == "True" })
+                let good = try #require(await harness.secret("team", "ecr-login"))
 
-        tokens.fail(with: "UnrecognizedClientException: The security token included in the request is invalid.")
-        _ = try await harness.client.patch(
-            AWSECRImagePullSecret.self, name: "reg", namespace: "team",
-            mergePatch: .object(["spec": .object(["refreshInterval": .string("1h")])]))
-        let failed = await eventually {
-            await harness.namespaced("team", "reg")?.status?.condition(.ready)?.reason == "TokenRequestFailed"
-        }
-        #expect(failed)
-        let status = try #require(await harness.namespaced("team", "reg")?.status)
-        #expect(status.condition(.ready)?.status == "False")
-        #expect(status.condition(.credentialsValid)?.status == "False")
-        let kept = try #require(await harness.secret("team", "ecr-login"))
-        #expect(kept.data == good.data)
-        #expect(kept.metadata.resourceVersion == good.metadata.resourceVersion)
-        let warned = await eventually {
-            let events = try await harness.client.list(Event.self, namespace: "team").items
-            return events.contains { $0.reason == "TokenRequestFailed" && $0.type == "Warning" }
-        }
-        #expect(warned)
-        // Retries back off and repeat the warning; the recorder aggregates them into one Event.
-        let aggregated = await eventually {
-            let events = try await harness.client.list(Event.self, namespace: "team").items
-                .filter { $0.reason == "TokenRequestFailed" }
-            return events.count == 1 && (events.first?.count ?? 0) >= 2
-        }
-        #expect(aggregated)
+                tokens.fail(with: "UnrecognizedClientException: The security token included in the request is invalid.")
+                _ = try await harness.client.patch(
+                    AWSECRImagePullSecret.self, name: "reg", namespace: "team",
+                    mergePatch: .object(["spec": .object(["refreshInterval": .string("1h")])]))
+                let failed = await eventually {
+                    await harness.namespaced("team", "reg")?.status?.condition(.ready)?.reason == "TokenRequestFailed"
+                }
+                #expect(failed)
+                let status = try #require(await harness.namespaced("team", "reg")?.status)
+                #expect(status.condition(.ready)?.status == "False")
+                #expect(status.condition(.credentialsValid)?.status == "False")
+                let kept = try #require(await harness.secret("team", "ecr-login"))
+                #expect(kept.data == good.data)
+                #expect(kept.metadata.resourceVersion == good.metadata.resourceVersion)
+                let warned = await eventually {
+                    let events = try await harness.client.list(Event.self, namespace: "team").items
+                    return events.contains { $0.reason == "TokenRequestFailed" && $0.type == "Warning" }
+                }
+                #expect(warned)
+                // Retries back off and repeat the warning; the recorder aggregates them into one Event.
+                let aggregated = await eventually {
+                    let events = try await harness.client.list(Event.self, namespace: "team").items
+                        .filter { $0.reason == "TokenRequestFailed" }
+                    return events.count == 1 && (events.first?.count ?? 0) >= 2
+                }
+                #expect(aggregated)
 
-        tokens.fail(with: nil)
-        #expect(await eventually { await harness.namespaced("team", "reg")?.status?.condition(.ready)?.status == "True" })
+                tokens.fail(with: nil)
+                #expect(await eventually { await harness.namespaced("team", "reg")?.status?.condition(.ready)?.status == "True" })
+            }
+        }
     }
 
     @Test func deletedManagedSecretComesBackAndRotatedCredentialsRefresh() async throws {
-        let harness = try await OperatorHarness.start()
-        defer { Task { await harness.shutdown() } }
-        try await harness.createNamespace("team")
-        try await harness.createCredentials(namespace: "team", keyID: "AKIAFIRSTKEY00001")
-        let tokens = FakeTokenSource()
-        let running = harness.startOperator(tokens: tokens)
-        defer { Task { await running.stop() } }
-        _ = try await harness.client.create(
-            AWSECRImagePullSecret(
-                metadata: ObjectMeta(name: "reg", namespace: "team"),
-                spec: .init(secretName: "ecr-login", awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds")))))
-        #expect(await eventually { await harness.secret("team", "ecr-login") != nil })
-        #expect(tokens.lastCredentials == "AKIAFIRSTKEY00001")
+        try await withOperatorHarness { harness in
+            try await harness.createNamespace("team")
+            try await harness.createCredentials(namespace: "team", keyID: "AKIAFIRSTKEY00001")
+            let tokens = FakeTokenSource()
+            try await harness.withOperator(tokens: tokens) { running in
+                _ = try await harness.client.create(
+                    AWSECRImagePullSecret(
+                        metadata: ObjectMeta(name: "reg", namespace: "team"),
+                        spec: .init(secretName: "ecr-login", awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds")))))
+                #expect(await eventually { await harness.secret("team", "ecr-login") != nil })
+                #expect(tokens.lastCredentials == "AKIAFIRSTKEY00001")
 
-        try await harness.client.delete(Secret.self, name: "ecr-login", namespace: "team")
-        #expect(await eventually { await harness.secret("team", "ecr-login") != nil })
+                try await harness.client.delete(Secret.self, name: "ecr-login", namespace: "team")
+                #expect(await eventually { await harness.secret("team", "ecr-login") != nil })
 
-        let rotated = try await harness.client.get(Secret.self, name: "aws-creds", namespace: "team")
-        var updated = rotated
-        updated.data?["AWS_ACCESS_KEY_ID"] = Data("AKIASECONDKEY0002".utf8)
-        _ = try await harness.client.update(updated)
-        #expect(await eventually { tokens.lastCredentials == "AKIASECONDKEY0002" })
+                let rotated = try await harness.client.get(Secret.self, name: "aws-creds", namespace: "team")
+                var updated = rotated
+                updated.data?["AWS_ACCESS_KEY_ID"] = Data("AKIASECONDKEY0002".utf8)
+                _ = try await harness.client.update(updated)
+                #expect(await eventually { tokens.lastCredentials == "AKIASECONDKEY0002" })
+            }
+        }
     }
 
     @Test func ambientCredentialsRefusedForNamespacedResourceByDefault() async throws {
-        let harness = try await OperatorHarness.start()
-        defer { Task { await harness.shutdown() } }
-        try await harness.createNamespace("team")
-        let tokens = FakeTokenSource()
-        let running = harness.startOperator(tokens: tokens)
-        defer { Task { await running.stop() } }
-        _ = try await harness.client.create(
-            AWSECRImagePullSecret(
-                metadata: ObjectMeta(name: "reg", namespace: "team"),
-                spec: .init(secretName: "ecr-login", awsAccess: .init(region: "us-west-2"))))
-        let refused = await eventually {
-            await harness.namespaced("team", "reg")?.status?.condition(.ready)?.reason == "AmbientCredentialsNotAllowed"
+        try await withOperatorHarness { harness in
+            try await harness.createNamespace("team")
+            let tokens = FakeTokenSource()
+            try await harness.withOperator(tokens: tokens) { running in
+                _ = try await harness.client.create(
+                    AWSECRImagePullSecret(
+                        metadata: ObjectMeta(name: "reg", namespace: "team"),
+                        spec: .init(secretName: "ecr-login", awsAccess: .init(region: "us-west-2"))))
+                let refused = await eventually {
+                    await harness.namespaced("team", "reg")?.status?.condition(.ready)?.reason == "AmbientCredentialsNotAllowed"
+                }
+                #expect(refused)
+                let message = await harness.namespaced("team", "reg")?.status?.condition(.ready)?.message ?? ""
+                #expect(message.contains("--allow-ambient-credentials"))
+                let warned = await eventually {
+                    let events = try await harness.client.list(Event.self, namespace: "team").items
+                    return events.contains { $0.reason == "AmbientCredentialsNotAllowed" && $0.type == "Warning" }
+                }
+                #expect(warned)
+                #expect(tokens.calls == 0)
+                #expect(await harness.secret("team", "ecr-login") == nil)
+            }
         }
-        #expect(refused)
-        let message = await harness.namespaced("team", "reg")?.status?.condition(.ready)?.message ?? ""
-        #expect(message.contains("--allow-ambient-credentials"))
-        let warned = await eventually {
-            let events = try await harness.client.list(Event.self, namespace: "team").items
-            return events.contains { $0.reason == "AmbientCredentialsNotAllowed" && $0.type == "Warning" }
-        }
-        #expect(warned)
-        #expect(tokens.calls == 0)
-        #expect(await harness.secret("team", "ecr-login") == nil)
     }
 
     @Test func serviceAccountsGetTheSecretAndLoseItWhenTheResourceGoes() async throws {
-        let harness = try await OperatorHarness.start()
-        defer { Task { await harness.shutdown() } }
-        try await harness.createNamespace("ops")
-        try await harness.createCredentials(namespace: "ops")
-        try await harness.createNamespace("app")
-        _ = try await harness.client.create(
-            ServiceAccount(
-                metadata: ObjectMeta(name: "builder", namespace: "app"),
-                imagePullSecrets: [LocalObjectReference(name: "other-registry")]))
-        let running = harness.startOperator(tokens: FakeTokenSource())
-        defer { Task { await running.stop() } }
-        _ = try await harness.client.create(clusterResource("shared", namespaces: ["app"], serviceAccounts: ["builder"]))
-        let patched = await eventually {
-            let account = try await harness.client.get(ServiceAccount.self, name: "builder", namespace: "app")
-            return account.imagePullSecrets?.compactMap(\.name) == ["other-registry", "ecr-login"]
+        try await withOperatorHarness { harness in
+            try await harness.createNamespace("ops")
+            try await harness.createCredentials(namespace: "ops")
+            try await harness.createNamespace("app")
+            _ = try await harness.client.create(
+                ServiceAccount(
+                    metadata: ObjectMeta(name: "builder", namespace: "app"),
+                    imagePullSecrets: [LocalObjectReference(name: "other-registry")]))
+            try await harness.withOperator(tokens: FakeTokenSource()) { running in
+                _ = try await harness.client.create(clusterResource("shared", namespaces: ["app"], serviceAccounts: ["builder"]))
+                let patched = await eventually {
+                    let account = try await harness.client.get(ServiceAccount.self, name: "builder", namespace: "app")
+                    return account.imagePullSecrets?.compactMap(\.name) == ["other-registry", "ecr-login"]
+                }
+                #expect(patched)
+                try await harness.client.delete(ClusterAWSECRImagePullSecret.self, name: "shared")
+                let removed = await eventually {
+                    let account = try await harness.client.get(ServiceAccount.self, name: "builder", namespace: "app")
+                    return account.imagePullSecrets?.compactMap(\.name) == ["other-registry"]
+                }
+                #expect(removed)
+                #expect(await eventually { await harness.cluster("shared") == nil })
+            }
         }
-        #expect(patched)
-        try await harness.client.delete(ClusterAWSECRImagePullSecret.self, name: "shared")
-        let removed = await eventually {
-            let account = try await harness.client.get(ServiceAccount.self, name: "builder", namespace: "app")
-            return account.imagePullSecrets?.compactMap(\.name) == ["other-registry"]
-        }
-        #expect(removed)
-        #expect(await eventually { await harness.cluster("shared") == nil })
     }
 }

@@ -1,27 +1,29 @@
+import AsyncTestSupport
 import CRDModels
 import Foundation
 import KubeClient
 import Operator
+import OperatorTestSupport
 import Testing
 
 @Suite(.serialized) struct RuntimeSmokeTests {
     @Test func namespacedResourceGetsSecretAndReadyStatus() async throws {
-        let harness = try await OperatorHarness.start()
-        defer { Task { await harness.shutdown() } }
-        try await harness.createNamespace("team-a")
-        try await harness.createCredentials(namespace: "team-a")
-        let tokens = FakeTokenSource()
-        let running = harness.startOperator(tokens: tokens)
-        _ = try await harness.client.create(
-            AWSECRImagePullSecret(
-                metadata: ObjectMeta(name: "reg", namespace: "team-a"),
-                spec: .init(secretName: "ecr-login", awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds")))))
-        let written = await eventually { await harness.secret("team-a", "ecr-login") != nil }
-        #expect(written)
-        let ready = await eventually {
-            await harness.namespaced("team-a", "reg")?.status?.condition(.ready)?.status == "True"
+        try await withOperatorHarness { harness in
+            try await harness.createNamespace("team-a")
+            try await harness.createCredentials(namespace: "team-a")
+            let tokens = FakeTokenSource()
+            let running = harness.startOperator(tokens: tokens)
+            _ = try await harness.client.create(
+                AWSECRImagePullSecret(
+                    metadata: ObjectMeta(name: "reg", namespace: "team-a"),
+                    spec: .init(secretName: "ecr-login", awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds")))))
+            let written = await eventually { await harness.secret("team-a", "ecr-login") != nil }
+            #expect(written)
+            let ready = await eventually {
+                await harness.namespaced("team-a", "reg")?.status?.condition(.ready)?.status == "True"
+            }
+            #expect(ready)
+            await running.stop()
         }
-        #expect(ready)
-        await running.stop()
     }
 }

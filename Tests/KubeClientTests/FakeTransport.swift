@@ -65,13 +65,3 @@ func temporaryDirectory() throws -> URL {
     return url
 }
 
-/// A Mutex that closures can share (Mutex itself cannot be captured by escaping closures).
-final class Locked<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-
-    init(_ value: Value) { mutex = Mutex(value) }
-
-    func withLock<T: Sendable>(_ body: (inout sending Value) throws -> T) rethrows -> T {
-        try mutex.withLock { try body(&$0) }
-    }
-}

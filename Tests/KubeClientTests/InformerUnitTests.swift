@@ -1,3 +1,4 @@
+import AsyncTestSupport
 import CRDModels
 import Foundation
 import Testing
@@ -6,18 +7,6 @@ import Testing
 
 func namespace(_ name: String, _ version: String, labels: [String: String]? = nil) -> Namespace {
     Namespace(metadata: ObjectMeta(name: name, labels: labels, resourceVersion: version))
-}
-
-/// Waits for `condition` with a deadline, checking every 10 ms.
-func eventually(
-    _ timeout: Duration = .seconds(10), _ condition: @Sendable () async throws -> Bool
-) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    return try await condition()
 }
 
 @Suite struct InformerUnitTests {

@@ -1,3 +1,4 @@
+import AsyncTestSupport
 import CRDModels
 import Foundation
 import KubeTestSupport
@@ -39,143 +40,148 @@ struct TestServerKubectlTests {
     /// HTTP runs against a server without token authentication; the TLS suite covers credentials.
     @Test func kubectlListsNamespacesAndAppliesSecrets() async throws {
         let server = try await KubeAPITestServer.start(token: nil)
-        defer { Task { await server.shutdown() } }
-        let directory = try makeServerTestDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let kubeconfig = directory + "/kubeconfig"
-        try server.writeKubeconfig(to: kubeconfig)
-        let env = ["KUBECONFIG": kubeconfig, "HOME": directory]
+        try await withTeardown({ await server.shutdown() }) {
+            let directory = try makeServerTestDirectory()
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let kubeconfig = directory + "/kubeconfig"
+            try server.writeKubeconfig(to: kubeconfig)
+            let env = ["KUBECONFIG": kubeconfig, "HOME": directory]
 
-        let namespaces = try await runServerTool(["kubectl", "get", "namespaces"], environment: env)
-        #expect(namespaces.status == 0, "\(namespaces.stderr)")
-        #expect(namespaces.stdout.contains("kube-system"))
-        #expect(namespaces.stdout.contains("default"))
+            let namespaces = try await runServerTool(["kubectl", "get", "namespaces"], environment: env)
+            #expect(namespaces.status == 0, "\(namespaces.stderr)")
+            #expect(namespaces.stdout.contains("kube-system"))
+            #expect(namespaces.stdout.contains("default"))
 
-        let manifest = directory + "/secret.yaml"
-        try """
-            apiVersion: v1
-            kind: Secret
-            metadata: {name: from-kubectl, namespace: default, labels: {tier: web}}
-            stringData: {token: abc}
-            """.write(toFile: manifest, atomically: true, encoding: .utf8)
-        let created = try await runServerTool(["kubectl", "apply", "-f", manifest], environment: env)
-        #expect(created.status == 0, "\(created.stderr)")
-        #expect(created.stdout.contains("secret/from-kubectl created"))
-        let secret = try #require(server.object("secrets", namespace: "default", name: "from-kubectl"))
-        #expect(secret["data"]?["token"] == .string("YWJj"))
-        #expect(secret["metadata"]?["annotations"]?["kubectl.kubernetes.io/last-applied-configuration"] != nil)
+            let manifest = directory + "/secret.yaml"
+            try """
+                apiVersion: v1
+                kind: Secret
+                metadata: {name: from-kubectl, namespace: default, labels: {tier: web}}
+                stringData: {token: abc}
+                """.write(toFile: manifest, atomically: true, encoding: .utf8)
+            let created = try await runServerTool(["kubectl", "apply", "-f", manifest], environment: env)
+            #expect(created.status == 0, "\(created.stderr)")
+            #expect(created.stdout.contains("secret/from-kubectl created"))
+            let secret = try #require(server.object("secrets", namespace: "default", name: "from-kubectl"))
+            #expect(secret["data"]?["token"] == .string("YWJj"))
+            #expect(secret["metadata"]?["annotations"]?["kubectl.kubernetes.io/last-applied-configuration"] != nil)
 
-        try """
-            apiVersion: v1
-            kind: Secret
-            metadata: {name: from-kubectl, namespace: default, labels: {tier: api}}
-            stringData: {token: abc}
-            """.write(toFile: manifest, atomically: true, encoding: .utf8)
-        let configured = try await runServerTool(["kubectl", "apply", "-f", manifest], environment: env)
-        #expect(configured.status == 0, "\(configured.stderr)")
-        #expect(configured.stdout.contains("secret/from-kubectl configured"))
-        #expect(
-            server.object("secrets", namespace: "default", name: "from-kubectl")?["metadata"]?["labels"]?["tier"]
-                == .string("api"))
+            try """
+                apiVersion: v1
+                kind: Secret
+                metadata: {name: from-kubectl, namespace: default, labels: {tier: api}}
+                stringData: {token: abc}
+                """.write(toFile: manifest, atomically: true, encoding: .utf8)
+            let configured = try await runServerTool(["kubectl", "apply", "-f", manifest], environment: env)
+            #expect(configured.status == 0, "\(configured.stderr)")
+            #expect(configured.stdout.contains("secret/from-kubectl configured"))
+            #expect(
+                server.object("secrets", namespace: "default", name: "from-kubectl")?["metadata"]?["labels"]?["tier"]
+                    == .string("api"))
 
-        let selected = try await runServerTool(["kubectl", "get", "secrets", "-l", "tier in (api)", "-o", "name"], environment: env)
-        #expect(selected.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "secret/from-kubectl")
-        let deleted = try await runServerTool(["kubectl", "delete", "secret", "from-kubectl"], environment: env)
-        #expect(deleted.status == 0, "\(deleted.stderr)")
-        #expect(server.object("secrets", namespace: "default", name: "from-kubectl") == nil)
+            let selected = try await runServerTool(["kubectl", "get", "secrets", "-l", "tier in (api)", "-o", "name"], environment: env)
+            #expect(selected.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "secret/from-kubectl")
+            let deleted = try await runServerTool(["kubectl", "delete", "secret", "from-kubectl"], environment: env)
+            #expect(deleted.status == 0, "\(deleted.stderr)")
+            #expect(server.object("secrets", namespace: "default", name: "from-kubectl") == nil)
+        }
     }
 
     @Test func kubectlAppliesACustomResourceAfterItsCRD() async throws {
         let server = try await KubeAPITestServer.start(token: nil)
-        defer { Task { await server.shutdown() } }
-        let directory = try makeServerTestDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let kubeconfig = directory + "/kubeconfig"
-        try server.writeKubeconfig(to: kubeconfig)
-        let env = ["KUBECONFIG": kubeconfig, "HOME": directory]
-        try FileManager.default.createDirectory(atPath: directory + "/crd", withIntermediateDirectories: true)
-        try Self.crdYAML.write(toFile: directory + "/crd/widgets.yaml", atomically: true, encoding: .utf8)
-        try Self.widgetYAML.write(toFile: directory + "/widget.yaml", atomically: true, encoding: .utf8)
+        try await withTeardown({ await server.shutdown() }) {
+            let directory = try makeServerTestDirectory()
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let kubeconfig = directory + "/kubeconfig"
+            try server.writeKubeconfig(to: kubeconfig)
+            let env = ["KUBECONFIG": kubeconfig, "HOME": directory]
+            try FileManager.default.createDirectory(atPath: directory + "/crd", withIntermediateDirectories: true)
+            try Self.crdYAML.write(toFile: directory + "/crd/widgets.yaml", atomically: true, encoding: .utf8)
+            try Self.widgetYAML.write(toFile: directory + "/widget.yaml", atomically: true, encoding: .utf8)
 
-        let crd = try await runServerTool(["kubectl", "apply", "-f", directory + "/crd/widgets.yaml"], environment: env)
-        #expect(crd.status == 0, "\(crd.stderr)")
-        let established = try await runServerTool(
-            ["kubectl", "wait", "--for", "condition=Established", "crd/widgets.example.test", "--timeout=10s"],
-            environment: env)
-        #expect(established.status == 0, "\(established.stderr)")
-        let applied = try await runServerTool(["kubectl", "apply", "-f", directory + "/widget.yaml"], environment: env)
-        #expect(applied.status == 0, "\(applied.stderr)")
-        #expect(applied.stdout.contains("widget.example.test/gear created"))
-        let widget = try #require(server.object("widgets", namespace: "default", name: "gear"))
-        #expect(widget["spec"]?["size"]?.testInt == 3)
-        #expect(widget["metadata"]?["generation"]?.testInt == 1)
+            let crd = try await runServerTool(["kubectl", "apply", "-f", directory + "/crd/widgets.yaml"], environment: env)
+            #expect(crd.status == 0, "\(crd.stderr)")
+            let established = try await runServerTool(
+                ["kubectl", "wait", "--for", "condition=Established", "crd/widgets.example.test", "--timeout=10s"],
+                environment: env)
+            #expect(established.status == 0, "\(established.stderr)")
+            let applied = try await runServerTool(["kubectl", "apply", "-f", directory + "/widget.yaml"], environment: env)
+            #expect(applied.status == 0, "\(applied.stderr)")
+            #expect(applied.stdout.contains("widget.example.test/gear created"))
+            let widget = try #require(server.object("widgets", namespace: "default", name: "gear"))
+            #expect(widget["spec"]?["size"]?.testInt == 3)
+            #expect(widget["metadata"]?["generation"]?.testInt == 1)
 
-        try Self.widgetYAML.replacingOccurrences(of: "size: 3", with: "size: 4")
-            .write(toFile: directory + "/widget.yaml", atomically: true, encoding: .utf8)
-        let reapplied = try await runServerTool(["kubectl", "apply", "-f", directory + "/widget.yaml"], environment: env)
-        #expect(reapplied.status == 0, "\(reapplied.stderr)")
-        let changed = try #require(server.object("widgets", namespace: "default", name: "gear"))
-        #expect(changed["spec"]?["size"]?.testInt == 4)
-        #expect(changed["metadata"]?["generation"]?.testInt == 2)
+            try Self.widgetYAML.replacingOccurrences(of: "size: 3", with: "size: 4")
+                .write(toFile: directory + "/widget.yaml", atomically: true, encoding: .utf8)
+            let reapplied = try await runServerTool(["kubectl", "apply", "-f", directory + "/widget.yaml"], environment: env)
+            #expect(reapplied.status == 0, "\(reapplied.stderr)")
+            let changed = try #require(server.object("widgets", namespace: "default", name: "gear"))
+            #expect(changed["spec"]?["size"]?.testInt == 4)
+            #expect(changed["metadata"]?["generation"]?.testInt == 2)
 
-        let listed = try await runServerTool(["kubectl", "get", "toys", "-A"], environment: env)
-        #expect(listed.status == 0, "\(listed.stderr)")
-        #expect(listed.stdout.contains("gear"))
-        let short = try await runServerTool(["kubectl", "get", "wd", "gear", "-o", "jsonpath={.spec.size}"], environment: env)
-        #expect(short.stdout == "4", "\(short.stderr)")
+            let listed = try await runServerTool(["kubectl", "get", "toys", "-A"], environment: env)
+            #expect(listed.status == 0, "\(listed.stderr)")
+            #expect(listed.stdout.contains("gear"))
+            let short = try await runServerTool(["kubectl", "get", "wd", "gear", "-o", "jsonpath={.spec.size}"], environment: env)
+            #expect(short.stdout == "4", "\(short.stderr)")
 
-        // The same CRD installed from a directory by the helper registers the same resource.
-        let other = try await KubeAPITestServer.start()
-        defer { Task { await other.shutdown() } }
-        try other.installCRDs(fromDirectory: directory + "/crd")
-        #expect(other.object("customresourcedefinitions", name: "widgets.example.test") != nil)
-        let wire = TestServerWire(other)
-        let list = try await wire.call("GET", "/apis/example.test/v1/namespaces/default/widgets")
-        #expect(list.status == 200)
-        #expect(list.json["kind"] == .string("WidgetList"))
+            // The same CRD installed from a directory by the helper registers the same resource.
+            let other = try await KubeAPITestServer.start()
+            try await withTeardown({ await other.shutdown() }) {
+                try other.installCRDs(fromDirectory: directory + "/crd")
+                #expect(other.object("customresourcedefinitions", name: "widgets.example.test") != nil)
+                let wire = TestServerWire(other)
+                let list = try await wire.call("GET", "/apis/example.test/v1/namespaces/default/widgets")
+                #expect(list.status == 200)
+                #expect(list.json["kind"] == .string("WidgetList"))
+            }
+        }
     }
 
     @Test func kubectlWatchStreamsChanges() async throws {
         let server = try await KubeAPITestServer.start(token: nil)
-        defer { Task { await server.shutdown() } }
-        let directory = try makeServerTestDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let kubeconfig = directory + "/kubeconfig"
-        try server.writeKubeconfig(to: kubeconfig)
-        let env = ["KUBECONFIG": kubeconfig, "HOME": directory]
-        async let watched = runServerTool(
-            ["kubectl", "get", "secrets", "-w", "-o", "name"], environment: env,
-            timeout: .seconds(20))
-        #expect(try await serverEventually { server.openWatchCount == 1 })
-        try server.seed(.literal(#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"late","namespace":"default"}}"#))
-        try await Task.sleep(for: .milliseconds(300))
-        server.closeWatches()
-        let output = try await watched
-        #expect(output.stdout.contains("secret/late"), "\(output.stdout) \(output.stderr)")
+        try await withTeardown({ await server.shutdown() }) {
+            let directory = try makeServerTestDirectory()
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let kubeconfig = directory + "/kubeconfig"
+            try server.writeKubeconfig(to: kubeconfig)
+            let env = ["KUBECONFIG": kubeconfig, "HOME": directory]
+            async let watched = runServerTool(
+                ["kubectl", "get", "secrets", "-w", "-o", "name"], environment: env,
+                timeout: .seconds(20))
+            #expect(try await serverEventually { server.openWatchCount == 1 })
+            try server.seed(.literal(#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"late","namespace":"default"}}"#))
+            try await Task.sleep(for: .milliseconds(300))
+            server.closeWatches()
+            let output = try await watched
+            #expect(output.stdout.contains("secret/late"), "\(output.stdout) \(output.stderr)")
+        }
     }
 
     @Test func curlSeesChunkedWatchAndStatusBodies() async throws {
         let server = try await KubeAPITestServer.start()
-        defer { Task { await server.shutdown() } }
-        let auth = "Authorization: Bearer \(server.token ?? "")"
-        let missing = try await runServerTool(
-            ["curl", "-sS", "-H", auth, server.baseURL + "/api/v1/namespaces/default/secrets/none"])
-        #expect(try JSONValue.parse(Data(missing.stdout.utf8))["code"]?.testInt == 404)
-        let watch = try await runServerTool(
-            ["curl", "-sS", "-i", "-H", auth, server.baseURL + "/api/v1/namespaces?watch=1&timeoutSeconds=1"])
-        #expect(watch.stdout.lowercased().contains("transfer-encoding: chunked"))
-        #expect(watch.stdout.contains(#""type":"ADDED""#))
-        #expect(watch.stdout.contains("kube-node-lease"))
-        // A larger body makes curl send `Expect: 100-continue`; the server answers at once.
-        let big = String(repeating: "x", count: 8000)
-        let started = ContinuousClock.now
-        let posted = try await runServerTool(
-            ["curl", "-sS", "-H", auth, "-H", "Content-Type: application/json", "-d",
-             #"{"metadata":{"name":"big"},"stringData":{"blob":"\#(big)"}}"#,
-             server.baseURL + "/api/v1/namespaces/default/secrets"])
-        #expect(try JSONValue.parse(Data(posted.stdout.utf8))["metadata"]?["name"] == .string("big"), "\(posted.stderr)")
-        #expect(ContinuousClock.now - started < .milliseconds(900))
-        let openapi = try await runServerTool(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", auth, server.baseURL + "/openapi/v2"])
-        #expect(openapi.stdout == "404")
+        try await withTeardown({ await server.shutdown() }) {
+            let auth = "Authorization: Bearer \(server.token ?? "")"
+            let missing = try await runServerTool(
+                ["curl", "-sS", "-H", auth, server.baseURL + "/api/v1/namespaces/default/secrets/none"])
+            #expect(try JSONValue.parse(Data(missing.stdout.utf8))["code"]?.testInt == 404)
+            let watch = try await runServerTool(
+                ["curl", "-sS", "-i", "-H", auth, server.baseURL + "/api/v1/namespaces?watch=1&timeoutSeconds=1"])
+            #expect(watch.stdout.lowercased().contains("transfer-encoding: chunked"))
+            #expect(watch.stdout.contains(#""type":"ADDED""#))
+            #expect(watch.stdout.contains("kube-node-lease"))
+            // A larger body makes curl send `Expect: 100-continue`; the server answers at once.
+            let big = String(repeating: "x", count: 8000)
+            let started = ContinuousClock.now
+            let posted = try await runServerTool(
+                ["curl", "-sS", "-H", auth, "-H", "Content-Type: application/json", "-d",
+                 #"{"metadata":{"name":"big"},"stringData":{"blob":"\#(big)"}}"#,
+                 server.baseURL + "/api/v1/namespaces/default/secrets"])
+            #expect(try JSONValue.parse(Data(posted.stdout.utf8))["metadata"]?["name"] == .string("big"), "\(posted.stderr)")
+            #expect(ContinuousClock.now - started < .milliseconds(900))
+            let openapi = try await runServerTool(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", auth, server.baseURL + "/openapi/v2"])
+            #expect(openapi.stdout == "404")
+        }
     }
 }

@@ -1,3 +1,4 @@
+import AsyncTestSupport
 import CRDModels
 import Foundation
 import KubeTestSupport
@@ -22,234 +23,242 @@ struct TestServerWatchTests {
 
     @Test func labelAndFieldSelectors() async throws {
         let server = try await KubeAPITestServer.start()
-        defer { Task { await server.shutdown() } }
-        try server.seed(Self.secret("a", labels: ["app": "web", "tier": "front"]))
-        try server.seed(Self.secret("b", labels: ["app": "db"]))
-        try server.seed(Self.secret("c", labels: ["app": "web", "tier": "back"]))
-        try server.seed(Self.secret("d", labels: [:]))
-        let wire = TestServerWire(server)
-        func select(_ query: String) async throws -> [String] {
-            let encoded = query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? query
-            let reply = try await wire.call("GET", "/api/v1/namespaces/default/secrets?labelSelector=\(encoded)")
-            #expect(reply.status == 200, "\(query): \(reply.text)")
-            return Self.names(reply.json)
-        }
-        #expect(try await select("app=web") == ["a", "c"])
-        #expect(try await select("app==db") == ["b"])
-        #expect(try await select("app!=web") == ["b", "d"])
-        #expect(try await select("tier in (front,back)") == ["a", "c"])
-        #expect(try await select("app notin (web)") == ["b", "d"])
-        #expect(try await select("tier") == ["a", "c"])
-        #expect(try await select("!tier") == ["b", "d"])
-        #expect(try await select("app=web,tier notin (back)") == ["a"])
-        let bad = try await wire.call("GET", "/api/v1/namespaces/default/secrets?labelSelector=app%20%3D%3D%3D%20x")
-        #expect(bad.status == 400)
+        try await withTeardown({ await server.shutdown() }) {
+            try server.seed(Self.secret("a", labels: ["app": "web", "tier": "front"]))
+            try server.seed(Self.secret("b", labels: ["app": "db"]))
+            try server.seed(Self.secret("c", labels: ["app": "web", "tier": "back"]))
+            try server.seed(Self.secret("d", labels: [:]))
+            let wire = TestServerWire(server)
+            func select(_ query: String) async throws -> [String] {
+                let encoded = query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? query
+                let reply = try await wire.call("GET", "/api/v1/namespaces/default/secrets?labelSelector=\(encoded)")
+                #expect(reply.status == 200, "\(query): \(reply.text)")
+                return Self.names(reply.json)
+            }
+            #expect(try await select("app=web") == ["a", "c"])
+            #expect(try await select("app==db") == ["b"])
+            #expect(try await select("app!=web") == ["b", "d"])
+            #expect(try await select("tier in (front,back)") == ["a", "c"])
+            #expect(try await select("app notin (web)") == ["b", "d"])
+            #expect(try await select("tier") == ["a", "c"])
+            #expect(try await select("!tier") == ["b", "d"])
+            #expect(try await select("app=web,tier notin (back)") == ["a"])
+            let bad = try await wire.call("GET", "/api/v1/namespaces/default/secrets?labelSelector=app%20%3D%3D%3D%20x")
+            #expect(bad.status == 400)
 
-        let byName = try await wire.call("GET", "/api/v1/secrets?fieldSelector=metadata.name%3Db")
-        #expect(Self.names(byName.json) == ["b"])
-        let notDefault = try await wire.call("GET", "/api/v1/secrets?fieldSelector=metadata.namespace!%3Ddefault")
-        #expect(Self.names(notDefault.json).isEmpty)
-        let unsupported = try await wire.call("GET", "/api/v1/secrets?fieldSelector=spec.nothing%3Dx")
-        #expect(unsupported.status == 400)
-        #expect(unsupported.json["message"] == .string("field label not supported: spec.nothing"))
+            let byName = try await wire.call("GET", "/api/v1/secrets?fieldSelector=metadata.name%3Db")
+            #expect(Self.names(byName.json) == ["b"])
+            let notDefault = try await wire.call("GET", "/api/v1/secrets?fieldSelector=metadata.namespace!%3Ddefault")
+            #expect(Self.names(notDefault.json).isEmpty)
+            let unsupported = try await wire.call("GET", "/api/v1/secrets?fieldSelector=spec.nothing%3Dx")
+            #expect(unsupported.status == 400)
+            #expect(unsupported.json["message"] == .string("field label not supported: spec.nothing"))
+        }
     }
 
     @Test func paginationSharesOneSnapshotAndContinueTokensExpire() async throws {
         let server = try await KubeAPITestServer.start()
-        defer { Task { await server.shutdown() } }
-        for index in 0..<5 { try server.seed(Self.secret("s\(index)", labels: [:])) }
-        let wire = TestServerWire(server)
-        let first = try await wire.call("GET", "/api/v1/namespaces/default/secrets?limit=2")
-        #expect(Self.names(first.json) == ["s0", "s1"])
-        #expect(first.json["metadata"]?["remainingItemCount"]?.testInt == 3)
-        let token = try #require(first.json["metadata"]?["continue"]?.stringValue)
-        // A change between pages does not show: all pages come from the first page's snapshot.
-        try server.seed(Self.secret("s2a", labels: [:]))
-        let encoded = token.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
-        let second = try await wire.call("GET", "/api/v1/namespaces/default/secrets?limit=2&continue=\(encoded)")
-        #expect(Self.names(second.json) == ["s2", "s3"])
-        #expect(second.json["metadata"]?["resourceVersion"] == first.json["metadata"]?["resourceVersion"])
-        let third = try await wire.call(
-            "GET",
-            "/api/v1/namespaces/default/secrets?limit=2&continue="
-                + second.json["metadata"]!["continue"]!.stringValue!.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
-        #expect(Self.names(third.json) == ["s4"])
-        #expect(third.json["metadata"]?["continue"] == nil)
+        try await withTeardown({ await server.shutdown() }) {
+            for index in 0..<5 { try server.seed(Self.secret("s\(index)", labels: [:])) }
+            let wire = TestServerWire(server)
+            let first = try await wire.call("GET", "/api/v1/namespaces/default/secrets?limit=2")
+            #expect(Self.names(first.json) == ["s0", "s1"])
+            #expect(first.json["metadata"]?["remainingItemCount"]?.testInt == 3)
+            let token = try #require(first.json["metadata"]?["continue"]?.stringValue)
+            // A change between pages does not show: all pages come from the first page's snapshot.
+            try server.seed(Self.secret("s2a", labels: [:]))
+            let encoded = token.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            let second = try await wire.call("GET", "/api/v1/namespaces/default/secrets?limit=2&continue=\(encoded)")
+            #expect(Self.names(second.json) == ["s2", "s3"])
+            #expect(second.json["metadata"]?["resourceVersion"] == first.json["metadata"]?["resourceVersion"])
+            let third = try await wire.call(
+                "GET",
+                "/api/v1/namespaces/default/secrets?limit=2&continue="
+                    + second.json["metadata"]!["continue"]!.stringValue!.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+            #expect(Self.names(third.json) == ["s4"])
+            #expect(third.json["metadata"]?["continue"] == nil)
 
-        let again = try await wire.call("GET", "/api/v1/namespaces/default/secrets?limit=2")
-        let next = again.json["metadata"]!["continue"]!.stringValue!.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
-        server.expireContinueTokens()
-        let expired = try await wire.call("GET", "/api/v1/namespaces/default/secrets?limit=2&continue=\(next)")
-        #expect(expired.status == 410)
-        #expect(expired.json["reason"] == .string("Expired"))
-        let garbage = try await wire.call("GET", "/api/v1/namespaces/default/secrets?limit=2&continue=%21%21")
-        #expect(garbage.status == 400)
+            let again = try await wire.call("GET", "/api/v1/namespaces/default/secrets?limit=2")
+            let next = again.json["metadata"]!["continue"]!.stringValue!.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            server.expireContinueTokens()
+            let expired = try await wire.call("GET", "/api/v1/namespaces/default/secrets?limit=2&continue=\(next)")
+            #expect(expired.status == 410)
+            #expect(expired.json["reason"] == .string("Expired"))
+            let garbage = try await wire.call("GET", "/api/v1/namespaces/default/secrets?limit=2&continue=%21%21")
+            #expect(garbage.status == 400)
+        }
     }
 
     @Test func metadataOnlyListsGetsAndWatches() async throws {
         let server = try await KubeAPITestServer.start()
-        defer { Task { await server.shutdown() } }
-        try server.seed(Self.secret("m", labels: ["app": "web"]))
-        let wire = TestServerWire(server)
-        let list = try await wire.call(
-            "GET", "/api/v1/namespaces/default/secrets",
-            accept: "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json")
-        #expect(list.json["kind"] == .string("PartialObjectMetadataList"))
-        #expect(list.json["apiVersion"] == .string("meta.k8s.io/v1"))
-        let item = try #require(list.json["items"]?.arrayValue?.first)
-        #expect(item["kind"] == .string("PartialObjectMetadata"))
-        #expect(item["data"] == nil)
-        #expect(item["metadata"]?["labels"]?["app"] == .string("web"))
-        let one = try await wire.call(
-            "GET", "/api/v1/namespaces/default/secrets/m",
-            accept: "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1")
-        #expect(one.json["kind"] == .string("PartialObjectMetadata"))
-        #expect(one.json["data"] == nil)
-        // Table first, JSON as fallback: the server prints a Table (TestServerDiscoveryTableTests);
-        // plain JSON gives the typed list.
-        let table = try await wire.call(
-            "GET", "/api/v1/namespaces/default/secrets",
-            accept: "application/json;as=Table;v=v1;g=meta.k8s.io,application/json")
-        #expect(table.json["kind"] == .string("Table"))
-        let plain = try await wire.call("GET", "/api/v1/namespaces/default/secrets", accept: "application/json")
-        #expect(plain.json["kind"] == .string("SecretList"))
-        #expect(plain.json["items"]?.arrayValue?.first?["data"] != nil)
-        // Items of typed lists carry no kind/apiVersion, like the real server's.
-        #expect(plain.json["items"]?.arrayValue?.first?["kind"] == nil)
+        try await withTeardown({ await server.shutdown() }) {
+            try server.seed(Self.secret("m", labels: ["app": "web"]))
+            let wire = TestServerWire(server)
+            let list = try await wire.call(
+                "GET", "/api/v1/namespaces/default/secrets",
+                accept: "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json")
+            #expect(list.json["kind"] == .string("PartialObjectMetadataList"))
+            #expect(list.json["apiVersion"] == .string("meta.k8s.io/v1"))
+            let item = try #require(list.json["items"]?.arrayValue?.first)
+            #expect(item["kind"] == .string("PartialObjectMetadata"))
+            #expect(item["data"] == nil)
+            #expect(item["metadata"]?["labels"]?["app"] == .string("web"))
+            let one = try await wire.call(
+                "GET", "/api/v1/namespaces/default/secrets/m",
+                accept: "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1")
+            #expect(one.json["kind"] == .string("PartialObjectMetadata"))
+            #expect(one.json["data"] == nil)
+            // Table first, JSON as fallback: the server prints a Table (TestServerDiscoveryTableTests);
+            // plain JSON gives the typed list.
+            let table = try await wire.call(
+                "GET", "/api/v1/namespaces/default/secrets",
+                accept: "application/json;as=Table;v=v1;g=meta.k8s.io,application/json")
+            #expect(table.json["kind"] == .string("Table"))
+            let plain = try await wire.call("GET", "/api/v1/namespaces/default/secrets", accept: "application/json")
+            #expect(plain.json["kind"] == .string("SecretList"))
+            #expect(plain.json["items"]?.arrayValue?.first?["data"] != nil)
+            // Items of typed lists carry no kind/apiVersion, like the real server's.
+            #expect(plain.json["items"]?.arrayValue?.first?["kind"] == nil)
 
-        let (status, events) = try await wire.watch(
-            "/api/v1/namespaces/default/secrets?watch=1&resourceVersion=\(server.resourceVersion)",
-            accept: "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1")
-        #expect(status == 200)
-        try server.seed(Self.secret("n", labels: [:]))
-        let event = try #require(try await events.nextChange())
-        #expect(event["type"] == .string("ADDED"))
-        #expect(event["object"]?["kind"] == .string("PartialObjectMetadata"))
-        #expect(event["object"]?["data"] == nil)
-        #expect(event["object"]?["metadata"]?["name"] == .string("n"))
+            let (status, events) = try await wire.watch(
+                "/api/v1/namespaces/default/secrets?watch=1&resourceVersion=\(server.resourceVersion)",
+                accept: "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1")
+            #expect(status == 200)
+            try server.seed(Self.secret("n", labels: [:]))
+            let event = try #require(try await events.nextChange())
+            #expect(event["type"] == .string("ADDED"))
+            #expect(event["object"]?["kind"] == .string("PartialObjectMetadata"))
+            #expect(event["object"]?["data"] == nil)
+            #expect(event["object"]?["metadata"]?["name"] == .string("n"))
+        }
     }
 
     @Test func watchFromAResourceVersionReplaysThenStreamsWithSelectors() async throws {
         let server = try await KubeAPITestServer.start()
-        defer { Task { await server.shutdown() } }
-        let wire = TestServerWire(server)
-        let start = server.resourceVersion
-        try server.seed(Self.secret("w1", labels: ["app": "web"]))
-        try server.seed(Self.secret("x1", labels: ["app": "db"]))
-        let (status, events) = try await wire.watch(
-            "/api/v1/namespaces/default/secrets?watch=true&resourceVersion=\(start)&labelSelector=app%3Dweb")
-        #expect(status == 200)
-        let replayed = try #require(try await events.nextChange())
-        #expect(replayed["type"] == .string("ADDED"))
-        #expect(replayed["object"]?["metadata"]?["name"] == .string("w1"))
-        #expect(replayed["object"]?["kind"] == .string("Secret"))
-        // Relabelling into and out of the selector is ADDED and DELETED for this watch.
-        var moved = try #require(server.object("secrets", namespace: "default", name: "x1"))
-        moved["metadata"]?["labels"] = .object(["app": .string("web")])
-        try server.seed(moved)
-        let entered = try #require(try await events.nextChange())
-        #expect(entered["type"] == .string("ADDED"))
-        #expect(entered["object"]?["metadata"]?["name"] == .string("x1"))
-        moved = try #require(server.object("secrets", namespace: "default", name: "x1"))
-        moved["data"] = .object(["k": .string("Zm9v")])
-        try server.seed(moved)
-        let modified = try #require(try await events.nextChange())
-        #expect(modified["type"] == .string("MODIFIED"))
-        moved = try #require(server.object("secrets", namespace: "default", name: "x1"))
-        moved["metadata"]?["labels"] = .object(["app": .string("db")])
-        try server.seed(moved)
-        let left = try #require(try await events.nextChange())
-        #expect(left["type"] == .string("DELETED"))
-        try server.deleteObject("secrets", namespace: "default", name: "w1")
-        let deleted = try #require(try await events.nextChange())
-        #expect(deleted["type"] == .string("DELETED"))
-        #expect(deleted["object"]?["metadata"]?["name"] == .string("w1"))
-        let lastRV = Int(deleted["object"]?["metadata"]?["resourceVersion"]?.stringValue ?? "") ?? 0
-        #expect(lastRV == Int(server.resourceVersion))
+        try await withTeardown({ await server.shutdown() }) {
+            let wire = TestServerWire(server)
+            let start = server.resourceVersion
+            try server.seed(Self.secret("w1", labels: ["app": "web"]))
+            try server.seed(Self.secret("x1", labels: ["app": "db"]))
+            let (status, events) = try await wire.watch(
+                "/api/v1/namespaces/default/secrets?watch=true&resourceVersion=\(start)&labelSelector=app%3Dweb")
+            #expect(status == 200)
+            let replayed = try #require(try await events.nextChange())
+            #expect(replayed["type"] == .string("ADDED"))
+            #expect(replayed["object"]?["metadata"]?["name"] == .string("w1"))
+            #expect(replayed["object"]?["kind"] == .string("Secret"))
+            // Relabelling into and out of the selector is ADDED and DELETED for this watch.
+            var moved = try #require(server.object("secrets", namespace: "default", name: "x1"))
+            moved["metadata"]?["labels"] = .object(["app": .string("web")])
+            try server.seed(moved)
+            let entered = try #require(try await events.nextChange())
+            #expect(entered["type"] == .string("ADDED"))
+            #expect(entered["object"]?["metadata"]?["name"] == .string("x1"))
+            moved = try #require(server.object("secrets", namespace: "default", name: "x1"))
+            moved["data"] = .object(["k": .string("Zm9v")])
+            try server.seed(moved)
+            let modified = try #require(try await events.nextChange())
+            #expect(modified["type"] == .string("MODIFIED"))
+            moved = try #require(server.object("secrets", namespace: "default", name: "x1"))
+            moved["metadata"]?["labels"] = .object(["app": .string("db")])
+            try server.seed(moved)
+            let left = try #require(try await events.nextChange())
+            #expect(left["type"] == .string("DELETED"))
+            try server.deleteObject("secrets", namespace: "default", name: "w1")
+            let deleted = try #require(try await events.nextChange())
+            #expect(deleted["type"] == .string("DELETED"))
+            #expect(deleted["object"]?["metadata"]?["name"] == .string("w1"))
+            let lastRV = Int(deleted["object"]?["metadata"]?["resourceVersion"]?.stringValue ?? "") ?? 0
+            #expect(lastRV == Int(server.resourceVersion))
+        }
     }
 
     @Test func watchWithoutResourceVersionStartsWithCurrentObjectsAndSendsBookmarks() async throws {
         var options = KubeAPITestServerOptions()
         options.bookmarkInterval = .milliseconds(100)
         let server = try await KubeAPITestServer.start(options: options)
-        defer { Task { await server.shutdown() } }
-        try server.seed(Self.secret("present", labels: [:]))
-        let (_, events) = try await TestServerWire(server).watch(
-            "/api/v1/namespaces/default/secrets?watch=1&allowWatchBookmarks=true")
-        let initial = try #require(try await events.next())
-        #expect(initial["type"] == .string("ADDED"))
-        #expect(initial["object"]?["metadata"]?["name"] == .string("present"))
-        let bookmark = try #require(try await events.next())
-        #expect(bookmark["type"] == .string("BOOKMARK"))
-        #expect(bookmark["object"]?["kind"] == .string("Secret"))
-        #expect(bookmark["object"]?["metadata"]?["resourceVersion"]?.stringValue == server.resourceVersion)
+        try await withTeardown({ await server.shutdown() }) {
+            try server.seed(Self.secret("present", labels: [:]))
+            let (_, events) = try await TestServerWire(server).watch(
+                "/api/v1/namespaces/default/secrets?watch=1&allowWatchBookmarks=true")
+            let initial = try #require(try await events.next())
+            #expect(initial["type"] == .string("ADDED"))
+            #expect(initial["object"]?["metadata"]?["name"] == .string("present"))
+            let bookmark = try #require(try await events.next())
+            #expect(bookmark["type"] == .string("BOOKMARK"))
+            #expect(bookmark["object"]?["kind"] == .string("Secret"))
+            #expect(bookmark["object"]?["metadata"]?["resourceVersion"]?.stringValue == server.resourceVersion)
+        }
     }
 
     @Test func watchListSendsInitialStateThenAnEndBookmark() async throws {
         let server = try await KubeAPITestServer.start()
-        defer { Task { await server.shutdown() } }
-        try server.seed(Self.secret("first", labels: [:]))
-        try server.seed(Self.secret("second", labels: [:]))
-        let wire = TestServerWire(server)
-        let invalid = try await wire.call("GET", "/api/v1/namespaces/default/secrets?watch=1&sendInitialEvents=true")
-        #expect(invalid.status == 422)
-        let (_, events) = try await wire.watch(
-            "/api/v1/namespaces/default/secrets?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan"
-                + "&allowWatchBookmarks=true")
-        #expect(try await events.next()?["object"]?["metadata"]?["name"] == .string("first"))
-        #expect(try await events.next()?["object"]?["metadata"]?["name"] == .string("second"))
-        let end = try #require(try await events.next())
-        #expect(end["type"] == .string("BOOKMARK"))
-        #expect(end["object"]?["metadata"]?["annotations"]?["k8s.io/initial-events-end"] == .string("true"))
-        #expect(end["object"]?["metadata"]?["resourceVersion"]?.stringValue == server.resourceVersion)
+        try await withTeardown({ await server.shutdown() }) {
+            try server.seed(Self.secret("first", labels: [:]))
+            try server.seed(Self.secret("second", labels: [:]))
+            let wire = TestServerWire(server)
+            let invalid = try await wire.call("GET", "/api/v1/namespaces/default/secrets?watch=1&sendInitialEvents=true")
+            #expect(invalid.status == 422)
+            let (_, events) = try await wire.watch(
+                "/api/v1/namespaces/default/secrets?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan"
+                    + "&allowWatchBookmarks=true")
+            #expect(try await events.next()?["object"]?["metadata"]?["name"] == .string("first"))
+            #expect(try await events.next()?["object"]?["metadata"]?["name"] == .string("second"))
+            let end = try #require(try await events.next())
+            #expect(end["type"] == .string("BOOKMARK"))
+            #expect(end["object"]?["metadata"]?["annotations"]?["k8s.io/initial-events-end"] == .string("true"))
+            #expect(end["object"]?["metadata"]?["resourceVersion"]?.stringValue == server.resourceVersion)
+        }
     }
 
     @Test func watchFromACompactedResourceVersionGets410Expired() async throws {
         let server = try await KubeAPITestServer.start()
-        defer { Task { await server.shutdown() } }
-        let old = server.resourceVersion
-        try server.seed(Self.secret("later", labels: [:]))
-        server.compactWatchHistory()
-        let (status, events) = try await TestServerWire(server).watch(
-            "/api/v1/namespaces/default/secrets?watch=1&resourceVersion=\(old)")
-        #expect(status == 200)
-        let error = try #require(try await events.next())
-        #expect(error["type"] == .string("ERROR"))
-        #expect(error["object"]?["code"]?.testInt == 410)
-        #expect(error["object"]?["reason"] == .string("Expired"))
-        #expect(error["object"]?["message"] == .string("too old resource version: \(old) (\(server.resourceVersion))"))
-        #expect(try await events.next() == nil)
+        try await withTeardown({ await server.shutdown() }) {
+            let old = server.resourceVersion
+            try server.seed(Self.secret("later", labels: [:]))
+            server.compactWatchHistory()
+            let (status, events) = try await TestServerWire(server).watch(
+                "/api/v1/namespaces/default/secrets?watch=1&resourceVersion=\(old)")
+            #expect(status == 200)
+            let error = try #require(try await events.next())
+            #expect(error["type"] == .string("ERROR"))
+            #expect(error["object"]?["code"]?.testInt == 410)
+            #expect(error["object"]?["reason"] == .string("Expired"))
+            #expect(error["object"]?["message"] == .string("too old resource version: \(old) (\(server.resourceVersion))"))
+            #expect(try await events.next() == nil)
 
-        // A small retained window does the same on its own.
-        server.updateOptions { $0.watchHistoryLimit = 2 }
-        let before = server.resourceVersion
-        for index in 0..<3 { try server.seed(Self.secret("burst\(index)", labels: [:])) }
-        let (_, stale) = try await TestServerWire(server).watch(
-            "/api/v1/namespaces/default/secrets?watch=1&resourceVersion=\(before)")
-        #expect(try await stale.next()?["object"]?["code"]?.testInt == 410)
+            // A small retained window does the same on its own.
+            server.updateOptions { $0.watchHistoryLimit = 2 }
+            let before = server.resourceVersion
+            for index in 0..<3 { try server.seed(Self.secret("burst\(index)", labels: [:])) }
+            let (_, stale) = try await TestServerWire(server).watch(
+                "/api/v1/namespaces/default/secrets?watch=1&resourceVersion=\(before)")
+            #expect(try await stale.next()?["object"]?["code"]?.testInt == 410)
+        }
     }
 
     @Test func watchesEndOnTimeoutOnCloseAndWhenDropped() async throws {
         let server = try await KubeAPITestServer.start()
-        defer { Task { await server.shutdown() } }
-        let wire = TestServerWire(server)
-        let rv = server.resourceVersion
-        let (_, timed) = try await wire.watch("/api/v1/namespaces/default/secrets?watch=1&resourceVersion=\(rv)&timeoutSeconds=1")
-        let clock = ContinuousClock.now
-        #expect(try await timed.next() == nil)
-        #expect(ContinuousClock.now - clock < .seconds(3))
+        try await withTeardown({ await server.shutdown() }) {
+            let wire = TestServerWire(server)
+            let rv = server.resourceVersion
+            let (_, timed) = try await wire.watch("/api/v1/namespaces/default/secrets?watch=1&resourceVersion=\(rv)&timeoutSeconds=1")
+            let clock = ContinuousClock.now
+            #expect(try await timed.next() == nil)
+            #expect(ContinuousClock.now - clock < .seconds(3))
 
-        let (_, closed) = try await wire.watch("/api/v1/namespaces/default/secrets?watch=1&resourceVersion=\(rv)")
-        #expect(try await serverEventually { server.openWatchCount == 1 })
-        server.closeWatches()
-        #expect(try await closed.next() == nil)
-        #expect(server.openWatchCount == 0)
+            let (_, closed) = try await wire.watch("/api/v1/namespaces/default/secrets?watch=1&resourceVersion=\(rv)")
+            #expect(try await serverEventually { server.openWatchCount == 1 })
+            server.closeWatches()
+            #expect(try await closed.next() == nil)
+            #expect(server.openWatchCount == 0)
 
-        server.dropNextWatch(pathContains: "/secrets", afterEvents: 1)
-        let (_, dropped) = try await wire.watch("/api/v1/namespaces/default/secrets?watch=1&resourceVersion=\(rv)")
-        try server.seed(Self.secret("one", labels: [:]))
-        try server.seed(Self.secret("two", labels: [:]))
-        #expect(try await dropped.next()?["object"]?["metadata"]?["name"] == .string("one"))
-        await #expect(throws: (any Error).self) { _ = try await dropped.next() }
+            server.dropNextWatch(pathContains: "/secrets", afterEvents: 1)
+            let (_, dropped) = try await wire.watch("/api/v1/namespaces/default/secrets?watch=1&resourceVersion=\(rv)")
+            try server.seed(Self.secret("one", labels: [:]))
+            try server.seed(Self.secret("two", labels: [:]))
+            #expect(try await dropped.next()?["object"]?["metadata"]?["name"] == .string("one"))
+            await #expect(throws: (any Error).self) { _ = try await dropped.next() }
+        }
     }
 }

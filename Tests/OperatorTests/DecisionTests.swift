@@ -158,17 +158,19 @@ import Testing
 
 @Suite struct TokenRequestsTests {
     @Test func defaultRegistryWhenNoneListed() {
-        let plan = TokenRequests.plan(registries: [], defaultRegion: "us-west-2", ecrPublic: false)
+        let plan = TokenRequests(AWSECRImagePullSecretSpec(secretName: "s", awsAccess: .init(region: "us-west-2")))
         #expect(plan.regional == [.init(region: "us-west-2", registryIDs: [])])
         #expect(!plan.ecrPublic)
     }
 
     @Test func groupsByRegionOneTokenEach() {
-        let plan = TokenRequests.plan(
-            registries: [
-                .init(accountID: "123456789012"), .init(accountID: "210987654321", region: "eu-west-1"),
-                .init(accountID: "111122223333", region: "us-west-2"), .init(accountID: "123456789012"),
-            ], defaultRegion: "us-west-2", ecrPublic: true)
+        let plan = TokenRequests(
+            AWSECRImagePullSecretSpec(
+                secretName: "s", awsAccess: .init(region: "us-west-2"),
+                registries: [
+                    .init(accountID: "123456789012"), .init(accountID: "210987654321", region: "eu-west-1"),
+                    .init(accountID: "111122223333", region: "us-west-2"), .init(accountID: "123456789012"),
+                ], ecrPublic: true))
         #expect(
             plan.regional == [
                 .init(region: "eu-west-1", registryIDs: ["210987654321"]),

@@ -1,26 +1,7 @@
-import Synchronization
+import AsyncTestSupport
 import Testing
 
 @testable import Operator
-
-/// Polls `condition` every 5 ms for up to `timeout`.
-func eventually(
-    timeout: Duration = .seconds(5), _ condition: @Sendable () async -> Bool
-) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(5))
-    }
-    return await condition()
-}
-
-/// A lock-protected value that closures can share.
-final class Locked<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-    init(_ value: Value) { mutex = Mutex(value) }
-    func withLock<R: Sendable>(_ body: (inout sending Value) -> sending R) -> R { mutex.withLock(body) }
-}
 
 @Suite struct WorkQueueTests {
     @Test func workersGetKeysAndWaitForNew() async {

@@ -48,6 +48,15 @@ class Manifests:
     def has(self, kind: str, name: str | None = None) -> bool:
         return any(name is None or o["metadata"]["name"] == name for o in self.of_kind(kind))
 
+    def hooks_for(self, event: str) -> list[dict[str, Any]]:
+        """The hooks Helm runs at `event` (`test`, `post-delete`, ...)."""
+        return [h for h in self.hooks if event in h["metadata"]["annotations"]["helm.sh/hook"].split(",")]
+
+    def hook(self, kind: str, event: str) -> dict[str, Any]:
+        found = [h for h in self.hooks_for(event) if h["kind"] == kind]
+        assert len(found) == 1, f"expected one {kind} {event} hook, found {[h['metadata']['name'] for h in found]}"
+        return found[0]
+
     def keys(self) -> set[tuple[str, str]]:
         return {(o["kind"], o["metadata"]["name"]) for o in self.objects}
 

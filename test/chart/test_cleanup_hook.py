@@ -22,7 +22,8 @@ HOOK_ANNOTATIONS = {"helm.sh/hook": "post-delete", "helm.sh/hook-delete-policy":
 
 
 def hooks(values=None):
-    return {(o["kind"], o["metadata"]["name"]): o for o in render(values).hooks}
+    """The post-delete hooks (the chart's `helm test` hook is another hook, tested elsewhere)."""
+    return {(o["kind"], o["metadata"]["name"]): o for o in render(values).hooks_for("post-delete")}
 
 
 def job_container(job):
@@ -92,7 +93,7 @@ class TestDefaults:
 
 
 def test_disabled_by_a_value():
-    assert render({"cleanup": {"enabled": False}}).hooks == []
+    assert hooks({"cleanup": {"enabled": False}}) == {}
 
 
 def test_namespaced_mode_cleans_only_the_watched_namespace():
@@ -123,7 +124,7 @@ def test_scheduling_and_pull_secrets_follow_the_operator():
     values = {"imagePullSecrets": [{"name": "reg"}], "nodeSelector": {"pool": "system"},
               "tolerations": [{"key": "dedicated", "operator": "Exists"}], "image": {"digest": "sha256:" + "a" * 64}}
     m = render(values)
-    pod = {o["kind"]: o for o in m.hooks}["Job"]["spec"]["template"]["spec"]
+    pod = m.hook("Job", "post-delete")["spec"]["template"]["spec"]
     assert pod["imagePullSecrets"] == [{"name": "reg"}]
     assert pod["nodeSelector"] == {"pool": "system"}
     assert pod["tolerations"] == values["tolerations"]
@@ -136,7 +137,7 @@ def test_the_built_binary_accepts_the_hooks_arguments(values):
     binary = built_binary()
     if binary is None:
         pytest.skip("ecr-pullsecret-operator is not built (hack/test.sh builds it before running these tests)")
-    job_args = job_container({o["kind"]: o for o in render(values).hooks}["Job"])["args"]
+    job_args = job_container(render(values).hook("Job", "post-delete"))["args"]
     result = subprocess.run([str(binary), job_args[0], "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     help_text = result.stdout + result.stderr

@@ -204,7 +204,7 @@ def test_network_policy_admits_only_the_webhook_and_metrics_ports():
     assert metrics["ports"] == [{"port": "metrics", "protocol": "TCP"}]
     assert metrics["from"][0] == {"namespaceSelector": selector}
     # The helm test Pod may read /readyz; its labels are not the Deployment's, so no Service targets it.
-    test_pod = manifests.get("Job")["spec"]["template"]["metadata"]["labels"]
+    test_pod = manifests.hook("Job", "test")["spec"]["template"]["metadata"]["labels"]
     assert metrics["from"][1] == {"podSelector": {"matchLabels": test_pod}}
     named_ports = {p["name"] for p in manifests.get("Deployment")["spec"]["template"]["spec"]["containers"][0]["ports"]}
     assert {"webhook", "metrics"} <= named_ports
@@ -215,8 +215,7 @@ def test_network_policy_admits_only_the_webhook_and_metrics_ports():
 
 def test_helm_test_hook_runs_selftest_against_the_services():
     manifests = render()
-    job = manifests.get("Job")
-    assert job["metadata"]["annotations"]["helm.sh/hook"] == "test"
+    job = manifests.hook("Job", "test")
     pod = job["spec"]["template"]["spec"]
     [container] = pod["containers"]
     assert container["image"] == manifests.get("Deployment")["spec"]["template"]["spec"]["containers"][0]["image"]
@@ -232,9 +231,9 @@ def test_helm_test_hook_runs_selftest_against_the_services():
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     without_cert_manager = render({"webhook": {"certManager": {"enabled": False},
                                                "tls": {"secretName": "mine", "caBundle": "Q0E="}}})
-    args = without_cert_manager.get("Job")["spec"]["template"]["spec"]["containers"][0]["args"]
+    args = without_cert_manager.hook("Job", "test")["spec"]["template"]["spec"]["containers"][0]["args"]
     assert args[-1] == "--webhook-ca-bundle=Q0E="
-    assert not render({"tests": {"enabled": False}}).has("Job")
+    assert not render({"tests": {"enabled": False}}).hooks_for("test")
 
 
 def test_selftest_passes_against_a_running_operator_and_names_what_fails(operator):

@@ -23,8 +23,6 @@ public enum ConditionReason: String, Codable, Hashable, Sendable, CaseIterable {
     case partiallySynced = "PartiallySynced"
     /// Degraded=False: no namespace failed.
     case allNamespacesSynced = "AllNamespacesSynced"
-    /// Ready=Unknown: first reconcile in progress.
-    case reconciling = "Reconciling"
     /// CredentialsValid=True: a token was issued.
     case tokenIssued = "TokenIssued"
     /// ECR GetAuthorizationToken (or ECR Public) failed.
@@ -35,6 +33,8 @@ public enum ConditionReason: String, Codable, Hashable, Sendable, CaseIterable {
     case credentialsSecretMissing = "CredentialsSecretMissing"
     /// The credentials Secret exists but lacks a key or holds an empty value.
     case credentialsSecretInvalid = "CredentialsSecretInvalid"
+    /// Reading the credentials Secret failed (API server unreachable, 5xx, 403): retried with backoff.
+    case credentialsSecretReadFailed = "CredentialsSecretReadFailed"
     /// No credential source and the operator's policy forbids its own identity for this resource.
     case ambientCredentialsNotAllowed = "AmbientCredentialsNotAllowed"
     /// A Secret of the target name exists and is not owned by this resource (and not marked for adoption).
@@ -57,21 +57,11 @@ public enum ConditionReason: String, Codable, Hashable, Sendable, CaseIterable {
 public enum EventReason: String, Codable, Hashable, Sendable, CaseIterable {
     case secretCreated = "SecretCreated"
     case secretUpdated = "SecretUpdated"
-    case secretDeleted = "SecretDeleted"
     case tokenRequestFailed = "TokenRequestFailed"
     case secretWriteFailed = "SecretWriteFailed"
     case secretConflict = "SecretConflict"
     case credentialsSecretMissing = "CredentialsSecretMissing"
     case ambientCredentialsNotAllowed = "AmbientCredentialsNotAllowed"
-    case invalidSpec = "InvalidSpec"
-
-    /// `Normal` for successful writes, `Warning` otherwise.
-    public var eventType: String {
-        switch self {
-        case .secretCreated, .secretUpdated, .secretDeleted: "Normal"
-        default: "Warning"
-        }
-    }
 }
 
 extension Condition {

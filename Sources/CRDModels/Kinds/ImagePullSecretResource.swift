@@ -37,7 +37,9 @@ extension ImagePullSecretSpec {
         guard let registries, !registries.isEmpty else {
             return [ResolvedRegistry(accountID: nil, region: awsAccess.region)]
         }
-        return registries.map { ResolvedRegistry(accountID: $0.accountID, region: $0.region ?? awsAccess.region) }
+        return registries.map {
+            ResolvedRegistry(accountID: $0.accountID, region: $0.region.flatMap { $0.isEmpty ? nil : $0 } ?? awsAccess.region)
+        }
     }
 
     /// Distinct regions that need a token (one token per region serves every registry in it).

@@ -49,3 +49,10 @@ public enum Annotations {
     /// Whether `key` is one the operator manages (secretTemplate may not set it).
     public static func isReserved(_ key: String) -> Bool { key.hasPrefix(Labels.prefix) }
 }
+
+/// Finalizers the operator puts on its custom resources.
+public enum Finalizers {
+    /// On resources that name ServiceAccounts: removes the Secret from their `imagePullSecrets` before
+    /// the resource goes.
+    public static let serviceAccounts = "\(Labels.prefix)service-accounts"
+}

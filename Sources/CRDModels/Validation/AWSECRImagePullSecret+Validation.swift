@@ -8,7 +8,9 @@ extension AWSECRImagePullSecret {
         var report = ValidationReport()
         validateMetadataName(metadata, into: &report)
         spec.validateCommon(into: &report, namespaced: true, ambientPolicy: ambientPolicy)
-        if let refNamespace = spec.awsAccess.secretRef?.namespace, let own = metadata.namespace, refNamespace != own {
+        if let refNamespace = spec.awsAccess.secretRef?.namespace, !refNamespace.isEmpty, let own = metadata.namespace,
+            refNamespace != own
+        {
             report.error(
                 "spec.awsAccess.secretRef.namespace",
                 "must be empty or \(quoted(own)) (the resource's own namespace): a namespaced resource may only "

@@ -93,7 +93,9 @@ extension ImagePullSecretSpec {
             }
         }
         if access.credentialSource == .ambient && !ambientPolicy.allows(namespaced: namespaced) {
-            report.error("spec.awsAccess", ambientMessage(namespaced: namespaced, policy: ambientPolicy))
+            report.error(
+                "spec.awsAccess", ambientMessage(namespaced: namespaced, policy: ambientPolicy),
+                rule: .ambientCredentialsNotAllowed)
         }
     }
 

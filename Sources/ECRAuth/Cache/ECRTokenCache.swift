@@ -39,36 +39,8 @@ public actor ECRTokenCache {
         }
     }
 
-    /// How early to refresh, and the floor for tokens that arrive already expired.
-    public struct RefreshRule: Sendable, Hashable {
-        /// Margin as a share of the token's lifetime (DESIGN: at least 10%).
-        public var marginFraction: Double
-        /// Margin at least this long.
-        public var minimumMargin: Duration
-        /// A token is reused for at least this long, even if AWS says it already expired.
-        public var minimumLifetime: Duration
-
-        public init(
-            marginFraction: Double = 0.1, minimumMargin: Duration = .seconds(300),
-            minimumLifetime: Duration = .seconds(60)
-        ) {
-            self.marginFraction = marginFraction
-            self.minimumMargin = minimumMargin
-            self.minimumLifetime = minimumLifetime
-        }
-
-        /// The refresh point and whether the floor applied. Pure.
-        public func refreshPoint(fetchedAt: Date, expiresAt: Date) -> (refreshAt: Date, clamped: Bool) {
-            let floor = fetchedAt.addingTimeInterval(minimumLifetime.timeInterval)
-            let lifetime = expiresAt.timeIntervalSince(fetchedAt)
-            guard lifetime > minimumLifetime.timeInterval else { return (floor, true) }
-            let margin = min(max(lifetime * marginFraction, minimumMargin.timeInterval), lifetime / 2)
-            return (max(expiresAt.addingTimeInterval(-margin), floor), false)
-        }
-    }
-
     private let ecr: ECRClient
-    private let rule: RefreshRule
+    private let policy: RefreshPolicy
     private let now: @Sendable () -> Date
     private let logger: Logger
     private var entries: [Key: ECRToken] = [:]
@@ -77,11 +49,11 @@ public actor ECRTokenCache {
     private var generation = 0
 
     public init(
-        ecr: ECRClient, rule: RefreshRule = RefreshRule(), logger: Logger = Logger(label: "ecr-pullsecret.token-cache"),
+        ecr: ECRClient, policy: RefreshPolicy = RefreshPolicy(), logger: Logger = Logger(label: "ecr-pullsecret.token-cache"),
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.ecr = ecr
-        self.rule = rule
+        self.policy = policy
         self.logger = logger
         self.now = now
     }
@@ -101,16 +73,22 @@ public actor ECRTokenCache {
     }
 
     /// A token valid until at least its refresh point; fetched (once, shared) when missing or due.
+    /// - Parameter notBefore: a cached token fetched before this time is not reused: a resource whose
+    ///   own refresh interval is due asks for a newer token than the one it holds. Only this key's
+    ///   entry is replaced; the identity's other tokens stay.
     public func token(
-        credentials: any AWSCredentialProvider, region: String, registryIDs: [String] = [], isPublic: Bool = false
+        credentials: any AWSCredentialProvider, region: String, registryIDs: [String] = [], isPublic: Bool = false,
+        notBefore: Date? = nil
     ) async throws -> ECRToken {
         let key = key(credentials: credentials, region: region, registryIDs: registryIDs, isPublic: isPublic)
         let current = now()
-        if let entry = entries[key], current < entry.refreshAt { return entry }
+        if let entry = entries[key], current < entry.refreshAt, entry.fetchedAt >= notBefore ?? entry.fetchedAt {
+            return entry
+        }
         if let task = inFlight[key] { return try await task.value }
 
         let ecr = self.ecr
-        let rule = self.rule
+        let policy = self.policy
         let clock = self.now
         let task = Task<ECRToken, any Error> {
             let authorizations: [ECRAuthorization]
@@ -122,7 +100,7 @@ public actor ECRTokenCache {
             }
             let fetchedAt = clock()
             let expiresAt = authorizations.map(\.expiresAt).min() ?? fetchedAt
-            let (refreshAt, clamped) = rule.refreshPoint(fetchedAt: fetchedAt, expiresAt: expiresAt)
+            let (refreshAt, clamped) = policy.refreshPoint(fetchedAt: fetchedAt, expiresAt: expiresAt)
             return ECRToken(
                 authorizations: authorizations, fetchedAt: fetchedAt, expiresAt: expiresAt, refreshAt: refreshAt,
                 expiryClamped: clamped)
@@ -150,11 +128,6 @@ public actor ECRTokenCache {
     public func invalidate(identity: String) {
         generation += 1
         entries = entries.filter { $0.key.identity != identity }
-    }
-
-    public func removeAll() {
-        generation += 1
-        entries.removeAll()
     }
 
     /// Cached entries (for gauges such as "seconds until the earliest expiry").

@@ -2,7 +2,7 @@ import Foundation
 import HTTPClient
 
 /// ECS task role / EKS Pod Identity: `GET` the credentials URI with the authorization token as the raw
-/// `Authorization` value (PROTOCOLS 3.5). The token file is re-read on each fetch (it is rotated).
+/// `Authorization` value (docs/PROTOCOLS.md 3.5). The token file is re-read on each fetch (it is rotated).
 /// Wrap in `.cached()`.
 public struct ContainerCredentialProvider: AWSCredentialProvider {
     public var client: AWSClient

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPClient
 
-/// EC2 instance role through IMDSv2 (PROTOCOLS 3.6): PUT a session token, read the role name, read the
+/// EC2 instance role through IMDSv2 (docs/PROTOCOLS.md 3.6): PUT a session token, read the role name, read the
 /// role's credentials. Wrap in `.cached()`.
 public struct IMDSCredentialProvider: AWSCredentialProvider {
     public var client: AWSClient

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The AWS shared `credentials` and `config` INI files (PROTOCOLS 3.2), parsed into profiles.
+/// The AWS shared `credentials` and `config` INI files (docs/PROTOCOLS.md 3.2), parsed into profiles.
 public struct SharedConfigFiles: Sendable, Equatable {
     /// Profile name → key → value. Config-file sections `[profile x]` are stored as `x`; the credentials
     /// file's keys win over the config file's for the same profile.

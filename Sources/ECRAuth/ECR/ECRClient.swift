@@ -1,7 +1,7 @@
 import Foundation
 import HTTPClient
 
-/// ECR and ECR Public `GetAuthorizationToken` (AWS JSON 1.1; PROTOCOLS 1.1 and 1.4).
+/// ECR and ECR Public `GetAuthorizationToken` (AWS JSON 1.1; docs/PROTOCOLS.md 1.1 and 1.4).
 public struct ECRClient: Sendable {
     public var client: AWSClient
     public var endpoints: EndpointResolver

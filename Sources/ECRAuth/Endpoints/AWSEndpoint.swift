@@ -1,3 +1,4 @@
+import CRDModels
 import Foundation
 
 /// Where one API call goes and how it is signed.
@@ -19,7 +20,7 @@ public struct AWSEndpoint: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Resolves API endpoints from region, partition, FIPS/dual-stack switches and the standard overrides
-/// (PROTOCOLS 1.2, 1.4, 3.4). Pure: everything comes from the `AWSEnvironment` value.
+/// (docs/PROTOCOLS.md 1.2, 1.4, 3.4). Pure: everything comes from the `AWSEnvironment` value.
 public struct EndpointResolver: Sendable, Hashable {
     public var environment: AWSEnvironment
 
@@ -32,7 +33,7 @@ public struct EndpointResolver: Sendable, Hashable {
         if let override = environment.endpointOverride(serviceID: "ECR") {
             return AWSEndpoint(url: override, signingRegion: region, signingName: "ecr")
         }
-        let partition = AWSPartition(region: region)
+        let partition = AWSPartition.endpoints(region: region)
         let fips = environment.useFIPSEndpoint ? "-fips" : ""
         let host =
             environment.useDualStackEndpoint
@@ -70,7 +71,7 @@ public struct EndpointResolver: Sendable, Hashable {
         if let override = environment.endpointOverride(serviceID: "STS") {
             return AWSEndpoint(url: override, signingRegion: region, signingName: "sts")
         }
-        let partition = AWSPartition(region: region)
+        let partition = AWSPartition.endpoints(region: region)
         let fips = environment.useFIPSEndpoint ? "-fips" : ""
         if environment.useDualStackEndpoint {
             return AWSEndpoint(

@@ -1,6 +1,7 @@
+import CRDModels
 import Foundation
 
-/// Docker registry hosts for ECR (PROTOCOLS 1.3): what goes into `.dockerconfigjson`.
+/// Docker registry hosts for ECR (docs/PROTOCOLS.md 1.3): what goes into `.dockerconfigjson`.
 public enum RegistryHost {
     /// The ECR Public registry.
     public static let ecrPublic = "public.ecr.aws"
@@ -10,7 +11,7 @@ public enum RegistryHost {
     public static func privateRegistry(
         accountID: String, region: String, fips: Bool = false, dualStack: Bool = false
     ) -> String {
-        let partition = AWSPartition(region: region)
+        let partition = AWSPartition.endpoints(region: region)
         let fipsSuffix = fips ? "-fips" : ""
         if dualStack {
             let label = partition == .awsCN ? "dkr.ecr" : "dkr-ecr"

@@ -1,7 +1,8 @@
 import Foundation
 import HTTPClient
 
-/// STS `AssumeRole` (signed) and `AssumeRoleWithWebIdentity` (unsigned), AWS query protocol (PROTOCOLS 3.3, 3.4).
+/// STS `AssumeRole` (signed) and `AssumeRoleWithWebIdentity` (unsigned), AWS query protocol
+/// (docs/PROTOCOLS.md 3.3, 3.4).
 public struct STSClient: Sendable {
     public var client: AWSClient
     public var endpoints: EndpointResolver

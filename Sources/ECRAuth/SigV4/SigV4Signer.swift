@@ -4,7 +4,8 @@ import HTTPClient
 /// AWS Signature Version 4 (header form), as botocore's `SigV4Auth` computes it for non-S3 services.
 ///
 /// A pure value: the credentials, scope and date are inputs, so the official test vectors pin it exactly.
-/// The session token is added as `X-Amz-Security-Token` *before* signing, so it is always signed (PROTOCOLS 2.4).
+/// The session token is added as `X-Amz-Security-Token` *before* signing, so it is always signed
+/// (docs/PROTOCOLS.md 2.4).
 public struct SigV4Signer: Sendable {
     public var credentials: AWSCredentials
     /// Signing region, e.g. `us-east-1` (the region in the endpoint host, or the configured one for overrides).

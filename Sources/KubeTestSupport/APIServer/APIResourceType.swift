@@ -19,6 +19,8 @@ struct APIResourceType: Sendable, Hashable {
     var extraSelectableFields: [String] = []
     /// `AllowCreateOnUpdate` in the real strategy (Events); others answer 404 to a PUT of a missing object.
     var allowCreateOnUpdate = false
+    /// The version's `openAPIV3Schema` (custom resources): pruning and validation.
+    var schema: CRDSchema?
 
     var groupResource: GroupResource { GroupResource(group: group, resource: plural) }
     /// Whether `metadata.generation` is kept: custom resources and CRDs here; the core kinds the
@@ -103,7 +105,8 @@ struct APIResourceType: Sendable, Hashable {
                 singular: names?["singular"]?.stringValue ?? kind.lowercased(), namespaced: scope == "Namespaced",
                 shortNames: names?["shortNames"]?.arrayValue?.compactMap(\.stringValue) ?? [],
                 categories: names?["categories"]?.arrayValue?.compactMap(\.stringValue) ?? [],
-                hasStatusSubresource: version["subresources"]?["status"] != nil, isCustom: true)
+                hasStatusSubresource: version["subresources"]?["status"] != nil, isCustom: true,
+                schema: version["schema"]?["openAPIV3Schema"].map(CRDSchema.init(root:)))
         }
     }
 }

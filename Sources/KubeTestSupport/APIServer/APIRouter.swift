@@ -181,6 +181,11 @@ struct APIRouter: Sendable {
                 let metadataOnly = try MediaNegotiation.metadataOnly(
                     request.header("Accept"), wanted: "PartialObjectMetadataList")
                 // resourceVersion=0 is served from the watch cache, which ignores limit.
+                if query["resourceVersionMatch"] == "Exact", let version = query["resourceVersion"].flatMap(Int.init),
+                    version < store.withLock({ store.hub.compactedResourceVersion })
+                {
+                    throw APIError.expired("The resourceVersion for the provided list is too old.")
+                }
                 let fromCache = query["resourceVersion"] == "0" && type.hasWatchCache
                 let limit = fromCache ? nil : query["limit"].flatMap(Int.init)
                 let page = try store.list(
@@ -191,8 +196,12 @@ struct APIRouter: Sendable {
                 guard target.namespace != nil || !type.namespaced else { throw APIError.methodNotAllowed(method, type.groupResource) }
                 let created = try store.create(
                     type, namespace: namespace, body: try Self.decode(request.body), dryRun: dryRun)
-                return .json(status: 201, body: RenderOptions(type: type, metadataOnly: false).render(created))
+                return .json(
+                    status: 201, body: RenderOptions(type: type, metadataOnly: false).render(created),
+                    headers: warningHeaders())
             case "DELETE":
+                // The namespace registry has no deletecollection.
+                if type.groupResource == ClusterStore.namespaces { throw APIError.methodNotAllowed(method, type.groupResource) }
                 var deleted: [JSONValue] = []
                 let page = try store.list(
                     type, namespace: target.namespace, labels: labels, fields: fields, limit: nil, continueToken: nil)
@@ -212,6 +221,9 @@ struct APIRouter: Sendable {
             }
         }
         let statusOnly = target.subresource == "status"
+        if target.subresource != nil, !(statusOnly && type.hasStatusSubresource), type.isCustom {
+            throw APIError.notFound(type.groupResource, name: name)  // CR handlers answer for the object
+        }
         if let subresource = target.subresource, !(statusOnly && type.hasStatusSubresource) {
             throw APIError.pageNotFound("\(type.plural)/\(name)/\(subresource)")
         }
@@ -232,7 +244,7 @@ struct APIRouter: Sendable {
             let updated = try store.update(
                 type, namespace: namespace, name: name, body: try Self.decode(request.body), statusOnly: statusOnly,
                 dryRun: dryRun)
-            return .json(status: existed ? 200 : 201, body: render.render(updated))
+            return .json(status: existed ? 200 : 201, body: render.render(updated), headers: warningHeaders())
         case "PATCH":
             let contentType = request.header("Content-Type") ?? ""
             let accepted = ["application/json-patch+json", "application/merge-patch+json"]
@@ -247,7 +259,7 @@ struct APIRouter: Sendable {
             let patched = try store.patch(
                 type, namespace: namespace, name: name, kind: kind, patch: try Self.decode(request.body),
                 statusOnly: statusOnly, dryRun: dryRun)
-            return .json(status: 200, body: render.render(patched))
+            return .json(status: 200, body: render.render(patched), headers: warningHeaders())
         case "DELETE":
             let options = request.body.isEmpty ? JSONValue.object([:]) : try Self.decode(request.body)
             let preconditions = DeletePreconditions(
@@ -282,6 +294,11 @@ struct APIRouter: Sendable {
         }
     }
 
+    /// The `Warning` headers of the write just made (requests are served one at a time per event loop).
+    private func warningHeaders() -> [(String, String)] {
+        store.withLock { store.warnings }.map { ("Warning", $0) }
+    }
+
     /// `dryRun` must be `All` when given (the options kind depends on the verb).
     static func dryRun(_ query: [String: String], method: String) throws(APIError) -> Bool {
         guard let value = query["dryRun"] else { return false }
@@ -309,7 +326,8 @@ struct APIRouter: Sendable {
         } else if let orphanDependents, orphanDependents != .null {
             causes.append(
                 .invalid(
-                    "propagationPolicy", value: "\"\(policy)\"", "orphanDependents and deletionPropagation cannot be both set"))
+                    "propagationPolicy", value: "\"\(policy)\"",
+                    "orphanDependents and deletionPropagation cannot be both set"))
         }
         guard !causes.isEmpty else { return }
         throw APIError.invalid(kind: "DeleteOptions", group: "meta.k8s.io", name: "", causes: causes)
@@ -333,7 +351,8 @@ struct APIRouter: Sendable {
             "apiVersion": .string(metadataOnly ? "meta.k8s.io/v1" : type.apiVersion),
             "metadata": .object(metadata),
             // An empty metadata-only list encodes its nil slice as null; typed lists answer [].
-            "items": metadataOnly && page.items.isEmpty ? .null : .array(page.items.map { render.render($0, inList: true) }),
+            "items": metadataOnly && page.items.isEmpty
+                ? .null : .array(page.items.map { render.render($0, inList: true) }),
         ])
     }
 
@@ -394,7 +413,8 @@ enum MediaNegotiation {
         let form = String(requested.dropFirst(3))
         throw APIError(
             code: 406, reason: "NotAcceptable",
-            message: "you requested \(form), but the requested object is \(isList ? "a list" : "not a list") (\(goType))")
+            message:
+                "you requested \(form), but the requested object is \(isList ? "a list" : "not a list") (\(goType))")
     }
 
     /// Walks the alternatives in order: plain JSON gives the full object, the wanted metadata form

@@ -73,6 +73,7 @@ extension ClusterStore {
         if !violations.isEmpty {
             throw APIError.invalid(kind: type.kind, group: type.group, name: name, causes: violations)
         }
+        try applySchema(type, to: &object, name: name)
         let key = ObjectKey(namespace: type.namespaced ? namespace : "", name: name)
         guard objects[type.groupResource]?[key] == nil else {
             throw APIError.alreadyExists(type.groupResource, name: name)
@@ -98,6 +99,14 @@ extension ClusterStore {
             _ = try? createLocked(serviceAccounts, namespace: name, body: account)
         }
         return stored
+    }
+
+    /// Custom resources: prunes unknown fields (each one a warning) and validates the schema.
+    func applySchema(_ type: APIResourceType, to object: inout JSONValue, name: String) throws(APIError) {
+        guard let schema = type.schema else { return }
+        warnings += schema.prune(&object).map { "299 - \"unknown field \\\"\($0)\\\"\"" }
+        let errors = schema.validate(object)
+        if !errors.isEmpty { throw APIError.invalid(kind: type.kind, group: type.group, name: name, causes: errors) }
     }
 
     /// Checks kind and namespace of a request body and fills `metadata.namespace`.
@@ -227,14 +236,16 @@ extension ClusterStore {
             throw APIError.conflict(
                 type.groupResource, name: name,
                 cause: "StorageError: invalid object, Code: 4, "
-                    + "Key: /registry/\(type.storagePath(namespace: key.namespace, name: name)), ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: \(uid), "
-                    + "UID in object meta: " + (oldMeta["uid"]?.stringValue ?? ""))
+                    + "Key: /registry/\(type.storagePath(namespace: key.namespace, name: name)), ResourceVersion: 0, "
+                    + "AdditionalErrorMsg: Precondition failed: UID in precondition: \(uid), UID in object meta: "
+                    + (oldMeta["uid"]?.stringValue ?? ""))
         }
         // Through /status, label and annotation changes are dropped, but the write still records them
         // in managedFields, so it is not a no-op.
         let ignoredMetadataChange =
             statusOnly
-            && (new["metadata"]?["labels"] != oldMeta["labels"] || new["metadata"]?["annotations"] != oldMeta["annotations"])
+            && (new["metadata"]?["labels"] != oldMeta["labels"]
+                || new["metadata"]?["annotations"] != oldMeta["annotations"])
         try ObjectRules.prepareForUpdate(&new, old: old, type: type, statusOnly: statusOnly)
         for field in [
             "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "namespace",
@@ -257,6 +268,7 @@ extension ClusterStore {
                 throw APIError.invalid(kind: type.kind, group: type.group, name: name, causes: [cause, cause])
             }
         }
+        try applySchema(type, to: &new, name: name)
         if type.tracksGeneration, ObjectRules.bumpsGeneration(old: old, new: new, type: type) {
             let generation = oldMeta["generation"].flatMap { if case .number(let n) = $0 { n } else { nil } } ?? 0
             new["metadata"]?["generation"] = .number(generation + 1)
@@ -296,7 +308,8 @@ extension ClusterStore {
                 throw APIError.preconditionConflict(
                     type, name: name,
                     cause: "the ResourceVersion in the precondition (\(rv)) does not match the ResourceVersion in "
-                        + "record (" + (meta["resourceVersion"]?.stringValue ?? "") + "). The object might have been modified")
+                        + "record (" + (meta["resourceVersion"]?.stringValue ?? "")
+                        + "). The object might have been modified")
             }
             return deleteLocked(type, key: key, propagationPolicy: propagationPolicy)
         }
@@ -328,7 +341,9 @@ extension ClusterStore {
                 marked["metadata"]?["deletionGracePeriodSeconds"] = .number(0)
             }
             if type.tracksGeneration {
-                let generation = marked["metadata"]?["generation"].flatMap { if case .number(let n) = $0 { n } else { nil } }
+                let generation = marked["metadata"]?["generation"].flatMap {
+                    if case .number(let n) = $0 { n } else { nil }
+                }
                 marked["metadata"]?["generation"] = .number((generation ?? 0) + 1)
             }
             return .pending(commit(type, key: key, object: marked, eventType: "MODIFIED", previous: old))
@@ -356,6 +371,7 @@ extension ClusterStore {
     func write<T>(dryRun: Bool = false, _ body: () throws(APIError) -> T) throws(APIError) -> T {
         lock.lock()
         self.dryRun = dryRun
+        warnings = []
         defer { self.dryRun = false }
         let result: Result<T, APIError>
         do throws(APIError) {

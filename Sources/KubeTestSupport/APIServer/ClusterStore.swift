@@ -55,6 +55,8 @@ final class ClusterStore: @unchecked Sendable {
     var collectionNeeded = false
     /// Set for the duration of one `dryRun=All` write: everything is checked, nothing is stored.
     var dryRun = false
+    /// `Warning` headers of the current write (unknown fields pruned), read by the router after it.
+    var warnings: [String] = []
     /// Owner/dependent bookkeeping for the garbage collector.
     var ownership = OwnershipIndex()
     /// Called (outside the lock) after a change that may give the garbage collector work.
@@ -221,8 +223,11 @@ final class ClusterStore: @unchecked Sendable {
                 throw APIError.badRequest("invalid resource version: \(from)")
             }
             guard let replay = hub.events(after: start) else {
+                // The watch cache words it with its oldest version; storage (Events) generically.
                 throw APIError.expired(
-                    "too old resource version: \(start) (\(hub.compactedResourceVersion))")
+                    type.hasWatchCache
+                        ? "too old resource version: \(start) (\(hub.compactedResourceVersion))"
+                        : "The resourceVersion for the provided watch is too old.")
             }
             for record in replay where alive {
                 if let view = watcher.view(of: record) { alive = watcher.send(type: view.type, object: view.object) }
@@ -321,7 +326,9 @@ struct OwnershipIndex {
         for owner in owners { dependents[owner, default: []].insert(reference) }
         if !owners.isEmpty { candidates.insert(reference) }
         let finalizers = object["metadata"]?["finalizers"]?.arrayValue ?? []
-        if object["metadata"]?["deletionTimestamp"] != nil, finalizers.contains(where: Self.propagationFinalizers.contains) {
+        if object["metadata"]?["deletionTimestamp"] != nil,
+            finalizers.contains(where: Self.propagationFinalizers.contains)
+        {
             propagating.insert(reference)
         } else {
             propagating.remove(reference)

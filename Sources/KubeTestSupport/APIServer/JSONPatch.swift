@@ -5,7 +5,9 @@ import CRDModels
 enum JSONPatch {
     static func apply(_ patch: JSONValue, to document: JSONValue) throws(APIError) -> JSONValue {
         guard let operations = patch.arrayValue else {
-            throw APIError.badRequest("json patch must be a JSON array of operations")
+            throw APIError.badRequest(
+                "error decoding patch: json: cannot unmarshal \(patch.objectValue != nil ? "object" : "value") into Go "
+                    + "value of type []handlers.jsonPatchOp")
         }
         var result = document
         for operation in operations {
@@ -19,7 +21,7 @@ enum JSONPatch {
             case "remove":
                 result = try removing(result, pointer)
             case "replace":
-                _ = try get(result, pointer)
+                // Like the Go library kube-apiserver uses, replacing a missing object member adds it.
                 result = try set(result, pointer, try value(operation), inserting: false)
             case "move", "copy":
                 guard let from = operation["from"]?.stringValue else {
@@ -31,12 +33,10 @@ enum JSONPatch {
                 result = try set(result, pointer, moved, inserting: true)
             case "test":
                 guard try get(result, pointer) == (try value(operation)) else {
-                    throw APIError(
-                        code: 422, reason: "Invalid", message: "the server rejected our request due to an error in "
-                            + "our request: testing value \(path) failed")
+                    throw rejected
                 }
             default:
-                throw APIError.badRequest("Unexpected kind: \(op)")
+                throw rejected
             }
         }
         return result
@@ -55,12 +55,12 @@ enum JSONPatch {
         }
     }
 
-    private static func missing(_ pointer: [String]) -> APIError {
-        APIError(
-            code: 422, reason: "Invalid",
-            message: "the server rejected our request due to an error in our request: doc is missing path: /"
-                + pointer.joined(separator: "/"))
-    }
+    /// Every failure to apply a patch: kube-apiserver does not say which operation failed.
+    static let rejected = APIError(
+        code: 422, reason: "Invalid", message: "the server rejected our request due to an error in our request",
+        details: .object([:]))
+
+    private static func missing(_ pointer: [String]) -> APIError { rejected }
 
     private static func get(_ document: JSONValue, _ pointer: [String]) throws(APIError) -> JSONValue {
         var current = document

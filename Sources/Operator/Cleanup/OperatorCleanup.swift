@@ -84,7 +84,7 @@ public struct OperatorCleanup: Sendable {
             fail("cannot list \(R.resource.plural): \(error)", into: &report)
             return
         }
-        for resource in resources where resource.metadata.finalizers?.contains(ReconcileContext.finalizer) == true {
+        for resource in resources where resource.metadata.finalizers?.contains(Finalizers.serviceAccounts) == true {
             let display = "\(kind) \(resource.metadata.namespace.map { "\($0)/" } ?? "")\(resource.metadata.name ?? "")"
             do {
                 if try await removeFinalizer(resource) {
@@ -92,7 +92,7 @@ public struct OperatorCleanup: Sendable {
                     logger.info(
                         "removed finalizer",
                         metadata: [
-                            "resource": "\(display)", "finalizer": "\(ReconcileContext.finalizer)",
+                            "resource": "\(display)", "finalizer": "\(Finalizers.serviceAccounts)",
                             "deleting": "\(resource.metadata.deletionTimestamp != nil)",
                         ])
                 }
@@ -114,10 +114,11 @@ public struct OperatorCleanup: Sendable {
                 resource = current
             }
             let finalizers = resource.metadata.finalizers ?? []
-            guard finalizers.contains(ReconcileContext.finalizer) else { return false }
+            guard finalizers.contains(Finalizers.serviceAccounts) else { return false }
             do {
                 try await ServiceAccountFinalizer<R>.setFinalizers(
-                    resource, finalizers.filter { $0 != ReconcileContext.finalizer }, client: client)
+                    resource, finalizers.filter { $0 != Finalizers.serviceAccounts },
+                    api: KubeClientObjectAPI(client: client))
                 return true
             } catch let error as KubeAPIError where error.isConflict {
                 continue

@@ -1,3 +1,5 @@
+import CRDModels
+
 /// Which ECR tokens a resource needs: one `GetAuthorizationToken` per region (all registries of a
 /// region share one token, and `registryIds` does not change its scope), plus one ECR Public token
 /// when asked. Combined with the credential identity, each request is a key of the shared token
@@ -25,34 +27,17 @@ public struct TokenRequests: Sendable, Hashable {
         self.ecrPublic = ecrPublic
     }
 
-    /// One requested registry: an account id and an optional region override.
-    public struct Registry: Sendable, Hashable {
-        public var accountID: String
-        public var region: String?
-
-        public init(accountID: String, region: String? = nil) {
-            self.accountID = accountID
-            self.region = region
-        }
-    }
-
-    /// Groups `registries` by region (`defaultRegion` where none is given). No registries means the
-    /// caller's default registry in `defaultRegion`.
-    public static func plan(registries: [Registry], defaultRegion: String, ecrPublic: Bool) -> TokenRequests {
-        if registries.isEmpty {
-            return TokenRequests(regional: [Regional(region: defaultRegion, registryIDs: [])], ecrPublic: ecrPublic)
-        }
+    /// The requests for `spec`'s registries (`resolvedRegistries`: each region resolved, the caller's
+    /// default registry when none is listed), grouped by region.
+    public init(_ spec: some ImagePullSecretSpec) {
         var byRegion: [String: [String]] = [:]
-        for registry in registries {
-            let region = registry.region.flatMap { $0.isEmpty ? nil : $0 } ?? defaultRegion
-            var ids = byRegion[region, default: []]
-            if !ids.contains(registry.accountID) { ids.append(registry.accountID) }
-            byRegion[region] = ids
+        for registry in spec.resolvedRegistries {
+            var ids = byRegion[registry.region, default: []]
+            if let id = registry.accountID, !ids.contains(id) { ids.append(id) }
+            byRegion[registry.region] = ids
         }
-        let regional = byRegion.keys.sorted().map { Regional(region: $0, registryIDs: byRegion[$0]!.sorted()) }
-        return TokenRequests(regional: regional, ecrPublic: ecrPublic)
+        self.init(
+            regional: byRegion.keys.sorted().map { Regional(region: $0, registryIDs: byRegion[$0]!.sorted()) },
+            ecrPublic: spec.ecrPublic ?? false)
     }
-
-    /// The registry host ECR Public credentials are written for.
-    public static let ecrPublicHost = "public.ecr.aws"
 }

@@ -2,7 +2,7 @@ import CRDModels
 import Foundation
 import KubeClient
 
-/// Timings for leader election; controller-runtime's defaults (PROTOCOLS.md 5.7).
+/// Timings for leader election; controller-runtime's defaults (docs/PROTOCOLS.md 5.7).
 public struct LeaderElectionTimings: Sendable, Hashable {
     public var leaseDuration: Duration
     public var renewDeadline: Duration

@@ -18,41 +18,40 @@ import KubeClient
 /// Assumptions: the namespace and managed-Secret caches are synced; a namespace change enqueues
 /// every cluster resource.
 public struct ClusterReconciler: Sendable {
-    public let context: ReconcileContext
+    public let dependencies: ReconcilerDependencies
 
-    public init(context: ReconcileContext) { self.context = context }
+    public init(dependencies: ReconcilerDependencies) { self.dependencies = dependencies }
 
     public func reconcile(key name: String) async throws -> ReconcileResult {
-        guard let resource = context.clusterResources.get(namespace: nil, name: name) else {
-            OperatorMetrics.shared.forget(resource: "\(ClusterAWSECRImagePullSecret.resource.kind)//\(name)")
+        guard let resource = dependencies.caches.clusterResources.get(namespace: nil, name: name) else {
+            OperatorMetrics.shared.forget(resource: OperatorMetrics.key(ClusterAWSECRImagePullSecret.self, nil, name))
             return .done
         }
         let selection = NamespaceSelection.resolve(
             list: resource.spec.namespaces ?? [], selector: resource.spec.namespaceSelector,
-            namespaces: context.namespaces.items.map {
+            namespaces: dependencies.caches.namespaces.items.map {
                 NamespaceSelection.NamespaceInfo(
                     name: $0.metadata.name ?? "", labels: $0.metadata.labels ?? [:], isTerminating: $0.isTerminating)
             },
-            watchNamespace: context.settings.watchNamespace)
-        let finalizer = ServiceAccountFinalizer<ClusterAWSECRImagePullSecret>(context: context)
+            watchNamespace: dependencies.settings.watchNamespace)
+        let finalizer = ServiceAccountFinalizer<ClusterAWSECRImagePullSecret>(api: dependencies.api)
         if resource.metadata.deletionTimestamp != nil {
             try await finalizer.finalize(resource, namespaces: selection.targets)
             return .done
         }
         if try await finalizer.ensure(resource) { return .done }
 
+        let validation = resource.validate(ambientPolicy: dependencies.settings.ambientPolicy)
         let owned = ownedSecrets(of: resource)
         let pruneNamespaces = Set(
             NamespaceSelection.toPrune(managedSecretNamespaces: owned.map { $0.metadata.namespace ?? "" }, result: selection))
         let prune = owned.filter { pruneNamespaces.contains($0.metadata.namespace ?? "") }.map {
             (namespace: $0.metadata.namespace ?? "", name: $0.metadata.name ?? "", uid: $0.metadata.uid)
         }
-        let report = resource.validate(ambientPolicy: context.settings.ambientPolicy)
-        let errors = report.errors.map { "\($0.field): \($0.message)" }
-        return try await ImagePullSecretSync<ClusterAWSECRImagePullSecret>(context: context).run(
-            resource, validationErrors: errors,
+        return try await ImagePullSecretSync<ClusterAWSECRImagePullSecret>(dependencies: dependencies).run(
+            resource, validation: validation,
             targets: .init(
-                namespaces: selection.targets, missing: selection.missing, prune: errors.isEmpty ? prune : [],
+                namespaces: selection.targets, missing: selection.missing, prune: prune,
                 credentialsNamespace: resource.spec.awsAccess.secretRef?.namespace))
     }
 
@@ -60,12 +59,12 @@ public struct ClusterReconciler: Sendable {
     /// this process wrote.
     private func ownedSecrets(of resource: ClusterAWSECRImagePullSecret) -> [PartialObjectMetadata] {
         guard let uid = resource.metadata.uid else { return [] }
-        guard context.settings.watchSecrets else {
-            return context.written.secrets(ownerUID: uid).map {
+        guard dependencies.settings.watchSecrets else {
+            return dependencies.written.secrets(ownerUID: uid).map {
                 PartialObjectMetadata(metadata: ObjectMeta(name: $0.name, namespace: $0.namespace))
             }
         }
-        return context.managedSecrets.items.filter { secret in
+        return dependencies.caches.managedSecrets.items.filter { secret in
             secret.metadata.ownerReferences?.contains { $0.controller == true && $0.uid == uid } ?? false
         }
     }

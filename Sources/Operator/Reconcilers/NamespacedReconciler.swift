@@ -15,19 +15,19 @@ import KubeClient
 /// Assumptions: the informer caches (resources, managed Secret metadata) are synced before the
 /// first reconcile; the garbage collector deletes the Secret when the resource goes.
 public struct NamespacedReconciler: Sendable {
-    public let context: ReconcileContext
+    public let dependencies: ReconcilerDependencies
 
-    public init(context: ReconcileContext) { self.context = context }
+    public init(dependencies: ReconcilerDependencies) { self.dependencies = dependencies }
 
     public func reconcile(key: String) async throws -> ReconcileResult {
         let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
         guard parts.count == 2 else { return .done }
         let (namespace, name) = (parts[0], parts[1])
-        guard let resource = context.namespacedResources.get(namespace: namespace, name: name) else {
-            OperatorMetrics.shared.forget(resource: "\(AWSECRImagePullSecret.resource.kind)/\(namespace)/\(name)")
+        guard let resource = dependencies.caches.namespacedResources.get(namespace: namespace, name: name) else {
+            OperatorMetrics.shared.forget(resource: OperatorMetrics.key(AWSECRImagePullSecret.self, namespace, name))
             return .done
         }
-        let finalizer = ServiceAccountFinalizer<AWSECRImagePullSecret>(context: context)
+        let finalizer = ServiceAccountFinalizer<AWSECRImagePullSecret>(api: dependencies.api)
         if resource.metadata.deletionTimestamp != nil {
             try await finalizer.finalize(resource, namespaces: [namespace])
             return .done
@@ -35,12 +35,10 @@ public struct NamespacedReconciler: Sendable {
         // Adding the finalizer changes the resource; the watch brings the next reconcile.
         if try await finalizer.ensure(resource) { return .done }
 
-        let report = resource.validate(ambientPolicy: context.settings.ambientPolicy)
-        let errors = report.errors.map { "\($0.field): \($0.message)" }
         var targets: [String] = [namespace]
-        if let watch = context.settings.watchNamespace, watch != namespace { targets = [] }
-        return try await ImagePullSecretSync<AWSECRImagePullSecret>(context: context).run(
-            resource, validationErrors: errors,
+        if let watch = dependencies.settings.watchNamespace, watch != namespace { targets = [] }
+        return try await ImagePullSecretSync<AWSECRImagePullSecret>(dependencies: dependencies).run(
+            resource, validation: resource.validate(ambientPolicy: dependencies.settings.ambientPolicy),
             targets: .init(namespaces: targets, missing: [], prune: [], credentialsNamespace: namespace))
     }
 }

@@ -19,7 +19,7 @@ public final class OperatorMetrics: Sendable {
         for outcome in outcomes.values {
             switch outcome {
             case .synced: synced += 1
-            case .failed(let reason, _): recordError(reason: reason.rawValue)
+            case .failed(let reason, _): recordError(reason: reason)
             }
         }
         Counter(label: "ecr_pullsecret_secrets_synced_total").increment(by: synced)
@@ -31,8 +31,17 @@ public final class OperatorMetrics: Sendable {
         if let earliest { earliestExpiry.record(earliest.timeIntervalSince(now)) }
     }
 
-    func recordError(reason: String) {
-        Counter(label: "ecr_pullsecret_errors_total", dimensions: [("reason", reason)]).increment()
+    func recordError(reason: ConditionReason) {
+        Counter(label: "ecr_pullsecret_errors_total", dimensions: [("reason", reason.rawValue)]).increment()
+    }
+
+    /// The key a resource's expiry is kept under: `Kind/namespace/name`.
+    static func key<R: KubeResource>(_ type: R.Type, _ namespace: String?, _ name: String?) -> String {
+        "\(R.resource.kind)/\(namespace ?? "")/\(name ?? "")"
+    }
+
+    static func key<R: KubeResource>(of resource: R) -> String {
+        key(R.self, resource.metadata.namespace, resource.metadata.name)
     }
 
     /// A resource went away: its expiry no longer counts.

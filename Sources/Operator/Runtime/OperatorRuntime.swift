@@ -30,12 +30,19 @@ public struct LeaderElectionConfiguration: Sendable {
     public var name: String
     public var identity: String
     public var timings: LeaderElectionTimings
+    /// The client for Lease requests, with a request budget of its own so reconcile traffic cannot delay
+    /// renewals; nil shares the runtime's client.
+    public var client: KubeClient?
 
-    public init(namespace: String, name: String, identity: String, timings: LeaderElectionTimings = .init()) {
+    public init(
+        namespace: String, name: String, identity: String, timings: LeaderElectionTimings = .init(),
+        client: KubeClient? = nil
+    ) {
         self.namespace = namespace
         self.name = name
         self.identity = identity
         self.timings = timings
+        self.client = client
     }
 }
 
@@ -48,7 +55,8 @@ public struct LeaderElectionConfiguration: Sendable {
 /// the Lease, stop the watches. Losing the Lease cancels reconciling at once and `run` throws
 /// `LeadershipLost` (the process exits and restarts, like controller-runtime).
 public final class OperatorRuntime: Service, Sendable {
-    public let context: ReconcileContext
+    public let dependencies: ReconcilerDependencies
+    let events: EventRecorder?
     public let configuration: RuntimeConfiguration
     let namespacedInformer: Informer<AWSECRImagePullSecret>
     let clusterInformer: Informer<ClusterAWSECRImagePullSecret>
@@ -86,16 +94,20 @@ public final class OperatorRuntime: Service, Sendable {
             configuration: .init(labelSelector: "\(Labels.managedBy)=\(Labels.managedByValue)"), logger: informerLogger)
         secretInformer = Informer.metadata(
             client: client, resource: Secret.resource, namespace: watch, configuration: .init(), logger: informerLogger)
-        context = ReconcileContext(
-            client: client, tokens: tokens, events: events, settings: configuration.settings, clock: clock,
-            logger: logger, managedSecrets: managedSecretInformer.store, namespaces: namespaceInformer.store,
-            namespacedResources: namespacedInformer.store, clusterResources: clusterInformer.store)
+        self.events = events
+        dependencies = ReconcilerDependencies(
+            api: KubeClientObjectAPI(client: client), tokens: tokens, events: events,
+            settings: configuration.settings, clock: clock, logger: logger,
+            caches: .init(
+                namespacedResources: namespacedInformer.store, clusterResources: clusterInformer.store,
+                namespaces: namespaceInformer.store, managedSecrets: managedSecretInformer.store))
         namespacedQueue = WorkQueue(name: "awsecrimagepullsecret", backoff: configuration.backoff, clock: clock)
         clusterQueue = WorkQueue(name: "clusterawsecrimagepullsecret", backoff: configuration.backoff, clock: clock)
         elector = configuration.leaderElection.map {
             LeaderElector(
                 name: $0.name, namespace: $0.namespace, identity: $0.identity, timings: $0.timings,
-                store: KubeLeaseStore(client: client), clock: clock, logger: logger)
+                store: KubeLeaseStore(client: $0.client ?? client, timeout: $0.timings.renewDeadline), clock: clock,
+                logger: logger)
         }
     }
 
@@ -114,7 +126,7 @@ public final class OperatorRuntime: Service, Sendable {
 
     public func run() async throws {
         let watches = Task { await self.runWatches() }
-        let events = Task { await self.context.events?.run() }
+        let eventsTask = Task { await self.events?.run() }
         let work = Task { try await self.leadAndWork() }
         let result = await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
@@ -131,8 +143,8 @@ public final class OperatorRuntime: Service, Sendable {
         }
         watches.cancel()
         _ = await watches.value
-        context.events?.shutdown()
-        _ = await events.value
+        events?.shutdown()
+        _ = await eventsTask.value
         if case .failure(let error) = result, !(error is CancellationError) { throw error }
     }
 
@@ -176,11 +188,11 @@ public final class OperatorRuntime: Service, Sendable {
         let namespaced = Controller(
             name: "awsecrimagepullsecret", queue: namespacedQueue, concurrency: configuration.concurrency,
             logger: logger
-        ) { [context] key in try await NamespacedReconciler(context: context).reconcile(key: key) }
+        ) { [dependencies] key in try await NamespacedReconciler(dependencies: dependencies).reconcile(key: key) }
         let cluster = Controller(
             name: "clusterawsecrimagepullsecret", queue: clusterQueue, concurrency: configuration.concurrency,
             logger: logger
-        ) { [context] key in try await ClusterReconciler(context: context).reconcile(key: key) }
+        ) { [dependencies] key in try await ClusterReconciler(dependencies: dependencies).reconcile(key: key) }
         logger.info("controllers started")
         do {
             try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -278,7 +290,7 @@ public final class OperatorRuntime: Service, Sendable {
             guard watchSecrets else { return }
             group.addTask {
                 for await change in self.managedSecretInformer.changes {
-                    if let owner = EventMapping.ownerOfManagedSecret(change, written: self.context.written) {
+                    if let owner = EventMapping.ownerOfManagedSecret(change, written: self.dependencies.written) {
                         await self.enqueue(owner)
                     }
                 }

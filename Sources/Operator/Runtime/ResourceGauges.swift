@@ -83,8 +83,8 @@ extension OperatorRuntime {
     /// The scrape-time gauges (see `ResourceGauges`) for the resources in this replica's caches.
     public func scrapeTimeMetrics(now: Date = Date()) -> String {
         let samples =
-            context.namespacedResources.items.map(ResourceGauges.sample)
-            + context.clusterResources.items.map(ResourceGauges.sample)
+            dependencies.caches.namespacedResources.items.map(ResourceGauges.sample)
+            + dependencies.caches.clusterResources.items.map(ResourceGauges.sample)
         let leader = configuration.leaderElection.map { (name: $0.name, leading: isLeading) }
         return ResourceGauges.exposition(samples: samples, leader: leader, now: now)
     }

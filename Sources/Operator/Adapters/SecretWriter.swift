@@ -6,13 +6,21 @@ import Logging
 /// when owned or adoptable, re-read and retry on 409, never delete-and-recreate, never overwrite a
 /// foreign Secret.
 public struct SecretWriter: Sendable {
-    public enum Outcome: Sendable, Equatable {
+    public enum Outcome: Sendable, Hashable {
         case created, updated, unchanged
         case conflict(String)
         case failed(String)
+
+        /// The Secret holds the desired content (ServiceAccounts may list it).
+        var isInPlace: Bool {
+            switch self {
+            case .created, .updated, .unchanged: true
+            case .conflict, .failed: false
+            }
+        }
     }
 
-    let client: KubeClient
+    let api: any KubeObjectAPI
     let written: WrittenSecrets
     /// Attempts before a run of 409s counts as a failure (the next reconcile tries again).
     let maxAttempts = 4
@@ -27,7 +35,7 @@ public struct SecretWriter: Sendable {
         if written.isCurrent(desired, resourceVersion: cachedVersion) { return .unchanged }
         if cachedVersion == nil, cacheSynced {
             do {
-                let created = try await client.create(desired.secret, namespace: desired.namespace)
+                let created = try await api.create(desired.secret, namespace: desired.namespace)
                 written.record(desired, resourceVersion: created.metadata.resourceVersion)
                 return .created
             } catch let error as KubeAPIError where error.isAlreadyExists || error.isConflict {
@@ -39,7 +47,7 @@ public struct SecretWriter: Sendable {
         for _ in 0..<maxAttempts {
             let existing: Secret?
             do {
-                existing = try await client.get(Secret.self, name: desired.name, namespace: desired.namespace)
+                existing = try await api.get(Secret.self, name: desired.name, namespace: desired.namespace)
             } catch let error as KubeAPIError where error.isNotFound {
                 existing = nil
             } catch {
@@ -52,7 +60,7 @@ public struct SecretWriter: Sendable {
                 return .conflict(message)
             case .absent:
                 do {
-                    let created = try await client.create(desired.secret, namespace: desired.namespace)
+                    let created = try await api.create(desired.secret, namespace: desired.namespace)
                     written.record(desired, resourceVersion: created.metadata.resourceVersion)
                     return .created
                 } catch let error as KubeAPIError where error.isAlreadyExists || error.isConflict {
@@ -67,7 +75,7 @@ public struct SecretWriter: Sendable {
                     return .unchanged
                 }
                 do {
-                    let stored = try await client.update(updated)
+                    let stored = try await api.update(updated)
                     written.record(desired, resourceVersion: stored.metadata.resourceVersion)
                     return .updated
                 } catch let error as KubeAPIError where error.isConflict || error.isNotFound {
@@ -84,7 +92,7 @@ public struct SecretWriter: Sendable {
     /// this resource controls (uid precondition).
     public func prune(namespace: String, name: String, secretUID: String?) async throws {
         do {
-            try await client.delete(
+            try await api.delete(
                 Secret.self, name: name, namespace: namespace,
                 preconditions: secretUID.map { DeletePreconditions(uid: $0) })
         } catch let error as KubeAPIError where error.isNotFound || error.isConflict {

@@ -53,14 +53,9 @@ public struct ECRTokenSource: TokenSource {
         var issued: [IssuedToken] = []
         func fetch(region: String, registryIDs: [String], isPublic: Bool) async throws {
             do {
-                var token = try await cache.token(
-                    credentials: provider, region: region, registryIDs: registryIDs, isPublic: isPublic)
-                if let notBefore, token.fetchedAt < notBefore {
-                    // The resource's refreshInterval is due before the cache's own refresh point.
-                    await cache.invalidate(identity: provider.identity)
-                    token = try await cache.token(
-                        credentials: provider, region: region, registryIDs: registryIDs, isPublic: isPublic)
-                }
+                let token = try await cache.token(
+                    credentials: provider, region: region, registryIDs: registryIDs, isPublic: isPublic,
+                    notBefore: notBefore)
                 for authorization in token.authorizations {
                     issued.append(
                         IssuedToken(

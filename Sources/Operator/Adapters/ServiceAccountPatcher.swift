@@ -10,11 +10,12 @@ import KubeClient
 /// it only ever removes recorded entries: an entry someone else listed (even under the same name) stays when a
 /// resource goes or the operator is uninstalled (`ecr-pullsecret-operator cleanup`).
 public struct ServiceAccountPatcher: Sendable {
-    let client: KubeClient
+    let api: any KubeObjectAPI
 
-    public init(client: KubeClient) {
-        self.client = client
-    }
+    public init(api: any KubeObjectAPI) { self.api = api }
+
+    /// Over the HTTP client (the cleanup subcommand).
+    public init(client: KubeClient) { self.init(api: KubeClientObjectAPI(client: client)) }
 
     /// Ensures `secretName` is listed (add) or not listed (remove) in `namespace/serviceAccount`.
     /// A missing ServiceAccount is not an error: there is nothing to patch (yet).
@@ -34,13 +35,13 @@ public struct ServiceAccountPatcher: Sendable {
         for _ in 0..<4 {
             let account: ServiceAccount
             do {
-                account = try await client.get(ServiceAccount.self, name: serviceAccount, namespace: namespace)
+                account = try await api.get(ServiceAccount.self, name: serviceAccount, namespace: namespace)
             } catch let error as KubeAPIError where error.isNotFound {
                 return []
             }
             guard let edit = AddedPullSecrets.edit(account, change) else { return [] }
             do {
-                _ = try await client.patch(
+                _ = try await api.patch(
                     ServiceAccount.self, name: serviceAccount, namespace: namespace, mergePatch: edit.patch)
                 return edit.names
             } catch let error as KubeAPIError where error.isConflict {

@@ -3,15 +3,17 @@ import Operator
 import Synchronization
 
 /// A token source for runtime tests that need no AWS: fixed tokens, counted calls, switchable failure.
-final class FakeTokenSource: TokenSource {
+public final class FakeTokenSource: TokenSource {
     private let state = Mutex<(calls: Int, failing: String?, lastCredentials: String?)>((0, nil, nil))
 
-    var calls: Int { state.withLock { $0.calls } }
-    func fail(with message: String?) { state.withLock { $0.failing = message } }
-    /// The access key id of the last call (\"ambient\" for the operator's identity).
-    var lastCredentials: String? { state.withLock { $0.lastCredentials } }
+    public init() {}
 
-    func tokens(for requests: TokenRequests, credentials: ResolvedCredentials, notBefore: Date?) async throws
+    public var calls: Int { state.withLock { $0.calls } }
+    public func fail(with message: String?) { state.withLock { $0.failing = message } }
+    /// The access key id of the last call (\"ambient\" for the operator's identity).
+    public var lastCredentials: String? { state.withLock { $0.lastCredentials } }
+
+    public func tokens(for requests: TokenRequests, credentials: ResolvedCredentials, notBefore: Date?) async throws
         -> [IssuedToken]
     {
         let failing = state.withLock { state -> String? in

@@ -1,12 +1,12 @@
-import CRDModels
+import ECRAuth
 import Foundation
 import Testing
 
-@testable import Operator
-
-@Suite struct RefreshScheduleTests {
+/// The one refresh policy: when the cache fetches again, when a resource requeues, and when a
+/// resource asks for a newer token.
+@Suite struct RefreshPolicyTests {
     let now = Date(timeIntervalSince1970: 1_800_000_000)
-    let schedule = RefreshSchedule()
+    let schedule = RefreshPolicy()
 
     @Test func intervalWinsWhenEarlierThanExpiryMargin() {
         let plan = schedule.plan(
@@ -57,15 +57,11 @@ import Testing
     let last = Date(timeIntervalSince1970: 1_800_000_000)
 
     @Test func newerTokenRequiredOnlyOnceTheIntervalIsDue() {
-        let schedule = RefreshSchedule()
-        let due = ImagePullSecretSync<AWSECRImagePullSecret>.refreshDue(
-            lastRefresh: last, interval: 6 * 3600, schedule: schedule, now: last.addingTimeInterval(6 * 3600 - 200))
+        let policy = RefreshPolicy()
+        let due = policy.notBefore(lastRefresh: last, refreshInterval: 6 * 3600, now: last.addingTimeInterval(6 * 3600 - 200))
         #expect(due == last.addingTimeInterval(1))
-        let early = ImagePullSecretSync<AWSECRImagePullSecret>.refreshDue(
-            lastRefresh: last, interval: 6 * 3600, schedule: schedule, now: last.addingTimeInterval(3600))
+        let early = policy.notBefore(lastRefresh: last, refreshInterval: 6 * 3600, now: last.addingTimeInterval(3600))
         #expect(early == nil)
-        #expect(
-            ImagePullSecretSync<AWSECRImagePullSecret>.refreshDue(
-                lastRefresh: nil, interval: 3600, schedule: schedule, now: last) == nil)
+        #expect(policy.notBefore(lastRefresh: nil, refreshInterval: 3600, now: last) == nil)
     }
 }

@@ -1,33 +1,5 @@
 import Foundation
 
-/// AWS credentials a resource resolved: its own keys (from a Secret or inline) or the operator's
-/// identity, optionally with a role to assume on top. `description` never shows a secret.
-public struct ResolvedCredentials: Sendable, Hashable, CustomStringConvertible {
-    public enum Source: Sendable, Hashable {
-        case keys(accessKeyID: String, secretAccessKey: String, sessionToken: String?)
-        case ambient
-    }
-
-    public var source: Source
-    public var roleARN: String?
-    public var externalID: String?
-
-    public init(source: Source, roleARN: String? = nil, externalID: String? = nil) {
-        self.source = source
-        self.roleARN = roleARN
-        self.externalID = externalID
-    }
-
-    public var description: String {
-        let base: String
-        switch source {
-        case .keys(let id, _, let token): base = "keys(\(id.prefix(4))…\(token == nil ? "" : ", session"))"
-        case .ambient: base = "ambient"
-        }
-        return roleARN.map { "\(base) + role \($0)" } ?? base
-    }
-}
-
 /// One registry credential with its lifetime.
 public struct IssuedToken: Sendable, Hashable {
     public var credential: RegistryCredential
@@ -44,7 +16,7 @@ public struct IssuedToken: Sendable, Hashable {
 
 /// Why tokens could not be obtained; `reason` maps onto a condition reason, `message` is safe to
 /// show (no secret values).
-public struct TokenSourceError: Error, Sendable, CustomStringConvertible {
+public struct TokenSourceError: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Reason: String, Sendable {
         case assumeRoleFailed, tokenRequestFailed
     }

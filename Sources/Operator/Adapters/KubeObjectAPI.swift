@@ -1,0 +1,59 @@
+import CRDModels
+import KubeClient
+
+/// The API operations the reconcilers perform: reads by name and conditional writes. Over HTTP in
+/// production (`KubeClient`); in memory in reconciler tests, which then assert the resulting objects
+/// without a server. Errors are `KubeAPIError`s (404, 409, AlreadyExists), as the API server gives them.
+public protocol KubeObjectAPI: Sendable {
+    func get<R: KubeResource>(_ type: R.Type, name: String, namespace: String?) async throws -> R
+    /// Creates `object` in `namespace`.
+    func create<R: KubeResource>(_ object: R, namespace: String) async throws -> R
+    /// PUT of the whole object, conditional on `metadata.resourceVersion`.
+    func update<R: KubeResource>(_ object: R) async throws -> R
+    /// PUT of `/status`: only `.status` changes.
+    func updateStatus<R: KubeResource>(_ object: R) async throws -> R
+    /// JSON merge patch; `metadata.resourceVersion` in the patch makes it conditional.
+    func patch<R: KubeResource>(_ type: R.Type, name: String, namespace: String?, mergePatch: JSONValue)
+        async throws -> R
+    /// Deletes one object; a uid precondition turns a delete of a replaced object into a 409.
+    func delete<R: KubeResource>(_ type: R.Type, name: String, namespace: String?, preconditions: DeletePreconditions?)
+        async throws
+}
+
+/// `KubeObjectAPI` over the HTTP client.
+public struct KubeClientObjectAPI: KubeObjectAPI {
+    public let client: KubeClient
+
+    public init(client: KubeClient) { self.client = client }
+
+    public func get<R: KubeResource>(_ type: R.Type, name: String, namespace: String?) async throws -> R {
+        try await client.get(type, name: name, namespace: namespace)
+    }
+
+    public func create<R: KubeResource>(_ object: R, namespace: String) async throws -> R {
+        try await client.create(object, namespace: namespace)
+    }
+
+    public func update<R: KubeResource>(_ object: R) async throws -> R { try await client.update(object) }
+
+    public func updateStatus<R: KubeResource>(_ object: R) async throws -> R { try await client.updateStatus(object) }
+
+    public func patch<R: KubeResource>(_ type: R.Type, name: String, namespace: String?, mergePatch: JSONValue)
+        async throws -> R
+    {
+        try await client.patch(type, name: name, namespace: namespace, mergePatch: mergePatch)
+    }
+
+    public func delete<R: KubeResource>(
+        _ type: R.Type, name: String, namespace: String?, preconditions: DeletePreconditions?
+    ) async throws {
+        try await client.delete(type, name: name, namespace: namespace, preconditions: preconditions)
+    }
+}
+
+/// Where reconcilers record Kubernetes Events (`EventRecorder` in production: aggregated, never blocking).
+public protocol EventSink: Sendable {
+    func record(involving object: ObjectReference, type: EventRecorder.EventType, reason: String, message: String)
+}
+
+extension EventRecorder: EventSink {}

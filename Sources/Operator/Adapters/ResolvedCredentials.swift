@@ -1,0 +1,29 @@
+import Foundation
+
+/// AWS credentials a resource resolved: its own keys (from a Secret or inline) or the operator's
+/// identity, optionally with a role to assume on top. `description` never shows a secret.
+public struct ResolvedCredentials: Sendable, Hashable, CustomStringConvertible {
+    public enum Source: Sendable, Hashable {
+        case keys(accessKeyID: String, secretAccessKey: String, sessionToken: String?)
+        case ambient
+    }
+
+    public var source: Source
+    public var roleARN: String?
+    public var externalID: String?
+
+    public init(source: Source, roleARN: String? = nil, externalID: String? = nil) {
+        self.source = source
+        self.roleARN = roleARN
+        self.externalID = externalID
+    }
+
+    public var description: String {
+        let base: String
+        switch source {
+        case .keys(let id, _, let token): base = "keys(\(id.prefix(4))…\(token == nil ? "" : ", session"))"
+        case .ambient: base = "ambient"
+        }
+        return roleARN.map { "\(base) + role \($0)" } ?? base
+    }
+}
