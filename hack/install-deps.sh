@@ -3,7 +3,7 @@
 # (or with sudo available). Prints each step.
 set -euo pipefail
 
-apt_packages=(libcurl4-openssl-dev libssl-dev libnghttp2-dev curl openssl nghttp2-server util-linux)
+apt_packages=(libcurl4-openssl-dev libssl-dev libnghttp2-dev curl openssl nghttp2-server util-linux wrk nginx-light)
 pip_packages=("moto[server]==5.2.1" "helm-python-sdk==0.2.2" "PyYAML>=6" "jsonschema>=4" "pytest>=8")
 
 sudo_cmd=()

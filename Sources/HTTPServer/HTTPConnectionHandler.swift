@@ -25,7 +25,10 @@ final class InboundBytesObserver: ChannelInboundHandler, RemovableChannelHandler
 /// handler, writes its response, and keeps the connection alive when both sides want to.
 ///
 /// Everything here runs on the channel's event loop; the handler closure runs in its own task and its result
-/// hops back. Requests are answered in order; pipelined ones wait in a bounded queue.
+/// hops back. Requests are answered in order; pipelined ones wait in a bounded queue. Every body byte is
+/// reserved from the server's `HTTPBodyBudget` before it is buffered and returned when its response is
+/// written (or the connection closes). The header and body timers run whether or not a response is pending,
+/// so a client cannot hold a half-sent request open behind a slow answer.
 final class HTTPConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -36,6 +39,13 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         var bodyReadTimeout: Duration
         var idleTimeout: Duration
         var maxPipelinedRequests: Int
+    }
+
+    /// A complete request waiting for its turn, with its keep-alive wish and the budget bytes it holds.
+    private struct Pending {
+        var request: HTTPServerRequest
+        var keepAlive: Bool
+        var reserved: Int
     }
 
     private enum ReadState {
@@ -53,11 +63,15 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     }
 
     private let limits: Limits
+    private let budget: HTTPBodyBudget
     private let handler: @Sendable (HTTPServerRequest) async -> HTTPServerResponse
     private var logger: Logger
     private var reading: ReadState = .awaitingHead
-    /// Complete requests not yet answered, with their keep-alive wish.
-    private var queue: [(HTTPServerRequest, Bool)] = []
+    /// Complete requests not yet answered.
+    private var queue: [Pending] = []
+    /// Budget bytes held by the request being read, and by the one being answered.
+    private var readingReserved = 0
+    private var respondingReserved = 0
     private var responding = false
     private var closeAfterResponse = false
     private var shuttingDown = false
@@ -70,10 +84,11 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     private var isActive = true
 
     init(
-        limits: Limits, logger: Logger,
+        limits: Limits, budget: HTTPBodyBudget, logger: Logger,
         handler: @escaping @Sendable (HTTPServerRequest) async -> HTTPServerResponse
     ) {
         self.limits = limits
+        self.budget = budget
         self.logger = logger
         self.handler = handler
     }
@@ -91,7 +106,11 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         timer = nil
         currentTask?.cancel()
         currentTask = nil
+        budget.release(readingReserved + respondingReserved + queue.reduce(0) { $0 + $1.reserved })
+        readingReserved = 0
+        respondingReserved = 0
         queue = []
+        reading = .ignoring
         context.fireChannelInactive()
     }
 
@@ -102,7 +121,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         case is InboundBytesSeen:
             if case .idle = reading {
                 reading = .awaitingHead
-                if !responding { arm(.header, limits.headerReadTimeout, context: context) }
+                arm(.header, limits.headerReadTimeout, context: context)
             }
         case is HTTPServerShuttingDown:
             shuttingDown = true
@@ -124,11 +143,17 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
             startHead(head, context: context)
         case .body(var chunk):
             guard case .body(let head, var body) = reading else { return }
-            if body.count + chunk.readableBytes > limits.maxBodyBytes {
+            let size = body.count + chunk.readableBytes
+            if size > limits.maxBodyBytes {
                 return reject(.payloadTooLarge, "request body exceeds \(limits.maxBodyBytes) bytes", context: context)
             }
+            if size > readingReserved {
+                guard budget.reserve(size - readingReserved) else { return refuseBusy(context: context) }
+                readingReserved = size
+            }
             reading = .ignoring  // avoid a copy-on-write of `body` while it is held in the enum
-            body.append(contentsOf: chunk.readBytes(length: chunk.readableBytes) ?? [])
+            chunk.withUnsafeReadableBytes { body.append($0.assumingMemoryBound(to: UInt8.self)) }
+            chunk.moveReaderIndex(forwardBy: chunk.readableBytes)
             reading = .body(head, body)
         case .end:
             guard case .body(let head, let body) = reading else { return }
@@ -138,21 +163,30 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
             let request = HTTPServerRequest(
                 method: head.method.rawValue, target: head.uri, headers: head.headers, body: body,
                 remoteAddress: remoteAddress, tls: tls)
-            if queue.count >= limits.maxPipelinedRequests {
+            let reserved = readingReserved
+            readingReserved = 0
+            if responding, queue.count >= limits.maxPipelinedRequests {
                 logger.debug("too many pipelined requests; closing")
+                budget.release(reserved)
                 return context.close(promise: nil)
             }
-            queue.append((request, head.isKeepAlive))
+            queue.append(Pending(request: request, keepAlive: head.isKeepAlive, reserved: reserved))
             answerNext(context: context)
         }
     }
 
     private func startHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > limits.maxBodyBytes {
+        let declared = head.headers.first(name: "content-length").flatMap(Int.init) ?? 0
+        if declared > limits.maxBodyBytes {
             return reject(.payloadTooLarge, "request body exceeds \(limits.maxBodyBytes) bytes", context: context)
         }
-        reading = .body(head, Data())
-        if !responding { arm(.body, limits.bodyReadTimeout, context: context) }
+        // The whole declared body is reserved up front: a request that cannot have it is refused unread.
+        if declared > 0 {
+            guard budget.reserve(declared) else { return refuseBusy(context: context) }
+            readingReserved = declared
+        }
+        reading = .body(head, Data(capacity: declared))
+        arm(.body, limits.bodyReadTimeout, context: context)
         if head.headers.first(name: "expect")?.lowercased() == "100-continue", !responding {
             let interim = HTTPResponseHead(version: head.version, status: .continue)
             context.writeAndFlush(wrapOutboundOut(.head(interim)), promise: nil)
@@ -172,9 +206,11 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
 
     private func answerNext(context: ChannelHandlerContext) {
         guard !responding, isActive, !queue.isEmpty else { return }
-        let (request, wantsKeepAlive) = queue.removeFirst()
+        let next = queue.removeFirst()
+        let request = next.request
+        respondingReserved = next.reserved
         responding = true
-        let keepAlive = wantsKeepAlive && !shuttingDown
+        let keepAlive = next.keepAlive && !shuttingDown
         let promise = context.eventLoop.makePromise(of: HTTPServerResponse.self)
         let handler = self.handler
         currentTaskIsStream = false
@@ -239,6 +275,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
 
     private func finishResponse(keepAlive: Bool, context: ChannelHandlerContext) {
         responding = false
+        budget.release(respondingReserved)
+        respondingReserved = 0
         currentTask = nil
         currentTaskIsStream = false
         guard isActive else { return }
@@ -252,19 +290,35 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         switch reading {
         case .idle:
             arm(.idle, limits.idleTimeout, context: context)
-        case .awaitingHead:
-            arm(.header, limits.headerReadTimeout, context: context)
-        case .body:
-            arm(.body, limits.bodyReadTimeout, context: context)
+        case .awaitingHead, .body:
+            break  // its timer has been running since the request began
         case .ignoring:
             context.close(promise: nil)
         }
     }
 
+    /// Refuses a request the body budget cannot hold, before reading its body.
+    private func refuseBusy(context: ChannelHandlerContext) {
+        logger.warning(
+            "refusing request: request bodies in flight reached the server's budget",
+            metadata: ["limit.bytes": "\(budget.limit)"])
+        var headers = HTTPHeaders()
+        headers.add(name: "Retry-After", value: "1")
+        reject(
+            .serviceUnavailable,
+            "server busy: request bodies in flight reached the limit of \(budget.limit) bytes; retry later",
+            headers: headers, context: context)
+    }
+
     /// Answers an unreadable request with `status` and closes. If a response is in flight, the connection
     /// closes after it instead, because responses must stay in order.
-    private func reject(_ status: HTTPResponseStatus, _ message: String, context: ChannelHandlerContext) {
+    private func reject(
+        _ status: HTTPResponseStatus, _ message: String, headers extra: HTTPHeaders = [:],
+        context: ChannelHandlerContext
+    ) {
         reading = .ignoring
+        budget.release(readingReserved)
+        readingReserved = 0
         timer?.cancel()
         timer = nil
         logger.debug("rejecting request", metadata: ["http.status": "\(status.code)", "reason": "\(message)"])
@@ -274,7 +328,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         }
         responding = true
         let body = Data(#"{"message":"\#(message)"}"#.utf8 + [0x0A])
-        var headers = HTTPHeaders()
+        var headers = extra
         headers.add(name: "Content-Type", value: "application/json")
         write(HTTPServerResponse(status: status, headers: headers, body: body), version: .http1_1, keepAlive: false, context: context)
     }
@@ -292,6 +346,14 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     private func timedOut(_ kind: TimeoutKind, context: ChannelHandlerContext) {
         timer = nil
         guard isActive else { return }
+        if kind != .idle, responding || !queue.isEmpty {
+            // Responses go out in order, so this request cannot be answered before the pending ones.
+            logger.debug("request not complete in time while a response is pending; closing")
+            reading = .ignoring
+            budget.release(readingReserved)
+            readingReserved = 0
+            return context.close(promise: nil)
+        }
         switch kind {
         case .idle:
             logger.trace("closing idle keep-alive connection")

@@ -33,6 +33,7 @@ public final class HTTPServer: Service, Sendable {
     private let logger: Logger
     private let group: any EventLoopGroup
     private let state = Mutex(State())
+    private let budget: HTTPBodyBudget
 
     public init(
         configuration: HTTPServerConfiguration,
@@ -41,6 +42,7 @@ public final class HTTPServer: Service, Sendable {
         handler: @escaping Handler
     ) {
         self.configuration = configuration
+        self.budget = HTTPBodyBudget(limit: configuration.maxInFlightBodyBytes)
         self.handler = handler
         var logger = logger
         logger[metadataKey: "server"] = .string(configuration.name)
@@ -64,6 +66,9 @@ public final class HTTPServer: Service, Sendable {
     public var connectionCount: Int {
         state.withLock { $0.connections.count }
     }
+
+    /// Request body bytes held right now across all connections (bounded by `maxInFlightBodyBytes`).
+    public var inFlightBodyBytes: Int { budget.inUse }
 
     /// Connections admitted since start (refused ones not counted): with keep-alive clients this stays small.
     public var acceptedConnectionCount: Int {
@@ -237,6 +242,6 @@ public final class HTTPServer: Service, Sendable {
             bodyReadTimeout: configuration.bodyReadTimeout,
             idleTimeout: configuration.idleTimeout,
             maxPipelinedRequests: configuration.maxPipelinedRequests)
-        try sync.addHandler(HTTPConnectionHandler(limits: limits, logger: logger, handler: handler))
+        try sync.addHandler(HTTPConnectionHandler(limits: limits, budget: budget, logger: logger, handler: handler))
     }
 }

@@ -1,7 +1,9 @@
 /// Where a server listens and the limits it enforces on every connection.
 ///
-/// The defaults suit an admission webhook or a probe endpoint: small bodies, short header and body reads,
-/// a bounded number of connections.
+/// The defaults suit an admission webhook or a probe endpoint: AdmissionReviews of a few KB (256 KiB
+/// allowed), a bounded number of connections, one request waiting behind the one being answered, and a
+/// budget for the request bytes all connections may hold at once. With the defaults the worst case a
+/// stalling client can pin is about `maxInFlightBodyBytes` of bodies, whatever the number of connections.
 public struct HTTPServerConfiguration: Sendable {
     /// Address to bind, e.g. `0.0.0.0`, `::` or `127.0.0.1`.
     public var host: String
@@ -22,6 +24,10 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxConnections: Int
     /// Requests a client may pipeline ahead of the one being answered; more closes the connection.
     public var maxPipelinedRequests: Int
+    /// Request body bytes that all connections together may hold (being read, queued or being answered).
+    /// A request that would exceed it is answered 503 with `Retry-After` and its connection closed, before
+    /// its body is read: an attacker's stalled bodies cannot grow memory beyond this bound.
+    public var maxInFlightBodyBytes: Int
     /// How long graceful shutdown waits for requests in flight before closing connections.
     public var shutdownTimeout: Duration
     /// A name for logs (`webhook`, `probes`, `kube-api`).
@@ -31,12 +37,13 @@ public struct HTTPServerConfiguration: Sendable {
         host: String = "127.0.0.1",
         port: Int = 0,
         tls: CertificateStore? = nil,
-        maxBodyBytes: Int = 3 * 1024 * 1024,
+        maxBodyBytes: Int = 256 * 1024,
         headerReadTimeout: Duration = .seconds(10),
         bodyReadTimeout: Duration = .seconds(30),
         idleTimeout: Duration = .seconds(90),
-        maxConnections: Int = 512,
-        maxPipelinedRequests: Int = 16,
+        maxConnections: Int = 128,
+        maxPipelinedRequests: Int = 1,
+        maxInFlightBodyBytes: Int = 16 * 1024 * 1024,
         shutdownTimeout: Duration = .seconds(10),
         name: String = "http"
     ) {
@@ -49,6 +56,7 @@ public struct HTTPServerConfiguration: Sendable {
         self.idleTimeout = idleTimeout
         self.maxConnections = maxConnections
         self.maxPipelinedRequests = maxPipelinedRequests
+        self.maxInFlightBodyBytes = maxInFlightBodyBytes
         self.shutdownTimeout = shutdownTimeout
         self.name = name
     }

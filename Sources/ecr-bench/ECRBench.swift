@@ -6,5 +6,8 @@ struct ECRBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ecr-bench",
         abstract: "Benchmarks for ecr-pullsecret-operator.",
-        subcommands: [ReconcileBenchmark.self, WebhookBenchmark.self])
+        subcommands: [
+            ReconcileBenchmark.self, WebhookBenchmark.self, WebhookAttackBenchmark.self,
+            WebhookServeCommand.self,
+        ])
 }

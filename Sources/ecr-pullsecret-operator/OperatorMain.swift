@@ -17,6 +17,7 @@ struct OperatorMain {
     let environment: [String: String]
 
     func run() async throws {
+        MemoryTuning.apply()
         let registry = PrometheusCollectorRegistry()
         bootstrapObservability(registry: registry)
         let logger = Logger(label: "ecr-pullsecret-operator")
@@ -40,20 +41,32 @@ struct OperatorMain {
                 configuration: .init(component: "ecr-pullsecret-operator", instance: environment["POD_NAME"]),
                 logger: logger)
             let tokens = ECRTokenSource.make(environment: environment, logger: logger)
+            // Lease requests get a client (and request budget) of their own: reconcile and webhook traffic
+            // must not delay a renewal past the renew deadline.
+            var leaseClient: KubeClient?
+            if options.leaderElect {
+                leaseClient = try await KubeClient.connect(config: config, maxConcurrentRequests: 2, logger: logger)
+            }
             let made = OperatorRuntime(
                 client: client, tokens: tokens, events: events,
                 configuration: RuntimeConfiguration(
                     concurrency: options.concurrency, settings: settings,
                     leaderElection: options.leaderElect
                         ? LeaderElectionConfiguration(
-                            namespace: leaseNamespace, name: options.leaderElectionId, identity: String(identity))
+                            namespace: leaseNamespace, name: options.leaderElectionId, identity: String(identity),
+                            client: leaseClient)
                         : nil),
                 logger: logger)
             services.append(made)
             runtime = made
         }
+        let webhook = try await options.webhook.makeServices(
+            logger: logger, config: config,
+            watchNamespace: options.watchNamespace.isEmpty ? nil : options.watchNamespace,
+            ambientPolicy: options.allowAmbientCredentials)
         let readyRuntime = runtime
-        let ready: @Sendable () -> Bool = { readyRuntime?.isReady ?? true }
+        let webhookCache = webhook?.cache
+        let ready: @Sendable () -> Bool = { (readyRuntime?.isReady ?? true) && (webhookCache?.hasSynced ?? true) }
         let metricsText: @Sendable () -> String = {
             var buffer: [UInt8] = []
             registry.emit(into: &buffer)
@@ -70,12 +83,7 @@ struct OperatorMain {
                     host: probeBind.host, port: probeBind.port, logger: logger, isReady: ready,
                     metricsText: metricsText))
         }
-        if let webhookServer = try options.webhook.makeService(
-            logger: logger, kubeClient: client, ambientPolicy: options.allowAmbientCredentials,
-            clusterScope: options.watchNamespace.isEmpty)
-        {
-            services.append(webhookServer)
-        }
+        services += webhook?.services ?? []
         logger.info(
             "starting",
             metadata: [

@@ -3,6 +3,7 @@ import CRDModels
 import HTTPServer
 import KubeClient
 import Logging
+import ServiceLifecycle
 import Webhook
 
 /// The webhook's flags, included in the root command with `@OptionGroup`.
@@ -28,7 +29,17 @@ struct WebhookOptions: ParsableArguments {
     var certPollInterval: DurationArgument = DurationArgument(.seconds(10))
 
     @Option(name: .customLong("webhook-max-body-bytes"), help: "Largest AdmissionReview accepted (413 beyond).")
-    var maxBodyBytes: Int = 3 * 1024 * 1024
+    var maxBodyBytes: Int = 256 * 1024
+
+    @Option(
+        name: .customLong("webhook-max-inflight-bytes"),
+        help: "Request body bytes all connections may hold at once; a request beyond it is answered 503 unread.")
+    var maxInFlightBytes: Int = 16 * 1024 * 1024
+
+    @Option(
+        name: .customLong("webhook-max-pipelined-requests"),
+        help: "Requests a connection may send ahead of the one being answered (more closes it).")
+    var maxPipelinedRequests: Int = 1
 
     @Option(name: .customLong("webhook-header-timeout"), help: "Time allowed to read request headers (e.g. 10s).")
     var headerTimeout: DurationArgument = DurationArgument(.seconds(10))
@@ -40,7 +51,7 @@ struct WebhookOptions: ParsableArguments {
     var idleTimeout: DurationArgument = DurationArgument(.seconds(90))
 
     @Option(name: .customLong("webhook-max-connections"), help: "Connections beyond this are refused.")
-    var maxConnections: Int = 512
+    var maxConnections: Int = 128
 
     func validate() throws {
         guard (0...65535).contains(port) else {
@@ -48,6 +59,14 @@ struct WebhookOptions: ParsableArguments {
         }
         guard maxBodyBytes > 0 else { throw ValidationError("--webhook-max-body-bytes must be positive") }
         guard maxConnections > 0 else { throw ValidationError("--webhook-max-connections must be positive") }
+        guard maxPipelinedRequests >= 0 else {
+            throw ValidationError("--webhook-max-pipelined-requests must be 0 or more, got \(maxPipelinedRequests)")
+        }
+        guard maxInFlightBytes >= maxBodyBytes else {
+            throw ValidationError(
+                "--webhook-max-inflight-bytes (\(maxInFlightBytes)) must be at least --webhook-max-body-bytes "
+                    + "(\(maxBodyBytes)), or no request of the largest size could ever be read")
+        }
     }
 
     /// The server configuration these flags describe, with TLS loaded from `--webhook-cert-dir`.
@@ -58,20 +77,34 @@ struct WebhookOptions: ParsableArguments {
         return HTTPServerConfiguration(
             host: bindAddress, port: port, tls: store, maxBodyBytes: maxBodyBytes,
             headerReadTimeout: headerTimeout.duration, bodyReadTimeout: bodyTimeout.duration,
-            idleTimeout: idleTimeout.duration, maxConnections: maxConnections, name: "webhook")
+            idleTimeout: idleTimeout.duration, maxConnections: maxConnections,
+            maxPipelinedRequests: maxPipelinedRequests, maxInFlightBodyBytes: maxInFlightBytes, name: "webhook")
     }
 
-    /// The webhook `Service` for the ServiceGroup, or nil with `--webhook=false`. `clusterScope` is false with
-    /// `--watch-namespace` (see `KubeSecretClaimLookup.clusterScope`).
-    func makeService(
-        logger: Logger, kubeClient: KubeClient, ambientPolicy: AmbientCredentialsPolicy, clusterScope: Bool
-    ) throws -> HTTPServer? {
+    /// The webhook's services for the ServiceGroup (its claim cache, then its HTTPS server), or nil with
+    /// `--webhook=false`. The cache runs on every replica, through a client of its own so that its lists and
+    /// the reconcilers' requests do not share one request budget.
+    func makeServices(
+        logger: Logger, config: KubeConfig, watchNamespace: String?, ambientPolicy: AmbientCredentialsPolicy
+    ) async throws -> (cache: CachedSecretClaimLookup, services: [any Service])? {
         guard enabled else { return nil }
         var logger = logger
         logger[metadataKey: "component"] = "webhook"
-        return WebhookServer.make(
-            configuration: try serverConfiguration(logger: logger), ambientPolicy: ambientPolicy,
-            claims: KubeSecretClaimLookup(client: kubeClient, clusterScope: clusterScope), logger: logger)
+        let client = try await KubeClient.connect(config: config, maxConcurrentRequests: 4, logger: logger)
+        let cache = CachedSecretClaimLookup(client: client, namespace: watchNamespace, logger: logger)
+        let server = WebhookServer.make(
+            configuration: try serverConfiguration(logger: logger), ambientPolicy: ambientPolicy, claims: cache,
+            logger: logger)
+        return (cache, [ClaimCacheService(cache: cache), server])
+    }
+}
+
+/// Runs the webhook's claim cache until graceful shutdown.
+struct ClaimCacheService: Service {
+    let cache: CachedSecretClaimLookup
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown { await cache.run() }
     }
 }
 

@@ -30,7 +30,8 @@ struct HTTPServerLimitTests {
 
     /// curl sends `Expect: 100-continue` for large bodies; the server answers 100 and reads the body.
     @Test func largeBodyWithExpectContinueIsAccepted() async throws {
-        let server = try await RunningServer.start(HTTPServerConfiguration(port: 0))
+        let server = try await RunningServer.start(
+            HTTPServerConfiguration(port: 0, maxBodyBytes: 3 * 1024 * 1024))
         defer { Task { await server.stop() } }
         let file = NSTemporaryDirectory() + "body-" + UUID().uuidString
         try Data(repeating: 0x61, count: 2 * 1024 * 1024).write(to: URL(fileURLWithPath: file))

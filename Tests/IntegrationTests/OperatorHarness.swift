@@ -63,8 +63,9 @@ final class OperatorHarness: Sendable {
 
     func startOperator(
         tokens: any TokenSource, settings: OperatorSettings = OperatorSettings(),
-        leaderElection: LeaderElectionConfiguration? = nil
+        leaderElection: LeaderElectionConfiguration? = nil, client: KubeClient? = nil
     ) -> Running {
+        let client = client ?? self.client
         let events = EventRecorder(client: client, configuration: .init(component: "ecr-pullsecret-operator"), logger: logger)
         let runtime = OperatorRuntime(
             client: client, tokens: tokens, events: events,

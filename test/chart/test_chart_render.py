@@ -37,6 +37,10 @@ DEFAULT_ARGS = [
     "--webhook=true",
     "--webhook-port=9443",
     "--webhook-cert-dir=/tmp/k8s-webhook-server/serving-certs",
+    "--webhook-max-body-bytes=262144",
+    "--webhook-max-inflight-bytes=16777216",
+    "--webhook-max-connections=128",
+    "--webhook-max-pipelined-requests=1",
 ]
 
 
@@ -212,7 +216,7 @@ def test_webhook_disabled():
         assert not m.has(kind), kind
     assert not m.has("Service", RELEASE + "-webhook")
     assert "--webhook=false" in args(m)
-    assert not any(a.startswith(("--webhook-port", "--webhook-cert-dir")) for a in args(m))
+    assert not any(a.startswith(("--webhook-port", "--webhook-cert-dir", "--webhook-max")) for a in args(m))
     assert "webhook" not in {p["name"] for p in container(m)["ports"]}
     assert {v["name"] for v in m.get("Deployment")["spec"]["template"]["spec"]["volumes"]} == {"tmp"}
     assert "webhook is disabled" in m.notes

@@ -14,7 +14,8 @@ CONTRACT_FLAGS = {
     "--kubeconfig", "--context", "--watch-namespace", "--concurrency", "--metrics-bind-address",
     "--health-probe-bind-address", "--leader-elect", "--leader-election-namespace", "--leader-election-id",
     "--allow-ambient-credentials", "--default-refresh-interval", "--log-format", "--log-level", "--controllers",
-    "--webhook", "--webhook-port", "--webhook-cert-dir",
+    "--webhook", "--webhook-port", "--webhook-cert-dir", "--webhook-max-body-bytes", "--webhook-max-inflight-bytes",
+    "--webhook-max-connections", "--webhook-max-pipelined-requests",
 }
 # Agreed flags not in the executable yet (the webhook lands separately). Missing only these skips the check with
 # their names; remove this set once `--help` lists them.

@@ -13,25 +13,33 @@ public protocol LeaseStore: Sendable {
 }
 
 /// `LeaseStore` over the Kubernetes API.
+///
+/// Give it a client of its own (its own request budget): Lease renewals must not queue behind reconcile or
+/// webhook traffic, or the leader loses its Lease under load.
 public struct KubeLeaseStore: LeaseStore {
     public let client: KubeClient
+    /// Deadline of each request; at most the renew deadline (a renewal later than that is worthless).
+    public let timeout: Duration?
 
-    public init(client: KubeClient) { self.client = client }
+    public init(client: KubeClient, timeout: Duration? = nil) {
+        self.client = client
+        self.timeout = timeout
+    }
 
     public func get(name: String, namespace: String) async throws -> Lease? {
         do {
-            return try await client.get(Lease.self, name: name, namespace: namespace)
+            return try await client.get(Lease.self, name: name, namespace: namespace, timeout: timeout)
         } catch let error as KubeAPIError where error.isNotFound {
             return nil
         }
     }
 
     public func create(_ lease: Lease) async throws -> Lease {
-        try await client.create(lease, namespace: lease.metadata.namespace)
+        try await client.create(lease, namespace: lease.metadata.namespace, timeout: timeout)
     }
 
     public func update(_ lease: Lease) async throws -> Lease {
-        try await client.update(lease)
+        try await client.update(lease, timeout: timeout)
     }
 }
 
@@ -112,17 +120,43 @@ public actor LeaderElector {
 
     /// Renews every retry period; returns when leadership is lost (no renewal within the renew
     /// deadline, or someone else took the Lease). Throws on cancellation, still leading.
+    ///
+    /// Each attempt is cut off when the renew deadline (counted from the last renewal) passes, as client-go's
+    /// `renew` does with its context: a renewal that would land later could overlap another leader.
     public func holdLeadership() async throws {
         while true {
             try await clock.sleep(for: state.timings.retryPeriod)
-            if await tryAcquireOrRenew() { continue }
             let last = lastRenewal ?? .zero
-            if !state.isLeader || clock.monotonicNow() - last >= state.timings.renewDeadline {
+            let remaining = state.timings.renewDeadline - (clock.monotonicNow() - last)
+            if try await renew(within: remaining) { continue }
+            if !state.isLeader || clock.monotonicNow() - (lastRenewal ?? .zero) >= state.timings.renewDeadline {
                 state.lost()
                 logger.warning("lost leadership")
                 return
             }
         }
+    }
+
+    /// One `tryAcquireOrRenew`, cancelled (and false) if it has not finished within `limit`.
+    /// Throws only when the caller is cancelled.
+    func renew(within limit: Duration) async throws -> Bool {
+        guard limit > .zero else { return false }
+        let clock = self.clock
+        let renewed = await withTaskGroup(of: Bool?.self) { group in
+            group.addTask { await self.tryAcquireOrRenew() }
+            group.addTask {
+                try? await clock.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            return await group.next() ?? nil
+        }
+        try Task.checkCancellation()
+        guard let renewed else {
+            logger.warning("lease renewal did not finish within the renew deadline", metadata: ["limit": "\(limit)"])
+            return false
+        }
+        return renewed
     }
 
     /// Gives the Lease up so another replica can take over at once; retries conflicts briefly.

@@ -30,12 +30,19 @@ public struct LeaderElectionConfiguration: Sendable {
     public var name: String
     public var identity: String
     public var timings: LeaderElectionTimings
+    /// The client for Lease requests, with a request budget of its own so reconcile traffic cannot delay
+    /// renewals; nil shares the runtime's client.
+    public var client: KubeClient?
 
-    public init(namespace: String, name: String, identity: String, timings: LeaderElectionTimings = .init()) {
+    public init(
+        namespace: String, name: String, identity: String, timings: LeaderElectionTimings = .init(),
+        client: KubeClient? = nil
+    ) {
         self.namespace = namespace
         self.name = name
         self.identity = identity
         self.timings = timings
+        self.client = client
     }
 }
 
@@ -95,7 +102,8 @@ public final class OperatorRuntime: Service, Sendable {
         elector = configuration.leaderElection.map {
             LeaderElector(
                 name: $0.name, namespace: $0.namespace, identity: $0.identity, timings: $0.timings,
-                store: KubeLeaseStore(client: client), clock: clock, logger: logger)
+                store: KubeLeaseStore(client: $0.client ?? client, timeout: $0.timings.renewDeadline), clock: clock,
+                logger: logger)
         }
     }
 

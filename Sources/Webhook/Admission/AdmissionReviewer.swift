@@ -164,18 +164,23 @@ public enum AdmissionReviewer {
             case .success(let others):
                 for conflict in SecretClaimConflict.find(for: claim, among: others) {
                     let namespaces = conflict.namespaces.map { "\"\($0)\"" }.joined(separator: ", ")
+                    // Name the other resource only when it lives in the requester's own namespace: a tenant
+                    // must not learn other tenants' or the platform's resources from a denial.
+                    let sameNamespace = conflict.other.namespace != nil && conflict.other.namespace == claim.namespace
+                    let owner = sameNamespace ? conflict.other.displayName : "another resource"
                     report.errors.append(
                         FieldViolation(
                             field: "spec.secretName",
-                            message: "Secret \"\(claim.secretName)\" in namespace \(namespaces) is already managed by "
-                                + "\(conflict.other.displayName); choose another secretName"))
+                            message: "Secret \"\(claim.secretName)\" in namespace \(namespaces) is already claimed by "
+                                + "\(owner); choose another secretName"))
                 }
             case .failure(let error):
                 report.errors.append(
                     FieldViolation(
                         field: "spec.secretName",
                         message: "cannot check whether another resource manages Secret \"\(claim.secretName)\": "
-                            + "listing resources failed (\(describe(error))); not admitted until the check succeeds"))
+                            + "reading existing resources failed (\(describe(error))); "
+                            + "not admitted until the check succeeds"))
             }
         }
         let warnings = shortWarnings(report.warnings)

@@ -5,7 +5,8 @@ import Logging
 import NIOHTTP1
 
 /// The webhook's HTTP side: routes the two validation paths and `/healthz`, decodes each AdmissionReview,
-/// looks up other resources' Secret claims, and answers with the decision of `AdmissionReviewer`.
+/// looks up other resources' Secret claims (from a cache in production: `CachedSecretClaimLookup`), and
+/// answers with the decision of `AdmissionReviewer`.
 public struct AdmissionWebhook: Sendable {
     public let ambientPolicy: AmbientCredentialsPolicy
     public let claims: any SecretClaimLookup
@@ -50,8 +51,8 @@ public struct AdmissionWebhook: Sendable {
             do {
                 existing = .success(try await claims.claims(relevantTo: claim))
             } catch {
-                logger.error(
-                    "cannot list resources to check Secret claims; denying",
+                logger.warning(
+                    "cannot read existing resources' Secret claims; denying",
                     metadata: ["webhook.uid": "\(parsed.uid)", "error": "\(error)"])
                 existing = .failure(error)
             }

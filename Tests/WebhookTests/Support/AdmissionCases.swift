@@ -193,13 +193,13 @@ enum AdmissionCases {
         .init(
             "same Secret claimed by a cluster resource", .namespaced, object: Reviews.namespaced(),
             existing: [clusterClaimingTeamA],
-            allowed: false, messageContains: ["ClusterAWSECRImagePullSecret platform"]),
+            allowed: false, messageContains: ["\"team-a\" is already claimed by another resource"]),
         .init(
             "same Secret name in other namespaces only", .namespaced, object: Reviews.namespaced(),
             existing: [clusterElsewhere], allowed: true),
         .init(
             "cluster resource over a namespaced claim", .cluster, object: Reviews.cluster(), existing: [otherTeamA],
-            allowed: false, messageContains: ["AWSECRImagePullSecret team-a/other", "team-a"]),
+            allowed: false, messageContains: ["\"team-a\" is already claimed by another resource"]),
         .init(
             "UPDATE does not conflict with itself", .namespaced, operation: "UPDATE", object: Reviews.namespaced(),
             old: Reviews.namespaced(), existing: [selfClaim], allowed: true),

@@ -1,0 +1,160 @@
+import Foundation
+import HTTPServer
+import KubeTestSupport
+import Logging
+import NIOHTTP1
+import Testing
+
+/// The limits that bound a webhook's memory, over real TLS connections from Python's `ssl` clients: the
+/// defaults, the global body budget, and the body timer while a response is pending.
+@Suite(.serialized)
+struct HTTPServerBudgetTests {
+    @Test func defaultsFitAnAdmissionWebhook() {
+        let configuration = HTTPServerConfiguration()
+        #expect(configuration.maxBodyBytes == 256 * 1024)
+        #expect(configuration.maxConnections == 128)
+        #expect(configuration.maxPipelinedRequests == 1)
+        #expect(configuration.maxInFlightBodyBytes == 16 * 1024 * 1024)
+    }
+
+    /// One connection holds 60 KB of a 100 KB budget with a stalled body; a second asking for 60 KB is refused
+    /// at once with 503 and Retry-After, unread; when the first completes, the budget is free again.
+    @Test func requestBeyondTheBodyBudgetIsRefusedUnreadAndTheBudgetReturns() async throws {
+        let fixture = try TLSFixture.make()
+        defer { fixture.certificates.remove() }
+        var configuration = HTTPServerConfiguration.testTLS(try fixture.store())
+        configuration.maxBodyBytes = 64 * 1024
+        configuration.maxInFlightBodyBytes = 100_000
+        let server = try await RunningServer.start(configuration)
+        defer { Task { await server.stop() } }
+
+        let script = #"""
+            import socket, ssl, sys, time
+            port, ca = int(sys.argv[1]), sys.argv[2]
+            ctx = ssl.create_default_context(cafile=ca)
+            def connect():
+                return ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10),
+                                       server_hostname="localhost")
+            def head(n):
+                return b"POST /b HTTP/1.1\r\nHost: localhost\r\nContent-Length: %d\r\n\r\n" % n
+            def answer(s):
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = s.recv(4096)
+                    if not chunk: break
+                    data += chunk
+                return data
+            def until_close(s):
+                data = b""
+                while True:
+                    chunk = s.recv(4096)
+                    if not chunk: return data
+                    data += chunk
+            a = connect()
+            a.sendall(head(60000) + b"x" * 1000)
+            time.sleep(1.5)  # the test reads the server's budget meanwhile
+            b = connect()
+            start = time.time()
+            b.sendall(head(60000))
+            refused = until_close(b)
+            print("refused %.2f %s" % (time.time() - start, refused.split(b"\r\n")[0].decode()))
+            print("retry-after", b"retry-after: 1" in refused.lower())
+            print("message", b"server busy" in refused)
+            a.sendall(b"x" * 59000)
+            print("first", answer(a).split(b"\r\n")[0].decode())
+            c = connect()
+            c.sendall(head(60000) + b"y" * 60000)
+            print("later", answer(c).split(b"\r\n")[0].decode())
+            """#
+        async let run = Command.python(script, [String(server.port), fixture.caPath])
+        #expect(await eventually { server.server.inFlightBodyBytes == 60000 }, "the stalled body holds its bytes")
+        let output = try await run.stdout
+        let lines = output.split(separator: "\n").map(String.init)
+        let refused = try #require(lines.first { $0.hasPrefix("refused") }).split(separator: " ", maxSplits: 2)
+        #expect(refused.count == 3 && refused[2] == "HTTP/1.1 503 Service Unavailable", "\(output)")
+        #expect(Double(refused[1]) ?? 99 < 1, "refused at once")
+        #expect(lines.contains("retry-after True"))
+        #expect(lines.contains("message True"))
+        #expect(lines.contains("first HTTP/1.1 200 OK"))
+        #expect(lines.contains("later HTTP/1.1 200 OK"))
+        #expect(await eventually { server.server.inFlightBodyBytes == 0 })
+    }
+
+    /// A client that answers one request and then stalls inside the next request's body is closed when the
+    /// body timer runs out, even though the first response is still being computed; its budget is returned.
+    @Test func stalledBodyIsClosedWhileAResponseIsPending() async throws {
+        let fixture = try TLSFixture.make()
+        defer { fixture.certificates.remove() }
+        var configuration = HTTPServerConfiguration.testTLS(try fixture.store())
+        configuration.bodyReadTimeout = .seconds(1)
+        let server = try await RunningServer.start(configuration) { request in
+            if request.path == "/slow" { try? await Task.sleep(for: .seconds(4)) }
+            return .text(.ok, "done")
+        }
+        defer { Task { await server.stop() } }
+        let script = #"""
+            import socket, ssl, sys, time
+            port, ca = int(sys.argv[1]), sys.argv[2]
+            ctx = ssl.create_default_context(cafile=ca)
+            s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10), server_hostname="localhost")
+            start = time.time()
+            s.sendall(b"POST /slow HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\n\r\n{}")
+            s.sendall(b"POST /next HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5000\r\n\r\n" + b"z" * 100)
+            data = b""
+            try:
+                while True:
+                    chunk = s.recv(4096)
+                    if not chunk: break
+                    data += chunk
+            except (ssl.SSLError, ConnectionResetError):
+                pass
+            print("%.2f %d" % (time.time() - start, len(data)))
+            """#
+        let result = try await Command.python(script, [String(server.port), fixture.caPath])
+        let parts = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ")
+        let elapsed = try #require(Double(parts.first ?? ""), "\(result.stdout) \(result.stderr)")
+        #expect(elapsed >= 0.8 && elapsed < 3, "closed after \(elapsed) s, before the 4 s answer")
+        #expect(await eventually { server.server.inFlightBodyBytes == 0 })
+    }
+
+    /// A stalled body with nothing pending is answered 408 at the body deadline.
+    @Test func stalledBodyIsAnswered408() async throws {
+        let fixture = try TLSFixture.make()
+        defer { fixture.certificates.remove() }
+        var configuration = HTTPServerConfiguration.testTLS(try fixture.store())
+        configuration.bodyReadTimeout = .seconds(1)
+        let server = try await RunningServer.start(configuration)
+        defer { Task { await server.stop() } }
+        let script = #"""
+            import socket, ssl, sys, time
+            port, ca = int(sys.argv[1]), sys.argv[2]
+            ctx = ssl.create_default_context(cafile=ca)
+            s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10), server_hostname="localhost")
+            start = time.time()
+            s.sendall(b"POST /b HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5000\r\n\r\n" + b"z" * 100)
+            data = b""
+            try:
+                while True:
+                    chunk = s.recv(4096)
+                    if not chunk: break
+                    data += chunk
+            except (ssl.SSLError, ConnectionResetError):
+                pass
+            print("%.2f %s" % (time.time() - start, data.split(b"\r\n")[0].decode()))
+            """#
+        let result = try await Command.python(script, [String(server.port), fixture.caPath])
+        let parts = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ", maxSplits: 1)
+        let elapsed = try #require(Double(parts.first ?? ""), "\(result.stdout) \(result.stderr)")
+        #expect(elapsed >= 0.8 && elapsed < 3)
+        #expect(parts.count == 2 && parts[1] == "HTTP/1.1 408 Request Timeout")
+        #expect(await eventually { server.server.inFlightBodyBytes == 0 })
+    }
+}
+
+func eventually(_ condition: () async -> Bool) async -> Bool {
+    for _ in 0..<100 {
+        if await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+    return false
+}

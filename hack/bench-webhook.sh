@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# The webhook as the API server uses it, beside nginx in the same run: wrk POSTs a recorded AdmissionReview
+# (kube-api-corpus admission-aeps-create.json, "received") over TLS keep-alive connections to the operator's
+# webhook (the real binary, `ecr-bench webhook-serve`, 100 resources in its claim cache) and to nginx (1 worker,
+# OpenSSL, the same certificate, a static 200), then prints requests/s and p99 of both and the ratio.
+# Targets: webhook >= 0.5x nginx's requests/s, webhook p99 <= 1 ms.
+#
+# Usage: hack/bench-webhook.sh [duration, default 10s]. Env: CONNECTIONS (8), THREADS (2), CONFIG (release).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+duration=${1:-10s}
+connections=${CONNECTIONS:-8}
+threads=${THREADS:-2}
+config=${CONFIG:-release}
+corpus=${CORPUS:-/work/shared/kube-api-corpus/cases/admission-aeps-create.json}
+for tool in wrk nginx openssl python3; do
+    command -v "$tool" >/dev/null || { echo "bench-webhook: $tool missing (hack/install-deps.sh installs it)" >&2; exit 1; }
+done
+
+echo "== swift build -c $config (ecr-bench, ecr-pullsecret-operator)"
+swift build -c "$config" --product ecr-pullsecret-operator >/tmp/bench-webhook-build.log 2>&1 \
+    && swift build -c "$config" --product ecr-bench >>/tmp/bench-webhook-build.log 2>&1 \
+    || { grep -E "error:" /tmp/bench-webhook-build.log | head -20; exit 1; }
+bin=$(swift build -c "$config" --show-bin-path)
+
+work=$(mktemp -d /tmp/bench-webhook.XXXXXX)
+pids=()
+cleanup() {
+    exec 3>&- 2>/dev/null || true
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# One certificate for both servers: a CA and a localhost leaf (P-256).
+openssl ecparam -name prime256v1 -genkey -noout -out "$work/ca.key" 2>/dev/null
+openssl req -x509 -new -key "$work/ca.key" -subj "/CN=bench-ca" -days 2 -out "$work/ca.crt" 2>/dev/null
+mkdir -p "$work/certs"
+openssl ecparam -name prime256v1 -genkey -noout -out "$work/certs/tls.key" 2>/dev/null
+openssl req -new -key "$work/certs/tls.key" -subj "/CN=localhost" -out "$work/leaf.csr" 2>/dev/null
+printf "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n" >"$work/leaf.ext"
+openssl x509 -req -in "$work/leaf.csr" -CA "$work/ca.crt" -CAkey "$work/ca.key" -CAcreateserial -days 2 \
+    -extfile "$work/leaf.ext" -out "$work/certs/tls.crt" 2>/dev/null
+
+free_port() { python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"; }
+webhook_port=$(free_port)
+nginx_port=$(free_port)
+
+# The review body, with the corpus's placeholders filled in.
+python3 - "$corpus" "$work/review.json" <<'PY'
+import json, sys, uuid
+review = json.load(open(sys.argv[1]))["received"]
+text = json.dumps(review).replace("<time>", "2026-11-30T00:00:00Z")
+for i in range(10):
+    text = text.replace("<uid:%d>" % i, str(uuid.uuid4()))
+open(sys.argv[2], "w").write(text)
+PY
+cat >"$work/review.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = io.open("$work/review.json"):read("*a")
+done = function(summary, latency, requests)
+    local e = summary.errors
+    io.write(string.format("RESULT %.1f %.3f %.3f %d %d\n", summary.requests / (summary.duration / 1e6),
+        latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.requests,
+        e.connect + e.read + e.write + e.status + e.timeout))
+end
+LUA
+
+# nginx: 1 worker, OpenSSL, the same certificate, a static 200.
+mkdir -p "$work/nginx"
+cat >"$work/nginx/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $work/nginx/body;
+    proxy_temp_path $work/nginx/proxy;
+    fastcgi_temp_path $work/nginx/fastcgi;
+    uwsgi_temp_path $work/nginx/uwsgi;
+    scgi_temp_path $work/nginx/scgi;
+    keepalive_requests 10000000;
+    server {
+        listen 127.0.0.1:$nginx_port ssl;
+        ssl_certificate $work/certs/tls.crt;
+        ssl_certificate_key $work/certs/tls.key;
+        location / { default_type application/json; return 200 '{"ok":true}'; }
+    }
+}
+NGINX
+nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
+pids+=($!)
+
+# The webhook: stdin is a FIFO kept open on fd 3; closing it stops the operator and the API test server.
+mkfifo "$work/serve.in"
+"$bin/ecr-bench" webhook-serve --port "$webhook_port" --cert-dir "$work/certs" \
+    --operator-binary "$bin/ecr-pullsecret-operator" <"$work/serve.in" >"$work/serve.log" 2>&1 &
+pids+=($!)
+exec 3>"$work/serve.in"
+for _ in $(seq 600); do
+    grep -q "^ready" "$work/serve.log" 2>/dev/null && break
+    kill -0 "${pids[-1]}" 2>/dev/null || { cat "$work/serve.log"; exit 1; }
+    sleep 0.1
+done
+grep -q "^ready" "$work/serve.log" || { echo "webhook did not start"; cat "$work/serve.log"; exit 1; }
+curl -sf --cacert "$work/ca.crt" "https://localhost:$nginx_port/" >/dev/null || { cat "$work/nginx/error.log"; exit 1; }
+answer=$(curl -sS --cacert "$work/ca.crt" -H "Content-Type: application/json" --data-binary @"$work/review.json" \
+    "https://localhost:$webhook_port/validate-awsecrimagepullsecret")
+echo "$answer" | grep -q '"allowed":true' || { echo "the webhook did not allow the review: $answer"; exit 1; }
+
+run() {  # name url
+    wrk -t"$threads" -c"$connections" -d2s -s "$work/review.lua" "$2" >/dev/null  # warm-up
+    wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$work/review.lua" "$2" | grep "^RESULT" \
+        | sed "s/^RESULT/$1/"
+}
+echo "== wrk: $connections keep-alive TLS connections, $threads threads, $duration each," \
+    "$(wc -c <"$work/review.json") byte AdmissionReview; $(nproc) cores: $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2)"
+nginx_line=$(run nginx "https://localhost:$nginx_port/validate-awsecrimagepullsecret")
+webhook_line=$(run webhook "https://localhost:$webhook_port/validate-awsecrimagepullsecret")
+python3 - "$nginx_line" "$webhook_line" <<'PY'
+import sys
+rows = [line.split() for line in sys.argv[1:]]
+print("%-8s %12s %10s %10s %10s %7s" % ("server", "requests/s", "p50 ms", "p99 ms", "requests", "errors"))
+for name, rps, p50, p99, count, errors in rows:
+    print("%-8s %12.0f %10.3f %10.3f %10s %7s" % (name, float(rps), float(p50), float(p99), count, errors))
+nginx, webhook = rows
+ratio = float(webhook[1]) / float(nginx[1])
+print("webhook/nginx requests/s: %.2fx (target >= 0.5x); webhook p99 %.3f ms (target <= 1 ms)" % (ratio, float(webhook[3])))
+PY
