@@ -104,7 +104,10 @@ struct OperatorProcess {
 
     /// Resident MiB per mapped file (shared libraries, the binary), largest first, from /proc/PID/smaps.
     func residentByFile() -> [(file: String, mebibytes: Double)] {
-        guard let smaps = try? String(contentsOfFile: "/proc/\(pid)/smaps", encoding: .utf8) else { return [] }
+        // FileHandle reads to the end; a /proc file reports size 0, which whole-file reads may trust.
+        guard let data = try? FileHandle(forReadingFrom: URL(fileURLWithPath: "/proc/\(pid)/smaps")).readToEnd()
+        else { return [] }
+        let smaps = String(decoding: data, as: UTF8.self)
         var totals: [String: Double] = [:]
         var current: String?
         for line in smaps.split(separator: "\n") {
