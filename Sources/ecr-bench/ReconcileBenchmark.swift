@@ -196,10 +196,18 @@ final class BenchRun: @unchecked Sendable {
             let result = try await phase(
                 name: cycle == 1 ? "refresh" : "refresh_\(cycle)", tracker: tracker, count: count, quiet: cycle > 1
             ) { [spec] in
-                var current = try await client.get(ClusterAWSECRImagePullSecret.self, name: self.resourceName)
-                current.spec = spec
-                self.ownRequests.add(2, ordering: .relaxed)
-                return try await client.update(current).metadata.generation ?? 0
+                // The operator may write status between the read and the update: read again on 409.
+                for attempt in 1... {
+                    var current = try await client.get(ClusterAWSECRImagePullSecret.self, name: self.resourceName)
+                    current.spec = spec
+                    self.ownRequests.add(2, ordering: .relaxed)
+                    do {
+                        return try await client.update(current).metadata.generation ?? 0
+                    } catch let error as KubeAPIError where error.isConflict && attempt < 10 {
+                        continue
+                    }
+                }
+                fatalError("unreachable")
             }
             refreshes.append(result)
             sayMemory("rss_after_refresh_\(cycle)", op)
