@@ -23,7 +23,8 @@ struct BenchAPIServerCommand: AsyncParsableCommand {
         logger.logLevel = .error
         var options = KubeAPITestServerOptions()
         options.garbageCollectionDelay = .seconds(gcDelay)
-        let server = try await KubeAPITestServer.start(tls: true, token: UUID().uuidString, options: options, logger: logger)
+        let server = try await KubeAPITestServer.start(
+            tls: true, token: UUID().uuidString, options: options, logger: logger)
         try server.installCRDs(fromDirectory: ReconcileBenchmark.crdDirectory)
         try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
         try server.writeKubeconfig(to: outDir + "/kubeconfig")

@@ -10,8 +10,6 @@ import HTTPClient
 /// are its own.
 struct OperatorProcess {
     let child: Process
-    let metricsPort: Int
-    let http: CurlHTTPClient
     /// From launch to the first 200 of `/readyz`.
     let startup: Duration
     /// Whether `child` is a wrapper (strace) whose own child is the operator.
@@ -62,28 +60,14 @@ struct OperatorProcess {
                 HTTPRequest(url: "http://127.0.0.1:\(probePort)/readyz", timeout: .seconds(2)))
             if response?.status == 200 {
                 return OperatorProcess(
-                    child: child, metricsPort: metricsPort, http: http, startup: ContinuousClock.now - launched,
+                    child: child, startup: ContinuousClock.now - launched,
                     wrapped: !wrapper.isEmpty)
             }
             try await Task.sleep(for: .milliseconds(5))
         }
         if child.isRunning { child.terminate() }
-        throw ValidationError("the operator did not become ready within 120 s (exit status \(child.isRunning ? -1 : child.terminationStatus))")
-    }
-
-    /// The sum of every sample of `name` in `/metrics` (all label sets), nil when absent.
-    func metric(_ name: String) async -> Double? {
-        guard let response = try? await http.send(HTTPRequest(url: "http://127.0.0.1:\(metricsPort)/metrics")),
-            response.status == 200
-        else { return nil }
-        var total: Double?
-        for line in String(decoding: response.body, as: UTF8.self).split(separator: "\n") where line.hasPrefix(name) {
-            let rest = line.dropFirst(name.count)
-            guard rest.first == " " || rest.first == "{", let value = line.split(separator: " ").last.flatMap({ Double($0) })
-            else { continue }
-            total = (total ?? 0) + value
-        }
-        return total
+        let status = child.isRunning ? "still running" : "exit status \(child.terminationStatus)"
+        throw ValidationError("the operator did not become ready within 120 s (\(status))")
     }
 
     func stop() async {

@@ -56,7 +56,9 @@ struct ReconcileBenchmark: AsyncParsableCommand {
     func validate() throws {
         guard namespaces >= 1 else { throw ValidationError("--namespaces must be at least 1, got \(namespaces)") }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1, got \(concurrency)") }
-        guard refreshCycles >= 1 else { throw ValidationError("--refresh-cycles must be at least 1, got \(refreshCycles)") }
+        guard refreshCycles >= 1 else {
+            throw ValidationError("--refresh-cycles must be at least 1, got \(refreshCycles)")
+        }
         if context != nil, kubeconfig == nil { throw ValidationError("--context needs --kubeconfig") }
     }
 
@@ -132,7 +134,7 @@ final class BenchRun: @unchecked Sendable {
         }
         let config = try KubeConfig.load(
             kubeconfigPath: kubeconfigPath, context: options.context, environment: ProcessInfo.processInfo.environment)
-        say("target", onTestServer ? "API test server (ecr-bench apiserver: HTTPS, HTTP/1.1, own process)" : config.server)
+        say("target", onTestServer ? "API test server (ecr-bench apiserver: HTTPS, HTTP/1.1)" : config.server)
         say("namespaces", "\(count)")
         let client = try await KubeClient.connect(config: config, maxConcurrentRequests: options.concurrency)
         self.client = client
@@ -145,9 +147,12 @@ final class BenchRun: @unchecked Sendable {
         _ = try await client.create(
             Secret(
                 metadata: ObjectMeta(name: "aws-creds", namespace: opsNamespace),
-                data: ["AWS_ACCESS_KEY_ID": Data("AKIAECRBENCH\(id)".utf8), "AWS_SECRET_ACCESS_KEY": Data("bench".utf8)]))
+                data: [
+                    "AWS_ACCESS_KEY_ID": Data("AKIAECRBENCH\(id)".utf8), "AWS_SECRET_ACCESS_KEY": Data("bench".utf8),
+                ]))
         try await forEachConcurrently(0..<count) { index in
-            _ = try await client.create(Namespace(metadata: ObjectMeta(name: self.namespace(index), labels: [label: self.id])))
+            let labels = [label: self.id]
+            _ = try await client.create(Namespace(metadata: ObjectMeta(name: self.namespace(index), labels: labels)))
         }
         createdNamespaces += (0..<count).map(namespace)
 
@@ -182,7 +187,8 @@ final class BenchRun: @unchecked Sendable {
             awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds", namespace: opsNamespace)),
             namespaceSelector: LabelSelector(matchLabels: [label: id]))
         let converge = try await phase(name: "converge", tracker: tracker, count: count) { [spec] in
-            let created = try await client.create(ClusterAWSECRImagePullSecret(metadata: ObjectMeta(name: self.resourceName), spec: spec))
+            let created = try await client.create(
+                ClusterAWSECRImagePullSecret(metadata: ObjectMeta(name: self.resourceName), spec: spec))
             self.createdResource = true
             self.ownRequests.add(1, ordering: .relaxed)
             return created.metadata.generation ?? 1
@@ -317,7 +323,9 @@ final class BenchRun: @unchecked Sendable {
             let operatorRequests = serverAfter - serverBefore - ownRequests.load(ordering: .relaxed)
             say("\(name)_api_requests_per_namespace", Double(operatorRequests) / Double(count), "requests", digits: 2)
         } else {
-            say("\(name)_api_requests_per_namespace", "skipped (needs the test server: the operator exports no rest_client_requests_total)")
+            say(
+                "\(name)_api_requests_per_namespace",
+                "skipped (needs the test server: the operator exports no rest_client_requests_total)")
         }
         if let moto {
             say("\(name)_aws_calls", "\(moto.requestCount() - awsBefore)", "calls")
@@ -332,7 +340,8 @@ final class BenchRun: @unchecked Sendable {
 
     func sayMemory(_ name: String, _ op: OperatorProcess) {
         let memory = op.memory()
-        say(name, String(format: "%.1f", memory.rss), String(format: "MiB (anon %.1f, file %.1f)", memory.anon, memory.file))
+        let parts = String(format: "MiB (anon %.1f, file %.1f)", memory.anon, memory.file)
+        say(name, String(format: "%.1f", memory.rss), parts)
     }
 
     func printMachine() {
@@ -342,7 +351,8 @@ final class BenchRun: @unchecked Sendable {
         let memory = (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8))?
             .split(separator: "\n").first { $0.hasPrefix("MemTotal") }?
             .split(separator: " ").dropFirst().first.flatMap { Double($0) } ?? 0
-        say("machine", "\(ProcessInfo.processInfo.activeProcessorCount) CPUs, \(cpu), \(String(format: "%.1f", memory / 1_048_576)) GiB")
+        let gibibytes = String(format: "%.1f", memory / 1_048_576)
+        say("machine", "\(ProcessInfo.processInfo.activeProcessorCount) CPUs, \(cpu), \(gibibytes) GiB")
     }
 
     /// Removes the resource and namespaces (on a cluster; the test server just ends), stops the children.
