@@ -305,7 +305,9 @@ struct APIRouter: Sendable {
     /// The `Warning` headers of the write just made (requests are served one at a time per event loop), after
     /// those for fields the body sets twice.
     private func warningHeaders(body: Data = Data()) -> [(String, String)] {
-        let duplicates = GoJSON.duplicateFields(body).map { "299 - " + StringValidation.quoted("duplicate field \"\($0)\"") }
+        let duplicates = GoJSON.duplicateFields(body).map {
+            "299 - " + StringValidation.quoted("duplicate field \"\($0)\"")
+        }
         return (duplicates + store.withLock { store.warnings }).map { ("Warning", $0) }
     }
 
@@ -393,9 +395,7 @@ struct APIRouter: Sendable {
         } else if let value = try? JSONValue.parse(body), value.objectValue != nil || value == .null {
             return value
         } else {
-            let kind = body.first { !GoJSON.isSpace($0) } == UInt8(ascii: "[") ? "array"
-                : body.first { !GoJSON.isSpace($0) } == UInt8(ascii: "\"") ? "string" : "number"
-            failure = "json: cannot unmarshal \(kind) into Go value of type struct { APIVersion string "
+            failure = "json: cannot unmarshal \(GoJSON.valueKind(body)) into Go value of type struct { APIVersion string "
                 + "\"json:\\\"apiVersion,omitempty\\\"\"; Kind string \"json:\\\"kind,omitempty\\\"\" }"
         }
         let summary: String

@@ -69,9 +69,8 @@ struct CRDSchema: Sendable, Hashable {
                 let limit = root["properties"]?["metadata"]?["properties"]?[key]?["maxLength"]?.testNumber,
                 text.count > Int(limit)
             else { continue }
-            errors.append(
-                FieldError(
-                    type: "FieldValueTooLong", field: "metadata.\(key)", body: "Too long: may not be longer than \(Int(limit))"))
+            let body = "Too long: may not be longer than \(Int(limit))"
+            errors.append(FieldError(type: "FieldValueTooLong", field: "metadata.\(key)", body: body))
         }
         return errors
     }
@@ -100,10 +99,8 @@ struct CRDSchema: Sendable, Hashable {
             let actual = typeName(value)
             let matches = actual == expected || (expected == "number" && actual == "integer")
             if !matches {
-                return [
-                    invalid(
-                        path, "\"\(actual)\"", "must be of type \(expected): \"\(actual)\"", reason: "FieldValueTypeInvalid")
-                ]
+                let detail = "must be of type \(expected): \"\(actual)\""
+                return [invalid(path, "\"\(actual)\"", detail, reason: "FieldValueTypeInvalid")]
             }
         }
         var errors: [FieldError] = []
@@ -141,8 +138,8 @@ struct CRDSchema: Sendable, Hashable {
                 errors.append(invalid(path, "\"\(text)\"", "should match '\(pattern)'"))
             }
             if schema["format"]?.stringValue == "date-time", Timestamp.parse(text) == nil {
-                errors.append(
-                    invalid(path, "\"\(text)\"", "must be of type date-time: \"\(text)\"", reason: "FieldValueTypeInvalid"))
+                let detail = "must be of type date-time: \"\(text)\""
+                errors.append(invalid(path, "\"\(text)\"", detail, reason: "FieldValueTypeInvalid"))
             }
         case .number(let number):
             if let minimum = schema["minimum"]?.testNumber, number < minimum {

@@ -114,8 +114,8 @@ extension ClusterStore {
             warnings += texts.map { "299 - " + StringValidation.quoted($0) }
         case .strict:
             throw APIError.badRequest(
-                "\(type.kind) in version \"\(type.version)\" cannot be handled as a \(type.kind): strict decoding error: "
-                    + texts.joined(separator: ", "))
+                "\(type.kind) in version \"\(type.version)\" cannot be handled as a \(type.kind): "
+                    + "strict decoding error: " + texts.joined(separator: ", "))
         }
     }
 
@@ -151,8 +151,9 @@ extension ClusterStore {
         let apiVersion = object["apiVersion"]?.stringValue ?? ""
         if type.isCustom {
             guard !apiVersion.isEmpty, apiVersion != type.apiVersion else { return }
+            // The decoder found no schema for that version: every field but the type and object meta is unknown.
             let fields = (object.objectValue ?? [:]).keys.filter { !["apiVersion", "kind", "metadata"].contains($0) }
-            warnings += fields.sorted().map { "299 - \"unknown field \\\"\($0)\\\"\"" }
+            try handleUnknownFields(fields.sorted(), type: type)
             throw APIError.badRequest(
                 "the API version in the data (\(apiVersion)) does not match the expected API version "
                     + "(\(type.apiVersion))")
@@ -162,7 +163,8 @@ extension ClusterStore {
         let prefix = "\(sentKind) in version \"\(apiVersion.isEmpty ? type.version : version)\" cannot be handled as a "
             + "\(type.kind): "
         if !apiVersion.isEmpty && apiVersion != type.apiVersion
-            || sentKind != type.kind && !types.contains(where: { $0.apiVersion == type.apiVersion && $0.kind == sentKind })
+            || sentKind != type.kind
+                && !types.contains(where: { $0.apiVersion == type.apiVersion && $0.kind == sentKind })
         {
             throw APIError.badRequest(
                 prefix + "no kind \"\(sentKind)\" is registered for version \"\(apiVersion)\" in scheme "
@@ -171,7 +173,8 @@ extension ClusterStore {
         if sentKind != type.kind {
             let internalPackage = type.group.isEmpty ? "core" : String(type.group.split(separator: ".")[0])
             throw APIError.badRequest(
-                prefix + "converting (\(type.version).\(sentKind)) to (\(internalPackage).\(type.kind)): unknown conversion")
+                prefix + "converting (\(type.version).\(sentKind)) to (\(internalPackage).\(type.kind)): "
+                    + "unknown conversion")
         }
     }
 
@@ -271,7 +274,8 @@ extension ClusterStore {
             }
         } else if UInt64(requestedRV) == nil {
             // The storage layer parses it before comparing: an internal error, without a reason.
-            throw APIError(code: 500, reason: "", message: "strconv.ParseUint: parsing \"\(requestedRV)\": invalid syntax")
+            throw APIError(
+                code: 500, reason: "", message: "strconv.ParseUint: parsing \"\(requestedRV)\": invalid syntax")
         } else if requestedRV != oldRV {
             throw APIError.conflict(type.groupResource, name: name)
         }
@@ -311,7 +315,8 @@ extension ClusterStore {
                 throw APIError.invalid(kind: type.kind, group: type.group, name: name, causes: [cause, cause])
             }
         }
-        let violations = ObjectValidation.update(new, old: old, type: type, schemaErrors: try applySchema(type, to: &new))
+        let schemaErrors = try applySchema(type, to: &new)
+        let violations = ObjectValidation.update(new, old: old, type: type, schemaErrors: schemaErrors)
         if !violations.isEmpty {
             let kind = new["kind"]?.stringValue ?? type.kind
             throw APIError.invalid(kind: kind, group: type.group, name: name, causes: violations)

@@ -6,16 +6,21 @@ enum GoJSON {
     /// `json.Unmarshal(bytes, &map[string]interface{}{})`: nil when it succeeds (an object or `null`).
     static func unmarshalObjectError(_ bytes: Data) -> String? {
         if let syntax = syntaxError(bytes) { return syntax }
-        let first = bytes.first { !isSpace($0) }
-        let kind: String
-        switch first {
-        case UInt8(ascii: "{"), UInt8(ascii: "n"): return nil
-        case UInt8(ascii: "["): kind = "array"
-        case UInt8(ascii: "\""): kind = "string"
-        case UInt8(ascii: "t"), UInt8(ascii: "f"): kind = "bool"
-        default: kind = "number"
-        }
+        let kind = valueKind(bytes)
+        if kind == "object" || kind == "null" { return nil }
         return "json: cannot unmarshal \(kind) into Go value of type map[string]interface {}"
+    }
+
+    /// How `Unmarshal` names the kind of a valid JSON document in its type errors.
+    static func valueKind(_ bytes: Data) -> String {
+        switch bytes.first(where: { !isSpace($0) }) {
+        case UInt8(ascii: "{"): "object"
+        case UInt8(ascii: "n"): "null"
+        case UInt8(ascii: "["): "array"
+        case UInt8(ascii: "\""): "string"
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): "bool"
+        default: "number"
+        }
     }
 
     /// The scanner's verdict on `bytes` as one JSON value (`json.Valid` with its error), nil when valid.
@@ -109,7 +114,9 @@ enum GoJSON {
             if byte == UInt8(ascii: "}") { return }
             var seen: Set<String> = []
             while true {
-                guard byte == UInt8(ascii: "\"") else { throw .invalid(byte, "looking for beginning of object key string") }
+                guard byte == UInt8(ascii: "\"") else {
+                    throw .invalid(byte, "looking for beginning of object key string")
+                }
                 let start = index
                 try string()
                 let key = String(decoding: bytes[start..<(index - 1)], as: UTF8.self)
@@ -185,7 +192,9 @@ enum GoJSON {
             if peek() == UInt8(ascii: ".") {
                 index += 1
                 let byte = try next()
-                guard byte >= 0x30 && byte <= 0x39 else { throw .invalid(byte, "after decimal point in numeric literal") }
+                guard byte >= 0x30 && byte <= 0x39 else {
+                    throw .invalid(byte, "after decimal point in numeric literal")
+                }
                 digits()
             }
             if peek() == UInt8(ascii: "e") || peek() == UInt8(ascii: "E") {

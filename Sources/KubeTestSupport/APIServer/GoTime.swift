@@ -25,8 +25,8 @@ enum GoTime {
         var rest = Substring(text)
         let prefix = "parsing time \(StringValidation.quoted(text))"
         func cannot(_ element: String) -> String {
-            "\(prefix) as \(StringValidation.quoted(microLayout)): cannot parse \(StringValidation.quoted(String(rest))) "
-                + "as \(StringValidation.quoted(element))"
+            let quote = StringValidation.quoted
+            return "\(prefix) as \(quote(microLayout)): cannot parse \(quote(String(rest))) as \(quote(element))"
         }
         for element in microElements {
             switch element {

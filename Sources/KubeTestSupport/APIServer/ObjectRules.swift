@@ -227,9 +227,15 @@ enum ObjectRules {
         for key in data.keys.sorted() {
             let prefix = "Secret in version \"v1\" cannot be handled as a Secret: "
             guard let text = data[key]?.stringValue else {
-                let kind = data[key].map { if case .number = $0 { "number" } else if case .bool = $0 { "bool" } else { "object" } }
+                let kind =
+                    switch data[key] {
+                    case .number: "number"
+                    case .bool: "bool"
+                    case .array: "array"
+                    default: "object"
+                    }
                 throw APIError.badRequest(
-                    prefix + "json: cannot unmarshal \(kind ?? "value") into Go struct field Secret.data of type []uint8")
+                    prefix + "json: cannot unmarshal \(kind) into Go struct field Secret.data of type []uint8")
             }
             if let offset = base64ErrorOffset(text) {
                 throw APIError.badRequest(prefix + "illegal base64 data at input byte \(offset)")

@@ -211,8 +211,8 @@ enum ObjectValidation {
                 .invalid("data[\(key)]", value: StringValidation.quoted(key), $0)
             }
             if binary[key] != nil {
-                errors.append(
-                    .invalid("data[\(key)]", value: StringValidation.quoted(key), "duplicate of key present in binaryData"))
+                let quoted = StringValidation.quoted(key)
+                errors.append(.invalid("data[\(key)]", value: quoted, "duplicate of key present in binaryData"))
             }
             size += data[key]?.stringValue?.utf8.count ?? 0
         }
@@ -258,9 +258,8 @@ enum ObjectValidation {
             "does not match event.namespace")
         var errors: [FieldError] = []
         if (event["eventTime"]?.stringValue ?? "").isEmpty {
-            if involvedNamespace.isEmpty ? !(namespace.isEmpty || namespace == "default") : namespace != involvedNamespace {
-                errors.append(mismatch)
-            }
+            let allowed = involvedNamespace.isEmpty ? ["", "default"] : [involvedNamespace]
+            if !allowed.contains(namespace) { errors.append(mismatch) }
         } else {
             if involvedNamespace.isEmpty && namespace != "default" && namespace != "kube-system" {
                 errors.append(mismatch)
