@@ -232,6 +232,12 @@ extension ClusterStore {
         } else if requestedRV != oldRV {
             throw APIError.conflict(type.groupResource, name: name)
         }
+        if isPatch, let uid = new["metadata"]?["uid"]?.stringValue, !uid.isEmpty, uid != oldMeta["uid"]?.stringValue {
+            // A patch carries no uid precondition: ObjectMeta update validation refuses it, once in the
+            // strategy's ValidateUpdate and once in BeforeUpdate, hence the repeated cause.
+            let cause = FieldError.invalid("metadata.uid", value: "\"\(uid)\"", "field is immutable")
+            throw APIError.invalid(kind: type.kind, group: type.group, name: name, causes: [cause, cause])
+        }
         if let uid = new["metadata"]?["uid"]?.stringValue, !uid.isEmpty, uid != oldMeta["uid"]?.stringValue {
             throw APIError.conflict(
                 type.groupResource, name: name,
