@@ -175,7 +175,7 @@ struct APIRouter: Sendable {
                         limit: options.limit, continueToken: options.continueToken)
                     return .json(status: 200, body: table.table(page.items, metadata: Self.listMetadata(page)))
                 }
-                let metadataOnly = try MediaNegotiation.metadataOnly(
+                let metadataVersion = try MediaNegotiation.metadataVersion(
                     request.header("Accept"), wanted: "PartialObjectMetadataList")
                 let current = store.withLock { store.resourceVersion }
                 if options.resourceVersionMatch == "Exact", let requestedVersion,
@@ -194,8 +194,14 @@ struct APIRouter: Sendable {
                 let page = try store.list(
                     type, namespace: target.namespace, labels: labels, fields: fields,
                     limit: fromCache ? nil : options.limit, continueToken: options.continueToken)
-                return Self.listResponse(
-                    Self.listBody(page, type: type, metadataOnly: metadataOnly), accept: request.header("Accept"))
+                var body = Self.listBody(page, type: type, metadataOnly: metadataVersion != nil)
+                if metadataVersion == "v1beta1" {
+                    body["apiVersion"] = .string("meta.k8s.io/v1beta1")
+                    body["items"] = body["items"]?.arrayValue.map { items in
+                        .array(items.map { var item = $0; item["apiVersion"] = .string("meta.k8s.io/v1beta1"); return item })
+                    } ?? .null
+                }
+                return Self.listResponse(body, accept: request.header("Accept"))
             case "POST":
                 guard target.namespace != nil || !type.namespaced else { throw APIError.methodNotAllowed(method, type.groupResource) }
                 let created = try store.create(
@@ -253,10 +259,15 @@ struct APIRouter: Sendable {
         case "PATCH":
             let contentType = request.header("Content-Type") ?? ""
             let accepted = ["application/json-patch+json", "application/merge-patch+json"]
-                + (type.isCustom ? [] : ["application/strategic-merge-patch+json"])
-            guard let kind = PatchKind(contentType: contentType), kind != .apply,
-                !(kind == .strategicMerge && type.isCustom)
-            else {
+                + (type.isCustom ? ["application/apply-patch+yaml"] : ["application/strategic-merge-patch+json"])
+            let kind = PatchKind(contentType: contentType)
+            if kind == nil && !type.isCustom {
+                // go-restful refuses a type the route does not consume before the patch handler runs.
+                throw APIError(
+                    code: 415, reason: "UnsupportedMediaType", message: "415: Unsupported Media Type",
+                    details: .object([:]))
+            }
+            guard let kind, kind != .apply, !(kind == .strategicMerge && type.isCustom) else {
                 throw APIError.unsupportedMediaType(contentType, accepted: accepted)
             }
             // Deliberate difference: strategic merge patch on built-ins is applied as a JSON merge
@@ -491,18 +502,28 @@ enum MediaNegotiation {
     /// Walks the alternatives in order: plain JSON gives the full object, the wanted metadata form
     /// gives metadata only, Table and protobuf are skipped (clients then fall back to plain JSON).
     static func metadataOnly(_ accept: String?, wanted: String) throws(APIError) -> Bool {
-        guard let accept, !accept.trimmingSpaces.isEmpty else { return false }
+        try metadataVersion(accept, wanted: wanted) != nil
+    }
+
+    /// The `meta.k8s.io` version (`v1`, `v1beta1`) of the wanted metadata form, nil for the full object.
+    static func metadataVersion(_ accept: String?, wanted: String) throws(APIError) -> String? {
+        guard let accept, !accept.trimmingSpaces.isEmpty else { return nil }
         for alternative in accept.split(separator: ",") {
             let parts = alternative.split(separator: ";").map { String($0).trimmingSpaces }
             let mediaType = parts.first?.lowercased() ?? ""
+            if mediaType == "application/yaml" { return nil }
             guard ["application/json", "*/*", "application/*"].contains(mediaType) else { continue }
             var parameters: [String: String] = [:]
             for parameter in parts.dropFirst() {
                 let pair = parameter.split(separator: "=", maxSplits: 1).map(String.init)
                 if pair.count == 2 { parameters[pair[0].lowercased()] = pair[1] }
             }
-            guard let target = parameters["as"] else { return false }
-            if target == wanted && parameters["g"] == "meta.k8s.io" && parameters["v"] == "v1" { return true }
+            guard let target = parameters["as"] else { return nil }
+            if target == wanted && parameters["g"] == "meta.k8s.io", let version = parameters["v"],
+                ["v1", "v1beta1"].contains(version)
+            {
+                return version
+            }
         }
         throw APIError(
             code: 406, reason: "NotAcceptable",
