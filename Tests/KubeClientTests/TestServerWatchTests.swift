@@ -84,6 +84,14 @@ struct TestServerWatchTests {
             let expired = try await wire.call("GET", "/api/v1/namespaces/default/secrets?limit=2&continue=\(next)")
             #expect(expired.status == 410)
             #expect(expired.json["reason"] == .string("Expired"))
+            // Its token resumes after the last key served, at the current state (s2a, deleted s3 show).
+            try await wire.call("DELETE", "/api/v1/namespaces/default/secrets/s3")
+            let resume = try #require(expired.json["metadata"]?["continue"]?.stringValue)
+            let resumed = try await wire.call(
+                "GET",
+                "/api/v1/namespaces/default/secrets?limit=10&continue="
+                    + resume.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+            #expect(Self.names(resumed.json) == ["s2", "s2a", "s4"])
             let garbage = try await wire.call("GET", "/api/v1/namespaces/default/secrets?limit=2&continue=%21%21")
             #expect(garbage.status == 400)
         }
