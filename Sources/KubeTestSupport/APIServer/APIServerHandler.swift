@@ -119,12 +119,18 @@ final class APIServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             writeComplete(
                 status: status, contentType: "application/json", body: data, extraHeaders: extraHeaders,
                 keepAlive: keepAlive, context: context)
-        case .text(let status, let body):
+        case .text(let status, let body, let contentType):
             writeComplete(
-                status: status, contentType: "text/plain; charset=utf-8", body: Data(body.utf8), extraHeaders: [],
+                status: status, contentType: contentType, body: Data(body.utf8), extraHeaders: [],
                 keepAlive: keepAlive, context: context)
         case .watch(let plan):
             startWatch(plan, keepAlive: keepAlive, context: context)
+        case .delayed(let delay, let response):
+            let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            context.eventLoop.scheduleTask(in: .milliseconds(delay.milliseconds)) {
+                guard let context = bound.value.context else { return }
+                bound.value.respond(response, keepAlive: keepAlive, context: context)
+            }
         }
     }
 
@@ -161,7 +167,13 @@ final class APIServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         watchOpen = true
         let loop = context.eventLoop
         let bound = NIOLoopBound(self, eventLoop: loop)
+        let endsAtFirstEvent = plan.endsAtFirstEvent
         let sink: WatchSink = { signal in
+            // An event the client's media type cannot encode ends the stream (the watch server's error path).
+            if endsAtFirstEvent, case .line = signal {
+                loop.execute { bound.value.deliver(.end) }
+                return
+            }
             loop.execute { bound.value.deliver(signal) }
         }
         let store = router.store
@@ -169,7 +181,7 @@ final class APIServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             let id = try store.watch(
                 plan.type, namespace: plan.namespace, labels: plan.labels, fields: plan.fields,
                 from: plan.resourceVersion, metadataOnly: plan.metadataOnly,
-                sendInitialEvents: plan.sendInitialEvents, requestPath: plan.uri, sink: sink)
+                requestPath: plan.uri, sink: sink)
             watchID = id
             let options = options()
             if plan.bookmarks {

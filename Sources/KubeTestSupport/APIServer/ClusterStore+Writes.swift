@@ -111,7 +111,7 @@ extension ClusterStore {
         case .ignore:
             break
         case .warn:
-            warnings += texts.map { "299 - " + StringValidation.quoted($0) }
+            warnings += texts.map { "299 - " + GoSyntax.quote($0) }
         case .strict:
             throw APIError.badRequest(
                 "\(type.kind) in version \"\(type.version)\" cannot be handled as a \(type.kind): "
@@ -278,6 +278,12 @@ extension ClusterStore {
                 code: 500, reason: "", message: "strconv.ParseUint: parsing \"\(requestedRV)\": invalid syntax")
         } else if requestedRV != oldRV {
             throw APIError.conflict(type.groupResource, name: name)
+        }
+        if isPatch, let uid = new["metadata"]?["uid"]?.stringValue, !uid.isEmpty, uid != oldMeta["uid"]?.stringValue {
+            // A patch carries no uid precondition: ObjectMeta update validation refuses it, once in the
+            // strategy's ValidateUpdate and once in BeforeUpdate, hence the repeated cause.
+            let cause = FieldError.invalid("metadata.uid", value: "\"\(uid)\"", "field is immutable")
+            throw APIError.invalid(kind: type.kind, group: type.group, name: name, causes: [cause, cause])
         }
         if let uid = new["metadata"]?["uid"]?.stringValue, !uid.isEmpty, uid != oldMeta["uid"]?.stringValue {
             throw APIError.conflict(

@@ -23,9 +23,9 @@ enum GoTime {
     /// The error `time.Parse(microLayout, text)` returns, or nil when the text fits the layout.
     static func microTimeParseError(_ text: String) -> String? {
         var rest = Substring(text)
-        let prefix = "parsing time \(StringValidation.quoted(text))"
+        let prefix = "parsing time \(GoSyntax.quote(text))"
         func cannot(_ element: String) -> String {
-            let quote = StringValidation.quoted
+            let quote = GoSyntax.quote
             return "\(prefix) as \(quote(microLayout)): cannot parse \(quote(String(rest))) as \(quote(element))"
         }
         for element in microElements {
@@ -56,6 +56,6 @@ enum GoTime {
                 rest = rest.dropFirst(6)
             }
         }
-        return rest.isEmpty ? nil : "\(prefix): extra text: \(StringValidation.quoted(String(rest)))"
+        return rest.isEmpty ? nil : "\(prefix): extra text: \(GoSyntax.quote(String(rest)))"
     }
 }

@@ -154,12 +154,34 @@ enum ObjectRules {
         ])
     }
 
-    /// ObjectMeta validation of ownerReferences.
+    /// ObjectMeta validation of ownerReferences (apimachinery `ValidateOwnerReferences`).
     static func validateOwnerReferences(_ object: JSONValue) throws(APIError) {
         let references = object["metadata"]?["ownerReferences"]?.arrayValue ?? []
+        let path = "metadata.ownerReferences"
         var causes: [FieldError] = []
-        for reference in references where (reference["uid"]?.stringValue ?? "").isEmpty {
-            causes.append(.invalid("metadata.ownerReferences.uid", value: "\"\"", "uid must not be empty"))
+        var firstController: String?
+        for reference in references {
+            let apiVersion = reference["apiVersion"]?.stringValue ?? ""
+            let version = apiVersion.split(separator: "/", omittingEmptySubsequences: false).last ?? ""
+            for (field, value, rule) in [
+                ("apiVersion", apiVersion, version.isEmpty ? "version must not be empty" : nil),
+                ("kind", reference["kind"]?.stringValue ?? "", "kind must not be empty"),
+                ("name", reference["name"]?.stringValue ?? "", "name must not be empty"),
+                ("uid", reference["uid"]?.stringValue ?? "", "uid must not be empty"),
+            ] where field == "apiVersion" ? rule != nil : value.isEmpty {
+                causes.append(.invalid("\(path).\(field)", value: GoSyntax.quote(value), rule ?? ""))
+            }
+            guard reference["controller"] == .bool(true) else { continue }
+            let current = "\(reference["kind"]?.stringValue ?? "")/\(reference["name"]?.stringValue ?? "")"
+            if let firstController {
+                causes.append(
+                    .invalid(
+                        path, value: GoSyntax.ownerReferences(references),
+                        "Only one reference can have Controller set to true. Found \"true\" in references for "
+                            + "\(firstController) and \(current)"))
+            } else {
+                firstController = current
+            }
         }
         guard !causes.isEmpty else { return }
         throw APIError.invalid(

@@ -60,7 +60,7 @@ enum ObjectValidation {
     private static func typeMeta(_ object: JSONValue, type: APIResourceType) -> [FieldError]? {
         let kind = object["kind"]?.stringValue ?? ""
         guard kind != type.kind else { return nil }
-        return [.invalid("kind", value: StringValidation.quoted(kind), "must be \(type.kind)")]
+        return [.invalid("kind", value: GoSyntax.quote(kind), "must be \(type.kind)")]
     }
 
     // MARK: ObjectMeta
@@ -81,14 +81,14 @@ enum ObjectValidation {
             // A prefix is validated with its trailing dash masked.
             let masked = prefix.hasSuffix("-") ? String(prefix.dropLast()) + "a" : prefix
             errors += nameErrors(masked).map {
-                .invalid("metadata.generateName", value: StringValidation.quoted(prefix), $0)
+                .invalid("metadata.generateName", value: GoSyntax.quote(prefix), $0)
             }
         }
         let name = metadata["name"]?.stringValue ?? ""
         if name.isEmpty {
             errors.append(.required("metadata.name", "name or generateName is required"))
         } else {
-            errors += nameErrors(name).map { .invalid("metadata.name", value: StringValidation.quoted(name), $0) }
+            errors += nameErrors(name).map { .invalid("metadata.name", value: GoSyntax.quote(name), $0) }
         }
         return errors + labelsAndAnnotations(metadata)
     }
@@ -107,10 +107,10 @@ enum ObjectValidation {
         for key in labels.keys.sorted() {
             let value = labels[key]?.stringValue ?? ""
             errors += StringValidation.qualifiedName(key).map {
-                .invalid("metadata.labels", value: StringValidation.quoted(key), $0)
+                .invalid("metadata.labels", value: GoSyntax.quote(key), $0)
             }
             errors += StringValidation.labelValue(value).map {
-                .invalid("metadata.labels", value: StringValidation.quoted(value), $0)
+                .invalid("metadata.labels", value: GoSyntax.quote(value), $0)
             }
         }
         let annotations = metadata["annotations"]?.objectValue ?? [:]
@@ -118,7 +118,7 @@ enum ObjectValidation {
         for key in annotations.keys.sorted() {
             // Annotation keys are qualified names, case-insensitively.
             errors += StringValidation.qualifiedName(key.lowercased()).map {
-                .invalid("metadata.annotations", value: StringValidation.quoted(key), $0)
+                .invalid("metadata.annotations", value: GoSyntax.quote(key), $0)
             }
             size += key.utf8.count + (annotations[key]?.stringValue?.utf8.count ?? 0)
         }
@@ -137,7 +137,7 @@ enum ObjectValidation {
         var size = 0
         for key in data.keys.sorted() {
             errors += StringValidation.configMapKey(key).map {
-                .invalid("data[\(key)]", value: StringValidation.quoted(key), $0)
+                .invalid("data[\(key)]", value: GoSyntax.quote(key), $0)
             }
             size += decodedLength(data[key])
         }
@@ -148,7 +148,7 @@ enum ObjectValidation {
                 return
             }
             let bytes = value.stringValue.flatMap { Data(base64Encoded: $0) } ?? Data()
-            if let failure = GoJSON.unmarshalObjectError(bytes) {
+            if let failure = GoJSON.unmarshalError(Array(bytes), into: "map[string]interface {}") {
                 errors.append(.invalid("data[\(key)]", value: "\"<secret contents redacted>\"", failure))
             }
         }
@@ -181,7 +181,7 @@ enum ObjectValidation {
         var errors: [FieldError] = []
         let newType = new["type"]?.stringValue ?? ""
         if newType != (old["type"]?.stringValue ?? "") {
-            errors.append(.invalid("type", value: StringValidation.quoted(newType), "field is immutable"))
+            errors.append(.invalid("type", value: GoSyntax.quote(newType), "field is immutable"))
         }
         return errors + immutability(new, old: old, fields: ["data"])
     }
@@ -208,17 +208,17 @@ enum ObjectValidation {
         var size = 0
         for key in data.keys.sorted() {
             errors += StringValidation.configMapKey(key).map {
-                .invalid("data[\(key)]", value: StringValidation.quoted(key), $0)
+                .invalid("data[\(key)]", value: GoSyntax.quote(key), $0)
             }
             if binary[key] != nil {
-                let quoted = StringValidation.quoted(key)
+                let quoted = GoSyntax.quote(key)
                 errors.append(.invalid("data[\(key)]", value: quoted, "duplicate of key present in binaryData"))
             }
             size += data[key]?.stringValue?.utf8.count ?? 0
         }
         for key in binary.keys.sorted() {
             errors += StringValidation.configMapKey(key).map {
-                .invalid("binaryData[\(key)]", value: StringValidation.quoted(key), $0)
+                .invalid("binaryData[\(key)]", value: GoSyntax.quote(key), $0)
             }
             size += decodedLength(binary[key])
         }
@@ -254,7 +254,7 @@ enum ObjectValidation {
         let namespace = event["metadata"]?["namespace"]?.stringValue ?? ""
         let involvedNamespace = event["involvedObject"]?["namespace"]?.stringValue ?? ""
         let mismatch = FieldError.invalid(
-            "involvedObject.namespace", value: StringValidation.quoted(involvedNamespace),
+            "involvedObject.namespace", value: GoSyntax.quote(involvedNamespace),
             "does not match event.namespace")
         var errors: [FieldError] = []
         if (event["eventTime"]?.stringValue ?? "").isEmpty {
@@ -268,7 +268,7 @@ enum ObjectValidation {
             let controller = text("reportingComponent")
             if controller.isEmpty { errors.append(.required("reportingComponent", "")) }
             errors += StringValidation.qualifiedName(controller).map {
-                .invalid("reportingComponent", value: StringValidation.quoted(controller), $0)
+                .invalid("reportingComponent", value: GoSyntax.quote(controller), $0)
             }
             for (field, limit, required) in [
                 ("reportingInstance", 128, true), ("action", 128, true), ("reason", 128, true),
@@ -281,7 +281,7 @@ enum ObjectValidation {
             }
         }
         errors += StringValidation.dns1123Subdomain(namespace).map {
-            .invalid("namespace", value: StringValidation.quoted(namespace), $0)
+            .invalid("namespace", value: GoSyntax.quote(namespace), $0)
         }
         return errors
     }

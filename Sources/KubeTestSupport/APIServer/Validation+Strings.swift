@@ -110,19 +110,4 @@ enum StringValidation {
         if text.hasPrefix("..") { return ["must not start with '..'"] }
         return []
     }
-
-    /// A Go `%q`-style quoted string as field errors print it.
-    static func quoted(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\t": result += "\\t"
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
-    }
 }
