@@ -41,20 +41,8 @@ enum Deviations {
 enum KnownGaps {
     static let cases: [String: String] = [
         "admission-deny": "the test server does not call validating admission webhooks",
-        "invalid-secret": "Secret and ObjectMeta validation (name length, label/annotation syntax, data keys, type keys, size)",
-        "immutable": "immutable Secrets/ConfigMaps and type-specific required keys",
-        "events": "core/v1 Event validation",
-        "invalid-other": "Lease and ConfigMap field validation, ConfigMap size limit",
-        "invalid-cr": "fieldValidation=Strict/Ignore, kind/apiVersion mismatch, name length, status validation",
-        "patch-json": "validation of the patched result",
-        "patch-merge": "Go JSON decode error texts, uid change by merge patch (422), ownerReferences merging",
+        "patch-merge": "ownerReferences merged by uid with a strategic merge patch (needs the patch-strategic fix)",
         "patch-strategic": "strategic merge patch is applied as a JSON merge patch (no merge keys, no $patch)",
-        "list-errors": "label-selector parser messages, resourceVersion=abc (500), NotOlderThan wait (504), 406/YAML",
-        "watch-errors": "label-selector parser messages, watch content negotiation",
-        "watch-expired": "a 410 for an expired continue token carries a new continue token",
-        "watch-secrets": "a watch asking only for PartialObjectMetadataList",
-        "delete-preconditions": "Go's JSON decode error text for a malformed DeleteOptions body",
-        "gc-namespaced-owner": "Go's %#v text for two controller ownerReferences",
     ]
 
     static var summary: String {

@@ -9,6 +9,8 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     public var details: JSONValue?
     /// Seconds for a `Retry-After` header and `details.retryAfterSeconds` (429 and 5xx throttling).
     public var retryAfterSeconds: Int?
+    /// `metadata.continue` of the Status: where a list whose token expired may resume.
+    public var continueToken: String?
 
     public init(code: Int, reason: String, message: String, details: JSONValue? = nil, retryAfterSeconds: Int? = nil) {
         self.code = code
@@ -34,6 +36,7 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
             details?["retryAfterSeconds"] = .number(Double(retryAfterSeconds))
         }
         if let details { object["details"] = details }
+        if let continueToken { object["metadata"] = .object(["continue": .string(continueToken)]) }
         if reason.isEmpty { object.removeValue(forKey: "reason") }
         return .object(object)
     }

@@ -30,6 +30,9 @@ struct APIResourceType: Sendable, Hashable {
     var hasWatchCache: Bool { !(group.isEmpty && plural == "events") }
     /// A completed DELETE answers the object rather than a Success Status (`ReturnDeletedObject`).
     var returnsDeletedObject: Bool { !isCustom && group.isEmpty && plural == "serviceaccounts" }
+    /// The kind registers its own field label conversion ("field label not supported: x"); the others
+    /// use the scheme's default ("\"x\" is not a known field selector: ...").
+    var hasFieldLabelConversion: Bool { isCustom || !extraSelectableFields.isEmpty }
     var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
 
     /// The object's etcd key below `/registry/` (named in storage error messages).

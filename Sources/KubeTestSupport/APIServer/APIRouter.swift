@@ -19,8 +19,10 @@ struct APIRequest: Sendable {
 /// What the HTTP layer must send back.
 enum APIResponse: Sendable {
     case json(status: Int, body: JSONValue, headers: [(String, String)] = [])
-    case text(status: Int, body: String)
+    case text(status: Int, body: String, contentType: String = "text/plain; charset=utf-8")
     case watch(WatchPlan)
+    /// The answer, sent after a wait.
+    indirect case delayed(Duration, APIResponse)
 
     static func error(_ error: APIError) -> APIResponse {
         var headers: [(String, String)] = []
@@ -37,10 +39,11 @@ struct WatchPlan: Sendable {
     var fields: FieldQuery
     var resourceVersion: String?
     var metadataOnly: Bool
-    var sendInitialEvents: Bool
     var bookmarks: Bool
     var timeout: Duration?
     var uri: String
+    /// The client accepts no encoding of watch events: the stream ends at the first one.
+    var endsAtFirstEvent = false
 }
 
 /// Maps REST paths onto the store, as kube-apiserver's handlers do: discovery, collections,
@@ -59,10 +62,15 @@ struct APIRouter: Sendable {
         case .admitted(let admitted): user = admitted
         }
         if let answer = access.serve(request, path: path, user: user) { return answer }
+        if ["POST", "PUT", "PATCH"].contains(request.method.uppercased()) { store.withLock { store.warnings = [] } }
         do throws(APIError) {
             return try route(request, path: path, query: query)
         } catch {
-            return .error(error)
+            // A write that failed still sends the warnings its decoding gave (unknown fields).
+            guard case .json(let status, let body, let headers) = APIResponse.error(error),
+                ["POST", "PUT", "PATCH"].contains(request.method.uppercased())
+            else { return .error(error) }
+            return .json(status: status, body: body, headers: headers + warningHeaders())
         }
     }
 
@@ -143,62 +151,71 @@ struct APIRouter: Sendable {
             try Self.checkJSONBody(request)
         }
         let dryRun = try Self.dryRun(query, method: method)
+        let fieldValidation = FieldValidation(rawValue: query["fieldValidation"] ?? "") ?? .warn
         guard let name = target.name else {
-            let labels = try LabelQuery.parse(query["labelSelector"] ?? "")
-            let fields = try FieldQuery.parse(query["fieldSelector"] ?? "", for: type)
+            if method == "GET" { try MediaNegotiation.checkAcceptable(request.header("Accept"), type: type) }
+            let options = try ListOptions(query: query, type: type)
+            let (labels, fields) = (options.labels, options.fields)
             switch method {
             case "GET":
-                if query["watch"] == "1" || query["watch"] == "true" {
-                    let initialEvents = query["sendInitialEvents"] == "true"
-                    if initialEvents
-                        && (query["resourceVersionMatch"] != "NotOlderThan" || query["allowWatchBookmarks"] != "true")
-                    {
-                        throw APIError.invalid(
-                            kind: "ListOptions", group: "meta.k8s.io", name: "",
-                            causes: [
-                                .forbidden(
-                                    "sendInitialEvents",
-                                    "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan "
-                                        + "and allowWatchBookmarks to true")
-                            ])
-                    }
-                    let metadataOnly = try MediaNegotiation.metadataOnly(request.header("Accept"), wanted: "PartialObjectMetadata")
+                let requestedVersion = try options.parsedResourceVersion()
+                if options.watch {
+                    // Only the list form of metadata is acceptable: the watch opens, but its first event
+                    // cannot be encoded and ends the stream.
+                    let listFormOnly = MediaNegotiation.asksOnlyForListForm(request.header("Accept"))
+                    let metadataOnly =
+                        try listFormOnly
+                        ? true : MediaNegotiation.metadataOnly(request.header("Accept"), wanted: "PartialObjectMetadata")
                     return .watch(
                         WatchPlan(
                             type: type, namespace: target.namespace, labels: labels, fields: fields,
-                            resourceVersion: query["resourceVersion"], metadataOnly: metadataOnly,
-                            sendInitialEvents: initialEvents,
-                            bookmarks: query["allowWatchBookmarks"] == "true" || query["allowWatchBookmarks"] == "1",
-                            timeout: query["timeoutSeconds"].flatMap(Int.init).map { .seconds($0) }, uri: request.uri))
+                            resourceVersion: options.resourceVersion, metadataOnly: metadataOnly,
+                            bookmarks: options.allowWatchBookmarks,
+                            timeout: options.timeoutSeconds.map { .seconds($0) }, uri: request.uri,
+                            endsAtFirstEvent: listFormOnly))
                 }
                 try MediaNegotiation.checkListForm(request.header("Accept"), isList: true, type: type)
                 if let table = tableConvertor(request, type: type, query: query) {
                     let page = try store.list(
                         type, namespace: target.namespace, labels: labels, fields: fields,
-                        limit: query["limit"].flatMap(Int.init), continueToken: query["continue"])
+                        limit: options.limit, continueToken: options.continueToken)
                     return .json(status: 200, body: table.table(page.items, metadata: Self.listMetadata(page)))
                 }
-                let metadataOnly = try MediaNegotiation.metadataOnly(
+                let metadataVersion = try MediaNegotiation.metadataVersion(
                     request.header("Accept"), wanted: "PartialObjectMetadataList")
-                // resourceVersion=0 is served from the watch cache, which ignores limit.
-                if query["resourceVersionMatch"] == "Exact", let version = query["resourceVersion"].flatMap(Int.init),
-                    version < store.withLock({ store.hub.compactedResourceVersion })
+                let current = store.withLock { store.resourceVersion }
+                if options.resourceVersionMatch == "Exact", let requestedVersion,
+                    requestedVersion < store.withLock({ store.hub.compactedResourceVersion })
                 {
                     throw APIError.expired("The resourceVersion for the provided list is too old.")
                 }
-                let fromCache = query["resourceVersion"] == "0" && type.hasWatchCache
-                let limit = fromCache ? nil : query["limit"].flatMap(Int.init)
+                let fromCache = options.servedFromCache(type)
+                if fromCache, let requestedVersion, requestedVersion > current {
+                    // The watch cache waits for the version, then gives up.
+                    return .delayed(
+                        ListOptions.freshnessWait,
+                        .error(ListOptions.tooLargeResourceVersion(requestedVersion, current: current)))
+                }
+                // The watch cache ignores limit.
                 let page = try store.list(
-                    type, namespace: target.namespace, labels: labels, fields: fields, limit: limit,
-                    continueToken: query["continue"])
-                return .json(status: 200, body: Self.listBody(page, type: type, metadataOnly: metadataOnly))
+                    type, namespace: target.namespace, labels: labels, fields: fields,
+                    limit: fromCache ? nil : options.limit, continueToken: options.continueToken)
+                var body = Self.listBody(page, type: type, metadataOnly: metadataVersion != nil)
+                if metadataVersion == "v1beta1" {
+                    body["apiVersion"] = .string("meta.k8s.io/v1beta1")
+                    body["items"] = body["items"]?.arrayValue.map { items in
+                        .array(items.map { var item = $0; item["apiVersion"] = .string("meta.k8s.io/v1beta1"); return item })
+                    } ?? .null
+                }
+                return Self.listResponse(body, accept: request.header("Accept"))
             case "POST":
                 guard target.namespace != nil || !type.namespaced else { throw APIError.methodNotAllowed(method, type.groupResource) }
                 let created = try store.create(
-                    type, namespace: namespace, body: try Self.decode(request.body), dryRun: dryRun)
+                    type, namespace: namespace, body: try Self.decodeObject(request.body, type: type), dryRun: dryRun,
+                    fieldValidation: fieldValidation)
                 return .json(
                     status: 201, body: RenderOptions(type: type, metadataOnly: false).render(created),
-                    headers: warningHeaders())
+                    headers: warningHeaders(body: request.body))
             case "DELETE":
                 // The namespace registry has no deletecollection.
                 if type.groupResource == ClusterStore.namespaces { throw APIError.methodNotAllowed(method, type.groupResource) }
@@ -230,6 +247,7 @@ struct APIRouter: Sendable {
         let render = RenderOptions(type: type, metadataOnly: false)
         switch method {
         case "GET":
+            try MediaNegotiation.checkAcceptable(request.header("Accept"), type: type)
             try MediaNegotiation.checkListForm(request.header("Accept"), isList: false, type: type)
             if let table = tableConvertor(request, type: type, query: query) {
                 let object = try store.get(type, namespace: type.namespaced ? namespace : "", name: name)
@@ -242,26 +260,32 @@ struct APIRouter: Sendable {
         case "PUT":
             let existed = store.peek(type.groupResource, namespace: type.namespaced ? namespace : "", name: name) != nil
             let updated = try store.update(
-                type, namespace: namespace, name: name, body: try Self.decode(request.body), statusOnly: statusOnly,
-                dryRun: dryRun)
-            return .json(status: existed ? 200 : 201, body: render.render(updated), headers: warningHeaders())
+                type, namespace: namespace, name: name, body: try Self.decodeObject(request.body, type: type),
+                statusOnly: statusOnly, dryRun: dryRun, fieldValidation: fieldValidation)
+            return .json(
+                status: existed ? 200 : 201, body: render.render(updated), headers: warningHeaders(body: request.body))
         case "PATCH":
             let contentType = request.header("Content-Type") ?? ""
             let accepted = ["application/json-patch+json", "application/merge-patch+json"]
-                + (type.isCustom ? [] : ["application/strategic-merge-patch+json"])
-            guard let kind = PatchKind(contentType: contentType), kind != .apply,
-                !(kind == .strategicMerge && type.isCustom)
-            else {
+                + (type.isCustom ? ["application/apply-patch+yaml"] : ["application/strategic-merge-patch+json"])
+            let kind = PatchKind(contentType: contentType)
+            if kind == nil && !type.isCustom {
+                // go-restful refuses a type the route does not consume before the patch handler runs.
+                throw APIError(
+                    code: 415, reason: "UnsupportedMediaType", message: "415: Unsupported Media Type",
+                    details: .object([:]))
+            }
+            guard let kind, kind != .apply, !(kind == .strategicMerge && type.isCustom) else {
                 throw APIError.unsupportedMediaType(contentType, accepted: accepted)
             }
             // Deliberate difference: strategic merge patch on built-ins is applied as a JSON merge
             // patch (lists are replaced, never merged by key).
             let patched = try store.patch(
-                type, namespace: namespace, name: name, kind: kind, patch: try Self.decode(request.body),
-                statusOnly: statusOnly, dryRun: dryRun)
+                type, namespace: namespace, name: name, kind: kind,
+                patch: try Self.decodePatch(request.body, kind: kind), statusOnly: statusOnly, dryRun: dryRun, fieldValidation: fieldValidation)
             return .json(status: 200, body: render.render(patched), headers: warningHeaders())
         case "DELETE":
-            let options = request.body.isEmpty ? JSONValue.object([:]) : try Self.decode(request.body)
+            let options = request.body.isEmpty ? JSONValue.object([:]) : try Self.decodeDeleteOptions(request.body)
             let preconditions = DeletePreconditions(
                 uid: options["preconditions"]?["uid"]?.stringValue,
                 resourceVersion: options["preconditions"]?["resourceVersion"]?.stringValue)
@@ -294,9 +318,13 @@ struct APIRouter: Sendable {
         }
     }
 
-    /// The `Warning` headers of the write just made (requests are served one at a time per event loop).
-    private func warningHeaders() -> [(String, String)] {
-        store.withLock { store.warnings }.map { ("Warning", $0) }
+    /// The `Warning` headers of the write just made (requests are served one at a time per event loop), after
+    /// those for fields the body sets twice.
+    private func warningHeaders(body: Data = Data()) -> [(String, String)] {
+        let duplicates = GoJSON.duplicateFields(Array(body)).map {
+            "299 - " + GoSyntax.quote("duplicate field \"\($0)\"")
+        }
+        return (duplicates + store.withLock { store.warnings }).map { ("Warning", $0) }
     }
 
     /// `dryRun` must be `All` when given (the options kind depends on the verb).
@@ -331,6 +359,15 @@ struct APIRouter: Sendable {
         }
         guard !causes.isEmpty else { return }
         throw APIError.invalid(kind: "DeleteOptions", group: "meta.k8s.io", name: "", causes: causes)
+    }
+
+    /// A list in the negotiated encoding: JSON, or YAML when asked for first (written in YAML's
+    /// flow style, which JSON text is, rather than the block style kube-apiserver writes).
+    static func listResponse(_ body: JSONValue, accept: String?) -> APIResponse {
+        guard MediaNegotiation.prefersYAML(accept), let data = try? body.serialized() else {
+            return .json(status: 200, body: body)
+        }
+        return .text(status: 200, body: String(decoding: data, as: UTF8.self) + "\n", contentType: "application/yaml")
     }
 
     static func listMetadata(_ page: ClusterStore.ListPage) -> [String: JSONValue] {
@@ -374,6 +411,42 @@ struct APIRouter: Sendable {
         }
     }
 
+    /// A create or update body, with the errors of the real decoder (`transformDecodeError`) when it does not
+    /// even name a kind: Go's JSON error and a summary of the body.
+    static func decodeObject(_ body: Data, type: APIResourceType) throws(APIError) -> JSONValue {
+        guard let failure = GoJSON.versionKindError(Array(body)) else { return try decode(body) }
+        let summary: String
+        if body.isEmpty {
+            summary = "<empty>"
+        } else if body.first == UInt8(ascii: "{") {
+            summary = String(decoding: body.prefix(30), as: UTF8.self) + (body.count > 30 ? " ..." : "")
+        } else {
+            summary = body.prefix(30).map { String(format: "%02x", $0) }.joined() + (body.count > 30 ? " ..." : "")
+        }
+        throw APIError.badRequest(
+            "the object provided is unrecognized (must be of type \(type.kind)): \(failure) (\(summary))")
+    }
+
+    /// The patch handler decodes merge and JSON patches with Go's `encoding/json` first (field
+    /// validation `Warn`), answering its error texts as 400s.
+    static func decodePatch(_ body: Data, kind: PatchKind) throws(APIError) -> JSONValue {
+        let goType: String? = switch kind {
+        case .merge: "map[string]interface {}"
+        case .json: "[]handlers.jsonPatchOp"
+        case .strategicMerge, .apply: nil
+        }
+        if let goType, let error = GoJSON.unmarshalError(Array(body), into: goType) {
+            throw APIError.badRequest("error decoding patch: \(error)")
+        }
+        return try decode(body)
+    }
+
+    /// DeleteOptions are decoded by the serializer, whose error the handler answers as a bare 500.
+    static func decodeDeleteOptions(_ body: Data) throws(APIError) -> JSONValue {
+        if let error = GoJSON.versionKindError(Array(body)) { throw APIError(code: 500, reason: "", message: error) }
+        return try decode(body)
+    }
+
     /// Splits `path?query` and decodes the query as Go's `url.ParseQuery` does (`+` is a space).
     static func split(_ uri: String) -> (path: String, query: [String: String]) {
         let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
@@ -396,6 +469,43 @@ struct APIRouter: Sendable {
 
 /// `Accept` negotiation for metadata-only responses (`as=PartialObjectMetadata[List];g=meta.k8s.io;v=v1`).
 enum MediaNegotiation {
+    /// `NegotiateOutputMediaType`: some alternative must name a media type the server encodes.
+    /// Protobuf is accepted here and answered as JSON (deliberate difference).
+    static func checkAcceptable(_ accept: String?, type: APIResourceType) throws(APIError) {
+        guard let accept, !accept.trimmingSpaces.isEmpty else { return }
+        let served = ["application/json", "application/yaml", "application/vnd.kubernetes.protobuf", "*/*", "application/*"]
+        let acceptable = accept.split(separator: ",").contains { alternative in
+            let mediaType = alternative.split(separator: ";").first.map { String($0).trimmingSpaces.lowercased() } ?? ""
+            return served.contains(mediaType)
+        }
+        guard !acceptable else { return }
+        let representations =
+            type.isCustom
+            ? ["application/json", "application/yaml", "application/json;stream=watch"]
+            : [
+                "application/json", "application/yaml", "application/vnd.kubernetes.protobuf",
+                "application/json;stream=watch", "application/vnd.kubernetes.protobuf;stream=watch",
+            ]
+        throw APIError(
+            code: 406, reason: "NotAcceptable",
+            message: "406: Not Acceptable\n\nAvailable representations: " + representations.joined(separator: ", "),
+            details: .object([:]))
+    }
+
+    /// Whether every JSON alternative asks for `PartialObjectMetadataList` (no fallback to another form).
+    static func asksOnlyForListForm(_ accept: String?) -> Bool {
+        guard let accept else { return false }
+        let alternatives = accept.split(separator: ",").map { $0.split(separator: ";").map { String($0).trimmingSpaces } }
+        return !alternatives.isEmpty
+            && alternatives.allSatisfy { $0.first == "application/json" && $0.contains("as=PartialObjectMetadataList") }
+    }
+
+    /// Whether the first acceptable alternative is YAML.
+    static func prefersYAML(_ accept: String?) -> Bool {
+        accept?.split(separator: ",").first?.split(separator: ";").first.map { String($0).trimmingSpaces.lowercased() }
+            == "application/yaml"
+    }
+
     /// When the first alternative asks for the metadata form of the other shape (a list form for one
     /// object, or the object form for a list), the real server answers 406 without falling back.
     static func checkListForm(_ accept: String?, isList: Bool, type: APIResourceType) throws(APIError) {
@@ -420,18 +530,28 @@ enum MediaNegotiation {
     /// Walks the alternatives in order: plain JSON gives the full object, the wanted metadata form
     /// gives metadata only, Table and protobuf are skipped (clients then fall back to plain JSON).
     static func metadataOnly(_ accept: String?, wanted: String) throws(APIError) -> Bool {
-        guard let accept, !accept.trimmingSpaces.isEmpty else { return false }
+        try metadataVersion(accept, wanted: wanted) != nil
+    }
+
+    /// The `meta.k8s.io` version (`v1`, `v1beta1`) of the wanted metadata form, nil for the full object.
+    static func metadataVersion(_ accept: String?, wanted: String) throws(APIError) -> String? {
+        guard let accept, !accept.trimmingSpaces.isEmpty else { return nil }
         for alternative in accept.split(separator: ",") {
             let parts = alternative.split(separator: ";").map { String($0).trimmingSpaces }
             let mediaType = parts.first?.lowercased() ?? ""
+            if mediaType == "application/yaml" { return nil }
             guard ["application/json", "*/*", "application/*"].contains(mediaType) else { continue }
             var parameters: [String: String] = [:]
             for parameter in parts.dropFirst() {
                 let pair = parameter.split(separator: "=", maxSplits: 1).map(String.init)
                 if pair.count == 2 { parameters[pair[0].lowercased()] = pair[1] }
             }
-            guard let target = parameters["as"] else { return false }
-            if target == wanted && parameters["g"] == "meta.k8s.io" && parameters["v"] == "v1" { return true }
+            guard let target = parameters["as"] else { return nil }
+            if target == wanted && parameters["g"] == "meta.k8s.io", let version = parameters["v"],
+                ["v1", "v1beta1"].contains(version)
+            {
+                return version
+            }
         }
         throw APIError(
             code: 406, reason: "NotAcceptable",

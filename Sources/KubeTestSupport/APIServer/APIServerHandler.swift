@@ -89,7 +89,10 @@ final class APIServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         if let failure {
             response = .error(failure)
         } else if bodyTooLarge {
-            response = .error(APIError(code: 413, reason: "RequestEntityTooLarge", message: "request entity too large"))
+            response = .error(
+                APIError(
+                    code: 413, reason: "RequestEntityTooLarge",
+                    message: "Request entity too large: limit is \(options().maxRequestBodyBytes)"))
         } else {
             let request = APIRequest(
                 method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) },
@@ -116,12 +119,18 @@ final class APIServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             writeComplete(
                 status: status, contentType: "application/json", body: data, extraHeaders: extraHeaders,
                 keepAlive: keepAlive, context: context)
-        case .text(let status, let body):
+        case .text(let status, let body, let contentType):
             writeComplete(
-                status: status, contentType: "text/plain; charset=utf-8", body: Data(body.utf8), extraHeaders: [],
+                status: status, contentType: contentType, body: Data(body.utf8), extraHeaders: [],
                 keepAlive: keepAlive, context: context)
         case .watch(let plan):
             startWatch(plan, keepAlive: keepAlive, context: context)
+        case .delayed(let delay, let response):
+            let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            context.eventLoop.scheduleTask(in: .milliseconds(delay.milliseconds)) {
+                guard let context = bound.value.context else { return }
+                bound.value.respond(response, keepAlive: keepAlive, context: context)
+            }
         }
     }
 
@@ -158,7 +167,13 @@ final class APIServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         watchOpen = true
         let loop = context.eventLoop
         let bound = NIOLoopBound(self, eventLoop: loop)
+        let endsAtFirstEvent = plan.endsAtFirstEvent
         let sink: WatchSink = { signal in
+            // An event the client's media type cannot encode ends the stream (the watch server's error path).
+            if endsAtFirstEvent, case .line = signal {
+                loop.execute { bound.value.deliver(.end) }
+                return
+            }
             loop.execute { bound.value.deliver(signal) }
         }
         let store = router.store
@@ -166,7 +181,7 @@ final class APIServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             let id = try store.watch(
                 plan.type, namespace: plan.namespace, labels: plan.labels, fields: plan.fields,
                 from: plan.resourceVersion, metadataOnly: plan.metadataOnly,
-                sendInitialEvents: plan.sendInitialEvents, requestPath: plan.uri, sink: sink)
+                requestPath: plan.uri, sink: sink)
             watchID = id
             let options = options()
             if plan.bookmarks {

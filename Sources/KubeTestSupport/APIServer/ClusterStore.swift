@@ -3,9 +3,21 @@ import Foundation
 import NIOConcurrencyHelpers
 
 /// Where one object lives: its resource, namespace (empty for cluster-scoped) and name.
-struct ObjectKey: Hashable, Comparable, Sendable {
+struct ObjectKey: Hashable, Comparable, Sendable, Codable {
     var namespace: String
     var name: String
+
+    init(namespace: String, name: String) {
+        self.namespace = namespace
+        self.name = name
+    }
+
+    /// A stored object's key.
+    init(of object: JSONValue) {
+        self.init(
+            namespace: object["metadata"]?["namespace"]?.stringValue ?? "",
+            name: object["metadata"]?["name"]?.stringValue ?? "")
+    }
 
     static func < (lhs: ObjectKey, rhs: ObjectKey) -> Bool {
         (lhs.namespace, lhs.name) < (rhs.namespace, rhs.name)
@@ -57,6 +69,8 @@ final class ClusterStore: @unchecked Sendable {
     var dryRun = false
     /// `Warning` headers of the current write (unknown fields pruned), read by the router after it.
     var warnings: [String] = []
+    /// The current write's `fieldValidation` (what to do with unknown fields).
+    var fieldValidation = FieldValidation.warn
     /// Owner/dependent bookkeeping for the garbage collector.
     var ownership = OwnershipIndex()
     /// Called (outside the lock) after a change that may give the garbage collector work.
@@ -141,14 +155,25 @@ final class ClusterStore: @unchecked Sendable {
         var snapshotID: String
         if let continueToken, !continueToken.isEmpty {
             let token = try ContinueToken.decode(continueToken)
-            guard let snapshot = snapshots[token.snapshot], token.resourceVersion > hub.compactedResourceVersion
-            else {
-                throw APIError.expired(ContinueToken.expiredMessage)
+            if let snapshot = snapshots[token.snapshot], token.resourceVersion > hub.compactedResourceVersion {
+                items = snapshot.items
+                listRV = snapshot.resourceVersion
+                offset = min(token.offset, items.count)
+                snapshotID = token.snapshot
+            } else if token.resourceVersion == ContinueToken.latest {
+                // A token from an expiry answer: the rest of the keys, at the current state.
+                items = matching(type.groupResource, namespace: namespace)
+                listRV = resourceVersion
+                offset = items.firstIndex { !(ObjectKey(of: $0) < token.start) } ?? items.count
+                snapshotID = UUID().uuidString
+            } else {
+                // As etcd3's store after compaction: 410 with a token resuming from the same key.
+                var expired = APIError.expired(ContinueToken.expiredMessage)
+                expired.continueToken = ContinueToken(
+                    resourceVersion: ContinueToken.latest, snapshot: "", offset: 0, start: token.start
+                ).encoded
+                throw expired
             }
-            items = snapshot.items
-            listRV = snapshot.resourceVersion
-            offset = min(token.offset, items.count)
-            snapshotID = token.snapshot
         } else {
             // Pages walk every key of the range, as etcd does; selectors filter each page.
             items = matching(type.groupResource, namespace: namespace)
@@ -177,7 +202,8 @@ final class ClusterStore: @unchecked Sendable {
                 snapshots[oldest.key] = nil
             }
         }
-        let token = ContinueToken(resourceVersion: listRV, snapshot: snapshotID, offset: end)
+        let token = ContinueToken(
+            resourceVersion: listRV, snapshot: snapshotID, offset: end, start: ObjectKey(of: items[end]))
         let unselective = labels.isEmpty && fields.isEmpty
         return ListPage(
             items: page, resourceVersion: listRV, continueToken: token.encoded,
@@ -195,7 +221,7 @@ final class ClusterStore: @unchecked Sendable {
     /// ADDED; with a resourceVersion it replays retained history after it, or fails with 410.
     func watch(
         _ type: APIResourceType, namespace: String?, labels: LabelQuery, fields: FieldQuery, from: String?,
-        metadataOnly: Bool, sendInitialEvents: Bool = false, requestPath: String, sink: @escaping WatchSink
+        metadataOnly: Bool, requestPath: String, sink: @escaping WatchSink
     ) throws(APIError) -> Int {
         lock.lock()
         defer { lock.unlock() }
@@ -208,17 +234,7 @@ final class ClusterStore: @unchecked Sendable {
             fields: fields, render: RenderOptions(type: type, metadataOnly: metadataOnly), sink: sink,
             dropAfterEvents: dropAfter)
         var alive = true
-        if sendInitialEvents {
-            // WatchList (KEP-3157): the current state as ADDED, then a BOOKMARK marking its end.
-            for object in matching(type.groupResource, namespace: namespace, labels: labels, fields: fields)
-            where alive {
-                alive = watcher.send(type: "ADDED", object: object)
-            }
-            if alive {
-                watcher.sendBookmark(
-                    resourceVersion: resourceVersion, annotations: ["k8s.io/initial-events-end": "true"])
-            }
-        } else if let from, !from.isEmpty, from != "0" {
+        if let from, !from.isEmpty, from != "0" {
             guard let start = Int(from), start >= 0 else {
                 throw APIError.badRequest("invalid resource version: \(from)")
             }
@@ -264,12 +280,16 @@ final class ClusterStore: @unchecked Sendable {
     var openWatchCount: Int { withLock { hub.watchers.count } }
 }
 
-/// The opaque `continue` value: base64 JSON naming the snapshot and the next offset. Like the real
-/// token it embeds the list's resourceVersion, which compaction invalidates.
+/// The opaque `continue` value: unpadded base64url JSON naming the snapshot, the next offset and
+/// the next key. Like the real token it embeds the list's resourceVersion, which compaction
+/// invalidates; `latest` (-1, as etcd3's store) resumes from the key at the current state.
 struct ContinueToken: Codable {
     var resourceVersion: Int
     var snapshot: String
     var offset: Int
+    var start: ObjectKey
+
+    static let latest = -1
 
     static let expiredMessage =
         "The provided continue parameter is too old to display a consistent list result. You can start a new "
@@ -280,19 +300,58 @@ struct ContinueToken: Codable {
 
     var encoded: String {
         let json = (try? JSONEncoder().encode(self)) ?? Data()
-        return json.base64EncodedString()
+        return json.base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
-    /// A token that does not decode is a 400, as in the real server (`continue key is not valid`).
+    /// A token that does not decode is a 400 with the texts of the real decoder (Go's base64 and JSON).
     static func decode(_ text: String) throws(APIError) -> ContinueToken {
-        guard let data = Data(base64Encoded: text) else {
-            throw APIError.badRequest("continue key is not valid: illegal base64 data")
+        func invalid(_ detail: String) -> APIError {
+            APIError.badRequest("invalid continue token: continue key is not valid: \(detail)")
         }
-        do {
-            return try JSONDecoder().decode(ContinueToken.self, from: data)
-        } catch {
-            throw APIError.badRequest("continue key is not valid: \(error)")
+        let data: [UInt8]
+        switch GoBase64.rawURLDecode(text) {
+        case .success(let bytes): data = bytes
+        case .failure(let error): throw invalid("illegal base64 data at input byte \(error.offset)")
         }
+        if let error = GoJSON.syntaxError(data) { throw invalid(error) }
+        guard let token = try? JSONDecoder().decode(ContinueToken.self, from: Data(data)) else {
+            throw invalid("server does not recognize this encoded version \"\"")
+        }
+        return token
+    }
+}
+
+/// Go's `base64.RawURLEncoding.DecodeString`, with its error offset.
+enum GoBase64 {
+    struct CorruptInput: Error { var offset: Int }
+
+    static func rawURLDecode(_ text: String) -> Result<[UInt8], CorruptInput> {
+        let input = Array(text.utf8)
+        var bits: [UInt8] = []
+        for (index, byte) in input.enumerated() {
+            let value: UInt8
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = byte - UInt8(ascii: "A")
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = byte - UInt8(ascii: "a") + 26
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte - UInt8(ascii: "0") + 52
+            case UInt8(ascii: "-"): value = 62
+            case UInt8(ascii: "_"): value = 63
+            case 0x0A, 0x0D: continue  // Go skips newlines
+            default: return .failure(CorruptInput(offset: index))
+            }
+            bits.append(value)
+        }
+        if bits.count % 4 == 1 { return .failure(CorruptInput(offset: input.count - 1)) }
+        var output: [UInt8] = []
+        var index = 0
+        while index < bits.count {
+            let chunk = Array(bits[index..<min(index + 4, bits.count)])
+            let word = chunk.enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (18 - 6 * UInt32($1.offset)) }
+            for shift in [16, 8, 0].prefix(chunk.count - 1) { output.append(UInt8((word >> UInt32(shift)) & 0xFF)) }
+            index += 4
+        }
+        return .success(output)
     }
 }
 

@@ -48,89 +48,7 @@ struct LabelQuery: Sendable, Equatable {
     }
 
     static func parse(_ text: String) throws(APIError) -> LabelQuery {
-        var query = LabelQuery()
-        for part in splitTopLevel(text) {
-            let clause = part.trimmingSpaces
-            if clause.isEmpty { continue }
-            query.requirements.append(try parseRequirement(clause))
-        }
-        return query
-    }
-
-    private static func parseRequirement(_ clause: String) throws(APIError) -> Requirement {
-        if clause.hasPrefix("!") {
-            let key = String(clause.dropFirst()).trimmingSpaces
-            try validateKey(key, clause)
-            return Requirement(key: key, op: .doesNotExist)
-        }
-        let keyEnd = clause.firstIndex { !isKeyCharacter($0) } ?? clause.endIndex
-        let key = String(clause[..<keyEnd])
-        try validateKey(key, clause)
-        let rest = String(clause[keyEnd...]).trimmingSpaces
-        if rest.isEmpty { return Requirement(key: key, op: .exists) }
-        for (token, make) in [
-            ("!=", { (v: String) in Operator.notEquals(v) }), ("==", { Operator.equals($0) }),
-            ("=", { Operator.equals($0) }),
-        ] where rest.hasPrefix(token) {
-            let value = String(rest.dropFirst(token.count)).trimmingSpaces
-            try validateValue(value, clause)
-            return Requirement(key: key, op: make(value))
-        }
-        for (token, isGreater) in [(">", true), ("<", false)] where rest.hasPrefix(token) {
-            guard let bound = Int(String(rest.dropFirst()).trimmingSpaces) else {
-                throw parseError(clause, "for 'Gt', 'Lt' operators, the value must be an integer")
-            }
-            return Requirement(key: key, op: isGreater ? .greaterThan(bound) : .lessThan(bound))
-        }
-        for (word, negated) in [("notin", true), ("in", false)] where rest.hasPrefix(word) {
-            let set = String(rest.dropFirst(word.count)).trimmingSpaces
-            guard set.hasPrefix("("), set.hasSuffix(")") else {
-                throw parseError(clause, "found '\(set)', expected: '('")
-            }
-            let values = set.dropFirst().dropLast().split(separator: ",", omittingEmptySubsequences: false)
-                .map { String($0).trimmingSpaces }
-            for value in values { try validateValue(value, clause) }
-            return Requirement(key: key, op: negated ? .notIn(Set(values)) : .isIn(Set(values)))
-        }
-        throw parseError(clause, "found '\(rest)', expected: in, notin, =, ==, !=, gt, lt")
-    }
-
-    private static func isKeyCharacter(_ character: Character) -> Bool {
-        character.isASCII && (character.isLetter || character.isNumber || "-_./".contains(character))
-    }
-
-    private static func validateKey(_ key: String, _ clause: String) throws(APIError) {
-        if key.isEmpty || key.count > 316 || !key.allSatisfy(isKeyCharacter) {
-            throw parseError(clause, "invalid label key \"\(key)\"")
-        }
-    }
-
-    private static func validateValue(_ value: String, _ clause: String) throws(APIError) {
-        let allowed = value.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
-        if value.count > 63 || !allowed {
-            throw parseError(clause, "invalid label value: \"\(value)\": must be no more than 63 characters")
-        }
-    }
-
-    private static func parseError(_ clause: String, _ detail: String) -> APIError {
-        APIError.badRequest("unable to parse requirement: \(clause): \(detail)")
-    }
-
-    /// Splits on commas outside parentheses (`a in (x,y),b` is two requirements).
-    private static func splitTopLevel(_ text: String) -> [String] {
-        var parts: [String] = []
-        var current = ""
-        var depth = 0
-        for character in text {
-            switch character {
-            case "(": depth += 1; current.append(character)
-            case ")": depth -= 1; current.append(character)
-            case "," where depth == 0: parts.append(current); current = ""
-            default: current.append(character)
-            }
-        }
-        parts.append(current)
-        return parts
+        try LabelSelectorParser.parse(text)
     }
 }
 
@@ -147,30 +65,85 @@ struct FieldQuery: Sendable, Equatable {
     var requirements: [Requirement] = []
     var isEmpty: Bool { requirements.isEmpty }
 
-    static func parse(_ text: String, for type: APIResourceType) throws(APIError) -> FieldQuery {
+    /// `fields.ParseSelector` (terms split at unescaped commas, no trimming, `\\`, `\,` and `\=`
+    /// escapes).
+    static func parse(_ text: String) throws(APIError) -> FieldQuery {
         var query = FieldQuery()
-        let allowed = ["metadata.name", "metadata.namespace"] + type.extraSelectableFields
-        for part in text.split(separator: ",") {
-            let clause = String(part).trimmingSpaces
-            if clause.isEmpty { continue }
-            let requirement: Requirement
-            if let range = clause.range(of: "!=") {
-                requirement = Requirement(
-                    field: String(clause[..<range.lowerBound]).trimmingSpaces,
-                    value: String(clause[range.upperBound...]).trimmingSpaces, negated: true)
-            } else if let range = clause.range(of: "==") ?? clause.range(of: "=") {
-                requirement = Requirement(
-                    field: String(clause[..<range.lowerBound]).trimmingSpaces,
-                    value: String(clause[range.upperBound...]).trimmingSpaces, negated: false)
-            } else {
-                throw APIError.badRequest("invalid selector: '\(text)'; can't understand '\(clause)'")
+        for term in splitTerms(text).sorted() where !term.isEmpty {
+            guard let (field, op, rawValue) = splitTerm(term) else {
+                throw APIError.badRequest("invalid selector: '\(text)'; can't understand '\(term)'")
             }
-            guard allowed.contains(requirement.field) else {
-                throw APIError.badRequest("field label not supported: \(requirement.field)")
-            }
-            query.requirements.append(requirement)
+            let value = try unescape(rawValue)
+            query.requirements.append(Requirement(field: field, value: value, negated: op == "!="))
         }
         return query
+    }
+
+    /// The field label conversion, which the list handler runs after validating the options.
+    func checkSupported(by type: APIResourceType) throws(APIError) {
+        let allowed = ["metadata.name", "metadata.namespace"] + type.extraSelectableFields
+        for requirement in requirements where !allowed.contains(requirement.field) {
+            // Kinds with their own conversion function word it differently from the default one.
+            throw APIError.badRequest(
+                type.hasFieldLabelConversion
+                    ? "field label not supported: \(requirement.field)"
+                    : "\"\(requirement.field)\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\"")
+        }
+    }
+
+    private static func splitTerms(_ text: String) -> [String] {
+        guard !text.isEmpty else { return [] }
+        var terms: [String] = []
+        var current = ""
+        var escaped = false
+        for character in text {
+            if escaped {
+                escaped = false
+            } else if character == "\\" {
+                escaped = true
+            } else if character == "," {
+                terms.append(current)
+                current = ""
+                continue
+            }
+            current.append(character)
+        }
+        terms.append(current)
+        return terms
+    }
+
+    private static func splitTerm(_ term: String) -> (String, String, String)? {
+        var index = term.startIndex
+        while index < term.endIndex {
+            for op in ["!=", "==", "="] where term[index...].hasPrefix(op) {
+                return (String(term[..<index]), op, String(term[term.index(index, offsetBy: op.count)...]))
+            }
+            index = term.index(after: index)
+        }
+        return nil
+    }
+
+    private static func unescape(_ value: String) throws(APIError) -> String {
+        var result = ""
+        var escaped = false
+        for character in value {
+            if escaped {
+                guard "\\,=".contains(character) else {
+                    throw APIError.badRequest("invalid field selector: invalid escape sequence: \\\(character)")
+                }
+                result.append(character)
+                escaped = false
+            } else if character == "\\" {
+                escaped = true
+            } else if character == "," || character == "=" {
+                let code = character.unicodeScalars.first.map { String($0.value) } ?? ""
+                throw APIError.badRequest("invalid field selector: unescaped character in value: \(code)")
+            } else {
+                result.append(character)
+            }
+        }
+        if escaped { throw APIError.badRequest("invalid field selector: invalid escape sequence: \\") }
+        return result
     }
 
     func matches(object: JSONValue) -> Bool {

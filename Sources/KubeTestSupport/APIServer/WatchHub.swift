@@ -118,10 +118,9 @@ final class Watcher: @unchecked Sendable {
         return true
     }
 
-    func sendBookmark(resourceVersion: Int, annotations: [String: String] = [:]) {
+    func sendBookmark(resourceVersion: Int) {
         let (kind, apiVersion) = render.bookmarkKind
-        var metadata: [String: JSONValue] = ["resourceVersion": .string(String(resourceVersion))]
-        if !annotations.isEmpty { metadata["annotations"] = .object(annotations.mapValues(JSONValue.string)) }
+        let metadata: [String: JSONValue] = ["resourceVersion": .string(String(resourceVersion))]
         let event: JSONValue = .object([
             "type": .string("BOOKMARK"),
             "object": .object(["kind": .string(kind), "apiVersion": .string(apiVersion), "metadata": .object(metadata)]),
