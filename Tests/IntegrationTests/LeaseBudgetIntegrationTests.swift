@@ -5,6 +5,7 @@ import HTTPClient
 import KubeClient
 import Logging
 import Operator
+import OperatorTestSupport
 import Testing
 
 /// Leader election keeps its own request budget and deadline, over the wire against the API test server.
