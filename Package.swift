@@ -93,6 +93,16 @@ let package = Package(
             name: "OperatorTestSupport", dependencies: ["AsyncTestSupport", "Operator", "KubeClient", "CRDModels"],
             path: "Tests/OperatorTestSupport"),
 
+        // Fuzzing (hack/fuzz.sh): the targets, the libFuzzer harness (a no-op program in a normal build) and
+        // the test that replays their seeds and every saved crashing input.
+        .target(
+            name: "FuzzTargets",
+            dependencies: ["CRDModels", "KubeClient", "ECRAuth", "Webhook", "KubeTestSupport", "HTTPClient"],
+            path: "Fuzz/FuzzTargets"),
+        .target(name: "CFuzzEntry", path: "Fuzz/CFuzzEntry"),
+        .executableTarget(name: "ecr-fuzz", dependencies: ["FuzzTargets", "CFuzzEntry"], path: "Fuzz/ecr-fuzz"),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"]),
+
         .testTarget(name: "CRDModelsTests", dependencies: ["CRDModels", "Yams"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["AsyncTestSupport", "HTTPClient", "KubeTestSupport"] + nio),
         .testTarget(

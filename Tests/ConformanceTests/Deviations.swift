@@ -40,12 +40,6 @@ enum Deviations {
 /// an entry is removed the moment its gap is closed. The test prints the list.
 enum KnownGaps {
     static let cases: [String: String] = [
-        "invalid-secret": "Secret and ObjectMeta validation (name length, label/annotation syntax, data keys, type keys, size)",
-        "immutable": "immutable Secrets/ConfigMaps and type-specific required keys",
-        "events": "core/v1 Event validation",
-        "invalid-other": "Lease and ConfigMap field validation, ConfigMap size limit",
-        "invalid-cr": "fieldValidation=Strict/Ignore, kind/apiVersion mismatch, name length, status validation",
-        "patch-json": "validation of the patched result",
         "patch-merge": "Go JSON decode error texts, uid change by merge patch (422), ownerReferences merging",
         "patch-strategic": "strategic merge patch is applied as a JSON merge patch (no merge keys, no $patch)",
         "list-errors": "label-selector parser messages, resourceVersion=abc (500), NotOlderThan wait (504), 406/YAML",

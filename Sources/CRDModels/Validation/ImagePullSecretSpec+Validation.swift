@@ -137,6 +137,9 @@ extension ImagePullSecretSpec {
     }
 
     private func validateRegistries(partition: AWSPartition?, into report: inout ValidationReport) {
+        if let count = registries?.count, count > RegistrySpec.maxCount {
+            report.error("spec.registries", "must have at most \(RegistrySpec.maxCount) items, has \(count)")
+        }
         var firstIndex: [ResolvedRegistry: Int] = [:]
         for (index, registry) in (registries ?? []).enumerated() {
             let field = "spec.registries[\(index)]"

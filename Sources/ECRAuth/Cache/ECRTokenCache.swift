@@ -35,7 +35,8 @@ public actor ECRTokenCache {
         public var registryIDs: [String]
 
         public var description: String {
-            "\(isPublic ? "public" : "private") \(region) \(endpoint) ids=\(registryIDs) as \(identity)"
+            "\(isPublic ? "public" : "private") \(region) \(endpoint) ids=\(registryIDs) as "
+                + CredentialFingerprint.loggable(identity)
         }
     }
 

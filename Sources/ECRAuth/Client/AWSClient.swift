@@ -75,7 +75,8 @@ public struct AWSClient: Sendable {
                     } catch {
                         throw AWSError(
                             code: "CredentialsUnavailable",
-                            message: "could not obtain credentials from \(provider.identity)",
+                            message: "could not obtain credentials from "
+                                + CredentialFingerprint.loggable(provider.identity),
                             kind: .credentialsUnavailable, api: operation.api, cause: SendableErrorBox(error))
                     }
                     secrets += credentials.secretValues
@@ -95,7 +96,7 @@ public struct AWSClient: Sendable {
                         "AWS rejected the credentials; re-fetching them and retrying once",
                         metadata: [
                             "aws.api": "\(operation.api)", "aws.error": "\(error.code)",
-                            "aws.identity": "\(provider.identity)",
+                            "aws.identity": "\(CredentialFingerprint.loggable(provider.identity))",
                         ])
                     await provider.invalidate()
                     continue

@@ -22,11 +22,11 @@ public struct AWSCredentials: Sendable, Equatable {
         self.accountID = accountID
     }
 
-    /// A stable, non-secret fingerprint of these keys for cache keys and logs: the access key id and the first
-    /// 16 hex digits of SHA-256 over the secret and token. It changes whenever any of them changes.
+    /// A fingerprint of these keys for cache keys: the access key id and `CredentialFingerprint` over the
+    /// secret and token. It changes whenever any of them changes. Not for logs: see
+    /// `CredentialFingerprint.loggable`.
     public var fingerprint: String {
-        let digest = Crypto.sha256(secretAccessKey + "\u{0}" + (sessionToken ?? ""))
-        return accessKeyID + ":" + Crypto.hex(Array(digest.prefix(8)))
+        accessKeyID + ":" + CredentialFingerprint.of([secretAccessKey, sessionToken ?? ""])
     }
 
     /// Values that must never be written to an error message or a log line.

@@ -24,11 +24,12 @@ public struct AssumeRoleCredentialProvider: AWSCredentialProvider {
         self.duration = duration
     }
 
-    /// The role, the external id's fingerprint (it is a shared secret of sorts) and who assumes it.
+    /// The role, the external id's fingerprint (it is a shared secret of sorts) and who assumes it. Not for
+    /// logs: see `CredentialFingerprint.loggable`.
     public var identity: String {
         var text = "assume-role:\(roleARN)"
         if let externalID, !externalID.isEmpty {
-            text += "|ext:" + Crypto.hex(Array(Crypto.sha256(externalID).prefix(6)))
+            text += "|ext:" + CredentialFingerprint.of([externalID])
         }
         return text + "|via:" + source.identity
     }

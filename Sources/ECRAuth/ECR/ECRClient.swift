@@ -14,22 +14,30 @@ public struct ECRClient: Sendable {
     public static let privateAPI = "ecr:GetAuthorizationToken"
     public static let publicAPI = "ecr-public:GetAuthorizationToken"
 
+    /// ECR answers at most this many `registryIds` per `GetAuthorizationToken` (PROTOCOLS 1.1).
+    public static let maxRegistryIDsPerCall = 10
+
     /// One authorization per registry: the caller's default registry when `registryIDs` is empty, otherwise
-    /// one per id (ECR allows 1...10 ids; the list is deprecated by AWS but still answered per id).
+    /// one per id. ECR takes 1...10 ids per call (the list is deprecated by AWS but still answered per id), so
+    /// longer lists go out in batches of 10, one after another; any failed batch fails the whole request.
     public func getAuthorizationToken(
         region: String, registryIDs: [String] = [], credentials: any AWSCredentialProvider
     ) async throws -> [ECRAuthorization] {
-        guard registryIDs.count <= 10 else {
-            throw AWSError(
-                code: "InvalidParameter", message: "registryIds: at most 10 ids per call, got \(registryIDs.count)",
-                kind: .invalidParameter, api: Self.privateAPI)
-        }
-        let body: Data
         if registryIDs.isEmpty {
-            body = Data("{}".utf8)
-        } else {
-            body = try JSONEncoder().encode(["registryIds": registryIDs])
+            return try await getAuthorizationTokenBatch(region: region, body: Data("{}".utf8), credentials: credentials)
         }
+        var authorizations: [ECRAuthorization] = []
+        for start in stride(from: 0, to: registryIDs.count, by: Self.maxRegistryIDsPerCall) {
+            let batch = Array(registryIDs[start..<min(start + Self.maxRegistryIDsPerCall, registryIDs.count)])
+            let body = try JSONEncoder().encode(["registryIds": batch])
+            authorizations += try await getAuthorizationTokenBatch(region: region, body: body, credentials: credentials)
+        }
+        return authorizations
+    }
+
+    private func getAuthorizationTokenBatch(region: String, body: Data, credentials: any AWSCredentialProvider)
+        async throws -> [ECRAuthorization]
+    {
         let operation = AWSClient.Operation(
             api: Self.privateAPI, endpoint: endpoints.ecr(region: region),
             headers: [

@@ -36,7 +36,8 @@ public struct LineSplitter: Sendable {
         }
         if lineStart > buffer.startIndex { buffer.removeSubrange(buffer.startIndex..<lineStart) }
         scanned = buffer.count
-        if buffer.count > maxLineBytes { throw LineTooLong(limit: maxLineBytes) }
+        // The unfinished line may end in the `\r` of a `\r\n` whose `\n` is in the next chunk.
+        if buffer.count - (buffer.last == 0x0D ? 1 : 0) > maxLineBytes { throw LineTooLong(limit: maxLineBytes) }
         return lines
     }
 

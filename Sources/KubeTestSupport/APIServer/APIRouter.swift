@@ -64,10 +64,15 @@ struct APIRouter: Sendable {
         if let answer = access.serve(request, path: path, user: user) { return answer }
         var request = request
         request.user = user
+        if ["POST", "PUT", "PATCH"].contains(request.method.uppercased()) { store.withLock { store.warnings = [] } }
         do throws(APIError) {
             return try route(request, path: path, query: query)
         } catch {
-            return .error(error)
+            // A write that failed still sends the warnings its decoding gave (unknown fields).
+            guard case .json(let status, let body, let headers) = APIResponse.error(error),
+                ["POST", "PUT", "PATCH"].contains(request.method.uppercased())
+            else { return .error(error) }
+            return .json(status: status, body: body, headers: warningHeaders() + headers)
         }
     }
 
@@ -148,6 +153,7 @@ struct APIRouter: Sendable {
             try Self.checkJSONBody(request)
         }
         let dryRun = try Self.dryRun(query, method: method)
+        let fieldValidation = FieldValidation(rawValue: query["fieldValidation"] ?? "") ?? .warn
         guard let name = target.name else {
             let labels = try LabelQuery.parse(query["labelSelector"] ?? "")
             let fields = try FieldQuery.parse(query["fieldSelector"] ?? "", for: type)
@@ -200,11 +206,11 @@ struct APIRouter: Sendable {
             case "POST":
                 guard target.namespace != nil || !type.namespaced else { throw APIError.methodNotAllowed(method, type.groupResource) }
                 let created = try store.create(
-                    type, namespace: namespace, body: try Self.decode(request.body), dryRun: dryRun,
-                    user: request.user)
+                    type, namespace: namespace, body: try Self.decodeObject(request.body, type: type), dryRun: dryRun,
+                    fieldValidation: fieldValidation, user: request.user)
                 return .json(
                     status: 201, body: RenderOptions(type: type, metadataOnly: false).render(created),
-                    headers: warningHeaders())
+                    headers: warningHeaders(body: request.body))
             case "DELETE":
                 // The namespace registry has no deletecollection.
                 if type.groupResource == ClusterStore.namespaces { throw APIError.methodNotAllowed(method, type.groupResource) }
@@ -250,9 +256,10 @@ struct APIRouter: Sendable {
         case "PUT":
             let existed = store.peek(type.groupResource, namespace: type.namespaced ? namespace : "", name: name) != nil
             let updated = try store.update(
-                type, namespace: namespace, name: name, body: try Self.decode(request.body), statusOnly: statusOnly,
-                dryRun: dryRun, user: request.user)
-            return .json(status: existed ? 200 : 201, body: render.render(updated), headers: warningHeaders())
+                type, namespace: namespace, name: name, body: try Self.decodeObject(request.body, type: type),
+                statusOnly: statusOnly, dryRun: dryRun, fieldValidation: fieldValidation, user: request.user)
+            return .json(
+                status: existed ? 200 : 201, body: render.render(updated), headers: warningHeaders(body: request.body))
         case "PATCH":
             let contentType = request.header("Content-Type") ?? ""
             let accepted = ["application/json-patch+json", "application/merge-patch+json"]
@@ -264,7 +271,7 @@ struct APIRouter: Sendable {
             }
             let patched = try store.patch(
                 type, namespace: namespace, name: name, kind: kind, patch: try Self.decode(request.body),
-                statusOnly: statusOnly, dryRun: dryRun, user: request.user)
+                statusOnly: statusOnly, dryRun: dryRun, fieldValidation: fieldValidation, user: request.user)
             return .json(status: 200, body: render.render(patched), headers: warningHeaders())
         case "DELETE":
             let options = request.body.isEmpty ? JSONValue.object([:]) : try Self.decode(request.body)
@@ -302,9 +309,11 @@ struct APIRouter: Sendable {
         }
     }
 
-    /// The `Warning` headers of the write just made (requests are served one at a time per event loop).
-    private func warningHeaders() -> [(String, String)] {
-        store.withLock { store.warnings }.map { ("Warning", $0) }
+    /// The `Warning` headers of the write just made (requests are served one at a time per event loop), after
+    /// those for fields the body sets twice.
+    private func warningHeaders(body: Data = Data()) -> [(String, String)] {
+        let duplicates = GoJSON.duplicateFields(body).map { "299 - " + StringValidation.quoted("duplicate field \"\($0)\"") }
+        return (duplicates + store.withLock { store.warnings }).map { ("Warning", $0) }
     }
 
     /// `dryRun` must be `All` when given (the options kind depends on the verb).
@@ -380,6 +389,33 @@ struct APIRouter: Sendable {
         } catch {
             throw APIError.badRequest("the request body is not valid JSON: \(error.localizedDescription)")
         }
+    }
+
+    /// A create or update body, with the errors of the real decoder (`transformDecodeError`) when it does not
+    /// even name a kind: Go's JSON error and a summary of the body.
+    static func decodeObject(_ body: Data, type: APIResourceType) throws(APIError) -> JSONValue {
+        let failure: String
+        if let syntax = GoJSON.syntaxError(body) {
+            failure = syntax
+        } else if let value = try? JSONValue.parse(body), value.objectValue != nil || value == .null {
+            return value
+        } else {
+            let kind = body.first { !GoJSON.isSpace($0) } == UInt8(ascii: "[") ? "array"
+                : body.first { !GoJSON.isSpace($0) } == UInt8(ascii: "\"") ? "string" : "number"
+            failure = "json: cannot unmarshal \(kind) into Go value of type struct { APIVersion string "
+                + "\"json:\\\"apiVersion,omitempty\\\"\"; Kind string \"json:\\\"kind,omitempty\\\"\" }"
+        }
+        let summary: String
+        if body.isEmpty {
+            summary = "<empty>"
+        } else if body.first == UInt8(ascii: "{") {
+            summary = String(decoding: body.prefix(30), as: UTF8.self) + (body.count > 30 ? " ..." : "")
+        } else {
+            summary = body.prefix(30).map { String(format: "%02x", $0) }.joined() + (body.count > 30 ? " ..." : "")
+        }
+        throw APIError.badRequest(
+            "the object provided is unrecognized (must be of type \(type.kind)): couldn't get version/kind; "
+                + "json parse error: \(failure) (\(summary))")
     }
 
     /// Splits `path?query` and decodes the query as Go's `url.ParseQuery` does (`+` is a space).

@@ -89,7 +89,10 @@ final class APIServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         if let failure {
             response = .error(failure)
         } else if bodyTooLarge {
-            response = .error(APIError(code: 413, reason: "RequestEntityTooLarge", message: "request entity too large"))
+            response = .error(
+                APIError(
+                    code: 413, reason: "RequestEntityTooLarge",
+                    message: "Request entity too large: limit is \(options().maxRequestBodyBytes)"))
         } else {
             let request = APIRequest(
                 method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) },

@@ -63,6 +63,16 @@ struct CRDSchema: Sendable, Hashable {
             guard let schema = properties[key], let value = object[key] else { continue }
             errors += Self.validate(value, schema: schema, path: key)
         }
+        // The schema may narrow metadata.name (and generateName) further than ObjectMeta validation does.
+        for key in ["name", "generateName"] {
+            guard let text = object["metadata"]?[key]?.stringValue,
+                let limit = root["properties"]?["metadata"]?["properties"]?[key]?["maxLength"]?.testNumber,
+                text.count > Int(limit)
+            else { continue }
+            errors.append(
+                FieldError(
+                    type: "FieldValueTooLong", field: "metadata.\(key)", body: "Too long: may not be longer than \(Int(limit))"))
+        }
         return errors
     }
 
@@ -77,8 +87,11 @@ struct CRDSchema: Sendable, Hashable {
         }
     }
 
-    private static func invalid(_ path: String, _ shown: String, _ detail: String) -> FieldError {
-        FieldError(type: "FieldValueInvalid", field: path, body: "Invalid value: \(shown): \(path) in body \(detail)")
+    /// A schema violation; type and format mismatches are `FieldValueTypeInvalid`, as kube-openapi reports them.
+    private static func invalid(
+        _ path: String, _ shown: String, _ detail: String, reason: String = "FieldValueInvalid"
+    ) -> FieldError {
+        FieldError(type: reason, field: path, body: "Invalid value: \(shown): \(path) in body \(detail)")
     }
 
     private static func validate(_ value: JSONValue, schema: JSONValue, path: String) -> [FieldError] {
@@ -87,7 +100,10 @@ struct CRDSchema: Sendable, Hashable {
             let actual = typeName(value)
             let matches = actual == expected || (expected == "number" && actual == "integer")
             if !matches {
-                return [invalid(path, "\"\(actual)\"", "must be of type \(expected): \"\(actual)\"")]
+                return [
+                    invalid(
+                        path, "\"\(actual)\"", "must be of type \(expected): \"\(actual)\"", reason: "FieldValueTypeInvalid")
+                ]
             }
         }
         var errors: [FieldError] = []
@@ -125,7 +141,8 @@ struct CRDSchema: Sendable, Hashable {
                 errors.append(invalid(path, "\"\(text)\"", "should match '\(pattern)'"))
             }
             if schema["format"]?.stringValue == "date-time", Timestamp.parse(text) == nil {
-                errors.append(invalid(path, "\"\(text)\"", "must be of type date-time: \"\(text)\""))
+                errors.append(
+                    invalid(path, "\"\(text)\"", "must be of type date-time: \"\(text)\"", reason: "FieldValueTypeInvalid"))
             }
         case .number(let number):
             if let minimum = schema["minimum"]?.testNumber, number < minimum {
@@ -141,5 +158,5 @@ struct CRDSchema: Sendable, Hashable {
 }
 
 extension JSONValue {
-    fileprivate var testNumber: Double? { if case .number(let value) = self { value } else { nil } }
+    var testNumber: Double? { if case .number(let value) = self { value } else { nil } }
 }

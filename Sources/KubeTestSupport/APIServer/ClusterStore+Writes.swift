@@ -36,9 +36,10 @@ extension ClusterStore {
     // MARK: Create
 
     func create(
-        _ type: APIResourceType, namespace: String, body: JSONValue, dryRun: Bool = false, user: UserInfo? = nil
+        _ type: APIResourceType, namespace: String, body: JSONValue, dryRun: Bool = false,
+        fieldValidation: FieldValidation = .warn, user: UserInfo? = nil
     ) throws(APIError) -> JSONValue {
-        try write(dryRun: dryRun, user: user) { () throws(APIError) -> JSONValue in
+        try write(dryRun: dryRun, fieldValidation: fieldValidation, user: user) { () throws(APIError) -> JSONValue in
             return try createLocked(type, namespace: namespace, body: body)
         }
     }
@@ -58,22 +59,13 @@ extension ClusterStore {
             } while objects[type.groupResource]?[ObjectKey(namespace: namespace, name: name)] != nil
             object["metadata"]?["name"] = .string(name)
         }
-        var violations: [FieldError] = []
-        if let prefix = object["metadata"]?["generateName"]?.stringValue, !prefix.isEmpty {
-            // The prefix is validated as a name with its trailing dash masked (ValidateObjectMeta).
-            let masked = prefix.hasSuffix("-") ? String(prefix.dropLast()) + "a" : prefix
-            if let violation = ObjectRules.validateName(masked, type: type) {
-                violations.append(
-                    FieldError(
-                        type: violation.type, field: "metadata.generateName",
-                        body: violation.body.replacingOccurrences(of: "\"\(masked)\"", with: "\"\(prefix)\"")))
-            }
-        }
-        if let violation = ObjectRules.validateName(name, type: type) { violations.append(violation) }
+        try ObjectRules.prepareForCreate(&object, type: type)
+        let violations = ObjectValidation.create(object, type: type, schemaErrors: try applySchema(type, to: &object))
         if !violations.isEmpty {
-            throw APIError.invalid(kind: type.kind, group: type.group, name: name, causes: violations)
+            // A custom resource's errors name the kind it was sent as.
+            let kind = object["kind"]?.stringValue ?? type.kind
+            throw APIError.invalid(kind: kind, group: type.group, name: name, causes: violations)
         }
-        try applySchema(type, to: &object, name: name)
         let key = ObjectKey(namespace: type.namespaced ? namespace : "", name: name)
         guard objects[type.groupResource]?[key] == nil else {
             throw APIError.alreadyExists(type.groupResource, name: name)
@@ -84,7 +76,6 @@ extension ClusterStore {
         for field in ["deletionTimestamp", "deletionGracePeriodSeconds", "resourceVersion", "selfLink"] {
             object["metadata"]?[field] = nil
         }
-        try ObjectRules.prepareForCreate(&object, type: type)
         try admit(
             type, operation: "CREATE", namespace: namespace, name: name, object: object, oldObject: nil,
             options: "CreateOptions")
@@ -104,12 +95,31 @@ extension ClusterStore {
         return stored
     }
 
-    /// Custom resources: prunes unknown fields (each one a warning) and validates the schema.
-    func applySchema(_ type: APIResourceType, to object: inout JSONValue, name: String) throws(APIError) {
-        guard let schema = type.schema else { return }
-        warnings += schema.prune(&object).map { "299 - \"unknown field \\\"\($0)\\\"\"" }
-        let errors = schema.validate(object)
-        if !errors.isEmpty { throw APIError.invalid(kind: type.kind, group: type.group, name: name, causes: errors) }
+    /// Custom resources: prunes unknown fields as `fieldValidation` says and returns the schema's violations.
+    func applySchema(_ type: APIResourceType, to object: inout JSONValue) throws(APIError) -> [FieldError] {
+        guard let schema = type.schema else {
+            try handleUnknownFields(ObjectRules.pruneTopLevel(&object, type: type), type: type)
+            return []
+        }
+        try handleUnknownFields(schema.prune(&object), type: type)
+        return schema.validate(object)
+    }
+
+    /// Unknown fields are dropped: with a warning each (`Warn`), silently (`Ignore`), or the request fails
+    /// as a strict decoding error (`Strict`).
+    func handleUnknownFields(_ paths: [String], type: APIResourceType) throws(APIError) {
+        guard !paths.isEmpty else { return }
+        let texts = paths.map { "unknown field \"\($0)\"" }
+        switch fieldValidation {
+        case .ignore:
+            break
+        case .warn:
+            warnings += texts.map { "299 - " + StringValidation.quoted($0) }
+        case .strict:
+            throw APIError.badRequest(
+                "\(type.kind) in version \"\(type.version)\" cannot be handled as a \(type.kind): strict decoding error: "
+                    + texts.joined(separator: ", "))
+        }
     }
 
     /// Checks kind and namespace of a request body and fills `metadata.namespace`.
@@ -118,10 +128,7 @@ extension ClusterStore {
             throw APIError.badRequest("Object '\(type.kind)' must be a JSON object")
         }
         var object = body
-        if let kind = object["kind"]?.stringValue, !kind.isEmpty, kind != type.kind {
-            throw APIError.badRequest(
-                "the kind of the provided object (\(kind)) does not match the resource kind (\(type.kind))")
-        }
+        try checkTypeMeta(object, type: type)
         if object["metadata"]?.objectValue == nil { object["metadata"] = .object([:]) }
         let bodyNamespace = object["metadata"]?["namespace"]?.stringValue ?? ""
         if type.namespaced {
@@ -133,9 +140,42 @@ extension ClusterStore {
         } else {
             object["metadata"]?["namespace"] = nil
         }
-        object["kind"] = .string(type.kind)
+        // A custom resource keeps a wrong kind for validation to report; built-ins were decoded as their type.
+        if !type.isCustom || (object["kind"]?.stringValue ?? "").isEmpty { object["kind"] = .string(type.kind) }
         object["apiVersion"] = .string(type.apiVersion)
         return object
+    }
+
+    /// What decoding the body says about a foreign `apiVersion` or `kind`: built-ins are looked up in the
+    /// scheme (400); a custom resource's apiVersion must be the served one (400, after its fields were pruned
+    /// as unknown), a wrong kind is left to validation.
+    func checkTypeMeta(_ object: JSONValue, type: APIResourceType) throws(APIError) {
+        let kind = object["kind"]?.stringValue ?? ""
+        let apiVersion = object["apiVersion"]?.stringValue ?? ""
+        if type.isCustom {
+            guard !apiVersion.isEmpty, apiVersion != type.apiVersion else { return }
+            let fields = (object.objectValue ?? [:]).keys.filter { !["apiVersion", "kind", "metadata"].contains($0) }
+            warnings += fields.sorted().map { "299 - \"unknown field \\\"\($0)\\\"\"" }
+            throw APIError.badRequest(
+                "the API version in the data (\(apiVersion)) does not match the expected API version "
+                    + "(\(type.apiVersion))")
+        }
+        let sentKind = kind.isEmpty ? type.kind : kind
+        let version = apiVersion.split(separator: "/").last.map(String.init) ?? type.version
+        let prefix = "\(sentKind) in version \"\(apiVersion.isEmpty ? type.version : version)\" cannot be handled as a "
+            + "\(type.kind): "
+        if !apiVersion.isEmpty && apiVersion != type.apiVersion
+            || sentKind != type.kind && !types.contains(where: { $0.apiVersion == type.apiVersion && $0.kind == sentKind })
+        {
+            throw APIError.badRequest(
+                prefix + "no kind \"\(sentKind)\" is registered for version \"\(apiVersion)\" in scheme "
+                    + "\"pkg/runtime/scheme.go:100\"")
+        }
+        if sentKind != type.kind {
+            let internalPackage = type.group.isEmpty ? "core" : String(type.group.split(separator: ".")[0])
+            throw APIError.badRequest(
+                prefix + "converting (\(type.version).\(sentKind)) to (\(internalPackage).\(type.kind)): unknown conversion")
+        }
     }
 
     /// The NamespaceLifecycle admission plugin: no new objects in missing or terminating namespaces.
@@ -170,9 +210,9 @@ extension ClusterStore {
 
     func update(
         _ type: APIResourceType, namespace: String, name: String, body: JSONValue, statusOnly: Bool,
-        dryRun: Bool = false, user: UserInfo? = nil
+        dryRun: Bool = false, fieldValidation: FieldValidation = .warn, user: UserInfo? = nil
     ) throws(APIError) -> JSONValue {
-        try write(dryRun: dryRun, user: user) { () throws(APIError) -> JSONValue in
+        try write(dryRun: dryRun, fieldValidation: fieldValidation, user: user) { () throws(APIError) -> JSONValue in
             return try updateLocked(type, namespace: namespace, name: name, body: body, statusOnly: statusOnly,
                 isPatch: false)
         }
@@ -180,9 +220,9 @@ extension ClusterStore {
 
     func patch(
         _ type: APIResourceType, namespace: String, name: String, kind: PatchKind, patch: JSONValue,
-        statusOnly: Bool, dryRun: Bool = false, user: UserInfo? = nil
+        statusOnly: Bool, dryRun: Bool = false, fieldValidation: FieldValidation = .warn, user: UserInfo? = nil
     ) throws(APIError) -> JSONValue {
-        try write(dryRun: dryRun, user: user) { () throws(APIError) -> JSONValue in
+        try write(dryRun: dryRun, fieldValidation: fieldValidation, user: user) { () throws(APIError) -> JSONValue in
             let key = ObjectKey(namespace: type.namespaced ? namespace : "", name: name)
             guard var current = objects[type.groupResource]?[key] else {
                 throw APIError.notFound(type.groupResource, name: name)
@@ -234,6 +274,9 @@ extension ClusterStore {
                     kind: type.plural, group: type.group, name: name,
                     causes: [.invalid("metadata.resourceVersion", value: "0x0", "must be specified for an update")])
             }
+        } else if UInt64(requestedRV) == nil {
+            // The storage layer parses it before comparing: an internal error, without a reason.
+            throw APIError(code: 500, reason: "", message: "strconv.ParseUint: parsing \"\(requestedRV)\": invalid syntax")
         } else if requestedRV != oldRV {
             throw APIError.conflict(type.groupResource, name: name)
         }
@@ -273,7 +316,11 @@ extension ClusterStore {
                 throw APIError.invalid(kind: type.kind, group: type.group, name: name, causes: [cause, cause])
             }
         }
-        try applySchema(type, to: &new, name: name)
+        let violations = ObjectValidation.update(new, old: old, type: type, schemaErrors: try applySchema(type, to: &new))
+        if !violations.isEmpty {
+            let kind = new["kind"]?.stringValue ?? type.kind
+            throw APIError.invalid(kind: kind, group: type.group, name: name, causes: violations)
+        }
         if type.tracksGeneration, ObjectRules.bumpsGeneration(old: old, new: new, type: type) {
             let generation = oldMeta["generation"].flatMap { if case .number(let n) = $0 { n } else { nil } } ?? 0
             new["metadata"]?["generation"] = .number(generation + 1)
@@ -416,13 +463,18 @@ extension ClusterStore {
 
     /// Runs one write with the lock held, then wakes the garbage collector if the write may have
     /// given it work (outside the lock, so the collector can take it).
-    func write<T>(dryRun: Bool = false, user: UserInfo? = nil, _ body: () throws(APIError) -> T) throws(APIError) -> T {
+    func write<T>(
+        dryRun: Bool = false, fieldValidation: FieldValidation = .warn, user: UserInfo? = nil,
+        _ body: () throws(APIError) -> T
+    ) throws(APIError) -> T {
         lock.lock()
         self.dryRun = dryRun
+        self.fieldValidation = fieldValidation
         requestUser = user
         warnings = []
         defer {
             self.dryRun = false
+            self.fieldValidation = .warn
             requestUser = nil
         }
         let result: Result<T, APIError>

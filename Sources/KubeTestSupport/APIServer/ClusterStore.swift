@@ -60,6 +60,8 @@ final class ClusterStore: @unchecked Sendable {
     var requestUser: UserInfo?
     /// `Warning` headers of the current write (unknown fields pruned), read by the router after it.
     var warnings: [String] = []
+    /// The current write's `fieldValidation` (what to do with unknown fields).
+    var fieldValidation = FieldValidation.warn
     /// Owner/dependent bookkeeping for the garbage collector.
     var ownership = OwnershipIndex()
     /// Called (outside the lock) after a change that may give the garbage collector work.

@@ -4,38 +4,43 @@ import Foundation
 /// Pure per-kind rules the real registry strategies apply on create and update: defaults,
 /// server-owned fields, immutability, and which changes bump `metadata.generation`.
 enum ObjectRules {
-    static let dns1123SubdomainMessage =
-        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must "
-        + "start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is "
-        + "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
-    static let dns1123LabelMessage =
-        "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and "
-        + "end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is "
-        + "'[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
-
-    static func isDNS1123Label(_ text: String) -> Bool {
-        guard !text.isEmpty, text.count <= 63, let first = text.first, let last = text.last else { return false }
-        let allowed = text.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" }
-        return allowed && first != "-" && last != "-"
+    /// The strategy's name rule: namespaces are DNS labels; Events and RBAC objects (`system:discovery`)
+    /// may use any path-safe name; the rest are subdomains. Returns the messages, as `ValidateNameFunc` does.
+    static func nameErrors(_ name: String, type: APIResourceType) -> [String] {
+        if type.plural == "events" || type.group == RBAC.group { return pathSegmentNameErrors(name) }
+        if type.plural == "namespaces" { return StringValidation.dns1123Label(name) }
+        return StringValidation.dns1123Subdomain(name)
     }
 
-    static func isDNS1123Subdomain(_ text: String) -> Bool {
-        text.count <= 253 && text.split(separator: ".", omittingEmptySubsequences: false).allSatisfy {
-            isDNS1123Label(String($0))
-        }
+    /// `path.IsValidPathSegmentName`: what every name must satisfy to be used in a URL path.
+    static func pathSegmentNameErrors(_ name: String) -> [String] {
+        if name == "." || name == ".." { return ["may not be '\(name)'"] }
+        return ["/", "%"].filter { name.contains($0) }.map { "may not contain '\($0)'" }
     }
 
-    /// Name rules: namespaces are DNS labels; Events and RBAC objects (`system:discovery`) may use any path-safe
-    /// name; the rest are subdomains.
-    static func validateName(_ name: String, type: APIResourceType) -> FieldError? {
-        if type.plural == "events" || type.group == RBAC.group {
-            return name.contains("/") || name == "." || name == ".."
-                ? .invalid("metadata.name", value: "\"\(name)\"", "may not contain '/'") : nil
+    /// The top-level fields of the built-in kinds served here (their Go structs): anything else in a body is
+    /// an unknown field.
+    static let topLevelFields: [String: Set<String>] = [
+        "secrets": ["data", "stringData", "type", "immutable"],
+        "configmaps": ["data", "binaryData", "immutable"],
+        "serviceaccounts": ["secrets", "imagePullSecrets", "automountServiceAccountToken"],
+        "namespaces": ["spec", "status"],
+        "leases": ["spec"],
+        "events": [
+            "involvedObject", "reason", "message", "source", "firstTimestamp", "lastTimestamp", "count", "type",
+            "eventTime", "series", "action", "related", "reportingComponent", "reportingInstance",
+        ],
+    ]
+
+    /// Drops unknown top-level fields of a built-in kind; returns their names.
+    static func pruneTopLevel(_ object: inout JSONValue, type: APIResourceType) -> [String] {
+        guard !type.isCustom, let known = topLevelFields[type.plural], case .object(var fields) = object else {
+            return []
         }
-        if type.plural == "namespaces" {
-            return isDNS1123Label(name) ? nil : .invalid("metadata.name", value: "\"\(name)\"", dns1123LabelMessage)
-        }
-        return isDNS1123Subdomain(name) ? nil : .invalid("metadata.name", value: "\"\(name)\"", dns1123SubdomainMessage)
+        let unknown = fields.keys.filter { !known.contains($0) && !["apiVersion", "kind", "metadata"].contains($0) }
+        for key in unknown { fields[key] = nil }
+        object = .object(fields)
+        return unknown.sorted()
     }
 
     /// `generateName` suffix: five characters from the alphabet apimachinery uses.
@@ -51,14 +56,15 @@ enum ObjectRules {
         try validateOwnerReferences(object)
         if type.group == RBAC.group { try RBACValidation.prepare(&object, old: nil, type: type) }
         switch type.plural {
-        case "configmaps":
-            try validateConfigMap(object)
         case "leases":
             if object["spec"] == nil { object["spec"] = .object([:]) }
             try normalizeMicroTimes(&object)
         case "events":
-            // Not omitempty in the Go type: always present.
-            if object["eventTime"] == nil { object["eventTime"] = .null }
+            // Time structs are not omitted by omitempty (zero is null); a zero count is.
+            for field in ["eventTime", "firstTimestamp", "lastTimestamp"] where object[field] == nil {
+                object[field] = .null
+            }
+            if object["count"] == .number(0) { object["count"] = nil }
             for field in ["reportingComponent", "reportingInstance"] where object[field] == nil {
                 object[field] = .string("")
             }
@@ -94,7 +100,6 @@ enum ObjectRules {
         if type.hasStatusSubresource { new["status"] = old["status"] }
         new["metadata"] = omittingEmpty(new["metadata"] ?? .object([:]))
         try validateOwnerReferences(new)
-        if type.plural == "configmaps" { try validateConfigMap(new) }
         if type.plural == "leases" {
             if new["spec"] == nil { new["spec"] = .object([:]) }
             try normalizeMicroTimes(&new)
@@ -103,9 +108,12 @@ enum ObjectRules {
         if !type.isCustom {
             new = omittingEmpty(new)
             if type.plural == "events" {
-                for field in ["eventTime", "reportingComponent", "reportingInstance"] where new[field] == nil {
+                for field in [
+                    "eventTime", "firstTimestamp", "lastTimestamp", "reportingComponent", "reportingInstance",
+                ] where new[field] == nil {
                     new[field] = old[field]
                 }
+                if new["count"] == .number(0) { new["count"] = nil }
             }
         }
         switch type.plural {
@@ -119,14 +127,8 @@ enum ObjectRules {
             new["metadata"]?["labels"] = .object(labels)
         case "secrets":
             try foldStringData(&new)
-            if new["type"] == nil || new["type"] == .string("") { new["type"] = old["type"] }
-            if new["type"] != old["type"] {
-                let name = old["metadata"]?["name"]?.stringValue ?? ""
-                let value = new["type"]?.stringValue ?? ""
-                throw APIError.invalid(
-                    kind: "Secret", group: "", name: name,
-                    causes: [.invalid("type", value: "\"\(value)\"", "field is immutable")])
-            }
+            // Decoding defaults a missing type; a change is reported by validation.
+            if new["type"]?.stringValue?.isEmpty ?? true { new["type"] = .string("Opaque") }
         default:
             break
         }
@@ -170,17 +172,6 @@ enum ObjectRules {
         return apiVersion.contains("/") ? String(apiVersion.split(separator: "/")[0]) : ""
     }
 
-    /// A key may not be in both `data` and `binaryData`.
-    static func validateConfigMap(_ object: JSONValue) throws(APIError) {
-        let data = object["data"]?.objectValue ?? [:]
-        let binary = object["binaryData"]?.objectValue ?? [:]
-        let duplicates = data.keys.filter { binary[$0] != nil }.sorted()
-        guard !duplicates.isEmpty else { return }
-        throw APIError.invalid(
-            kind: "ConfigMap", group: "", name: object["metadata"]?["name"]?.stringValue ?? "",
-            causes: duplicates.map { .invalid("data[\($0)]", value: "\"\($0)\"", "duplicate of key present in binaryData") })
-    }
-
     /// Lease times are MicroTime: exactly six fractional digits (Go's RFC3339Micro layout); an offset
     /// is converted to UTC.
     static func normalizeMicroTimes(_ lease: inout JSONValue) throws(APIError) {
@@ -188,12 +179,10 @@ enum ObjectRules {
             guard let text = lease["spec"]?[field]?.stringValue else { continue }
             let characters = Array(text)
             let rest = characters.count > 19 ? String(characters[19...]) : ""
-            let fraction = rest.hasPrefix(".") ? String(rest.dropFirst().prefix { $0.isNumber }) : ""
-            guard fraction.count == 6 else {
-                throw APIError.badRequest(
-                    "Lease in version \"v1\" cannot be handled as a Lease: parsing time \"\(text)\" as "
-                        + "\"2006-01-02T15:04:05.000000Z07:00\": cannot parse \"\(rest)\" as \".000000\"")
+            if let failure = GoTime.microTimeParseError(text) {
+                throw APIError.badRequest("Lease in version \"v1\" cannot be handled as a Lease: \(failure)")
             }
+            let fraction = String(rest.dropFirst().prefix(6))
             let zone = String(rest.dropFirst(7))
             guard zone != "Z", let seconds = ISO8601DateFormatter().date(from: String(characters[..<19]) + zone) else {
                 continue
@@ -235,10 +224,15 @@ enum ObjectRules {
     /// `stringData` is write-only: the server base64-encodes it into `data` (overwriting keys).
     static func foldStringData(_ secret: inout JSONValue) throws(APIError) {
         var data = secret["data"]?.objectValue ?? [:]
-        for (key, value) in data {
-            guard let text = value.stringValue, Data(base64Encoded: text) != nil else {
+        for key in data.keys.sorted() {
+            let prefix = "Secret in version \"v1\" cannot be handled as a Secret: "
+            guard let text = data[key]?.stringValue else {
+                let kind = data[key].map { if case .number = $0 { "number" } else if case .bool = $0 { "bool" } else { "object" } }
                 throw APIError.badRequest(
-                    "Secret in version \"v1\" cannot be handled as a Secret: illegal base64 data in data[\(key)]")
+                    prefix + "json: cannot unmarshal \(kind ?? "value") into Go struct field Secret.data of type []uint8")
+            }
+            if let offset = base64ErrorOffset(text) {
+                throw APIError.badRequest(prefix + "illegal base64 data at input byte \(offset)")
             }
         }
         if let stringData = secret["stringData"]?.objectValue {
@@ -248,6 +242,23 @@ enum ObjectRules {
             secret["stringData"] = nil
         }
         if !data.isEmpty || secret["data"] != nil { secret["data"] = .object(data) }
+    }
+
+    /// Where Go's standard base64 decoder reports a `CorruptInputError`, or nil when the text decodes.
+    static func base64ErrorOffset(_ text: String) -> Int? {
+        let bytes = Array(text.utf8)
+        let alphabet = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        var padding = 0
+        for (index, byte) in bytes.enumerated() where byte != 0x0A && byte != 0x0D {
+            if byte == UInt8(ascii: "=") {
+                padding += 1
+                if padding > 2 { return index }
+            } else if padding > 0 || !alphabet.contains(byte) {
+                return index
+            }
+        }
+        let length = bytes.filter { $0 != 0x0A && $0 != 0x0D }.count
+        return length % 4 == 0 ? nil : length
     }
 
     /// Whether the change from `old` to `new` is one that bumps `metadata.generation`: anything

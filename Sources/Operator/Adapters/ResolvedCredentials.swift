@@ -19,11 +19,6 @@ public struct ResolvedCredentials: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        let base: String
-        switch source {
-        case .keys(let id, _, let token): base = "keys(\(id.prefix(4))…\(token == nil ? "" : ", session"))"
-        case .ambient: base = "ambient"
-        }
-        return roleARN.map { "\(base) + role \($0)" } ?? base
+        roleARN.map { "\(source) + role \($0)" } ?? "\(source)"
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 
 /// Checks a JSON value against a Kubernetes structural OpenAPI v3 schema, the parts this project's CRDs use:
 /// `type`, `properties` (unknown fields are errors, as `kubectl apply`'s strict field validation reports
-/// them), `required`, `additionalProperties`, `items`, `enum`, `pattern`, `minLength`/`maxLength`,
+/// them), `required`, `additionalProperties`, `items`, `enum`, `pattern`, `minLength`/`maxLength`, `maxItems`,
 /// `minimum`/`maximum`, `format: date-time` and `format: int64`.
 struct StructuralSchemaChecker {
     var schema: JSONValue
@@ -52,6 +52,9 @@ struct StructuralSchemaChecker {
                 }
             }
         case .array(let items):
+            if case .number(let maximum)? = schema["maxItems"], Double(items.count) > maximum {
+                problems.append("\(here): more than maxItems \(Int(maximum))")
+            }
             if let itemSchema = schema["items"] {
                 for (index, item) in items.enumerated() {
                     check(item, against: itemSchema, path: "\(here)[\(index)]", into: &problems)

@@ -1,0 +1,1 @@
+// The entry point of the libFuzzer build of ecr-fuzz (see entry.c). Nothing to import from Swift.

@@ -1,0 +1,21 @@
+/// The external id (a shared secret between the role's owner and us) never prints; the role, the region
+/// and the source provider (whose own description redacts its keys) do.
+extension AssumeRoleCredentialProvider: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String {
+        "AssumeRoleCredentialProvider(role: \(roleARN), region: \(region), session: \(sessionName), externalID: "
+            + "\(externalID == nil ? "none" : "<redacted>"), source: \(String(reflecting: source)))"
+    }
+
+    public var debugDescription: String { description }
+
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "roleARN": roleARN, "region": region, "sessionName": sessionName,
+                "externalID": externalID.map { _ in "<redacted>" } as Any, "source": source,
+                "duration": duration as Any,
+            ],
+            displayStyle: .struct)
+    }
+}

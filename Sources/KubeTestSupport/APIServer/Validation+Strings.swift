@@ -1,0 +1,128 @@
+import Foundation
+
+/// The string checks of k8s.io/apimachinery `pkg/util/validation` (IsDNS1123Subdomain, IsQualifiedName,
+/// IsValidLabelValue, IsConfigMapKey, ...): each returns the messages the real server prints, in its order.
+enum StringValidation {
+    static let dns1123LabelMaxLength = 63
+    static let dns1123SubdomainMaxLength = 253
+    static let qualifiedNameMaxLength = 63
+    static let labelValueMaxLength = 63
+
+    static let dns1123LabelFormat = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+    static let dns1123SubdomainFormat = dns1123LabelFormat + "(\\." + dns1123LabelFormat + ")*"
+    static let qualifiedNameFormat = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
+    static let labelValueFormat = "(" + qualifiedNameFormat + ")?"
+    static let configMapKeyFormat = "[-._a-zA-Z0-9]+"
+
+    static let dns1123LabelMessage = regexError(
+        "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and "
+            + "end with an alphanumeric character", dns1123LabelFormat, "my-name", "123-abc")
+    static let dns1123SubdomainMessage = regexError(
+        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must "
+            + "start and end with an alphanumeric character", dns1123SubdomainFormat, "example.com")
+    static let qualifiedNameMessage = regexError(
+        "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric "
+            + "character", qualifiedNameFormat, "MyName", "my.name", "123-abc")
+
+    /// `validation.RegexError`: the examples are joined with a stray comma, as Go prints them.
+    static func regexError(_ message: String, _ format: String, _ examples: String...) -> String {
+        guard !examples.isEmpty else { return message + " (regex used for validation is '\(format)')" }
+        return message + " (e.g. " + examples.map { "'\($0)', " }.joined(separator: " or ")
+            + "regex used for validation is '\(format)')"
+    }
+
+    static func maxLengthError(_ length: Int) -> String { "must be no more than \(length) characters" }
+
+    static func matches(_ text: String, _ format: String) -> Bool {
+        text.range(of: "^(?:\(format))$", options: .regularExpression) != nil
+    }
+
+    static func dns1123Label(_ text: String) -> [String] {
+        var errors: [String] = []
+        if text.utf8.count > dns1123LabelMaxLength { errors.append(maxLengthError(dns1123LabelMaxLength)) }
+        if !matches(text, dns1123LabelFormat) { errors.append(dns1123LabelMessage) }
+        return errors
+    }
+
+    static func dns1123Subdomain(_ text: String) -> [String] {
+        var errors: [String] = []
+        if text.utf8.count > dns1123SubdomainMaxLength { errors.append(maxLengthError(dns1123SubdomainMaxLength)) }
+        if !matches(text, dns1123SubdomainFormat) { errors.append(dns1123SubdomainMessage) }
+        return errors
+    }
+
+    /// `IsQualifiedName`: an optional DNS-subdomain prefix and `/`, then a name part.
+    static func qualifiedName(_ text: String) -> [String] {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        var errors: [String] = []
+        let name: String
+        switch parts.count {
+        case 1:
+            name = parts[0]
+        case 2:
+            name = parts[1]
+            if parts[0].isEmpty {
+                errors.append("prefix part must be non-empty")
+            } else {
+                errors += dns1123Subdomain(parts[0]).map { "prefix part " + $0 }
+            }
+        default:
+            return [
+                "a qualified name " + qualifiedNameMessage
+                    + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
+            ]
+        }
+        if name.isEmpty {
+            errors.append("name part must be non-empty")
+        } else if name.utf8.count > qualifiedNameMaxLength {
+            errors.append("name part " + maxLengthError(qualifiedNameMaxLength))
+        }
+        if !matches(name, qualifiedNameFormat) { errors.append("name part " + qualifiedNameMessage) }
+        return errors
+    }
+
+    static func labelValue(_ text: String) -> [String] {
+        var errors: [String] = []
+        if text.utf8.count > labelValueMaxLength { errors.append(maxLengthError(labelValueMaxLength)) }
+        if !matches(text, labelValueFormat) {
+            errors.append(
+                regexError(
+                    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
+                        + "and must start and end with an alphanumeric character", labelValueFormat,
+                    "MyValue", "my_value", "12345"))
+        }
+        return errors
+    }
+
+    /// `IsConfigMapKey`: the keys of Secret and ConfigMap data.
+    static func configMapKey(_ text: String) -> [String] {
+        var errors: [String] = []
+        if text.utf8.count > dns1123SubdomainMaxLength { errors.append(maxLengthError(dns1123SubdomainMaxLength)) }
+        if !matches(text, configMapKeyFormat) {
+            errors.append(
+                regexError(
+                    "a valid config key must consist of alphanumeric characters, '-', '_' or '.'", configMapKeyFormat,
+                    "key.name", "KEY_NAME", "key-name"))
+        }
+        guard errors.isEmpty else { return errors }
+        if text == "." { return ["must not be '.'"] }
+        if text == ".." { return ["must not be '..'"] }
+        if text.hasPrefix("..") { return ["must not start with '..'"] }
+        return []
+    }
+
+    /// A Go `%q`-style quoted string as field errors print it.
+    static func quoted(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\t": result += "\\t"
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+}
