@@ -41,7 +41,6 @@ enum Deviations {
 enum KnownGaps {
     static let cases: [String: String] = [
         "patch-merge": "Go JSON decode error texts, uid change by merge patch (422), ownerReferences merging",
-        "patch-strategic": "strategic merge patch is applied as a JSON merge patch (no merge keys, no $patch)",
         "list-errors": "label-selector parser messages, resourceVersion=abc (500), NotOlderThan wait (504), 406/YAML",
         "watch-errors": "label-selector parser messages, watch content negotiation",
         "watch-expired": "a 410 for an expired continue token carries a new continue token",
