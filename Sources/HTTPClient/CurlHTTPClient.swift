@@ -152,6 +152,9 @@ final class CurlTransfer: @unchecked Sendable {
         try setLong(CURLOPT_FOLLOWLOCATION, 0)
         try setLong(CURLOPT_TCP_KEEPALIVE, 1)
         try setLong(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
+        // While a connection's ALPN is unknown (TLS handshake in flight), queue on it rather than opening
+        // another: with HTTP/2 one connection carries every request; over HTTP/1.1 this changes nothing.
+        try setLong(CURLOPT_PIPEWAIT, 1)
         try setString(CURLOPT_USERAGENT, configuration.userAgent)
         try setString(CURLOPT_ACCEPT_ENCODING, "")  // every encoding libcurl can decode
         try setLong(CURLOPT_CONNECTTIMEOUT_MS, Int(min(configuration.connectTimeout, request.timeout).milliseconds))

@@ -24,6 +24,10 @@ final class CurlLoop: @unchecked Sendable {
         multi = curl_multi_init()
         _ = ccurl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
         _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, configuration.maxConnectionsPerHost)
+        // Connections kept open, in use or idle. libcurl's default is 4x the easy handles added at the time;
+        // with one handle per request that shrinks as a burst drains, closing connections (each a TLS
+        // handshake) that the next burst opens again. Room for a full burst plus long-lived watch streams.
+        _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, configuration.maxConnectionsPerHost + 8)
         let thread = Thread { [self] in run() }
         thread.name = "curl-loop"
         thread.start()

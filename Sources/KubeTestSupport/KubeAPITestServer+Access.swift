@@ -37,6 +37,9 @@ extension KubeAPITestServer {
 
     public func clearRBACDenials() { access.clearDenials() }
 
+    /// The distinct requests RBAC allowed since the start, sorted: what each user really needed.
+    public var authorizedRequests: [AuthorizedRequest] { access.recordedAuthorized }
+
     /// What RBAC decides for `user` doing `verb` on a resource, without sending a request (e.g. to
     /// check a rendered chart's rules). `resource` may be `resource/subresource`.
     public func isAllowed(

@@ -1,162 +1,435 @@
 import ArgumentParser
 import CRDModels
+import Dispatch
 import Foundation
 import KubeClient
 import KubeTestSupport
-import Logging
-import Operator
-import ServiceLifecycle
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// `ecr-bench reconcile`: time from creating a `ClusterAWSECRImagePullSecret` that selects N
-/// namespaces to all N Secrets written (and to its status reporting N/N), against the in-process
-/// Kubernetes API test server over HTTP. Tokens come from a fixed in-process source so the figure
-/// is the operator's Kubernetes fan-out, not AWS latency (one token serves every namespace anyway).
+/// `ecr-bench reconcile`: the real operator binary (a child process, tokens from moto) against the API test
+/// server (a child process too, by default) or any cluster (`--kubeconfig`/`--context`). One
+/// `ClusterAWSECRImagePullSecret` selects N fresh `ecr-bench-*` namespaces; the benchmark times converging
+/// them, forced refreshes (a change of `spec.registries`, so every Secret's content changes), and the same
+/// server's write ceiling measured by a bare loop of `KubeClient` (N creates, then N updates, at the
+/// operator's namespace parallelism). Prints `name: value unit` lines. Removes what it created, also on
+/// Ctrl-C or SIGTERM.
 struct ReconcileBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "reconcile", abstract: "Cluster resource → Secrets in N namespaces: time and memory.")
+        commandName: "reconcile", abstract: "Cluster resource → Secrets in N namespaces: time, requests, memory.")
 
-    @Option(help: "Namespace counts to measure, comma-separated.")
-    var namespaces: String = "100,1000"
+    @Option(help: "Namespaces to select.")
+    var namespaces: Int = 1000
 
-    @Option(help: "Concurrent Secret writes per reconcile.")
-    var parallelism: Int = 16
+    @Option(help: "kubeconfig of a cluster to measure (default: the API test server in a child process).")
+    var kubeconfig: String?
 
-    @Option(help: "Test server garbage-collection delay in seconds (its default is 0.02).")
+    @Option(help: "kubeconfig context (with --kubeconfig; default: its current-context).")
+    var context: String?
+
+    @Option(help: "Forced refresh cycles (RSS is read after each).")
+    var refreshCycles: Int = 10
+
+    @Option(help: "Concurrent writes of the ceiling loop: the operator's namespace parallelism.")
+    var concurrency: Int = 16
+
+    @Option(help: "The operator binary (default: next to this executable).")
+    var operatorBinary: String?
+
+    @Option(help: "Test server garbage-collection delay in seconds.")
     var gcDelay: Double = 5
 
-    @Option(help: "Give up on one measurement after this many seconds.")
-    var timeout: Int = 300
+    @Option(help: "Give up on one phase after this many seconds.")
+    var timeout: Int = 600
+
+    @Flag(help: "Run the operator under strace and count its TCP connects (adds overhead to every figure).")
+    var traceConnects = false
 
     /// The CRDs the product ships, found from this source file (the benchmark runs in a checkout).
     static let crdDirectory = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("config/crd").path
 
+    func validate() throws {
+        guard namespaces >= 1 else { throw ValidationError("--namespaces must be at least 1, got \(namespaces)") }
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1, got \(concurrency)") }
+        guard refreshCycles >= 1 else {
+            throw ValidationError("--refresh-cycles must be at least 1, got \(refreshCycles)")
+        }
+        if context != nil, kubeconfig == nil { throw ValidationError("--context needs --kubeconfig") }
+    }
+
     func run() async throws {
-        var logger = Logger(label: "ecr-bench")
-        logger.logLevel = .error
-        let counts = namespaces.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        print(
-            "reconcile benchmark: cluster resource → Secrets (KubeAPITestServer over HTTP, fixed tokens, "
-                + "test-server GC delay \(gcDelay) s)")
-        for count in counts {
-            let result = try await measure(count: count, logger: logger)
-            print(
-                String(
-                    format: "  %5d namespaces: all Secrets written in %.3f s (%.2f ms/namespace), status %d/%d after %.3f s, API requests %d",
-                    count, result.secrets, result.secrets * 1000 / Double(count), result.synced, count, result.status,
-                    result.requests))
+        let run = BenchRun(options: self)
+        // Ctrl-C and SIGTERM cancel the measurement; cleanup below still runs.
+        let work = Task { try await run.measure() }
+        let sources = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { work.cancel() }
+            source.resume()
+            return source
         }
-        print("  max RSS: \(Self.maxRSSMegabytes()) MB")
-    }
-
-    struct Result {
-        var secrets: Double
-        var status: Double
-        var synced: Int
-        var requests: Int
-    }
-
-    func measure(count: Int, logger: Logger) async throws -> Result {
-        // The test server's garbage collector rescans every object after writes (O(objects) under its
-        // lock); at its 20 ms default that scan, not the operator, dominates past a few hundred
-        // namespaces. Nothing here is garbage-collected, so it runs every 5 s instead.
-        var options = KubeAPITestServerOptions()
-        options.garbageCollectionDelay = .seconds(gcDelay)
-        let server = try await KubeAPITestServer.start(
-            tls: false, token: "bench-token", options: options, logger: logger)
-        defer { Task { await server.shutdown() } }
-        try server.installCRDs(fromDirectory: Self.crdDirectory)
-        for index in 0..<count {
-            try server.seed(
-                try JSONValue(
-                    encoding: Namespace(metadata: ObjectMeta(name: "bench-\(index)", labels: ["ecr-pull": "true"]))))
-        }
-        try server.seed(
-            try JSONValue(encoding: Namespace(metadata: ObjectMeta(name: "ops"))))
-        try server.seed(
-            try JSONValue(
-                encoding: Secret(
-                    metadata: ObjectMeta(name: "aws-creds", namespace: "ops"),
-                    data: ["AWS_ACCESS_KEY_ID": Data("AKIABENCH".utf8), "AWS_SECRET_ACCESS_KEY": Data("x".utf8)])))
-        let config = try KubeConfig.parse(yaml: try server.kubeconfigYAML(), directory: "/tmp")
-        let client = KubeClient(config: config, maxConcurrentRequests: 64, logger: logger)
-        let runtime = OperatorRuntime(
-            client: client, tokens: FixedTokenSource(), events: nil,
-            configuration: RuntimeConfiguration(
-                concurrency: 4, settings: OperatorSettings(namespaceParallelism: parallelism)),
-            logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(services: [.init(service: runtime)], gracefulShutdownSignals: [], logger: logger))
-        let running = Task { try await group.run() }
-        defer { running.cancel() }
-        while !runtime.isReady { try await Task.sleep(for: .milliseconds(10)) }
-        let requestsBefore = server.requestCount()
-
-        let start = ContinuousClock.now
-        _ = try await client.create(
-            ClusterAWSECRImagePullSecret(
-                metadata: ObjectMeta(name: "bench"),
-                spec: .init(
-                    secretName: "ecr-login",
-                    awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds", namespace: "ops")),
-                    namespaceSelector: LabelSelector(matchLabels: ["ecr-pull": "true"]))))
-        let deadline = start + .seconds(timeout)
-        var secretsAt: Duration?
-        var statusAt: Duration?
-        var synced = 0
-        // Poll cheaply (one object per namespace, by key) so the poller does not starve the server.
-        var checked = 0
-        while ContinuousClock.now < deadline, statusAt == nil {
-            if secretsAt == nil {
-                while checked < count, server.object("secrets", namespace: "bench-\(checked)", name: "ecr-login") != nil {
-                    checked += 1
-                }
-                if checked >= count { secretsAt = ContinuousClock.now - start }
-            }
-            if let status = server.object("clusterawsecrimagepullsecrets", name: "bench")?["status"],
-                case .number(let value)? = status["namespaces"]?["synced"], Int(value) >= count
-            {
-                synced = Int(value)
-                statusAt = ContinuousClock.now - start
-            }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        let requests = server.requestCount() - requestsBefore
-        await group.triggerGracefulShutdown()
-        _ = await running.result
-        guard let secretsAt, let statusAt else {
-            throw ValidationError("\(count) namespaces: not all Secrets written within \(timeout) s")
-        }
-        return Result(secrets: secretsAt.seconds, status: statusAt.seconds, synced: synced, requests: requests)
-    }
-
-    static func maxRSSMegabytes() -> Int {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Int(usage.ru_maxrss) / 1024
+        let result = await work.result
+        await run.cleanup()
+        sources.forEach { $0.cancel() }
+        try result.get()
     }
 }
 
-/// One fixed token, 12 h lifetime: AWS is not what this benchmark measures.
-struct FixedTokenSource: TokenSource {
-    func tokens(for requests: TokenRequests, credentials: ResolvedCredentials, notBefore: Date?) async throws
-        -> [IssuedToken]
-    {
-        let now = Date()
-        return requests.regional.map {
-            IssuedToken(
-                credential: RegistryCredential(
-                    host: "123456789012.dkr.ecr.\($0.region).amazonaws.com", username: "AWS", password: "bench-token"),
-                expiresAt: now.addingTimeInterval(12 * 3600), obtainedAt: now)
+/// One run: its names, the processes it started, and what it must remove.
+final class BenchRun: @unchecked Sendable {
+    let options: ReconcileBenchmark
+    let id = String(UUID().uuidString.prefix(6)).lowercased()
+    let work = NSTemporaryDirectory() + "ecr-bench-" + UUID().uuidString
+    var apiServer: LineProcess?
+    var moto: MotoServer?
+    var operatorProcess: OperatorProcess?
+    var client: KubeClient?
+    var createdNamespaces: [String] = []
+    var createdResource = false
+    /// Requests this process sent to the server in a phase (subtracted from the server's count).
+    let ownRequests = Atomic<Int>(0)
+
+    init(options: ReconcileBenchmark) { self.options = options }
+
+    /// This executable, wherever it was started from.
+    static let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+
+    var resourceName: String { "ecr-bench-\(id)" }
+    var secretName: String { "ecr-bench-login" }
+    var opsNamespace: String { "ecr-bench-\(id)-ops" }
+    func namespace(_ index: Int) -> String { "ecr-bench-\(id)-\(index)" }
+    var onTestServer: Bool { options.kubeconfig == nil }
+
+    func say(_ name: String, _ value: String, _ unit: String = "") {
+        print("\(name): \(value)\(unit.isEmpty ? "" : " " + unit)")
+    }
+
+    func say(_ name: String, _ value: Double, _ unit: String, digits: Int = 3) {
+        say(name, String(format: "%.\(digits)f", value), unit)
+    }
+
+    func measure() async throws {
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let count = options.namespaces
+        printMachine()
+
+        // The server.
+        let kubeconfigPath: String
+        if let path = options.kubeconfig {
+            kubeconfigPath = path
+        } else {
+            let server = try LineProcess(
+                executable: Self.executable,
+                arguments: ["apiserver", "--out-dir", work, "--gc-delay", String(options.gcDelay)])
+            apiServer = server
+            guard let line = server.readLine(), line.hasPrefix("ready ") else {
+                throw ValidationError("the API test server did not start")
+            }
+            kubeconfigPath = work + "/kubeconfig"
+        }
+        let config = try KubeConfig.load(
+            kubeconfigPath: kubeconfigPath, context: options.context, environment: ProcessInfo.processInfo.environment)
+        say("target", onTestServer ? "API test server (ecr-bench apiserver: HTTPS, HTTP/1.1)" : config.server)
+        say("namespaces", "\(count)")
+        let client = try await KubeClient.connect(config: config, maxConcurrentRequests: options.concurrency)
+        self.client = client
+        _ = try await client.list(ClusterAWSECRImagePullSecret.self, options: ListOptions(limit: 1))
+
+        // Namespaces (labelled for the selector) and the credentials Secret; moto accepts any keys.
+        let label = "ecr-bench.pullsecrets.dev/run"
+        _ = try await client.create(Namespace(metadata: ObjectMeta(name: opsNamespace)))
+        createdNamespaces.append(opsNamespace)
+        _ = try await client.create(
+            Secret(
+                metadata: ObjectMeta(name: "aws-creds", namespace: opsNamespace),
+                data: [
+                    "AWS_ACCESS_KEY_ID": Data("AKIAECRBENCH\(id)".utf8), "AWS_SECRET_ACCESS_KEY": Data("bench".utf8),
+                ]))
+        try await forEachConcurrently(0..<count) { index in
+            let labels = [label: self.id]
+            _ = try await client.create(Namespace(metadata: ObjectMeta(name: self.namespace(index), labels: labels)))
+        }
+        createdNamespaces += (0..<count).map(namespace)
+
+        let moto = try await MotoServer.start()
+        self.moto = moto
+
+        // The operator.
+        let binary = options.operatorBinary
+            ?? URL(fileURLWithPath: Self.executable).deletingLastPathComponent()
+                .appendingPathComponent("ecr-pullsecret-operator").path
+        let connectLog = work + "/connects.log"
+        let op = try await OperatorProcess.start(
+            binary: binary, kubeconfig: kubeconfigPath, context: options.context,
+            environment: ["AWS_ENDPOINT_URL": moto.endpoint],
+            wrapper: options.traceConnects
+                ? ["/usr/bin/strace", "-f", "--seccomp-bpf", "-e", "trace=connect", "-o", connectLog] : [])
+        operatorProcess = op
+        say("startup_to_readyz", op.startup.seconds, "s")
+        try await Task.sleep(for: .seconds(1))
+        sayMemory("rss_idle", op)
+        for (file, mebibytes) in op.residentByFile().prefix(8) {
+            say("rss_idle_file", String(format: "%.1f", mebibytes), "MiB \(file)")
+        }
+
+        let tracker = SecretTracker(prefix: "ecr-bench-\(id)-")
+        let watching = Task { await tracker.follow(client: client) }
+        defer { watching.cancel() }
+
+        // Converge.
+        var spec = ClusterAWSECRImagePullSecretSpec(
+            secretName: secretName,
+            awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds", namespace: opsNamespace)),
+            namespaceSelector: LabelSelector(matchLabels: [label: id]))
+        let converge = try await phase(name: "converge", tracker: tracker, count: count) { [spec] in
+            let created = try await client.create(
+                ClusterAWSECRImagePullSecret(metadata: ObjectMeta(name: self.resourceName), spec: spec))
+            self.createdResource = true
+            self.ownRequests.add(1, ordering: .relaxed)
+            return created.metadata.generation ?? 1
+        }
+        sayMemory("rss_converged", op)
+
+        // Forced refreshes: a new registry account changes every Secret's content (moto's password names it).
+        var refreshes: [PhaseResult] = []
+        for cycle in 1...options.refreshCycles {
+            spec.registries = [RegistrySpec(accountID: String(100_000_000_000 + cycle), region: "us-west-2")]
+            let result = try await phase(
+                name: cycle == 1 ? "refresh" : "refresh_\(cycle)", tracker: tracker, count: count, quiet: cycle > 1
+            ) { [spec] in
+                // The operator may write status between the read and the update: read again on 409.
+                for attempt in 1... {
+                    var current = try await client.get(ClusterAWSECRImagePullSecret.self, name: self.resourceName)
+                    current.spec = spec
+                    self.ownRequests.add(2, ordering: .relaxed)
+                    do {
+                        return try await client.update(current).metadata.generation ?? 0
+                    } catch let error as KubeAPIError where error.isConflict && attempt < 10 {
+                        continue
+                    }
+                }
+                fatalError("unreachable")
+            }
+            refreshes.append(result)
+            sayMemory("rss_after_refresh_\(cycle)", op)
+        }
+        if refreshes.count > 1 {
+            let sorted = refreshes.map(\.secrets).sorted()
+            say("refresh_median_of_\(refreshes.count)", sorted[sorted.count / 2], "s")
+        }
+        if options.traceConnects, let log = try? String(contentsOfFile: connectLog, encoding: .utf8) {
+            let port = URL(string: config.server)?.port ?? 443
+            let connects = log.split(separator: "\n").filter { $0.contains("htons(\(port))") }.count
+            say("operator_tcp_connects_to_apiserver", "\(connects)", "connections")
+        }
+
+        // Remove the resource while the operator runs (it may hold a finalizer), then stop it.
+        try? await client.delete(ClusterAWSECRImagePullSecret.self, name: resourceName)
+        let gone = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < gone,
+            (try? await client.getIfPresent(ClusterAWSECRImagePullSecret.self, name: resourceName)) != nil
+        {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        createdResource = false
+        await op.stop()
+        operatorProcess = nil
+
+        // The ceiling: the same server, a bare loop of the project's client at the same parallelism.
+        let bare = try await KubeClient.connect(config: config, maxConcurrentRequests: options.concurrency)
+        let payload = Data(String(repeating: "x", count: 220).utf8)
+        let writtenBox = Mutex([Secret?](repeating: nil, count: count))
+        let createStart = ContinuousClock.now
+        try await forEachConcurrently(0..<count) { index in
+            let secret = try await bare.create(
+                Secret(
+                    metadata: ObjectMeta(name: "ecr-bench-ceiling", namespace: self.namespace(index)),
+                    data: [".dockerconfigjson": payload], type: "kubernetes.io/dockerconfigjson"))
+            writtenBox.withLock { $0[index] = secret }
+        }
+        let ceilingCreate = (ContinuousClock.now - createStart).seconds
+        let written = writtenBox.withLock { $0 }
+        let updateStart = ContinuousClock.now
+        try await forEachConcurrently(0..<count) { index in
+            guard var secret = written[index] else { return }
+            secret.data = [".dockerconfigjson": Data(String(repeating: "y", count: 220).utf8)]
+            _ = try await bare.update(secret)
+        }
+        let ceilingUpdate = (ContinuousClock.now - updateStart).seconds
+        say("ceiling_create", ceilingCreate, "s")
+        say("ceiling_update", ceilingUpdate, "s")
+        // Ratio = ceiling time / operator time: the operator's throughput as a fraction of the bare loop's.
+        say("converge_vs_ceiling_create", ceilingCreate / converge.secrets, "x", digits: 2)
+        say("refresh_vs_ceiling_update", ceilingUpdate / refreshes[0].secrets, "x", digits: 2)
+        if refreshes.count > 1 {
+            let sorted = refreshes.map(\.secrets).sorted()
+            say("refresh_median_vs_ceiling_update", ceilingUpdate / sorted[sorted.count / 2], "x", digits: 2)
+        }
+    }
+
+    struct PhaseResult {
+        var secrets: Double
+        var status: Double
+    }
+
+    /// Starts a phase with `change` (returns the generation to wait for), then waits for N Secrets written
+    /// (watch events in the run's namespaces) and for status `N/N` at that generation.
+    func phase(
+        name: String, tracker: SecretTracker, count: Int, quiet: Bool = false,
+        change: @escaping @Sendable () async throws -> Int64
+    ) async throws -> PhaseResult {
+        guard let client else { throw CancellationError() }
+        let serverBefore = serverRequests()
+        let awsBefore = moto?.requestCount() ?? 0
+        ownRequests.store(0, ordering: .relaxed)
+        tracker.reset()
+        let start = ContinuousClock.now
+        let generation = try await change()
+        let deadline = start + .seconds(options.timeout)
+        var secretsAt: Duration?
+        var statusAt: Duration?
+        while ContinuousClock.now < deadline, secretsAt == nil || statusAt == nil {
+            try Task.checkCancellation()
+            if secretsAt == nil, tracker.written >= count { secretsAt = ContinuousClock.now - start }
+            if statusAt == nil {
+                ownRequests.add(1, ordering: .relaxed)
+                let resource = try await client.get(ClusterAWSECRImagePullSecret.self, name: resourceName)
+                if let status = resource.status, (status.observedGeneration ?? 0) >= generation,
+                    (status.namespaces?.synced ?? 0) >= count
+                {
+                    statusAt = ContinuousClock.now - start
+                }
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        guard let secretsAt, let statusAt else {
+            throw ValidationError("\(name): \(tracker.written)/\(count) Secrets written within \(options.timeout) s")
+        }
+        // Let trailing requests (events, a last status write) land before counting.
+        try await Task.sleep(for: .milliseconds(500))
+        let result = PhaseResult(secrets: secretsAt.seconds, status: statusAt.seconds)
+        if quiet {
+            say("\(name)_secrets", result.secrets, "s")
+            return result
+        }
+        say("\(name)_secrets", result.secrets, "s")
+        say("\(name)_status", result.status, "s")
+        if let serverBefore, let serverAfter = serverRequests() {
+            let operatorRequests = serverAfter - serverBefore - ownRequests.load(ordering: .relaxed)
+            say("\(name)_api_requests_per_namespace", Double(operatorRequests) / Double(count), "requests", digits: 2)
+        } else {
+            say(
+                "\(name)_api_requests_per_namespace",
+                "skipped (needs the test server: the operator exports no rest_client_requests_total)")
+        }
+        if let moto {
+            say("\(name)_aws_calls", "\(moto.requestCount() - awsBefore)", "calls")
+        }
+        return result
+    }
+
+    /// The test server's request count (nil on a cluster). Each query is itself no API request.
+    func serverRequests() -> Int? {
+        apiServer?.ask("count").flatMap { Int($0) }
+    }
+
+    func sayMemory(_ name: String, _ op: OperatorProcess) {
+        let memory = op.memory()
+        let parts = String(format: "MiB (anon %.1f, file %.1f)", memory.anon, memory.file)
+        say(name, String(format: "%.1f", memory.rss), parts)
+    }
+
+    func printMachine() {
+        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+            .split(separator: "\n").first { $0.hasPrefix("model name") }?
+            .split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "unknown"
+        let memory = (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8))?
+            .split(separator: "\n").first { $0.hasPrefix("MemTotal") }?
+            .split(separator: " ").dropFirst().first.flatMap { Double($0) } ?? 0
+        let gibibytes = String(format: "%.1f", memory / 1_048_576)
+        say("machine", "\(ProcessInfo.processInfo.activeProcessorCount) CPUs, \(cpu), \(gibibytes) GiB")
+    }
+
+    /// Removes the resource and namespaces (on a cluster; the test server just ends), stops the children.
+    func cleanup() async {
+        if let client, !onTestServer {
+            if createdResource { try? await client.delete(ClusterAWSECRImagePullSecret.self, name: resourceName) }
+            let names = createdNamespaces
+            try? await forEachConcurrently(names.indices) { index in
+                try? await client.delete(Namespace.self, name: names[index])
+            }
+            if !names.isEmpty { print("cleanup: deleted the resource and \(names.count) namespaces") }
+        }
+        await operatorProcess?.stop()
+        moto?.shutdown()
+        apiServer?.stop()
+        try? FileManager.default.removeItem(atPath: work)
+    }
+
+    /// Runs `body` for every index, `options.concurrency` at a time.
+    func forEachConcurrently(
+        _ indices: Range<Int>, _ body: @escaping @Sendable (Int) async throws -> Void
+    ) async throws {
+        let width = options.concurrency
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var next = indices.lowerBound
+            while next < indices.upperBound, next < indices.lowerBound + width {
+                let index = next
+                group.addTask { try await body(index) }
+                next += 1
+            }
+            while try await group.next() != nil {
+                if next < indices.upperBound {
+                    let index = next
+                    group.addTask { try await body(index) }
+                    next += 1
+                }
+            }
+        }
+    }
+}
+
+/// Follows the operator's Secrets (its managed-by label) and counts the run's namespaces written since
+/// `reset()`.
+final class SecretTracker: Sendable {
+    let prefix: String
+    private let state = Mutex(Set<String>())
+
+    init(prefix: String) { self.prefix = prefix }
+
+    var written: Int { state.withLock { $0.count } }
+
+    func reset() { state.withLock { $0 = [] } }
+
+    func follow(client: KubeClient) async {
+        var resourceVersion: String?
+        while !Task.isCancelled {
+            let options = WatchOptions(
+                labelSelector: "app.kubernetes.io/managed-by=ecr-pullsecret-operator", resourceVersion: resourceVersion)
+            do {
+                for try await event in client.watchMetadata(Secret.resource, options: options) {
+                    switch event {
+                    case .added(let object), .modified(let object):
+                        resourceVersion = object.metadata.resourceVersion
+                        if let namespace = object.metadata.namespace, namespace.hasPrefix(prefix) {
+                            state.withLock { _ = $0.insert(namespace) }
+                        }
+                    case .bookmark(let version): resourceVersion = version
+                    case .deleted, .error: break
+                    }
+                }
+            } catch {
+                try? await Task.sleep(for: .milliseconds(100))
+            }
         }
     }
 }
 
 extension Duration {
-    fileprivate var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }

@@ -10,7 +10,8 @@ import UnixSignals
 /// Writes what a client needs into `--out-dir`: `ca.crt` (the serving CA), `token` (the admin token,
 /// user `admin` in `system:masters`) and `kubeconfig` (both together), then prints one line,
 /// `ready https://127.0.0.1:<port>`, and serves until SIGTERM or SIGINT. On the way out it writes
-/// `denials.json`: every request RBAC refused, one sentence each.
+/// `denials.json`: every request RBAC refused, one sentence each, and `requests.json`: every distinct request RBAC
+/// allowed (user, verb, apiGroup, resource[/subresource], namespaced, path), to derive least privilege from.
 struct APIServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apiserver",
@@ -28,6 +29,12 @@ struct APIServerCommand: AsyncParsableCommand {
     @Option(help: "Directory to write ca.crt, token and kubeconfig into (created if missing).")
     var outDir: String
 
+    @Option(
+        help: ArgumentHelp(
+            "Fail the first request with METHOD whose path contains PATH with STATUS (repeatable), e.g. to reach a "
+                + "client's conflict path.", valueName: "METHOD:STATUS:PATH"))
+    var failOnce: [String] = []
+
     @Option(help: "Log level of the test server (on stderr).")
     var logLevel: Logger.Level = .warning
 
@@ -35,6 +42,17 @@ struct APIServerCommand: AsyncParsableCommand {
         guard (0...65535).contains(port) else {
             throw ValidationError("--port must be between 0 and 65535, got \(port)")
         }
+        for fault in failOnce where Self.fault(fault) == nil {
+            throw ValidationError("--fail-once must be METHOD:STATUS:PATH with a status of 400-599, got \(fault)")
+        }
+    }
+
+    static func fault(_ text: String) -> (method: String, status: Int, path: String)? {
+        let parts = text.split(separator: ":", maxSplits: 2).map(String.init)
+        guard parts.count == 3, !parts[0].isEmpty, let status = Int(parts[1]), (400...599).contains(status) else {
+            return nil
+        }
+        return (parts[0].uppercased(), status, parts[2])
     }
 
     func run() async throws {
@@ -50,6 +68,9 @@ struct APIServerCommand: AsyncParsableCommand {
         let server = try await KubeAPITestServer.start(tls: true, token: token, port: port)
         do {
             if crds { try server.installCRDs(fromDirectory: crdDirectory) }
+            for case let (method, status, path)? in failOnce.map(Self.fault) {
+                server.injectFault(method: method, pathContains: path, status: status)
+            }
             try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
             try write(server.caPEM ?? Data(), to: "ca.crt", mode: 0o644)
             try write(Data(token.utf8), to: "token", mode: 0o600)
@@ -63,8 +84,10 @@ struct APIServerCommand: AsyncParsableCommand {
         for await _ in signals { break }
         // What RBAC refused, for the smoke test's "no request was denied" (each is also logged as it happens).
         let denials = try JSONSerialization.data(withJSONObject: server.rbacDenials.map(\.description))
+        let requests = try JSONEncoder().encode(server.authorizedRequests)
         await server.shutdown()
         try write(denials, to: "denials.json", mode: 0o644)
+        try write(requests, to: "requests.json", mode: 0o644)
     }
 
     private func write(_ data: Data, to name: String, mode: Int) throws {

@@ -151,13 +151,14 @@ import Testing
                 _ = try await harness.client.patch(
                     AWSECRImagePullSecret.self, name: "reg", namespace: "team",
                     mergePatch: .object(["spec": .object(["refreshInterval": .string("1h")])]))
+                // Ready and CredentialsValid both turn False with the AWS error as the reason.
                 let failed = await eventually {
-                    await harness.namespaced("team", "reg")?.status?.condition(.ready)?.reason == "TokenRequestFailed"
+                    let status = await harness.namespaced("team", "reg")?.status
+                    return status?.condition(.ready)?.reason == "TokenRequestFailed"
+                        && status?.condition(.ready)?.status == "False"
+                        && status?.condition(.credentialsValid)?.status == "False"
                 }
                 #expect(failed)
-                let status = try #require(await harness.namespaced("team", "reg")?.status)
-                #expect(status.condition(.ready)?.status == "False")
-                #expect(status.condition(.credentialsValid)?.status == "False")
                 let kept = try #require(await harness.secret("team", "ecr-login"))
                 #expect(kept.data == good.data)
                 #expect(kept.metadata.resourceVersion == good.metadata.resourceVersion)

@@ -174,6 +174,30 @@ struct TestServerRBACTests {
         }
     }
 
+    @Test func allowedRequestsAreRecordedOncePerVerbResourceAndScope() async throws {
+        try await withRBACServer { server in
+            try server.seed(
+                .literal(
+                    #"{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"r"},"#
+                        + #""rules":[{"apiGroups":[""],"resources":["secrets"],"verbs":["get","list"]}]}"#))
+            try server.seed(binding("b", role: "r", subject: #"{"kind":"User","name":"carol"}"#))
+            server.addUser(token: "carol-token", name: "carol")
+            let carol = TestServerWire(server, token: "carol-token")
+            #expect(try await carol.call("GET", "/api/v1/namespaces/default/secrets").status == 200)
+            #expect(try await carol.call("GET", "/api/v1/namespaces/kube-system/secrets").status == 200)
+            #expect(try await carol.call("GET", "/api/v1/secrets").status == 200)
+            #expect(try await carol.call("GET", "/api/v1/namespaces/default/secrets/x").status == 404)
+            #expect(try await carol.call("DELETE", "/api/v1/namespaces/default/secrets/x").status == 403)
+            func allowed(_ verb: String, namespaced: Bool) -> AuthorizedRequest {
+                AuthorizedRequest(
+                    user: "carol", verb: verb, apiGroup: "", resource: "secrets", namespaced: namespaced, path: "")
+            }
+            #expect(server.authorizedRequests.filter { $0.user == "carol" } == [
+                allowed("get", namespaced: true), allowed("list", namespaced: false), allowed("list", namespaced: true),
+            ])
+        }
+    }
+
     @Test func aggregatedClusterRolesPickUpLabelledRoles() async throws {
         try await withRBACServer { server in
             try server.seed(binding("v", role: "view", subject: #"{"kind":"User","name":"viewer"}"#))
@@ -181,7 +205,7 @@ struct TestServerRBACTests {
             let viewer = TestServerWire(server, token: "viewer-token")
             let path = "\(aeps)/namespaces/default/awsecrimagepullsecrets"
             #expect(try await viewer.call("GET", path).status == 403)
-            // The chart's role for `view` (config/rbac/aggregate_roles.yaml): `view` now includes it.
+            // A ClusterRole labelled to aggregate into `view`: `view` now includes it.
             try server.seed(
                 .literal(
                     #"{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","#
@@ -467,16 +491,16 @@ struct RBACValidationTests {
 }
 
 /// The project's own RBAC (`config/rbac`, the chart's rules) on the test server: it validates, and it
-/// gives the operator's ServiceAccount what the operator does, and users of `view`/`edit` the custom
-/// resources through aggregation.
+/// gives the operator's ServiceAccount what the operator does, users of `edit`/`admin` the namespaced custom
+/// resource through aggregation, and users of `view` nothing of it (`spec.awsAccess` may hold keys).
 @Suite("Test server: the project's RBAC")
 struct ProjectRBACTests {
-    @Test func configRBACGrantsTheOperatorAndAggregatesIntoViewAndEdit() async throws {
+    @Test func configRBACGrantsTheOperatorAndAggregatesIntoEditNotView() async throws {
         try await withRBACServer { server in
             try server.seed(.literal(#"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"system"}}"#))
             let manifests = try CRDLoader.documents(inDirectory: TestServerTLSTests.packageRoot + "/config/rbac")
                 .filter { $0["kind"]?.stringValue != "Kustomization" }
-            #expect(manifests.count == 7)
+            #expect(manifests.count == 6)
             for manifest in manifests {
                 var object = manifest
                 if object["kind"] == .string("ServiceAccount") || object["kind"] == .string("Role")
@@ -499,12 +523,15 @@ struct ProjectRBACTests {
             }
             #expect(!server.isAllowed(operatorUser, verb: "create", group: "coordination.k8s.io", resource: "leases", namespace: "a"))
             #expect(!server.isAllowed(operatorUser, verb: "delete", group: group, resource: "awsecrimagepullsecrets", namespace: "a"))
+            #expect(!server.isAllowed(operatorUser, verb: "update", group: "", resource: "serviceaccounts", namespace: "a"))
+            #expect(!server.isAllowed(operatorUser, verb: "patch", group: "", resource: "secrets", namespace: "a"))
 
             let viewer = UserInfo(name: "v", groups: ["viewers"])
             let editor = UserInfo(name: "e", groups: ["editors"])
             try server.seed(binding("viewers", role: "view", subject: #"{"kind":"Group","name":"viewers"}"#))
             try server.seed(binding("editors", role: "edit", subject: #"{"kind":"Group","name":"editors"}"#))
-            #expect(server.isAllowed(viewer, verb: "list", group: group, resource: "awsecrimagepullsecrets/status"))
+            #expect(!server.isAllowed(viewer, verb: "list", group: group, resource: "awsecrimagepullsecrets"))
+            #expect(!server.isAllowed(viewer, verb: "get", group: group, resource: "awsecrimagepullsecrets/status"))
             #expect(!server.isAllowed(viewer, verb: "create", group: group, resource: "awsecrimagepullsecrets", namespace: "a"))
             #expect(server.isAllowed(editor, verb: "create", group: group, resource: "awsecrimagepullsecrets", namespace: "a"))
             // edit aggregates into admin: the chart's edit role reaches admin users too.

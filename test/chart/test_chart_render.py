@@ -12,13 +12,13 @@ KINDS = ["awsecrimagepullsecrets", "clusterawsecrimagepullsecrets"]
 
 # The operator's rules with default values, exactly (order included: it is the documented order).
 DEFAULT_CLUSTER_RULES = [
-    {"apiGroups": [GROUP], "resources": KINDS, "verbs": ["get", "list", "watch", "update", "patch"]},
-    {"apiGroups": [GROUP], "resources": [k + "/status" for k in KINDS], "verbs": ["get", "update", "patch"]},
+    {"apiGroups": [GROUP], "resources": KINDS, "verbs": ["get", "list", "watch", "patch"]},
+    {"apiGroups": [GROUP], "resources": [k + "/status" for k in KINDS], "verbs": ["update"]},
     {"apiGroups": [GROUP], "resources": [k + "/finalizers" for k in KINDS], "verbs": ["update"]},
     {"apiGroups": [""], "resources": ["secrets"],
-     "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"]},
-    {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get", "list", "watch"]},
-    {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["get", "list", "watch", "update", "patch"]},
+     "verbs": ["get", "list", "watch", "create", "update", "delete"]},
+    {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["list", "watch"]},
+    {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["get", "patch"]},
     {"apiGroups": [""], "resources": ["events"], "verbs": ["create", "patch"]},
 ]
 LEASE_RULES = [{"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["get", "create", "update"]}]
@@ -76,7 +76,6 @@ class TestDefaults:
             ("Role", RELEASE + "-leader-election"),
             ("RoleBinding", RELEASE + "-leader-election"),
             ("ClusterRole", RELEASE + "-edit"),
-            ("ClusterRole", RELEASE + "-view"),
             ("Deployment", RELEASE),
             ("Service", RELEASE + "-metrics"),
             ("Service", RELEASE + "-webhook"),
@@ -145,9 +144,15 @@ class TestDefaults:
         edit = self.m.get("ClusterRole", RELEASE + "-edit")
         assert edit["metadata"]["labels"]["rbac.authorization.k8s.io/aggregate-to-edit"] == "true"
         assert edit["rules"][0]["resources"] == ["awsecrimagepullsecrets"]
-        view = self.m.get("ClusterRole", RELEASE + "-view")
-        assert view["metadata"]["labels"]["rbac.authorization.k8s.io/aggregate-to-view"] == "true"
-        assert view["rules"][0]["verbs"] == ["get", "list", "watch"]
+        assert "rbac.authorization.k8s.io/aggregate-to-view" not in edit["metadata"]["labels"]
+
+    def test_nothing_that_can_carry_keys_is_aggregated_into_view(self):
+        # spec.awsAccess may hold an inline secretAccessKey: whoever reads the kind reads keys, and `view` reads no
+        # Secrets on purpose. No rendered ClusterRole aggregated into `view` may name the API group at all.
+        for role in self.m.of_kind("ClusterRole"):
+            if role["metadata"].get("labels", {}).get("rbac.authorization.k8s.io/aggregate-to-view") == "true":
+                assert all(GROUP not in rule.get("apiGroups", []) and "*" not in rule.get("apiGroups", [])
+                           for rule in role["rules"]), role
 
     def test_validating_webhook_configuration(self):
         vwc = self.m.get("ValidatingWebhookConfiguration")
@@ -232,12 +237,12 @@ def test_namespaced_mode():
     assert role["metadata"]["namespace"] == "team-a"
     kind = "awsecrimagepullsecrets"
     assert role["rules"] == [
-        {"apiGroups": [GROUP], "resources": [kind], "verbs": ["get", "list", "watch", "update", "patch"]},
-        {"apiGroups": [GROUP], "resources": [kind + "/status"], "verbs": ["get", "update", "patch"]},
+        {"apiGroups": [GROUP], "resources": [kind], "verbs": ["get", "list", "watch", "patch"]},
+        {"apiGroups": [GROUP], "resources": [kind + "/status"], "verbs": ["update"]},
         {"apiGroups": [GROUP], "resources": [kind + "/finalizers"], "verbs": ["update"]},
         {"apiGroups": [""], "resources": ["secrets"],
-         "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"]},
-        {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["get", "list", "watch", "update", "patch"]},
+         "verbs": ["get", "list", "watch", "create", "update", "delete"]},
+        {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["get", "patch"]},
         {"apiGroups": [""], "resources": ["events"], "verbs": ["create", "patch"]},
     ]
     binding = m.get("RoleBinding", RELEASE)
@@ -325,7 +330,7 @@ def test_without_secret_list_watch():
     m = render({"rbac": {"secretsListWatch": False}})
     secrets = [r for r in m.get("ClusterRole", RELEASE)["rules"] if r["resources"] == ["secrets"]]
     assert secrets == [{"apiGroups": [""], "resources": ["secrets"],
-                        "verbs": ["get", "create", "update", "patch", "delete"]}]
+                        "verbs": ["get", "create", "update", "delete"]}]
     assert "--watch-secrets=false" in args(m)
 
 

@@ -104,10 +104,11 @@ def http(url: str, *, method: str = "GET", body: Any = None, token: str | None =
 class APIServer:
     """`ecr-sandbox apiserver`: the Kubernetes API test server as its own process, over HTTPS."""
 
-    def __init__(self, directory: pathlib.Path, *, crds: bool = True):
+    def __init__(self, directory: pathlib.Path, *, crds: bool = True, fail_once: tuple[str, ...] = ()):
+        """`fail_once`: `METHOD:STATUS:PATH` faults (`--fail-once`), each failing the first matching request."""
         self.directory = directory
         command = [str(built_binary("ecr-sandbox")), "apiserver", "--out-dir", str(directory),
-                   "--crd-directory", str(ROOT / "config" / "crd")]
+                   "--crd-directory", str(ROOT / "config" / "crd"), *[f"--fail-once={f}" for f in fail_once]]
         if not crds:
             command.append("--no-crds")
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
@@ -131,6 +132,11 @@ class APIServer:
                 raise
         assert self.process.returncode == 0, f"ecr-sandbox apiserver exited with {self.process.returncode}"
         return json.loads((self.directory / "denials.json").read_text())
+
+    def allowed_requests(self, user: str) -> set[tuple[str, str, str]]:
+        """After `stop()`: the distinct (verb, apiGroup, resource[/subresource]) RBAC allowed `user`."""
+        requests = json.loads((self.directory / "requests.json").read_text())
+        return {(r["verb"], r["apiGroup"], r["resource"]) for r in requests if r["user"] == user}
 
     def request(self, method: str, path: str, body: Any = None, *, token: str | None = None,
                 content_type: str = "application/json") -> tuple[int, Any]:
@@ -168,6 +174,25 @@ class APIServer:
         status, body = self.request("POST", path, request)
         assert status == 201, f"TokenRequest for {namespace}/{name}: {status} {body}"
         return body["status"]["token"]
+
+
+def granted(manifests, namespace: str, account: str) -> set[tuple[str, str, str]]:
+    """The (verb, apiGroup, resource) the rendered (Cluster)Roles bound to the ServiceAccount grant, rule by rule
+    expanded (the chart names no wildcard)."""
+    subject = {"kind": "ServiceAccount", "name": account, "namespace": namespace}
+    roles = {(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]): o
+             for kind in ("ClusterRole", "Role") for o in manifests.of_kind(kind)}
+    result = set()
+    for binding in manifests.of_kind("ClusterRoleBinding") + manifests.of_kind("RoleBinding"):
+        if subject not in binding.get("subjects", []):
+            continue
+        ref = binding["roleRef"]
+        role = roles[(ref["kind"], binding["metadata"].get("namespace") if ref["kind"] == "Role" else None,
+                      ref["name"])]
+        for rule in role["rules"]:
+            result |= {(verb, group, resource) for verb in rule["verbs"] for group in rule["apiGroups"]
+                       for resource in rule["resources"]}
+    return result
 
 
 class Certificates:

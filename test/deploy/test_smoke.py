@@ -16,7 +16,7 @@ import json
 import pytest
 from moto.server import ThreadedMotoServer
 
-from sandbox import (APIServer, Certificates, OperatorPod, eventually, free_port, http, load_chart_helpers,
+from sandbox import (APIServer, Certificates, OperatorPod, eventually, free_port, granted, http, load_chart_helpers,
                      running_as_pod_is_possible)
 
 reason = running_as_pod_is_possible()
@@ -29,6 +29,14 @@ GROUP_VERSION = "ecr.pullsecrets.dev/v1alpha1"
 # What kube-apiserver v1.26.1 sent a validating webhook for a CREATE (test/kube-api-corpus, key `received`).
 CORPUS_REVIEW = chart.ROOT / "test" / "kube-api-corpus" / "cases" / "admission-aeps-create.json"
 RBAC_KINDS = ("ClusterRole", "Role", "ClusterRoleBinding", "RoleBinding")
+KINDS = ("awsecrimagepullsecrets", "clusterawsecrimagepullsecrets")
+# Granted though no request uses it: the Secrets' ownerReference sets blockOwnerDeletion, which kube-apiserver's
+# OwnerReferencesPermissionEnforcement admission plugin allows only to who may update the owner's finalizers (the
+# test server, like most clusters, does not run that plugin).
+ADMISSION_ONLY = {("update", "ecr.pullsecrets.dev", f"{kind}/finalizers") for kind in KINDS}
+# The first status write of each kind answers 409, so the operator's re-read (get) runs too.
+STATUS_CONFLICTS = ("PUT:409:/namespaces/team-a/awsecrimagepullsecrets/app/status",
+                    "PUT:409:/clusterawsecrimagepullsecrets/shared/status")
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +94,7 @@ def webhook_cert_dir(manifests) -> str:
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
-    server = APIServer(tmp_path_factory.mktemp("apiserver"))
+    server = APIServer(tmp_path_factory.mktemp("apiserver"), fail_once=STATUS_CONFLICTS)
     yield server
     server.stop()
 
@@ -168,11 +176,56 @@ def test_resources_get_secrets_status_events_and_service_accounts(pod, api):
         "apiVersion": GROUP_VERSION, "kind": "ClusterAWSECRImagePullSecret", "metadata": {"name": "shared"},
         "spec": {"secretName": "ecr-shared",
                  "awsAccess": {"region": "eu-west-1", "secretRef": {"name": "aws-creds", "namespace": "ops"}},
-                 "registries": [{"accountID": "210987654321"}], "namespaces": ["team-b"]}})
+                 "registries": [{"accountID": "210987654321"}], "namespaces": ["team-b"],
+                 "serviceAccounts": ["default"]}})
     assert_synced(api, pod, namespaced, "team-a", "ecr-login")
     assert_synced(api, pod, cluster, "team-b", "ecr-shared")
     account = api.object("v1", "ServiceAccount", "default", "team-a")
     assert {"name": "ecr-login"} in account.get("imagePullSecrets", []), account
+
+
+def test_update_prune_and_deletion_paths(pod, api):
+    """The rest of what the operator does in a cluster: a spec change rewrites the Secret (twice, so the second
+    identical Event is aggregated with a PATCH), a namespace leaving the selector has its Secret pruned, and deleting
+    either kind runs the finalizer that takes the Secret out of the ServiceAccounts."""
+    for accounts in (["123456789012", "123456789013"], ["123456789012"]):
+        merge_patch(api, GROUP_VERSION, "AWSECRImagePullSecret", "app", "team-a",
+                    {"spec": {"registries": [{"accountID": a} for a in accounts]}})
+        eventually(f"Secret team-a/ecr-login for {accounts}", lambda: sorted(
+            host.split(".")[0] for host in registries(api.object("v1", "Secret", "ecr-login", "team-a"))) == accounts,
+            context=pod.output)
+    eventually("the repeated SecretUpdated Event counted by a patch", lambda: [
+        e for e in api.get("/api/v1/namespaces/team-a/events")["items"]
+        if e["involvedObject"]["name"] == "app" and e["reason"] == "SecretUpdated" and e.get("count", 1) >= 2],
+        context=pod.output)
+
+    api.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-c", "labels": {"ecr": "on"}}})
+    merge_patch(api, GROUP_VERSION, "ClusterAWSECRImagePullSecret", "shared", None,
+                {"spec": {"namespaceSelector": {"matchLabels": {"ecr": "on"}}}})
+    eventually("Secret team-c/ecr-shared", lambda: api.object("v1", "Secret", "ecr-shared", "team-c"), context=pod.output)
+    merge_patch(api, "v1", "Namespace", "team-c", None, {"metadata": {"labels": {"ecr": None}}})
+    eventually("Secret team-c/ecr-shared pruned", lambda: api.object("v1", "Secret", "ecr-shared", "team-c") is None,
+               context=pod.output)
+    assert api.object("v1", "Secret", "ecr-shared", "team-b"), "pruned a Secret still selected"
+
+    for kind, name, namespace, secret in (("AWSECRImagePullSecret", "app", "team-a", "ecr-login"),
+                                          ("ClusterAWSECRImagePullSecret", "shared", None, "ecr-shared")):
+        status, body = api.request("DELETE", APIServer.path(GROUP_VERSION, kind, namespace, name))
+        assert status in (200, 202), body
+        eventually(f"{kind} {name} gone (finalizer removed)",
+                   lambda: api.object(GROUP_VERSION, kind, name, namespace) is None, context=pod.output)
+        account = api.object("v1", "ServiceAccount", "default", namespace or "team-b")
+        assert {"name": secret} not in account.get("imagePullSecrets", []), account
+
+
+def merge_patch(api: APIServer, api_version: str, kind: str, name: str, namespace: str | None, patch: dict):
+    status, body = api.request("PATCH", APIServer.path(api_version, kind, namespace, name), patch,
+                               content_type="application/merge-patch+json")
+    assert status == 200, f"PATCH {kind} {name}: {status} {body}"
+
+
+def registries(secret: dict | None) -> list[str]:
+    return list(json.loads(base64.b64decode(secret["data"][".dockerconfigjson"]))["auths"]) if secret else []
 
 
 def create_credentials(api: APIServer, namespace: str):
@@ -245,20 +298,56 @@ def test_sigterm_before_caches_synced_ends_within_5_s_and_releases_the_lease(man
     assert denials == [], "requests refused by the chart's RBAC:\n" + "\n".join(denials)
 
 
-def test_no_request_was_denied_by_rbac(api):
-    """Every request the operator made was allowed by the chart's rendered RBAC alone. A denial here means the
-    chart lacks a rule the code needs (fix chart/.../rbac.yaml and config/rbac together)."""
+def operator_user(manifests) -> str:
+    return f"system:serviceaccount:{NAMESPACE}:{manifests.get('ServiceAccount')['metadata']['name']}"
+
+
+@pytest.fixture(scope="module")
+def called(api, manifests) -> set[tuple[str, str, str]]:
+    """Stops the API server of the run above; the (verb, apiGroup, resource) RBAC allowed the operator."""
     denials = api.stop()
     assert denials == [], "requests refused by the chart's RBAC:\n" + "\n".join(denials)
+    return api.allowed_requests(operator_user(manifests))
+
+
+def test_no_request_was_denied_by_rbac(called):
+    """Every request the operator made was allowed by the chart's rendered RBAC alone (the `called` fixture asserts
+    it). A denial here means the chart lacks a rule the code needs (fix chart/.../rbac.yaml and config/rbac
+    together)."""
+    assert called
+
+
+def test_rbac_grants_exactly_what_the_operator_called(called, manifests):
+    """Least privilege: every verb the chart's default rules grant the operator was used by a request above, except
+    the admission-only finalizers rule. A verb granted and never called must go (or the test must drive its path)."""
+    rules = granted(manifests, NAMESPACE, manifests.get("ServiceAccount")["metadata"]["name"])
+    assert sorted(rules - ADMISSION_ONLY - called) == [], "granted, never called"
+    assert sorted(called - rules) == [], "called, not granted"
+    assert ADMISSION_ONLY <= rules
+
+
+def variant_calls(values: dict, called: set[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+    """What the default run called, less what a value variant turns off: namespaced mode has no cluster kind and no
+    namespaces; rbac.secretsListWatch=false no Secret cache."""
+    if values.get("operator", {}).get("watchNamespace"):
+        return {c for c in called if c[2].split("/")[0] not in ("clusterawsecrimagepullsecrets", "namespaces")}
+    if values.get("rbac", {}).get("secretsListWatch") is False:
+        return called - {("list", "", "secrets"), ("watch", "", "secrets")}
+    return called
 
 
 @pytest.mark.parametrize("values", [{"operator": {"watchNamespace": "team-a"}}, {"rbac": {"secretsListWatch": False}}],
                          ids=["namespaced-mode", "no-secret-list-watch"])
-def test_value_variants_need_no_more_rbac_than_they_render(moto, tmp_path_factory, values):
+def test_value_variants_need_no_more_rbac_than_they_render(moto, tmp_path_factory, values, called):
     """operator.watchNamespace (a Role in that namespace instead of the ClusterRole) and rbac.secretsListWatch=false
-    (no list/watch on Secrets, --watch-secrets=false): the webhook and a namespaced resource work, and RBAC refuses
-    nothing."""
+    (no list/watch on Secrets, --watch-secrets=false): the webhook and a namespaced resource work, RBAC refuses
+    nothing, and the rules grant exactly the default run's calls less what the variant turns off."""
     manifests = render(moto, values)
+    rules = granted(manifests, NAMESPACE, manifests.get("ServiceAccount")["metadata"]["name"])
+    expected = variant_calls(values, called)
+    admission_only = {r for r in ADMISSION_ONLY if r in rules}
+    assert sorted(rules - admission_only - expected) == [], "granted, never called"
+    assert sorted(expected - rules) == [], "called, not granted"
     api = APIServer(tmp_path_factory.mktemp("apiserver-variant"))
     pod = start_pod(api, manifests, tmp_path_factory, "variant")
     try:
@@ -269,3 +358,4 @@ def test_value_variants_need_no_more_rbac_than_they_render(moto, tmp_path_factor
         pod.close()
         denials = api.stop()
     assert denials == [], "requests refused by the chart's RBAC:\n" + "\n".join(denials)
+    assert api.allowed_requests(operator_user(manifests)) <= rules

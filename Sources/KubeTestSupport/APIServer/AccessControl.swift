@@ -24,6 +24,25 @@ public struct RBACDenial: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+/// A request RBAC allowed, reduced to what an RBAC rule is about, for tests that derive a client's least
+/// privilege from what it really calls (the smoke test compares these with the chart's rules).
+public struct AuthorizedRequest: Sendable, Hashable, Codable, Comparable {
+    public var user: String
+    public var verb: String
+    public var apiGroup: String
+    /// `resource` or `resource/subresource`; empty for a non-resource request.
+    public var resource: String
+    /// Whether the request was in a namespace (a Role can allow it) or cluster-wide (only a ClusterRole can).
+    public var namespaced: Bool
+    /// The URL path of a non-resource request (empty for a resource request: its path names objects).
+    public var path: String
+
+    public static func < (lhs: Self, rhs: Self) -> Bool {
+        (lhs.user, lhs.apiGroup, lhs.resource, lhs.verb, lhs.path, lhs.namespaced ? 1 : 0)
+            < (rhs.user, rhs.apiGroup, rhs.resource, rhs.verb, rhs.path, rhs.namespaced ? 1 : 0)
+    }
+}
+
 /// The router's one hook for who may do what: authenticates each request, authorizes it with the
 /// RBAC objects in the store (denials answer kube-apiserver's Forbidden Status and are recorded),
 /// and serves the two authentication/authorization APIs whose answer depends on the caller:
@@ -33,6 +52,8 @@ final class AccessControl: Sendable {
     private let store: ClusterStore
     private let logger: Logger
     private let denials = NIOLockedValueBox<[RBACDenial]>([])
+    /// Distinct, so the record stays small however long a client runs.
+    private let authorized = NIOLockedValueBox<Set<AuthorizedRequest>>([])
     /// The policy decoded at a store resourceVersion, reused until something is written.
     private let cachedPolicy = NIOLockedValueBox<(resourceVersion: Int, policy: RBACPolicy)?>(nil)
 
@@ -59,7 +80,14 @@ final class AccessControl: Sendable {
         guard case .user(let user) = outcome else { return .refused(.error(.unauthorized)) }
         let attributes = RequestAttributes(method: request.method, path: path, query: query)
         let decision = policy().authorize(attributes, user: user)
-        if decision.allowed { return .admitted(user) }
+        if decision.allowed {
+            let record = AuthorizedRequest(
+                user: user.name, verb: attributes.verb, apiGroup: attributes.apiGroup,
+                resource: attributes.combinedResource, namespaced: !attributes.namespace.isEmpty,
+                path: attributes.isResourceRequest ? "" : path)
+            authorized.withLockedValue { _ = $0.insert(record) }
+            return .admitted(user)
+        }
         let denial = RBACDenial(
             user: user.name, groups: user.groups, verb: attributes.verb, resource: attributes.combinedResource,
             apiGroup: attributes.apiGroup, namespace: attributes.namespace, name: attributes.name, path: path)
@@ -71,6 +99,8 @@ final class AccessControl: Sendable {
     var recordedDenials: [RBACDenial] { denials.withLockedValue { $0 } }
 
     func clearDenials() { denials.withLockedValue { $0 = [] } }
+
+    var recordedAuthorized: [AuthorizedRequest] { authorized.withLockedValue { $0 }.sorted() }
 
     func policy() -> RBACPolicy {
         let (resourceVersion, cached) = store.withLock { (store.resourceVersion, cachedPolicy.withLockedValue { $0 }) }

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The reconcile benchmark (docs/benchmarks.md): builds the release binaries once, then runs
+# `ecr-bench reconcile` against the API test server (default) or a cluster (pass --kubeconfig/--context).
+# Extra arguments go to `ecr-bench reconcile`, e.g. `hack/bench-reconcile.sh --namespaces 5000`.
+# Env: CONFIG (release), SKIP_BUILD=1 to reuse the last build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+config=${CONFIG:-release}
+command -v moto_server >/dev/null || { echo "bench-reconcile: moto_server missing (hack/install-deps.sh)" >&2; exit 1; }
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+    echo "== swift build -c $config (ecr-bench, ecr-pullsecret-operator)" >&2
+    swift build -c "$config" --product ecr-pullsecret-operator >/tmp/bench-reconcile-build.log 2>&1 \
+        && swift build -c "$config" --product ecr-bench >>/tmp/bench-reconcile-build.log 2>&1 \
+        || { grep -E "error:" /tmp/bench-reconcile-build.log | head -20; exit 1; }
+fi
+bin=$(swift build -c "$config" --show-bin-path)
+exec "$bin/ecr-bench" reconcile "$@"
