@@ -155,7 +155,8 @@ enum ValidatingAdmission {
                 let got = response["response"]?["uid"]?.stringValue ?? ""
                 throw CallFailure("expected response.uid=\"\(uid)\", got \"\(got)\"")
             }
-            let warnings = (result["warnings"]?.arrayValue ?? []).compactMap(\.stringValue).map(warningHeader)
+            let warnings = (result["warnings"]?.arrayValue ?? []).compactMap(\.stringValue)
+                .map { "299 - " + StringValidation.quoted($0) }
             if result["allowed"] == .bool(true) { return warnings }
             var error = denial(webhook: name, status: result["status"])
             error.warnings = warnings
@@ -191,12 +192,6 @@ enum ValidatingAdmission {
             ? "\(deniedBy): \(text)" : !reason.isEmpty ? "\(deniedBy): \(reason)" : "\(deniedBy) without explanation"
         let details = status["details"].flatMap { $0 == .null ? nil : $0 }
         return APIError(code: max(code, 400), reason: reason, message: message, details: details)
-    }
-
-    /// A `Warning` header as `warning.AddWarning` writes it: `299 - "text"`.
-    static func warningHeader(_ text: String) -> String {
-        let escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-        return "299 - \"\(escaped)\""
     }
 
     /// POSTs the review and waits for the answer: the write path is synchronous, so this thread blocks
