@@ -57,7 +57,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ] + nio),
         // Kubernetes API test server and moto launcher: tests, benchmarks and the sandbox only.
-        .target(name: "KubeTestSupport", dependencies: ["CRDModels", "HTTPServer", "COpenSSL", "Yams", log] + nio),
+        .target(
+            name: "KubeTestSupport", dependencies: ["CRDModels", "HTTPClient", "HTTPServer", "COpenSSL", "Yams", log] + nio),
         .executableTarget(
             name: "ecr-pullsecret-operator",
             dependencies: [

@@ -15,14 +15,21 @@ struct CorpusReplayTests {
         _ = Self.printDeviations
         let corpusCase = try CorpusCase.load(fileName)
         let server = try await CorpusReplayer.startServer()
-        var replayer = CorpusReplayer(corpusCase: corpusCase, server: server)
+        // The admission cases were recorded with a validating webhook registered: it answers as recorded.
+        var webhook: ScriptedAdmissionWebhook?
+        if corpusCase.json["webhookConfiguration"] != nil {
+            webhook = try await ScriptedAdmissionWebhook.start(path: "/capture")
+        }
+        var replayer = CorpusReplayer(corpusCase: corpusCase, server: server, webhook: webhook)
         do {
             try await replayer.run()
         } catch {
             await server.shutdown()
+            await webhook?.shutdown()
             throw error
         }
         await server.shutdown()
+        await webhook?.shutdown()
         let failures = replayer.failures
         print("corpus \(corpusCase.name): \(failures.isEmpty ? "equal" : "\(failures.count) differing steps")")
         if let directory = ProcessInfo.processInfo.environment["CORPUS_FAILURES_DIR"] {

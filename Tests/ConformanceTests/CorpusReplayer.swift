@@ -41,14 +41,17 @@ struct CorpusReplayer {
     let corpusCase: CorpusCase
     let server: KubeAPITestServer
     let client: CurlHTTPClient
+    /// The case's validating webhook (admission cases), registered before the first step.
+    let webhook: ScriptedAdmissionWebhook?
     var normalizer: CorpusNormalizer
     /// One entry per step whose answer differs: the step title and the diff.
     private(set) var failures: [String] = []
     private var stepTitle = ""
 
-    init(corpusCase: CorpusCase, server: KubeAPITestServer) {
+    init(corpusCase: CorpusCase, server: KubeAPITestServer, webhook: ScriptedAdmissionWebhook? = nil) {
         self.corpusCase = corpusCase
         self.server = server
+        self.webhook = webhook
         client = CurlHTTPClient(configuration: .init(tls: TLSConfiguration(caPEM: server.caPEM)))
         normalizer = CorpusNormalizer(literals: corpusCase.literals)
     }
@@ -71,9 +74,16 @@ struct CorpusReplayer {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     mutating func run() async throws {
+        if let webhook { try await register(webhook) }
+        // The recorded AdmissionReview: compared, in the normalisation's walk order, right after the
+        // step that sent it (null: the last step sent none).
+        var received = corpusCase.json["received"]
+        var reviewsOfLastStep = 0
         for step in corpusCase.steps {
             stepTitle = step["title"]?.stringValue ?? "?"
             if Deviations.skips(case: corpusCase.name, step: stepTitle) { continue }
+            let reviewsBefore = webhook?.received.count ?? 0
+            webhook?.answer(Self.webhookAnswer(recorded: step["response"] ?? .null))
             if let action = step["action"]?.stringValue {
                 try await perform(action: action, step: step)
             } else if step["watch"] == .bool(true) {
@@ -81,7 +91,67 @@ struct CorpusReplayer {
             } else {
                 try await runHTTP(step)
             }
+            guard let reviews = webhook?.received.dropFirst(reviewsBefore) else { continue }
+            reviewsOfLastStep = reviews.count
+            if let expected = received, expected != .null,
+                let review = reviews.first(where: { Self.sameRequest($0, expected) })
+            {
+                stepTitle = "received AdmissionReview (sent by \"\(stepTitle)\")"
+                report(expected: ["received": expected], actual: ["received": normalizer.normalize(review)])
+                received = nil
+            }
         }
+        stepTitle = "received AdmissionReview"
+        if received == .null, reviewsOfLastStep > 0 {
+            fail("the webhook received \(reviewsOfLastStep) AdmissionReviews in the last step, the recording none")
+        } else if let received, received != .null, webhook != nil {
+            fail("the webhook never received the recorded AdmissionReview")
+        }
+    }
+
+    // MARK: Admission webhook
+
+    /// Creates the case's ValidatingWebhookConfiguration, pointed at `webhook`.
+    private mutating func register(_ webhook: ScriptedAdmissionWebhook) async throws {
+        let configuration = CorpusNormalizer.mappingStrings(corpusCase.json["webhookConfiguration"] ?? .null) { text in
+            text == "<caBundle>" ? webhook.caBundle : text.hasPrefix("https://127.0.0.1:<port>") ? webhook.url : text
+        }
+        var headers = [HTTPHeader("Content-Type", "application/json"), HTTPHeader("Accept", "application/json")]
+        if let token = server.token { headers.append(HTTPHeader("Authorization", "Bearer \(token)")) }
+        let path = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations"
+        let response = try await client.send(
+            HTTPRequest(method: "POST", url: server.baseURL + path, headers: headers, body: try configuration.serialized()))
+        if response.status != 201 {
+            stepTitle = "register the webhook configuration"
+            fail("answered \(response.status): \(String(decoding: response.body, as: UTF8.self))")
+        }
+    }
+
+    /// What the recording's webhook must have answered for the client to get `response`: a denial
+    /// (`admission webhook "NAME" denied the request[: MESSAGE]`) with the Status's code and reason,
+    /// otherwise allowed; the recorded `Warning` headers either way (the admission cases have no others).
+    static func webhookAnswer(recorded response: JSONValue) -> ScriptedAdmissionWebhook.Answer {
+        let warnings = (response["warnings"]?.arrayValue ?? []).compactMap(\.stringValue).map { header in
+            var text = header.hasPrefix("299 - \"") ? String(header.dropFirst(7).dropLast()) : header
+            text = text.replacingOccurrences(of: "\\\"", with: "\"").replacingOccurrences(of: "\\\\", with: "\\")
+            return text
+        }
+        let body = response["body"] ?? .null
+        let message = body["message"]?.stringValue ?? ""
+        guard message.hasPrefix("admission webhook \""), let denied = message.range(of: "\" denied the request") else {
+            return .init(allowed: true, warnings: warnings)
+        }
+        var status: [String: JSONValue] = [:]
+        let rest = message[denied.upperBound...]
+        if rest.hasPrefix(": ") { status["message"] = .string(String(rest.dropFirst(2))) }
+        if let reason = body["reason"] { status["reason"] = reason }
+        if let code = body["code"] { status["code"] = code }
+        return .init(allowed: false, status: .object(status), warnings: warnings)
+    }
+
+    /// The same admission request: operation, namespace, name and dry-run.
+    static func sameRequest(_ review: JSONValue, _ recorded: JSONValue) -> Bool {
+        ["operation", "namespace", "name", "dryRun"].allSatisfy { review["request"]?[$0] == recorded["request"]?[$0] }
     }
 
     // MARK: Steps

@@ -19,8 +19,8 @@ enum Deviations {
             reason: "server-side apply: the operator never sends apply patches; the test server answers 415"),
         Entry(
             caseName: "discovery-groups", steps: ["GET /apis (groups trimmed)"],
-            reason: "/apis lists only the groups the test server serves: events.k8s.io and "
-                + "admissionregistration.k8s.io (never called by the operator, which writes core/v1 Events) are absent"),
+            reason: "/apis lists only the groups the test server serves: events.k8s.io "
+                + "(never called by the operator, which writes core/v1 Events) is absent"),
     ]
 
     static func skips(case caseName: String, step: String) -> Bool {
@@ -40,9 +40,7 @@ enum Deviations {
 /// an entry is removed the moment its gap is closed. The test prints the list.
 enum KnownGaps {
     static let cases: [String: String] = [
-        "admission-deny": "the test server does not call validating admission webhooks",
         "patch-merge": "ownerReferences merged by uid with a strategic merge patch (needs the patch-strategic fix)",
-        "patch-strategic": "strategic merge patch is applied as a JSON merge patch (no merge keys, no $patch)",
     ]
 
     static var summary: String {

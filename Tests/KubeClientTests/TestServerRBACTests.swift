@@ -375,8 +375,8 @@ struct TestServerDiscoveryTableTests {
             let groups = try await wire.call("GET", "/apis")
             let order = groups.json["groups"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
             #expect(order == [
-                "authorization.k8s.io", "rbac.authorization.k8s.io", "apiextensions.k8s.io", "coordination.k8s.io",
-                "ecr.pullsecrets.dev",
+                "authorization.k8s.io", "rbac.authorization.k8s.io", "admissionregistration.k8s.io",
+                "apiextensions.k8s.io", "coordination.k8s.io", "ecr.pullsecrets.dev",
             ])
             for path in [
                 "/apis/nothing.example.com", "/apis/ecr.pullsecrets.dev/v9", "\(aeps)/nothings",

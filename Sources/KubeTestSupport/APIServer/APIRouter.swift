@@ -10,6 +10,8 @@ struct APIRequest: Sendable {
     var body: Data
     /// The user a verified TLS client certificate names (its CN), if any.
     var certificateUser: String?
+    /// Who sends it, once authenticated (admission webhooks are told).
+    var user: UserInfo?
 
     func header(_ name: String) -> String? {
         headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
@@ -27,6 +29,7 @@ enum APIResponse: Sendable {
     static func error(_ error: APIError) -> APIResponse {
         var headers: [(String, String)] = []
         if let seconds = error.retryAfterSeconds { headers.append(("Retry-After", String(seconds))) }
+        headers += error.warnings.map { ("Warning", $0) }
         return .json(status: error.code, body: error.status, headers: headers)
     }
 }
@@ -62,6 +65,8 @@ struct APIRouter: Sendable {
         case .admitted(let admitted): user = admitted
         }
         if let answer = access.serve(request, path: path, user: user) { return answer }
+        var request = request
+        request.user = user
         if ["POST", "PUT", "PATCH"].contains(request.method.uppercased()) { store.withLock { store.warnings = [] } }
         do throws(APIError) {
             return try route(request, path: path, query: query)
@@ -70,7 +75,7 @@ struct APIRouter: Sendable {
             guard case .json(let status, let body, let headers) = APIResponse.error(error),
                 ["POST", "PUT", "PATCH"].contains(request.method.uppercased())
             else { return .error(error) }
-            return .json(status: status, body: body, headers: headers + warningHeaders())
+            return .json(status: status, body: body, headers: warningHeaders() + headers)
         }
     }
 
@@ -212,7 +217,7 @@ struct APIRouter: Sendable {
                 guard target.namespace != nil || !type.namespaced else { throw APIError.methodNotAllowed(method, type.groupResource) }
                 let created = try store.create(
                     type, namespace: namespace, body: try Self.decodeObject(request.body, type: type), dryRun: dryRun,
-                    fieldValidation: fieldValidation)
+                    fieldValidation: fieldValidation, user: request.user)
                 return .json(
                     status: 201, body: RenderOptions(type: type, metadataOnly: false).render(created),
                     headers: warningHeaders(body: request.body))
@@ -226,7 +231,9 @@ struct APIRouter: Sendable {
                     guard let itemName = item["metadata"]?["name"]?.stringValue else { continue }
                     let itemNamespace = item["metadata"]?["namespace"]?.stringValue ?? ""
                     // Each item as it was before its deletion, or as marked when finalizers hold it.
-                    switch try store.delete(type, namespace: itemNamespace, name: itemName, preconditions: .init()) {
+                    switch try store.delete(
+                        type, namespace: itemNamespace, name: itemName, preconditions: .init(), user: request.user)
+                    {
                     case .deleted: deleted.append(item)
                     case .pending(let object): deleted.append(object)
                     }
@@ -261,13 +268,13 @@ struct APIRouter: Sendable {
             let existed = store.peek(type.groupResource, namespace: type.namespaced ? namespace : "", name: name) != nil
             let updated = try store.update(
                 type, namespace: namespace, name: name, body: try Self.decodeObject(request.body, type: type),
-                statusOnly: statusOnly, dryRun: dryRun, fieldValidation: fieldValidation)
+                statusOnly: statusOnly, dryRun: dryRun, fieldValidation: fieldValidation, user: request.user)
             return .json(
                 status: existed ? 200 : 201, body: render.render(updated), headers: warningHeaders(body: request.body))
         case "PATCH":
             let contentType = request.header("Content-Type") ?? ""
             let accepted = ["application/json-patch+json", "application/merge-patch+json"]
-                + (type.isCustom ? ["application/apply-patch+yaml"] : ["application/strategic-merge-patch+json"])
+                + (type.isCustom ? [] : ["application/strategic-merge-patch+json"]) + ["application/apply-patch+yaml"]
             let kind = PatchKind(contentType: contentType)
             if kind == nil && !type.isCustom {
                 // go-restful refuses a type the route does not consume before the patch handler runs.
@@ -278,11 +285,10 @@ struct APIRouter: Sendable {
             guard let kind, kind != .apply, !(kind == .strategicMerge && type.isCustom) else {
                 throw APIError.unsupportedMediaType(contentType, accepted: accepted)
             }
-            // Deliberate difference: strategic merge patch on built-ins is applied as a JSON merge
-            // patch (lists are replaced, never merged by key).
             let patched = try store.patch(
                 type, namespace: namespace, name: name, kind: kind,
-                patch: try Self.decodePatch(request.body, kind: kind), statusOnly: statusOnly, dryRun: dryRun, fieldValidation: fieldValidation)
+                patch: try Self.decodePatch(request.body, kind: kind), statusOnly: statusOnly, dryRun: dryRun,
+                fieldValidation: fieldValidation, user: request.user)
             return .json(status: 200, body: render.render(patched), headers: warningHeaders())
         case "DELETE":
             let options = request.body.isEmpty ? JSONValue.object([:]) : try Self.decodeDeleteOptions(request.body)
@@ -293,14 +299,16 @@ struct APIRouter: Sendable {
             try Self.checkPropagation(policy, orphanDependents: options["orphanDependents"])
             switch try store.delete(
                 type, namespace: namespace, name: name, preconditions: preconditions, propagationPolicy: policy,
-                dryRun: dryRun)
+                dryRun: dryRun, user: request.user)
             {
             case .pending(let object):
-                return .json(status: 200, body: render.render(object))
+                return .json(status: 200, body: render.render(object), headers: warningHeaders())
             case .deleted(let object):
                 // A completed delete answers a Success Status, except where the registry sets
                 // ReturnDeletedObject (ServiceAccounts among the kinds served here).
-                if type.returnsDeletedObject { return .json(status: 200, body: render.render(object)) }
+                if type.returnsDeletedObject {
+                    return .json(status: 200, body: render.render(object), headers: warningHeaders())
+                }
                 var details: [String: JSONValue] = [
                     "name": .string(name), "kind": .string(type.plural),
                     "uid": object["metadata"]?["uid"] ?? .string(""),
@@ -311,7 +319,7 @@ struct APIRouter: Sendable {
                     body: .object([
                         "kind": .string("Status"), "apiVersion": .string("v1"), "metadata": .object([:]),
                         "status": .string("Success"), "details": .object(details),
-                    ]))
+                    ]), headers: warningHeaders())
             }
         default:
             throw APIError.methodNotAllowed(method, type.groupResource)

@@ -5,10 +5,13 @@ import NIOConcurrencyHelpers
 /// Who made a request: kube-apiserver's `user.Info` (name and groups).
 public struct UserInfo: Sendable, Hashable, CustomStringConvertible {
     public var name: String
+    /// The user's uid, when the authenticator knows one (a static token's third column).
+    public var uid: String?
     public var groups: [String]
 
-    public init(name: String, groups: [String]) {
+    public init(name: String, uid: String? = nil, groups: [String]) {
         self.name = name
+        self.uid = uid
         self.groups = groups
     }
 
@@ -19,7 +22,8 @@ public struct UserInfo: Sendable, Hashable, CustomStringConvertible {
 
     /// Every authenticated user also gets `system:authenticated` (the authenticator chain's group adder).
     func authenticated() -> UserInfo {
-        groups.contains("system:authenticated") ? self : UserInfo(name: name, groups: groups + ["system:authenticated"])
+        groups.contains("system:authenticated")
+            ? self : UserInfo(name: name, uid: uid, groups: groups + ["system:authenticated"])
     }
 
     /// `system:serviceaccount:NS:NAME` in groups `system:serviceaccounts` and `system:serviceaccounts:NS`.
@@ -53,7 +57,8 @@ final class Authenticator: Sendable {
     }
 
     /// The identity of the `token:` given to `KubeAPITestServer.start`.
-    static let admin = UserInfo(name: "admin", groups: ["system:masters"])
+    /// Its uid is the recorded cluster's (`--token-auth-file` line `TOKEN,admin,1,system:masters`).
+    static let admin = UserInfo(name: "admin", uid: "1", groups: ["system:masters"])
 
     private let state = NIOLockedValueBox(State())
     /// With no admin token (`token: nil`), requests without credentials are the admin (kubectl over

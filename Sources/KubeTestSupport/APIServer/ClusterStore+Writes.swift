@@ -37,9 +37,9 @@ extension ClusterStore {
 
     func create(
         _ type: APIResourceType, namespace: String, body: JSONValue, dryRun: Bool = false,
-        fieldValidation: FieldValidation = .warn
+        fieldValidation: FieldValidation = .warn, user: UserInfo? = nil
     ) throws(APIError) -> JSONValue {
-        try write(dryRun: dryRun, fieldValidation: fieldValidation) { () throws(APIError) -> JSONValue in
+        try write(dryRun: dryRun, fieldValidation: fieldValidation, user: user) { () throws(APIError) -> JSONValue in
             return try createLocked(type, namespace: namespace, body: body)
         }
     }
@@ -76,6 +76,9 @@ extension ClusterStore {
         for field in ["deletionTimestamp", "deletionGracePeriodSeconds", "resourceVersion", "selfLink"] {
             object["metadata"]?[field] = nil
         }
+        try admit(
+            type, operation: "CREATE", namespace: namespace, name: name, object: object, oldObject: nil,
+            options: "CreateOptions")
         if type.groupResource == Self.crds && !dryRun {
             try register(APIResourceType.fromCRD(object))
         }
@@ -210,9 +213,9 @@ extension ClusterStore {
 
     func update(
         _ type: APIResourceType, namespace: String, name: String, body: JSONValue, statusOnly: Bool,
-        dryRun: Bool = false, fieldValidation: FieldValidation = .warn
+        dryRun: Bool = false, fieldValidation: FieldValidation = .warn, user: UserInfo? = nil
     ) throws(APIError) -> JSONValue {
-        try write(dryRun: dryRun, fieldValidation: fieldValidation) { () throws(APIError) -> JSONValue in
+        try write(dryRun: dryRun, fieldValidation: fieldValidation, user: user) { () throws(APIError) -> JSONValue in
             return try updateLocked(type, namespace: namespace, name: name, body: body, statusOnly: statusOnly,
                 isPatch: false)
         }
@@ -220,9 +223,9 @@ extension ClusterStore {
 
     func patch(
         _ type: APIResourceType, namespace: String, name: String, kind: PatchKind, patch: JSONValue,
-        statusOnly: Bool, dryRun: Bool = false, fieldValidation: FieldValidation = .warn
+        statusOnly: Bool, dryRun: Bool = false, fieldValidation: FieldValidation = .warn, user: UserInfo? = nil
     ) throws(APIError) -> JSONValue {
-        try write(dryRun: dryRun, fieldValidation: fieldValidation) { () throws(APIError) -> JSONValue in
+        try write(dryRun: dryRun, fieldValidation: fieldValidation, user: user) { () throws(APIError) -> JSONValue in
             let key = ObjectKey(namespace: type.namespaced ? namespace : "", name: name)
             guard var current = objects[type.groupResource]?[key] else {
                 throw APIError.notFound(type.groupResource, name: name)
@@ -231,11 +234,13 @@ extension ClusterStore {
             current["apiVersion"] = .string(type.apiVersion)
             let patched: JSONValue
             switch kind {
-            case .merge, .strategicMerge:
+            case .merge:
                 guard case .object = patch else {
                     throw APIError.badRequest("merge patch must be a JSON object")
                 }
                 patched = current.mergePatched(with: patch)
+            case .strategicMerge:
+                patched = try StrategicMergePatch.apply(patch, to: current, resource: type.groupResource)
             case .json:
                 patched = try JSONPatch.apply(patch, to: current)
             case .apply:
@@ -331,6 +336,9 @@ extension ClusterStore {
             let generation = oldMeta["generation"].flatMap { if case .number(let n) = $0 { n } else { nil } } ?? 0
             new["metadata"]?["generation"] = .number(generation + 1)
         }
+        try admit(
+            type, operation: "UPDATE", subresource: statusOnly ? "status" : "", namespace: key.namespace, name: name,
+            object: new, oldObject: old, options: "UpdateOptions")
         if new == old && !ignoredMetadataChange { return old }  // The real server writes nothing for a no-op update.
         if type.groupResource == Self.crds { try register(APIResourceType.fromCRD(new)) }
         if oldMeta["deletionTimestamp"] != nil && (new["metadata"]?["finalizers"]?.arrayValue ?? []).isEmpty
@@ -348,9 +356,9 @@ extension ClusterStore {
 
     func delete(
         _ type: APIResourceType, namespace: String, name: String, preconditions: DeletePreconditions,
-        propagationPolicy: String? = nil, dryRun: Bool = false
+        propagationPolicy: String? = nil, dryRun: Bool = false, user: UserInfo? = nil
     ) throws(APIError) -> DeleteOutcome {
-        try write(dryRun: dryRun) { () throws(APIError) -> DeleteOutcome in
+        try write(dryRun: dryRun, user: user) { () throws(APIError) -> DeleteOutcome in
             let key = ObjectKey(namespace: type.namespaced ? namespace : "", name: name)
             guard let old = objects[type.groupResource]?[key] else {
                 throw APIError.notFound(type.groupResource, name: name)
@@ -369,6 +377,11 @@ extension ClusterStore {
                         + "record (" + (meta["resourceVersion"]?.stringValue ?? "")
                         + "). The object might have been modified")
             }
+            var options: [String: JSONValue] = [:]
+            if let propagationPolicy { options["propagationPolicy"] = .string(propagationPolicy) }
+            try admit(
+                type, operation: "DELETE", namespace: key.namespace, name: name, object: nil, oldObject: old,
+                options: "DeleteOptions", extraOptions: options)
             return deleteLocked(type, key: key, propagationPolicy: propagationPolicy)
         }
     }
@@ -422,20 +435,58 @@ extension ClusterStore {
         types.removeAll { $0.group == group && $0.plural == plural }
     }
 
+    // MARK: Admission
+
+    /// Validating admission webhooks for a client's write (not for the server's own writes, nor for
+    /// webhook configurations themselves). Their warnings join the write's. Lock held.
+    func admit(
+        _ type: APIResourceType, operation: String, subresource: String = "", namespace: String, name: String,
+        object: JSONValue?, oldObject: JSONValue?, options kind: String, extraOptions: [String: JSONValue] = [:]
+    ) throws(APIError) {
+        guard let user = requestUser, type.groupResource != ValidatingAdmission.configurations,
+            let configurations = objects[ValidatingAdmission.configurations], !configurations.isEmpty
+        else { return }
+        func typed(_ object: JSONValue?) -> JSONValue? {
+            guard var object else { return nil }
+            object["apiVersion"] = .string(type.apiVersion)
+            object["kind"] = .string(type.kind)
+            return object
+        }
+        // A cluster-scoped object other than a Namespace always matches a namespaceSelector.
+        let namespaceLabels: [String: String]? =
+            type.groupResource == Self.namespaces
+            ? LabelQuery.labels(of: object ?? oldObject ?? .null)
+            : type.namespaced
+                ? LabelQuery.labels(of: objects[Self.namespaces]?[ObjectKey(namespace: "", name: namespace)] ?? .null)
+                : nil
+        var options = extraOptions
+        options["kind"] = .string(kind)
+        options["apiVersion"] = .string("meta.k8s.io/v1")
+        let attributes = AdmissionAttributes(
+            type: type, subresource: subresource, operation: operation, namespace: namespace, name: name,
+            object: typed(object), oldObject: typed(oldObject), options: options, dryRun: dryRun, user: user)
+        warnings += try ValidatingAdmission.admit(
+            attributes, configurations: configurations.keys.sorted().compactMap { configurations[$0] },
+            namespaceLabels: namespaceLabels)
+    }
+
     // MARK: Commit
 
     /// Runs one write with the lock held, then wakes the garbage collector if the write may have
     /// given it work (outside the lock, so the collector can take it).
     func write<T>(
-        dryRun: Bool = false, fieldValidation: FieldValidation = .warn, _ body: () throws(APIError) -> T
+        dryRun: Bool = false, fieldValidation: FieldValidation = .warn, user: UserInfo? = nil,
+        _ body: () throws(APIError) -> T
     ) throws(APIError) -> T {
         lock.lock()
         self.dryRun = dryRun
         self.fieldValidation = fieldValidation
+        requestUser = user
         warnings = []
         defer {
             self.dryRun = false
             self.fieldValidation = .warn
+            requestUser = nil
         }
         let result: Result<T, APIError>
         do throws(APIError) {

@@ -58,7 +58,7 @@ final class ClusterStore: @unchecked Sendable {
     let lock = NIOLock()
     var resourceVersion = 0
     var objects: [GroupResource: [ObjectKey: JSONValue]] = [:]
-    var types: [APIResourceType] = APIResourceType.builtIns + RBAC.types
+    var types: [APIResourceType] = APIResourceType.builtIns + RBAC.types + [ValidatingAdmission.type]
     var hub: WatchHub
     var snapshots: [String: ListSnapshot] = [:]
     var options: KubeAPITestServerOptions
@@ -67,6 +67,9 @@ final class ClusterStore: @unchecked Sendable {
     var collectionNeeded = false
     /// Set for the duration of one `dryRun=All` write: everything is checked, nothing is stored.
     var dryRun = false
+    /// The client a write is made for (nil for the server's own writes): validating admission runs
+    /// only for clients' writes.
+    var requestUser: UserInfo?
     /// `Warning` headers of the current write (unknown fields pruned), read by the router after it.
     var warnings: [String] = []
     /// The current write's `fieldValidation` (what to do with unknown fields).

@@ -32,15 +32,39 @@ enum ObjectRules {
         ],
     ]
 
-    /// Drops unknown top-level fields of a built-in kind; returns their names.
+    /// The fields of list elements of the built-in kinds served here (`LocalObjectReference`,
+    /// `ObjectReference`): anything else in an element is an unknown field too. A strategic merge
+    /// patch directive left in a list that does not merge ends up here (`imagePullSecrets[0].$patch`).
+    static let elementFields: [String: [String: Set<String>]] = [
+        "serviceaccounts": [
+            "imagePullSecrets": ["name"],
+            "secrets": ["kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath"],
+        ]
+    ]
+
+    /// Drops unknown top-level fields of a built-in kind, and unknown fields of the list elements
+    /// `elementFields` describes; returns their paths.
     static func pruneTopLevel(_ object: inout JSONValue, type: APIResourceType) -> [String] {
         guard !type.isCustom, let known = topLevelFields[type.plural], case .object(var fields) = object else {
             return []
         }
         let unknown = fields.keys.filter { !known.contains($0) && !["apiVersion", "kind", "metadata"].contains($0) }
         for key in unknown { fields[key] = nil }
+        var unknownInElements: [String] = []
+        for (field, knownInElement) in (elementFields[type.plural] ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard let elements = fields[field]?.arrayValue else { continue }
+            fields[field] = .array(
+                elements.enumerated().map { index, element in
+                    guard case .object(var members) = element else { return element }
+                    for key in members.keys.sorted() where !knownInElement.contains(key) {
+                        members[key] = nil
+                        unknownInElements.append("\(field)[\(index)].\(key)")
+                    }
+                    return .object(members)
+                })
+        }
         object = .object(fields)
-        return unknown.sorted()
+        return unknown.sorted() + unknownInElements
     }
 
     /// `generateName` suffix: five characters from the alphabet apimachinery uses.
