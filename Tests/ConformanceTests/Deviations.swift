@@ -39,9 +39,7 @@ enum Deviations {
 /// gap to close. Swift Testing reports each as a known issue, and as a failure once the case passes, so
 /// an entry is removed the moment its gap is closed. The test prints the list.
 enum KnownGaps {
-    static let cases: [String: String] = [
-        "patch-merge": "ownerReferences merged by uid with a strategic merge patch (needs the patch-strategic fix)",
-    ]
+    static let cases: [String: String] = [:]
 
     static var summary: String {
         "Corpus known gaps (\(cases.count)):\n"

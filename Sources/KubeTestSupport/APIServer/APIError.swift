@@ -9,6 +9,8 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     public var details: JSONValue?
     /// Seconds for a `Retry-After` header and `details.retryAfterSeconds` (429 and 5xx throttling).
     public var retryAfterSeconds: Int?
+    /// `metadata.continue` of the Status: where a list whose token expired may resume.
+    public var continueToken: String?
     /// `Warning` headers sent with the error (an admission webhook's warnings with its denial).
     public var warnings: [String] = []
 

@@ -156,7 +156,7 @@ enum ValidatingAdmission {
                 throw CallFailure("expected response.uid=\"\(uid)\", got \"\(got)\"")
             }
             let warnings = (result["warnings"]?.arrayValue ?? []).compactMap(\.stringValue)
-                .map { "299 - " + StringValidation.quoted($0) }
+                .map { "299 - " + GoSyntax.quote($0) }
             if result["allowed"] == .bool(true) { return warnings }
             var error = denial(webhook: name, status: result["status"])
             error.warnings = warnings
