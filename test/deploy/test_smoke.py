@@ -147,6 +147,9 @@ def test_webhook_allows_a_recorded_admission_review_over_tls(pod, manifests):
 def assert_webhook_allows_recorded_review(pod: OperatorPod, manifests, namespace: str | None = None):
     """POSTs the AdmissionReview kube-apiserver sent for a CREATE (from the corpus; moved to `namespace` if given)
     to the path the chart registers, over TLS verified with the webhook's CA; the webhook must allow it."""
+    # The webhook Service routes only to ready pods (the webhook's claim cache has synced by then).
+    readyz = pod.probe_url(chart.container(manifests)["readinessProbe"])
+    eventually("/readyz to answer 200", lambda: http(readyz)[0] == 200, context=pod.output)
     with open(CORPUS_REVIEW) as file:
         review = json.load(file)["received"]
     if namespace:
