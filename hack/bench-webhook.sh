@@ -14,7 +14,7 @@ duration=${1:-10s}
 connections=${CONNECTIONS:-8}
 threads=${THREADS:-2}
 config=${CONFIG:-release}
-corpus=${CORPUS:-/work/shared/kube-api-corpus/cases/admission-aeps-create.json}
+corpus=${CORPUS:-test/kube-api-corpus/cases/admission-aeps-create.json}
 for tool in wrk nginx openssl python3; do
     command -v "$tool" >/dev/null || { echo "bench-webhook: $tool missing (hack/install-deps.sh installs it)" >&2; exit 1; }
 done

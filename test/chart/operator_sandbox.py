@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-CORPUS = pathlib.Path("/work/shared/kube-api-corpus/cases/admission-aeps-create.json")
+CORPUS = ROOT / "test" / "kube-api-corpus" / "cases" / "admission-aeps-create.json"
 SAMPLE = re.compile(r'^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?P<labels>.*)\})? (?P<value>\S+)$')
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 
