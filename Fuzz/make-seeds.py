@@ -2,7 +2,7 @@
 """Writes the fuzz seed corpora in Fuzz/Corpus/<target>/ from the kube-api corpus, the repo's samples and
 test fixtures. Run once when the fixtures change; the seeds are committed (CI has no kube-api corpus).
 
-Usage: Fuzz/make-seeds.py [KUBE_API_CORPUS_DIR]   (default /work/shared/kube-api-corpus)
+Usage: Fuzz/make-seeds.py [KUBE_API_CORPUS_DIR]   (default test/kube-api-corpus)
 """
 import base64
 import hashlib
@@ -12,7 +12,7 @@ import re
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-CORPUS = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "/work/shared/kube-api-corpus") / "cases"
+CORPUS = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else pathlib.Path(__file__).resolve().parents[1] / "test" / "kube-api-corpus") / "cases"
 OUT = ROOT / "Fuzz" / "Corpus"
 
 
