@@ -125,7 +125,7 @@ let package = Package(
             ] + nio),
         .testTarget(
             name: "WebhookTests",
-            dependencies: ["Webhook", "CRDModels", "KubeTestSupport", "HTTPClient", "HTTPServer", "KubeClient", log] + nio),
+            dependencies: ["AsyncTestSupport", "Webhook", "CRDModels", "KubeTestSupport", "HTTPClient", "HTTPServer", "KubeClient", log] + nio),
         .testTarget(
             name: "OperatorTests",
             dependencies: ["AsyncTestSupport", "OperatorTestSupport", "Operator", "CRDModels", "KubeClient", "ECRAuth", log]),

@@ -154,11 +154,3 @@ struct HTTPServerBudgetTests {
         }
     }
 }
-
-func eventually(_ condition: () async -> Bool) async -> Bool {
-    for _ in 0..<100 {
-        if await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(50))
-    }
-    return false
-}

@@ -1,3 +1,4 @@
+import AsyncTestSupport
 import CRDModels
 import Foundation
 import KubeClient
@@ -21,14 +22,6 @@ struct CachedSecretClaimLookupTests {
         let response = await webhook.review(Reviews.body(kind: kind, object: object), kind: kind)
         let body = try #require(response.bodyData)
         return try #require(try JSONDecoder().decode(AdmissionReview.self, from: body).response)
-    }
-
-    func eventually(_ condition: () async throws -> Bool) async -> Bool {
-        for _ in 0..<100 {
-            if (try? await condition()) == true { return true }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return false
     }
 
     @Test func reviewsAreDecidedFromTheCacheWithoutAPIRequests() async throws {
