@@ -142,6 +142,42 @@ import Testing
             }
         }
     }
+
+    /// Issue 11: a Secret this resource once wrote, deleted and recreated by its namespace's team, is theirs:
+    /// when the namespace later leaves the selection, the prune must not delete it.
+    @Test func pruneLeavesASecretRecreatedBySomeoneElse() async throws {
+        try await withOperatorHarness { harness in
+            try await harness.createNamespace("ops")
+            try await harness.createCredentials(namespace: "ops")
+            try await harness.createNamespace("a")
+            try await harness.createNamespace("team")
+            try await harness.withOperator(tokens: FakeTokenSource(), settings: OperatorSettings(watchSecrets: false)) { _ in
+                _ = try await harness.client.create(
+                    ClusterAWSECRImagePullSecret(
+                        metadata: ObjectMeta(name: "shared"),
+                        spec: .init(
+                            secretName: "ecr-login",
+                            awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds", namespace: "ops")),
+                            namespaces: ["a", "team"])))
+                #expect(await eventually { await harness.secret("team", "ecr-login") != nil })
+                try await harness.client.delete(Secret.self, name: "ecr-login", namespace: "team")
+                let theirs = try await harness.client.create(
+                    Secret(
+                        metadata: ObjectMeta(name: "ecr-login", namespace: "team"),
+                        data: [".dockerconfigjson": Data(#"{"auths":{}}"#.utf8)], type: "kubernetes.io/dockerconfigjson"))
+                _ = try await harness.client.patch(
+                    ClusterAWSECRImagePullSecret.self, name: "shared",
+                    mergePatch: .object(["spec": .object(["namespaces": .array([.string("a")])])]))
+                #expect(await eventually {
+                    await harness.cluster("shared")?.status?.namespaces == NamespaceCounts(desired: 1, synced: 1)
+                })
+                try await Task.sleep(for: .milliseconds(300))
+                let kept = try #require(await harness.secret("team", "ecr-login"))
+                #expect(kept.metadata.uid == theirs.metadata.uid)
+                #expect(kept.data == theirs.data)
+            }
+        }
+    }
 }
 
 @Suite(.serialized) struct GracefulShutdownIntegrationTests {
