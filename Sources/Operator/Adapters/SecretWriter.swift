@@ -90,15 +90,26 @@ public struct SecretWriter: Sendable {
 
     /// Deletes a managed Secret whose namespace left the selection, only if it is still the one
     /// this resource controls (uid precondition).
-    public func prune(namespace: String, name: String, secretUID: String?) async throws {
+    public func prune(namespace: String, name: String, ownerUID: String) async throws {
+        defer { written.forget(namespace: namespace, name: name) }
+        // A fresh read, never a cache or a record of past writes: the Secret may have been deleted and
+        // recreated by someone else since this resource wrote it. Only one whose controller is this
+        // resource is deleted, and only that very object (uid precondition).
+        let current: Secret
+        do {
+            current = try await api.get(Secret.self, name: name, namespace: namespace)
+        } catch let error as KubeAPIError where error.isNotFound {
+            return
+        }
+        let ownership = SecretOwnership.classify(
+            existing: current.metadata, existingType: current.type, ownerUID: ownerUID)
+        guard ownership == .owned, let uid = current.metadata.uid else { return }
         do {
             try await api.delete(
-                Secret.self, name: name, namespace: namespace,
-                preconditions: secretUID.map { DeletePreconditions(uid: $0) })
+                Secret.self, name: name, namespace: namespace, preconditions: DeletePreconditions(uid: uid))
         } catch let error as KubeAPIError where error.isNotFound || error.isConflict {
-            // Already gone, or replaced by another object: nothing of ours to delete.
+            // Already gone, or replaced by another object in between: nothing of ours to delete.
         }
-        written.forget(namespace: namespace, name: name)
     }
 
     /// An API error's message without the request body (which for a Secret could hold data).

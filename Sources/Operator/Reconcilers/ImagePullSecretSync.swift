@@ -165,7 +165,8 @@ struct ImagePullSecretSync<R: ImagePullSecretResource>: Sendable {
         logger[metadataKey: "resource"] = "\(OperatorMetrics.key(of: resource))"
         for secret in stale {
             do {
-                try await writer.prune(namespace: secret.namespace, name: secret.name, secretUID: secret.uid)
+                try await writer.prune(
+                    namespace: secret.namespace, name: secret.name, ownerUID: resource.metadata.uid ?? "")
                 logger.info("pruned Secret", metadata: ["k8s.namespace": "\(secret.namespace)"])
             } catch {
                 logger.warning(
