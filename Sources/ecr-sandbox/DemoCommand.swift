@@ -164,12 +164,11 @@ struct DemoCommand: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: kubeconfig) }
         let kubectl = try? await Command.run("kubectl", ["--kubeconfig", kubeconfig, "get", "ecr", "-A"])
         if let kubectl, kubectl.status == 0 {
+            // The test server serves the CRDs' printer columns as a Table, as a real API server does.
             for line in kubectl.stdout.split(separator: "\n") { say("  \(line)") }
-            say("  (the test server answers JSON, not the Table kubectl asks for, so kubectl shows NAME and AGE only;")
-            say("  a real API server adds the CRDs' printer columns, the ones below, read from the API)")
-        } else {
-            say("  (kubectl is not installed or failed: the columns it shows on a cluster, read from the API)")
+            return try await describe(client: client)
         }
+        say("  (kubectl is not installed or failed: the columns it shows on a cluster, read from the API)")
         let rows =
             try await client.list(AWSECRImagePullSecret.self).items.map(listingRow)
             + client.list(ClusterAWSECRImagePullSecret.self).items.map(listingRow)
@@ -178,7 +177,11 @@ struct DemoCommand: AsyncParsableCommand {
         for row in table {
             say("  " + zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined())
         }
+        try await describe(client: client)
+    }
 
+    /// A `kubectl describe`-like view of the cluster resource with its Events, read from the API.
+    private func describe(client: KubeClient) async throws {
         say("\n$ kubectl describe clusterawsecrimagepullsecret shared   (the same view, from the API)")
         let resource = try await client.get(ClusterAWSECRImagePullSecret.self, name: "shared")
         say("  Name:                shared")
