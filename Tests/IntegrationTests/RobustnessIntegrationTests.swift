@@ -117,6 +117,17 @@ import Testing
 }
 
 @Suite(.serialized) struct WithoutSecretWatchIntegrationTests {
+    /// A cluster resource "shared" writing `ecr-login` into `namespaces`, with keys from `ops/aws-creds`.
+    func createSharedResource(_ harness: OperatorHarness, namespaces: [String]) async throws {
+        _ = try await harness.client.create(
+            ClusterAWSECRImagePullSecret(
+                metadata: ObjectMeta(name: "shared"),
+                spec: .init(
+                    secretName: "ecr-login",
+                    awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds", namespace: "ops")),
+                    namespaces: namespaces)))
+    }
+
     @Test func writesAndPrunesWithoutListingSecrets() async throws {
         try await withOperatorHarness { harness in
             try await harness.createNamespace("ops")
@@ -124,13 +135,7 @@ import Testing
             try await harness.createNamespace("a")
             try await harness.createNamespace("b")
             try await harness.withOperator(tokens: FakeTokenSource(), settings: OperatorSettings(watchSecrets: false)) { running in
-                _ = try await harness.client.create(
-                    ClusterAWSECRImagePullSecret(
-                        metadata: ObjectMeta(name: "shared"),
-                        spec: .init(
-                            secretName: "ecr-login",
-                            awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds", namespace: "ops")),
-                            namespaces: ["a", "b"])))
+                try await createSharedResource(harness, namespaces: ["a", "b"])
                 #expect(await eventually { await harness.secret("b", "ecr-login") != nil })
                 _ = try await harness.client.patch(
                     ClusterAWSECRImagePullSecret.self, name: "shared",
@@ -152,13 +157,7 @@ import Testing
             try await harness.createNamespace("a")
             try await harness.createNamespace("team")
             try await harness.withOperator(tokens: FakeTokenSource(), settings: OperatorSettings(watchSecrets: false)) { _ in
-                _ = try await harness.client.create(
-                    ClusterAWSECRImagePullSecret(
-                        metadata: ObjectMeta(name: "shared"),
-                        spec: .init(
-                            secretName: "ecr-login",
-                            awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds", namespace: "ops")),
-                            namespaces: ["a", "team"])))
+                try await createSharedResource(harness, namespaces: ["a", "team"])
                 #expect(await eventually { await harness.secret("team", "ecr-login") != nil })
                 try await harness.client.delete(Secret.self, name: "ecr-login", namespace: "team")
                 let theirs = try await harness.client.create(

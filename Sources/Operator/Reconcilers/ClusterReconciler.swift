@@ -46,7 +46,7 @@ public struct ClusterReconciler: Sendable {
         let pruneNamespaces = Set(
             NamespaceSelection.toPrune(managedSecretNamespaces: owned.map { $0.metadata.namespace ?? "" }, result: selection))
         let prune = owned.filter { pruneNamespaces.contains($0.metadata.namespace ?? "") }.map {
-            (namespace: $0.metadata.namespace ?? "", name: $0.metadata.name ?? "", uid: $0.metadata.uid)
+            (namespace: $0.metadata.namespace ?? "", name: $0.metadata.name ?? "")
         }
         return try await ImagePullSecretSync<ClusterAWSECRImagePullSecret>(dependencies: dependencies).run(
             resource, validation: validation,

@@ -17,7 +17,7 @@ struct ImagePullSecretSync<R: ImagePullSecretResource>: Sendable {
         /// Listed but absent namespaces: reported, not written.
         var missing: [String]
         /// Managed Secrets of this resource to delete.
-        var prune: [(namespace: String, name: String, uid: String?)]
+        var prune: [(namespace: String, name: String)]
         var credentialsNamespace: String?
     }
 
@@ -159,7 +159,7 @@ struct ImagePullSecretSync<R: ImagePullSecretResource>: Sendable {
 
     /// Deletes the Secrets in namespaces that left the selection; a failure is logged and retried at
     /// the next reconcile (the Secret is still listed as ours).
-    private func prune(_ stale: [(namespace: String, name: String, uid: String?)], of resource: R) async {
+    private func prune(_ stale: [(namespace: String, name: String)], of resource: R) async {
         let writer = SecretWriter(api: dependencies.api, written: dependencies.written)
         var logger = dependencies.logger
         logger[metadataKey: "resource"] = "\(OperatorMetrics.key(of: resource))"
