@@ -64,8 +64,6 @@ public struct ClusterReconciler: Sendable {
                 PartialObjectMetadata(metadata: ObjectMeta(name: $0.name, namespace: $0.namespace))
             }
         }
-        return dependencies.caches.managedSecrets.items.filter { secret in
-            secret.metadata.ownerReferences?.contains { $0.controller == true && $0.uid == uid } ?? false
-        }
+        return dependencies.caches.managedSecrets.items(indexedUnder: uid)
     }
 }
