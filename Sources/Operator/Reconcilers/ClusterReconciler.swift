@@ -23,10 +23,7 @@ public struct ClusterReconciler: Sendable {
     public init(dependencies: ReconcilerDependencies) { self.dependencies = dependencies }
 
     public func reconcile(key name: String) async throws -> ReconcileResult {
-        guard let resource = dependencies.caches.clusterResources.get(namespace: nil, name: name) else {
-            OperatorMetrics.shared.forget(resource: OperatorMetrics.key(ClusterAWSECRImagePullSecret.self, nil, name))
-            return .done
-        }
+        guard let resource = dependencies.caches.clusterResources.get(namespace: nil, name: name) else { return .done }
         let selection = NamespaceSelection.resolve(
             list: resource.spec.namespaces ?? [], selector: resource.spec.namespaceSelector,
             namespaces: dependencies.caches.namespaces.items.map {
