@@ -140,10 +140,7 @@ import Testing
             try await harness.createCredentials(namespace: "team")
             let tokens = FakeTokenSource()
             try await harness.withOperator(tokens: tokens) { running in
-                _ = try await harness.client.create(
-                    AWSECRImagePullSecret(
-                        metadata: ObjectMeta(name: "reg", namespace: "team"),
-                        spec: .init(secretName: "ecr-login", awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds")))))
+                try await harness.createNamespacedResource(namespace: "team")
                 #expect(await eventually { await harness.namespaced("team", "reg")?.status?.condition(.ready)?.status == "True" })
                 let good = try #require(await harness.secret("team", "ecr-login"))
 
@@ -187,10 +184,7 @@ import Testing
             try await harness.createCredentials(namespace: "team", keyID: "AKIAFIRSTKEY00001")
             let tokens = FakeTokenSource()
             try await harness.withOperator(tokens: tokens) { running in
-                _ = try await harness.client.create(
-                    AWSECRImagePullSecret(
-                        metadata: ObjectMeta(name: "reg", namespace: "team"),
-                        spec: .init(secretName: "ecr-login", awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds")))))
+                try await harness.createNamespacedResource(namespace: "team")
                 #expect(await eventually { await harness.secret("team", "ecr-login") != nil })
                 #expect(tokens.lastCredentials == "AKIAFIRSTKEY00001")
 
@@ -215,10 +209,7 @@ import Testing
             }
             let tokens = FakeTokenSource()
             try await harness.withOperator(tokens: tokens) { running in
-                _ = try await harness.client.create(
-                    AWSECRImagePullSecret(
-                        metadata: ObjectMeta(name: "reg", namespace: "team"),
-                        spec: .init(secretName: "ecr-login", awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds")))))
+                try await harness.createNamespacedResource(namespace: "team")
                 #expect(await eventually {
                     await harness.namespaced("team", "reg")?.status?.condition(.ready)?.reason == "CredentialsSecretMissing"
                 })

@@ -17,16 +17,6 @@ import Testing
         for namespace in namespaces { try await harness.createNamespace(namespace) }
     }
 
-    func createResource(_ harness: OperatorHarness) async throws {
-        _ = try await harness.client.create(
-            ClusterAWSECRImagePullSecret(
-                metadata: ObjectMeta(name: "shared"),
-                spec: .init(
-                    secretName: "ecr-login",
-                    awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds", namespace: "ops")),
-                    namespaces: namespaces)))
-    }
-
     /// A spec change reconciles the resource; the fake token source issues tokens with a new expiry, so
     /// every Secret is rewritten.
     func changeSpec(_ harness: OperatorHarness, refreshInterval: String) async throws {
@@ -48,7 +38,7 @@ import Testing
         try await withOperatorHarness { harness in
             try await setUp(harness)
             try await harness.withOperator(tokens: FakeTokenSource()) { running in
-                try await createResource(harness)
+                try await harness.createSharedResource(namespaces: namespaces)
                 #expect(await eventually { await harness.cluster("shared")?.status?.condition(.ready)?.status == "True" })
                 // The metadata cache has seen this process's writes (a refresh before that reads first).
                 let cache = running.runtime.dependencies.caches.managedSecrets
@@ -87,7 +77,7 @@ import Testing
                 try await setUp(harness)
                 try await harness.withOperator(tokens: FakeTokenSource(), settings: .init(watchSecrets: watchSecrets)) {
                     running in
-                    try await createResource(harness)
+                    try await harness.createSharedResource(namespaces: namespaces)
                     #expect(await eventually { await harness.cluster("shared")?.status?.condition(.ready)?.status == "True" })
                     // Someone labels the Secret in "a" after the operator wrote it.
                     var secret = try #require(await harness.secret("a", "ecr-login"))
