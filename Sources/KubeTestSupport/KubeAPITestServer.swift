@@ -221,6 +221,21 @@ public final class KubeAPITestServer: Sendable {
         store.closeAllWatches(abruptly: abruptly)
     }
 
+    /// Ends every open watch mid-stream with an ERROR event `410 Expired`, as the API server does when etcd
+    /// compacts past a watch's position, after compacting the watch history (a re-watch from the
+    /// version the client last saw gets 410 too: it must relist).
+    public func expireWatches() {
+        let watchers = store.withLock {
+            store.hub.compact(through: store.resourceVersion)
+            return store.hub.removeAll()
+        }
+        let error = APIError.expired("The resourceVersion for the provided watch is too old.")
+        for watcher in watchers {
+            watcher.sink(.line(Watcher.line(.object(["type": .string("ERROR"), "object": error.status]))))
+            watcher.sink(.end)
+        }
+    }
+
     /// How many watches are open.
     public var openWatchCount: Int { store.openWatchCount }
 
@@ -259,6 +274,11 @@ public final class KubeAPITestServer: Sendable {
     /// Requests received so far with this method (any if nil) whose path+query contains `pathContains`.
     public func requestCount(method: String? = nil, pathContains: String? = nil) -> Int {
         faults.count(method: method, pathContains: pathContains)
+    }
+
+    /// When each request with this method (any if nil) whose path+query contains `pathContains` arrived.
+    public func requestTimes(method: String? = nil, pathContains: String? = nil) -> [ContinuousClock.Instant] {
+        faults.times(method: method, pathContains: pathContains)
     }
 }
 

@@ -22,7 +22,7 @@ final class FaultInjector: Sendable {
     private struct State {
         var failures: [Failure] = []
         var latencies: [Latency] = []
-        var requests: [(method: String, uri: String)] = []
+        var requests: [(method: String, uri: String, time: ContinuousClock.Instant)] = []
     }
 
     /// The request log is bounded so long benchmarks do not grow memory without end.
@@ -43,7 +43,7 @@ final class FaultInjector: Sendable {
     func intercept(method: String, uri: String) -> (failure: APIError?, delay: Duration?) {
         state.withLockedValue { state in
             if state.requests.count >= Self.requestLogLimit { state.requests.removeFirst(state.requests.count / 2) }
-            state.requests.append((method, uri))
+            state.requests.append((method, uri, .now))
             var failure: APIError?
             if let index = state.failures.firstIndex(where: { $0.matches(method: method, uri: uri) }) {
                 let rule = state.failures[index]
@@ -66,11 +66,16 @@ final class FaultInjector: Sendable {
     }
 
     func count(method: String?, pathContains: String?) -> Int {
+        times(method: method, pathContains: pathContains).count
+    }
+
+    /// When each matching request arrived, in order.
+    func times(method: String?, pathContains: String?) -> [ContinuousClock.Instant] {
         state.withLockedValue { state in
-            state.requests.count { request in
+            state.requests.filter { request in
                 (method == nil || request.method.caseInsensitiveCompare(method!) == .orderedSame)
                     && (pathContains == nil || pathContains!.isEmpty || request.uri.contains(pathContains!))
-            }
+            }.map(\.time)
         }
     }
 }
