@@ -9,7 +9,8 @@ public struct SecretWriter: Sendable {
     public enum Outcome: Sendable, Hashable {
         case created, updated, unchanged
         case conflict(String)
-        case failed(String)
+        /// A request failed; `retryAfter` is the wait the API server asked for (429 `Retry-After`).
+        case failed(String, retryAfter: Duration? = nil)
 
         /// The Secret holds the desired content (ServiceAccounts may list it).
         var isInPlace: Bool {
@@ -41,7 +42,7 @@ public struct SecretWriter: Sendable {
             } catch let error as KubeAPIError where error.isAlreadyExists || error.isConflict {
                 // Someone (or the cache lag) had it: read and classify below.
             } catch {
-                return .failed("creating Secret \(desired.namespace)/\(desired.name): \(Self.describe(error))")
+                return Self.failure("creating", desired, error)
             }
         }
         for _ in 0..<maxAttempts {
@@ -51,7 +52,7 @@ public struct SecretWriter: Sendable {
             } catch let error as KubeAPIError where error.isNotFound {
                 existing = nil
             } catch {
-                return .failed("reading Secret \(desired.namespace)/\(desired.name): \(Self.describe(error))")
+                return Self.failure("reading", desired, error)
             }
             switch SecretOwnership.classify(
                 existing: existing?.metadata, existingType: existing?.type, ownerUID: ownerUID)
@@ -66,7 +67,7 @@ public struct SecretWriter: Sendable {
                 } catch let error as KubeAPIError where error.isAlreadyExists || error.isConflict {
                     continue
                 } catch {
-                    return .failed("creating Secret \(desired.namespace)/\(desired.name): \(Self.describe(error))")
+                    return Self.failure("creating", desired, error)
                 }
             case .owned, .adoptable:
                 guard let existing else { continue }
@@ -81,7 +82,7 @@ public struct SecretWriter: Sendable {
                 } catch let error as KubeAPIError where error.isConflict || error.isNotFound {
                     continue
                 } catch {
-                    return .failed("updating Secret \(desired.namespace)/\(desired.name): \(Self.describe(error))")
+                    return Self.failure("updating", desired, error)
                 }
             }
         }
@@ -110,6 +111,12 @@ public struct SecretWriter: Sendable {
         } catch let error as KubeAPIError where error.isNotFound || error.isConflict {
             // Already gone, or replaced by another object in between: nothing of ours to delete.
         }
+    }
+
+    private static func failure(_ doing: String, _ desired: DesiredSecret, _ error: any Error) -> Outcome {
+        .failed(
+            "\(doing) Secret \(desired.namespace)/\(desired.name): \(describe(error))",
+            retryAfter: (error as? KubeAPIError)?.retryAfter)
     }
 
     /// An API error's message without the request body (which for a Secret could hold data).
