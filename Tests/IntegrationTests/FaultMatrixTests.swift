@@ -285,6 +285,45 @@ import Testing
         }
     }
 
+    /// The same against moto checking signatures and IAM: an unknown key is refused (403
+    /// `InvalidClientTokenId`, as XML), nothing is written; once the keys are replaced by good ones, the
+    /// Secret is written without a restart.
+    @Test func motoRefusesAnUnknownKeyUntilTheKeysAreReplaced() async throws {
+        let moto = try await MotoServer.start(initialNoAuthActionCount: 3)
+        defer { stopInBackground(moto) }
+        let good = try moto.createUser("ecr-puller", allowing: ["ecr:GetAuthorizationToken"])
+        try await withOperatorHarness { harness in
+            try await harness.createNamespace("team")
+            try await harness.createCredentials(namespace: "team", keyID: "AKIAUNKNOWNKEY000001")
+            let tokens = ECRTokenSource.make(
+                environment: ["AWS_ENDPOINT_URL": moto.endpoint],
+                retryPolicy: RetryPolicy(baseDelay: .milliseconds(20), maxDelay: .milliseconds(100)),
+                logger: harness.logger)
+            try await harness.withOperator(tokens: tokens) { running in
+                _ = try await harness.client.create(Self.resource())
+                #expect(await eventually { await harness.namespaced("team", "reg")?.status?.condition(.ready)?.reason == "TokenRequestFailed" })
+                let status = await harness.namespaced("team", "reg")?.status
+                #expect(status?.condition(.ready)?.message.contains("InvalidClientTokenId") == true)
+                #expect(status?.condition(.credentialsValid)?.status == "False")
+                #expect(await harness.secret("team", "ecr-login") == nil)
+
+                _ = try await harness.client.patch(
+                    Secret.self, name: "aws-creds", namespace: "team",
+                    mergePatch: .object([
+                        "data": .object([
+                            "AWS_ACCESS_KEY_ID": .string(Data(good.accessKeyID.utf8).base64EncodedString()),
+                            "AWS_SECRET_ACCESS_KEY": .string(Data(good.secretAccessKey.utf8).base64EncodedString()),
+                        ])
+                    ]))
+                #expect(await eventually { await harness.secret("team", "ecr-login") != nil })
+                #expect(await eventually { await harness.namespaced("team", "reg")?.status?.condition(.ready)?.status == "True" })
+                #expect(moto.recordedRequests().compactMap(\.accessKeyID).last == good.accessKeyID)
+                let written = await harness.namespaced("team", "reg")?.status
+                #expect(written.map { "\($0)" }?.contains(good.secretAccessKey) == false)
+            }
+        }
+    }
+
     // MARK: 5. Leader killed mid-write
 
     @Test func leaderKilledMidWrite() async throws {
