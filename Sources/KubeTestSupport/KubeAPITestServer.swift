@@ -254,10 +254,19 @@ public final class KubeAPITestServer: Sendable {
                 retryAfterSeconds: retryAfterSeconds, message: message))
     }
 
-    /// Delays responses to matching requests (`count` nil: until `clearFaults()`).
-    public func injectLatency(_ delay: Duration, method: String? = nil, pathContains: String = "", count: Int? = nil) {
-        faults.addLatency(.init(method: method, pathContains: pathContains, remaining: count, delay: delay))
+    /// Delays responses to matching requests (`count` nil: until `clearFaults()`). The request is served at
+    /// once and its answer held; with `holdsRequest`, the request itself waits and is served when the delay
+    /// ends, even if its client has gone meanwhile (a write already queued in the API server lands late).
+    public func injectLatency(
+        _ delay: Duration, method: String? = nil, pathContains: String = "", count: Int? = nil,
+        holdsRequest: Bool = false
+    ) {
+        faults.addLatency(
+            .init(method: method, pathContains: pathContains, remaining: count, delay: delay, holdsRequest: holdsRequest))
     }
+
+    /// Requests held by `injectLatency(holdsRequest: true)` that have not been served yet.
+    public var heldRequestCount: Int { faults.heldRequests }
 
     /// The next watch whose path+query contains `pathContains` is dropped (connection closed)
     /// after it has sent `afterEvents` events.

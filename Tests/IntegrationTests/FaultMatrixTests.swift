@@ -326,7 +326,9 @@ import Testing
 
     // MARK: 5. Leader killed mid-write
 
-    @Test func leaderKilledMidWrite() async throws {
+    /// With `heldRequest` false the killed leader's PUT is applied and only its answer is lost; with true the PUT
+    /// itself is held and lands after the other replica has written: its stale resourceVersion must fence it.
+    @Test(arguments: [false, true]) func leaderKilledMidWrite(heldRequest: Bool) async throws {
         let ecr = try await ECRTestServer.start(tokenLifetime: Self.tokenLifetime)
         try await withTeardown({ await ecr.shutdown() }) {
             try await withOperatorHarness { harness in
@@ -336,7 +338,8 @@ import Testing
                     LeaderElectionConfiguration(
                         namespace: "default", name: "ecr-pullsecret-operator", identity: identity,
                         timings: LeaderElectionTimings(
-                            leaseDuration: .seconds(3), renewDeadline: .seconds(2), retryPeriod: .milliseconds(200)))
+                            leaseDuration: .seconds(2), renewDeadline: .milliseconds(1500),
+                            retryPeriod: .milliseconds(200)))
                 }
                 try await SecretObserver.observe(harness.server, namespace: "team", name: "ecr-login") { secret in
                     let a = harness.startOperator(
@@ -351,11 +354,13 @@ import Testing
                             #expect(await eventually { secret.latest?.token != nil })
                             let first = try #require(secret.latest)
 
-                            // The leader's next Secret write is applied but its answer held for 5 s; kill the
-                            // leader while it waits. Lease writes fail meanwhile, so it cannot hand the Lease
-                            // over on its way out, as a killed process cannot: the other waits for it to expire.
+                            // The leader's next Secret write is held for 6 s (its answer, or the request itself);
+                            // kill the leader while it waits. Lease writes fail meanwhile, so it cannot hand the
+                            // Lease over on its way out, as a killed process cannot: the other waits for it to expire.
                             let puts = harness.server.requestCount(method: "PUT", pathContains: Self.secretPath)
-                            harness.server.injectLatency(.seconds(5), method: "PUT", pathContains: Self.secretPath, count: 1)
+                            harness.server.injectLatency(
+                                .seconds(6), method: "PUT", pathContains: Self.secretPath, count: 1,
+                                holdsRequest: heldRequest)
                             _ = try await harness.client.patch(
                                 AWSECRImagePullSecret.self, name: "reg", namespace: "team",
                                 mergePatch: .object([
@@ -385,6 +390,13 @@ import Testing
                             let lease = try await harness.client.get(
                                 Lease.self, name: "ecr-pullsecret-operator", namespace: "default")
                             #expect(lease.spec?.holderIdentity == "replica-b")
+                            if heldRequest {
+                                // The new leader wrote before the dead one's PUT landed; once it lands it is
+                                // refused (409), so the Secret never goes back to the older token (observer).
+                                #expect(harness.server.heldRequestCount == 1)
+                                #expect(await eventually { harness.server.heldRequestCount == 0 })
+                                #expect(await eventually { await harness.secret("team", "ecr-login") != nil })
+                            }
                             #expect(
                                 await harness.namespaced("team", "reg")?.status?.condition(.ready)?.status == "True")
                         }
