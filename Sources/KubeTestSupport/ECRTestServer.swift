@@ -35,6 +35,7 @@ public final class ECRTestServer: Sendable {
         var lifetime: Duration
         var issued = 0
         var requests = 0
+        var accessKeyIDs: [String] = []
         var failures: [(failure: AWSFailure, remaining: Int)] = []
         var rejectedKeys: [String: AWSFailure] = [:]
         var failuresServed = 0
@@ -100,6 +101,8 @@ public final class ECRTestServer: Sendable {
     public var issuedCount: Int { shared.state.withLock { $0.issued } }
     /// Requests received so far.
     public var requestCount: Int { shared.state.withLock { $0.requests } }
+    /// The access key id each request was signed with, in order.
+    public var accessKeyIDs: [String] { shared.state.withLock { $0.accessKeyIDs } }
     /// Requests answered with an injected failure so far.
     public var failuresServed: Int { shared.state.withLock { $0.failuresServed } }
 
@@ -128,6 +131,7 @@ public final class ECRTestServer: Sendable {
 
         let outcome = shared.state.withLock { state -> Result<(Int, Duration), AWSFailure> in
             state.requests += 1
+            state.accessKeyIDs.append(accessKeyID)
             if let failure = state.rejectedKeys[accessKeyID] {
                 state.failuresServed += 1
                 return .failure(failure)

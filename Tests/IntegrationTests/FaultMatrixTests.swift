@@ -65,16 +65,20 @@ import Testing
             spec: .init(secretName: "ecr-login", awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds"))))
     }
 
-    static func tokens(_ ecr: ECRTestServer, _ harness: OperatorHarness) -> ECRTokenSource {
-        ECRTokenSource.make(
-            environment: ["AWS_ENDPOINT_URL": ecr.endpoint], refresh: refresh,
+    /// Tokens from `ecr`; STS (for `spec.awsAccess.roleARN`) from `sts` when given.
+    static func tokens(_ ecr: ECRTestServer, _ harness: OperatorHarness, sts: MotoServer? = nil) -> ECRTokenSource {
+        var environment = ["AWS_ENDPOINT_URL": ecr.endpoint]
+        environment["AWS_ENDPOINT_URL_STS"] = sts?.endpoint
+        return ECRTokenSource.make(
+            environment: environment, refresh: refresh,
             retryPolicy: RetryPolicy(baseDelay: .milliseconds(20), maxDelay: .milliseconds(100)), logger: harness.logger)
     }
 
     /// Runs `body` with an operator whose resource `team/reg` exists (unless `create` is false) and,
-    /// with `synced`, has written `team/ecr-login`; afterwards checks the Secret's history.
+    /// with `synced`, has written `team/ecr-login`; afterwards checks the Secret's history. With `sts`, the
+    /// resource assumes a role there on top of its keys.
     func withOperator(
-        create: Bool = true, synced: Bool = true, _ body: (Context) async throws -> Void
+        create: Bool = true, synced: Bool = true, sts: MotoServer? = nil, _ body: (Context) async throws -> Void
     ) async throws {
         let ecr = try await ECRTestServer.start(tokenLifetime: Self.tokenLifetime)
         try await withTeardown({ await ecr.shutdown() }) {
@@ -82,11 +86,14 @@ import Testing
                 try await harness.createNamespace("team")
                 try await harness.createCredentials(namespace: "team", keyID: Self.keyID)
                 try await SecretObserver.observe(harness.server, namespace: "team", name: "ecr-login") { secret in
-                    try await harness.withOperator(tokens: Self.tokens(ecr, harness), settings: Self.settings) { running in
+                    let tokens = Self.tokens(ecr, harness, sts: sts)
+                    try await harness.withOperator(tokens: tokens, settings: Self.settings) { running in
                         let context = Context(harness: harness, ecr: ecr, running: running, secret: secret)
                         try #require(await eventually { running.runtime.isReady })
                         if create {
-                            _ = try await harness.client.create(Self.resource())
+                            var resource = Self.resource()
+                            if sts != nil { resource.spec.awsAccess.roleARN = "arn:aws:iam::123456789012:role/ecr-pull" }
+                            _ = try await harness.client.create(resource)
                             if synced { try #require(await eventually { await context.ready()?.status == "True" }) }
                         }
                         try await body(context)
@@ -282,6 +289,26 @@ import Testing
                 ]))
             #expect(await context.refreshed(after: kept.token ?? 0))
             #expect(await context.credentialsValid()?.status == "True")
+        }
+    }
+
+    /// An assumed-role session that expires (ECR answers `ExpiredTokenException` once): the client drops the
+    /// session, assumes the role again at STS (moto) and retries; the refresh succeeds and Ready never drops.
+    @Test func assumedRoleSessionExpiresAndIsRenewed() async throws {
+        let moto = try await MotoServer.start()
+        defer { stopInBackground(moto) }
+        try await withOperator(sts: moto) { context in
+            #expect(moto.requestCount(action: "AssumeRole") == 1)
+            let readySince = await context.ready()?.lastTransitionTime
+            let session = try #require(context.ecr.accessKeyIDs.last)
+            #expect(session != Self.keyID)
+            context.ecr.fail(with: .expiredToken, count: 1)
+            #expect(await context.refreshed(after: context.secret.latest?.token ?? 0))
+            #expect(context.ecr.failuresServed == 1)
+            #expect(moto.requestCount(action: "AssumeRole") == 2)
+            let renewed = try #require(context.ecr.accessKeyIDs.last)
+            #expect(renewed != session && renewed != Self.keyID)
+            #expect(await context.ready()?.lastTransitionTime == readySince)
         }
     }
 
