@@ -250,9 +250,3 @@ final class APIServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         watchTimers = []
     }
 }
-
-extension Duration {
-    var milliseconds: Int64 {
-        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
-    }
-}

@@ -26,18 +26,32 @@ public struct SecretWriter: Sendable {
     /// Attempts before a run of 409s counts as a failure (the next reconcile tries again).
     let maxAttempts = 4
 
-    /// Brings the Secret to `desired`. `cachedVersion` is the resourceVersion the metadata cache
-    /// holds for it, if any; when it is the version this process wrote for the same desired
-    /// state, nothing is read or written. When the (synced) cache has no such Secret, the create
-    /// is tried without a read first; AlreadyExists falls back to read-and-classify.
+    /// Brings the Secret to `desired`, in one request when nothing else touched it:
+    /// - `cachedVersion` (the metadata cache's resourceVersion for it) is the version this process wrote
+    ///   for the same desired state: nothing is read or written.
+    /// - This process wrote it and the cache shows no other version since: one update from the Secret as
+    ///   stored, conditional on that version (a 409 means someone changed it; the read below decides).
+    /// - The (synced) cache has no such Secret: one create; AlreadyExists falls back to the read.
+    /// Otherwise: read, classify, then create or update.
     public func sync(_ desired: DesiredSecret, ownerUID: String, cachedVersion: String?, cacheSynced: Bool = false)
         async -> Outcome
     {
         if written.isCurrent(desired, resourceVersion: cachedVersion) { return .unchanged }
-        if cachedVersion == nil, cacheSynced {
+        if let stored = written.lastStored(namespace: desired.namespace, name: desired.name),
+            cachedVersion == nil || cachedVersion == stored.metadata.resourceVersion,
+            let updated = desired.updating(stored)
+        {
             do {
-                let created = try await api.create(desired.secret, namespace: desired.namespace)
-                written.record(desired, resourceVersion: created.metadata.resourceVersion)
+                written.record(desired, stored: try await api.update(updated))
+                return .updated
+            } catch let error as KubeAPIError where error.isConflict || error.isNotFound {
+                // Changed or deleted since this process wrote it: read and classify below.
+            } catch {
+                return .failed("updating Secret \(desired.namespace)/\(desired.name): \(Self.describe(error))")
+            }
+        } else if cachedVersion == nil, cacheSynced {
+            do {
+                written.record(desired, stored: try await api.create(desired.secret, namespace: desired.namespace))
                 return .created
             } catch let error as KubeAPIError where error.isAlreadyExists || error.isConflict {
                 // Someone (or the cache lag) had it: read and classify below.
@@ -61,8 +75,7 @@ public struct SecretWriter: Sendable {
                 return .conflict(message)
             case .absent:
                 do {
-                    let created = try await api.create(desired.secret, namespace: desired.namespace)
-                    written.record(desired, resourceVersion: created.metadata.resourceVersion)
+                    written.record(desired, stored: try await api.create(desired.secret, namespace: desired.namespace))
                     return .created
                 } catch let error as KubeAPIError where error.isAlreadyExists || error.isConflict {
                     continue
@@ -72,12 +85,11 @@ public struct SecretWriter: Sendable {
             case .owned, .adoptable:
                 guard let existing else { continue }
                 guard let updated = desired.updating(existing) else {
-                    written.record(desired, resourceVersion: existing.metadata.resourceVersion)
+                    written.record(desired, stored: existing)
                     return .unchanged
                 }
                 do {
-                    let stored = try await api.update(updated)
-                    written.record(desired, resourceVersion: stored.metadata.resourceVersion)
+                    written.record(desired, stored: try await api.update(updated))
                     return .updated
                 } catch let error as KubeAPIError where error.isConflict || error.isNotFound {
                     continue

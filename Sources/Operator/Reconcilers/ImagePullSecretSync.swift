@@ -74,13 +74,10 @@ struct ImagePullSecretSync<R: ImagePullSecretResource>: Sendable {
                 involving: ObjectReference(to: resource), type: event.type, reason: event.reason.rawValue,
                 message: event.message)
         }
-        let key = OperatorMetrics.key(of: resource)
         if let blocker = decision.observation.blocker {
-            OperatorMetrics.shared.recordError(reason: blocker.reason)
-        } else if let expiresAt = decision.expiresAt {
-            OperatorMetrics.shared.recordRefresh(
-                resource: key, outcomes: decision.observation.outcomes, expiresAt: expiresAt,
-                now: dependencies.clock.wallNow())
+            OperatorMetrics.recordError(reason: blocker.reason)
+        } else if decision.expiresAt != nil {
+            OperatorMetrics.recordRefresh(outcomes: decision.observation.outcomes)
         }
         switch decision.next {
         case .waitForChange: return .done
@@ -162,7 +159,7 @@ struct ImagePullSecretSync<R: ImagePullSecretResource>: Sendable {
     private func prune(_ stale: [(namespace: String, name: String)], of resource: R) async {
         let writer = SecretWriter(api: dependencies.api, written: dependencies.written)
         var logger = dependencies.logger
-        logger[metadataKey: "resource"] = "\(OperatorMetrics.key(of: resource))"
+        logger[metadataKey: "resource"] = "\(ObjectStore<R>.key(of: resource))"
         for secret in stale {
             do {
                 try await writer.prune(
