@@ -47,7 +47,7 @@ public struct SecretWriter: Sendable {
             } catch let error as KubeAPIError where error.isConflict || error.isNotFound {
                 // Changed or deleted since this process wrote it: read and classify below.
             } catch {
-                return .failed("updating Secret \(desired.namespace)/\(desired.name): \(Self.describe(error))")
+                return Self.failure("updating", desired, error)
             }
         } else if cachedVersion == nil, cacheSynced {
             do {
