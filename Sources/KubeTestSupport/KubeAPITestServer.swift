@@ -262,7 +262,9 @@ public final class KubeAPITestServer: Sendable {
         holdsRequest: Bool = false
     ) {
         faults.addLatency(
-            .init(method: method, pathContains: pathContains, remaining: count, delay: delay, holdsRequest: holdsRequest))
+            .init(
+                method: method, pathContains: pathContains, remaining: count, delay: delay,
+                holdsRequest: holdsRequest))
     }
 
     /// Requests held by `injectLatency(holdsRequest: true)` that have not been served yet.

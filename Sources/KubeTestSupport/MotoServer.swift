@@ -196,7 +196,9 @@ public final class MotoServer: Sendable {
         let statement = actions.map { "\"\($0)\"" }.joined(separator: ",")
         let policy = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["#
             + statement + #"],"Resource":"*"}]}"#
-        _ = try iam([("Action", "PutUserPolicy"), ("UserName", name), ("PolicyName", "allow"), ("PolicyDocument", policy)])
+        _ = try iam([
+            ("Action", "PutUserPolicy"), ("UserName", name), ("PolicyName", "allow"), ("PolicyDocument", policy),
+        ])
         let keyXML = try iam([("Action", "CreateAccessKey"), ("UserName", name)])
         guard let id = element("AccessKeyId", keyXML), let secret = element("SecretAccessKey", keyXML) else {
             throw StartError(description: "moto CreateAccessKey returned no key")

@@ -11,10 +11,10 @@ import Testing
 /// server's fault injection, its AWS code (signer, client, retries, token cache) against `ECRTestServer`.
 ///
 /// Tokens live 6 s and are replaced 3 s before they expire, so a refresh is due every 3 s and a test can see
-/// one happen after a fault clears; the wide margin keeps every write at least 2 s before the expiry its
-/// annotation states (in whole seconds), however slow the machine. Every test watches the target Secret in the server's store and fails on
-/// any version that lost its uid, held no token, held an expired or an older token than before (see
-/// `SecretObserver`); it also checks the Secret was never deleted over the wire.
+/// one happen after a fault clears; the wide margin leaves a write 2 s after its token fetch before the
+/// expiry its annotation states (whole seconds) has passed. Every test watches the target Secret in the
+/// server's store and fails on any version that lost its uid, held no token, held an expired or an older
+/// token than before (see `SecretObserver`); it also checks the Secret was never deleted over the wire.
 @Suite(.serialized) struct FaultMatrixTests {
     static let refresh = RefreshPolicy(minimumMargin: 3, floor: 0.3, maximumJitter: 0)
     static let tokenLifetime: Duration = .seconds(6)
@@ -49,6 +49,11 @@ import Testing
             }
         }
 
+        /// The Secret's `tier` label, read over the wire.
+        func tier() async -> String? {
+            await harness.secret("team", "ecr-login")?.metadata.labels?["tier"]
+        }
+
         /// Edits the resource's template labels (a spec change: the Secret must be written at once).
         func label(_ value: String) async throws {
             _ = try await harness.client.patch(
@@ -62,7 +67,8 @@ import Testing
     static func resource() -> AWSECRImagePullSecret {
         AWSECRImagePullSecret(
             metadata: ObjectMeta(name: "reg", namespace: "team"),
-            spec: .init(secretName: "ecr-login", awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds"))))
+            spec: .init(
+                secretName: "ecr-login", awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds"))))
     }
 
     /// Tokens from `ecr`; STS (for `spec.awsAccess.roleARN`) from `sts` when given.
@@ -71,14 +77,15 @@ import Testing
         environment["AWS_ENDPOINT_URL_STS"] = sts?.endpoint
         return ECRTokenSource.make(
             environment: environment, refresh: refresh,
-            retryPolicy: RetryPolicy(baseDelay: .milliseconds(20), maxDelay: .milliseconds(100)), logger: harness.logger)
+            retryPolicy: RetryPolicy(baseDelay: .milliseconds(20), maxDelay: .milliseconds(100)),
+            logger: harness.logger)
     }
 
-    /// Runs `body` with an operator whose resource `team/reg` exists (unless `create` is false) and,
-    /// with `synced`, has written `team/ecr-login`; afterwards checks the Secret's history. With `sts`, the
-    /// resource assumes a role there on top of its keys.
+    /// Runs `body` with an operator whose resource `team/reg` has written `team/ecr-login` (with `create`
+    /// false: not created yet); afterwards checks the Secret's history. With `sts`, the resource assumes a
+    /// role there on top of its keys.
     func withOperator(
-        create: Bool = true, synced: Bool = true, sts: MotoServer? = nil, _ body: (Context) async throws -> Void
+        create: Bool = true, sts: MotoServer? = nil, _ body: (Context) async throws -> Void
     ) async throws {
         let ecr = try await ECRTestServer.start(tokenLifetime: Self.tokenLifetime)
         try await withTeardown({ await ecr.shutdown() }) {
@@ -92,9 +99,11 @@ import Testing
                         try #require(await eventually { running.runtime.isReady })
                         if create {
                             var resource = Self.resource()
-                            if sts != nil { resource.spec.awsAccess.roleARN = "arn:aws:iam::123456789012:role/ecr-pull" }
+                            if sts != nil {
+                                resource.spec.awsAccess.roleARN = "arn:aws:iam::123456789012:role/ecr-pull"
+                            }
                             _ = try await harness.client.create(resource)
-                            if synced { try #require(await eventually { await context.ready()?.status == "True" }) }
+                            try #require(await eventually { await context.ready()?.status == "True" })
                         }
                         try await body(context)
                     }
@@ -132,13 +141,13 @@ import Testing
             context.server.dropNextWatch(pathContains: "/v1alpha1/awsecrimagepullsecrets?", afterEvents: 1)
             context.server.closeWatches()
             try await context.label("one")
-            #expect(await eventually { await context.harness.secret("team", "ecr-login")?.metadata.labels?["tier"] == "one" })
+            #expect(await eventually { await context.tier() == "one" })
             try await context.label("two")
-            #expect(await eventually { await context.harness.secret("team", "ecr-login")?.metadata.labels?["tier"] == "two" })
+            #expect(await eventually { await context.tier() == "two" })
             // And an abrupt drop of every watch.
             context.server.closeWatches(abruptly: true)
             try await context.label("three")
-            #expect(await eventually { await context.harness.secret("team", "ecr-login")?.metadata.labels?["tier"] == "three" })
+            #expect(await eventually { await context.tier() == "three" })
             #expect(context.server.requestCount(pathContains: "watch=1") > watches + 5)
             // Reconciling goes on: the next refresh happens.
             #expect(await context.refreshed(after: context.secret.latest?.token ?? 0))
@@ -162,9 +171,7 @@ import Testing
             // The history is compacted again: a re-watch from the relisted version is 410 too.
             context.server.compact()
             context.server.clearFaults()
-            #expect(await eventually(timeout: .seconds(15)) {
-                await context.harness.secret("team", "ecr-login")?.metadata.labels?["tier"] == "gold"
-            })
+            #expect(await eventually(timeout: .seconds(15)) { await context.tier() == "gold" })
             #expect(lists() >= listsBefore + 2)
             #expect(await context.refreshed(after: context.secret.latest?.token ?? 0))
         }
@@ -193,7 +200,9 @@ import Testing
             }
         }
 
-        static let all = Write.allCases.flatMap { write in [409, 429, 500, 503].map { WriteFault(write: write, status: $0) } }
+        static let all = Write.allCases.flatMap { write in
+            [409, 429, 500, 503].map { WriteFault(write: write, status: $0) }
+        }
     }
 
     @Test(arguments: WriteFault.all) func writeRefused(_ fault: WriteFault) async throws {
@@ -270,7 +279,8 @@ import Testing
 
     static let credentialFailures: [ECRTestServer.AWSFailure] = [.expiredToken, .unrecognizedClient]
 
-    @Test(arguments: credentialFailures) func awsRejectsTheCredentials(_ failure: ECRTestServer.AWSFailure) async throws {
+    @Test(arguments: credentialFailures)
+    func awsRejectsTheCredentials(_ failure: ECRTestServer.AWSFailure) async throws {
         try await withOperator { context in
             context.ecr.reject(accessKeyID: Self.keyID, with: failure)
             let kept = try #require(context.secret.latest)
@@ -328,7 +338,9 @@ import Testing
                 logger: harness.logger)
             try await harness.withOperator(tokens: tokens) { running in
                 _ = try await harness.client.create(Self.resource())
-                #expect(await eventually { await harness.namespaced("team", "reg")?.status?.condition(.ready)?.reason == "TokenRequestFailed" })
+                #expect(await eventually {
+                    await harness.namespaced("team", "reg")?.status?.condition(.ready)?.reason == "TokenRequestFailed"
+                })
                 let status = await harness.namespaced("team", "reg")?.status
                 #expect(status?.condition(.ready)?.message.contains("InvalidClientTokenId") == true)
                 #expect(status?.condition(.credentialsValid)?.status == "False")
@@ -343,7 +355,9 @@ import Testing
                         ])
                     ]))
                 #expect(await eventually { await harness.secret("team", "ecr-login") != nil })
-                #expect(await eventually { await harness.namespaced("team", "reg")?.status?.condition(.ready)?.status == "True" })
+                #expect(await eventually {
+                    await harness.namespaced("team", "reg")?.status?.condition(.ready)?.status == "True"
+                })
                 #expect(moto.recordedRequests().compactMap(\.accessKeyID).last == good.accessKeyID)
                 let written = await harness.namespaced("team", "reg")?.status
                 #expect(written.map { "\($0)" }?.contains(good.secretAccessKey) == false)
@@ -370,7 +384,8 @@ import Testing
                 }
                 try await SecretObserver.observe(harness.server, namespace: "team", name: "ecr-login") { secret in
                     let a = harness.startOperator(
-                        tokens: Self.tokens(ecr, harness), settings: Self.settings, leaderElection: election("replica-a"))
+                        tokens: Self.tokens(ecr, harness), settings: Self.settings,
+                        leaderElection: election("replica-a"))
                     try await withTeardown({ await a.stop() }) {
                         #expect(await eventually { a.runtime.isLeading })
                         try await harness.withOperator(
