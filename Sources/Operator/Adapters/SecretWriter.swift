@@ -9,7 +9,8 @@ public struct SecretWriter: Sendable {
     public enum Outcome: Sendable, Hashable {
         case created, updated, unchanged
         case conflict(String)
-        case failed(String)
+        /// A request failed; `retryAfter` is the wait the API server asked for (429 `Retry-After`).
+        case failed(String, retryAfter: Duration? = nil)
 
         /// The Secret holds the desired content (ServiceAccounts may list it).
         var isInPlace: Bool {
@@ -46,7 +47,7 @@ public struct SecretWriter: Sendable {
             } catch let error as KubeAPIError where error.isConflict || error.isNotFound {
                 // Changed or deleted since this process wrote it: read and classify below.
             } catch {
-                return .failed("updating Secret \(desired.namespace)/\(desired.name): \(Self.describe(error))")
+                return Self.failure("updating", desired, error)
             }
         } else if cachedVersion == nil, cacheSynced {
             do {
@@ -55,7 +56,7 @@ public struct SecretWriter: Sendable {
             } catch let error as KubeAPIError where error.isAlreadyExists || error.isConflict {
                 // Someone (or the cache lag) had it: read and classify below.
             } catch {
-                return .failed("creating Secret \(desired.namespace)/\(desired.name): \(Self.describe(error))")
+                return Self.failure("creating", desired, error)
             }
         }
         for _ in 0..<maxAttempts {
@@ -65,7 +66,7 @@ public struct SecretWriter: Sendable {
             } catch let error as KubeAPIError where error.isNotFound {
                 existing = nil
             } catch {
-                return .failed("reading Secret \(desired.namespace)/\(desired.name): \(Self.describe(error))")
+                return Self.failure("reading", desired, error)
             }
             switch SecretOwnership.classify(
                 existing: existing?.metadata, existingType: existing?.type, ownerUID: ownerUID)
@@ -79,7 +80,7 @@ public struct SecretWriter: Sendable {
                 } catch let error as KubeAPIError where error.isAlreadyExists || error.isConflict {
                     continue
                 } catch {
-                    return .failed("creating Secret \(desired.namespace)/\(desired.name): \(Self.describe(error))")
+                    return Self.failure("creating", desired, error)
                 }
             case .owned, .adoptable:
                 guard let existing else { continue }
@@ -93,7 +94,7 @@ public struct SecretWriter: Sendable {
                 } catch let error as KubeAPIError where error.isConflict || error.isNotFound {
                     continue
                 } catch {
-                    return .failed("updating Secret \(desired.namespace)/\(desired.name): \(Self.describe(error))")
+                    return Self.failure("updating", desired, error)
                 }
             }
         }
@@ -122,6 +123,12 @@ public struct SecretWriter: Sendable {
         } catch let error as KubeAPIError where error.isNotFound || error.isConflict {
             // Already gone, or replaced by another object in between: nothing of ours to delete.
         }
+    }
+
+    private static func failure(_ doing: String, _ desired: DesiredSecret, _ error: any Error) -> Outcome {
+        .failed(
+            "\(doing) Secret \(desired.namespace)/\(desired.name): \(describe(error))",
+            retryAfter: (error as? KubeAPIError)?.retryAfter)
     }
 
     /// An API error's message without the request body (which for a Secret could hold data).
