@@ -175,9 +175,12 @@ import Testing
             try await harness.createCredentials(namespace: "team")
             let running = harness.startOperator(tokens: FakeTokenSource())
             #expect(await eventually { running.runtime.isReady })
-            harness.server.injectLatency(.seconds(3), method: "POST", pathContains: "/secrets", count: 1)
+            harness.server.injectLatency(
+                .seconds(3), method: "POST", pathContains: "/secrets", count: 1, holdsRequest: true)
+            // The count already holds the credentials Secret's create: wait for the operator's own.
+            let creates = harness.server.requestCount(method: "POST", pathContains: "/secrets")
             try await harness.createNamespacedResource(namespace: "team")
-            #expect(await eventually { harness.server.requestCount(method: "POST", pathContains: "/secrets") >= 1 })
+            #expect(await eventually { harness.server.requestCount(method: "POST", pathContains: "/secrets") > creates })
             // The Secret's POST is held by the server; a graceful stop now must wait for it.
             #expect(await harness.secret("team", "ecr-login") == nil)
             await running.stop()
