@@ -58,6 +58,30 @@ import Testing
         #expect(NamespacedReconciler.owner(ofManagedSecret: ObjectMeta(name: "x", namespace: "team")) == nil)
     }
 
+    @Test func aNamespaceChangeWakesOnlyTheClusterResourcesThatListOrSelectIt() {
+        func cluster(namespaces: [String]? = nil, selector: [String: String]? = nil) -> ClusterAWSECRImagePullSecret {
+            ClusterAWSECRImagePullSecret(
+                metadata: .init(name: "shared"),
+                spec: .init(
+                    secretName: "ecr", awsAccess: .init(region: "us-west-2"), namespaces: namespaces,
+                    namespaceSelector: selector.map { LabelSelector(matchLabels: $0) }))
+        }
+        let plain = Namespace(metadata: .init(name: "team"))
+        let labelled = Namespace(metadata: .init(name: "team", labels: ["ecr": "on"]))
+        let listing = cluster(namespaces: ["team"])
+        let selecting = cluster(selector: ["ecr": "on"])
+        let other = cluster(namespaces: ["elsewhere"], selector: ["ecr": "other"])
+
+        #expect(ClusterReconciler.isAffected(listing, byNamespaceChange: .added(plain)))
+        #expect(ClusterReconciler.isAffected(listing, byNamespaceChange: .deleted(plain)))
+        #expect(!ClusterReconciler.isAffected(selecting, byNamespaceChange: .added(plain)))
+        // Labelled and unlabelled: selected before or after.
+        #expect(ClusterReconciler.isAffected(selecting, byNamespaceChange: .updated(old: plain, new: labelled)))
+        #expect(ClusterReconciler.isAffected(selecting, byNamespaceChange: .updated(old: labelled, new: plain)))
+        #expect(!ClusterReconciler.isAffected(other, byNamespaceChange: .updated(old: plain, new: labelled)))
+        #expect(!NamespacedReconciler.isAffected(resource("team", "a", secret: "c"), byNamespaceChange: .added(plain)))
+    }
+
     @Test func statusOnlyChangesAreIgnored() {
         let old = resource("ops", "a", secret: "creds")
         var new = old

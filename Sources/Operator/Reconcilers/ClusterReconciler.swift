@@ -16,7 +16,7 @@ import KubeClient
 ///   `--allow-ambient-credentials=none`.
 ///
 /// Assumptions: the namespace and managed-Secret caches are synced; a namespace change enqueues
-/// every cluster resource.
+/// the cluster resources that list or select it (`isAffected(_:byNamespaceChange:)`).
 public struct ClusterReconciler: Sendable {
     public let dependencies: ReconcilerDependencies
 

@@ -52,10 +52,11 @@ final class KindController<W: ReconcilerWiring>: Sendable {
         for resource in informer.store.items(indexedUnder: secret) { await queue.add(W.key(of: resource)) }
     }
 
-    /// Watches: a namespace changed.
-    func namespaceChanged() async {
-        guard W.watchesNamespaces else { return }
-        await enqueueAll()
+    /// Watches: a namespace changed; wakes the resources it may concern.
+    func namespaceChanged(_ change: ResourceChange<Namespace>) async {
+        for resource in informer.store.items where W.isAffected(resource, byNamespaceChange: change) {
+            await queue.add(W.key(of: resource))
+        }
     }
 
     /// The credentials Secrets this kind's resources read (`namespace/name`).

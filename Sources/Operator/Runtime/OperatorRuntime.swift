@@ -253,7 +253,7 @@ public final class OperatorRuntime: Service, Sendable {
                 group.addTask { await self.namespaceInformer.run() }
                 group.addTask {
                     for await change in self.namespaceInformer.changes where Self.namespaceChangeMatters(change) {
-                        await self.cluster.namespaceChanged()
+                        await self.cluster.namespaceChanged(change)
                     }
                 }
             }

@@ -18,8 +18,9 @@ public protocol ReconcilerWiring: Sendable {
     /// Watches: the credentials Secret (`namespace/name`) a resource reads. The resource cache is indexed
     /// by it, so a change of that Secret finds its readers without a scan.
     static func credentialsSecret(of resource: Resource) -> String?
-    /// Watches: whether a namespace change can change which namespaces a resource of this kind targets.
-    static var watchesNamespaces: Bool { get }
+    /// Watches: whether a namespace change can change what `resource` targets or reports (the namespace
+    /// came, went, was relabelled or started terminating).
+    static func isAffected(_ resource: Resource, byNamespaceChange change: ResourceChange<Namespace>) -> Bool
 }
 
 extension ReconcilerWiring {
@@ -60,7 +61,10 @@ extension NamespacedReconciler: ReconcilerWiring {
         return "\(namespace)/\(name)"
     }
 
-    public static var watchesNamespaces: Bool { false }
+    /// Its one namespace is its own; namespace changes never change it.
+    public static func isAffected(
+        _ resource: AWSECRImagePullSecret, byNamespaceChange change: ResourceChange<Namespace>
+    ) -> Bool { false }
 }
 
 extension ClusterReconciler: ReconcilerWiring {
@@ -73,6 +77,17 @@ extension ClusterReconciler: ReconcilerWiring {
         return "\(namespace)/\(ref.name)"
     }
 
-    /// Labels decide the selection, and a namespace that appears or goes changes the targets.
-    public static var watchesNamespaces: Bool { true }
+    /// A namespace it lists or selects, before or after the change.
+    public static func isAffected(
+        _ resource: ClusterAWSECRImagePullSecret, byNamespaceChange change: ResourceChange<Namespace>
+    ) -> Bool {
+        func selects(_ namespace: Namespace) -> Bool {
+            resource.spec.namespaces?.contains(namespace.metadata.name ?? "") == true
+                || resource.spec.namespaceSelector?.matches(namespace.metadata.labels ?? [:]) == true
+        }
+        switch change {
+        case .added(let namespace), .deleted(let namespace): return selects(namespace)
+        case .updated(let old, let new): return selects(old) || selects(new)
+        }
+    }
 }
