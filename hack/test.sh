@@ -21,6 +21,13 @@ echo "== swift test"
 swift test --skip-build --no-parallel 2>&1 | tee /tmp/ecr-swift-test.log | grep -vE "^\[[0-9]+/[0-9]+\]"
 status=${PIPESTATUS[0]}
 
+# A short coverage-guided pass over every fuzz target (the saved crashes are replayed above by
+# FuzzRegressionTests); a crash is saved under Fuzz/Regressions/ and fails the run. FUZZ_SECONDS=0 skips it.
+if [ "${FUZZ_SECONDS:-10}" != 0 ]; then
+    echo "== fuzz (${FUZZ_SECONDS:-10} s per target)"
+    hack/fuzz.sh "${FUZZ_SECONDS:-10}" || status=1
+fi
+
 if [ -d test/chart ]; then
     echo "== pytest (chart and manifests)"
     python3 -m pytest -q test/chart || status=1
