@@ -119,6 +119,41 @@ import Testing
     }
 }
 
+extension MotoIntegrationTests {
+    /// Issue 12's scale case: 500 resources sharing one credential, each with registries in 2 regions.
+    @Test func fiveHundredResourcesSharingOneCredentialInTwoRegionsCostTwoAWSCalls() async throws {
+        let moto = try await MotoServer.start()
+        defer { stopInBackground(moto) }
+        try await withOperatorHarness { harness in
+            try await harness.createNamespace("ops")
+            try await harness.createCredentials(namespace: "ops")
+            try await harness.createNamespace("team")
+            let count = 500
+            try await harness.withOperator(tokens: tokens(moto, harness: harness)) { running in
+                for index in 0..<count {
+                    _ = try await harness.client.create(
+                        ClusterAWSECRImagePullSecret(
+                            metadata: ObjectMeta(name: "shared-\(index)"),
+                            spec: .init(
+                                secretName: "ecr-\(index)",
+                                awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds", namespace: "ops")),
+                                registries: [
+                                    .init(accountID: "123456789012", region: "us-west-2"),
+                                    .init(accountID: "123456789012", region: "eu-west-1"),
+                                ],
+                                namespaces: ["team"])))
+                }
+                let allWritten = await eventually(timeout: .seconds(120)) {
+                    harness.server.objects("secrets", namespace: "team").count == count
+                }
+                #expect(allWritten)
+                // One identity, two regions: one GetAuthorizationToken per region for all 500 resources.
+                #expect(moto.requestCount(target: Self.getToken) == 2)
+            }
+        }
+    }
+}
+
 @Suite(.serialized) struct ECRTokenSourceMotoTests {
     @Test func sharesTokensAndRefetchesOnlyWhenARefreshIsDue() async throws {
         let moto = try await MotoServer.start()
