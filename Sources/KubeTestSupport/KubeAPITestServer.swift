@@ -282,9 +282,10 @@ public final class KubeAPITestServer: Sendable {
         store.withLock { store.pendingWatchDrops = [] }
     }
 
-    /// Requests received so far with this method (any if nil) whose path+query contains `pathContains`.
-    public func requestCount(method: String? = nil, pathContains: String? = nil) -> Int {
-        faults.count(method: method, pathContains: pathContains)
+    /// Requests received so far with this method (any if nil) whose path+query contains `pathContains`;
+    /// `metadataOnly` true or false: only those that did or did not ask for `PartialObjectMetadata`.
+    public func requestCount(method: String? = nil, pathContains: String? = nil, metadataOnly: Bool? = nil) -> Int {
+        faults.count(method: method, pathContains: pathContains, metadataOnly: metadataOnly)
     }
 
     /// When each request with this method (any if nil) whose path+query contains `pathContains` arrived.

@@ -104,6 +104,8 @@ import Testing
                             }
                             _ = try await harness.client.create(resource)
                             try #require(await eventually { await context.ready()?.status == "True" })
+                            // The observer polls the store: let it see the first version before any fault.
+                            try #require(await eventually { secret.latest != nil })
                         }
                         try await body(context)
                     }

@@ -110,6 +110,10 @@ import Testing
                 let untouched = try #require(await harness.secret("theirs", "ecr-login"))
                 #expect(untouched.metadata.resourceVersion == foreign.metadata.resourceVersion)
                 #expect(untouched.data == foreign.data)
+                // The operator told whose it is from its metadata: the one read of its data is the test's own.
+                let path = "/namespaces/theirs/secrets/ecr-login"
+                #expect(harness.server.requestCount(method: "GET", pathContains: path, metadataOnly: true) >= 1)
+                #expect(harness.server.requestCount(method: "GET", pathContains: path, metadataOnly: false) == 1)
 
                 // Adoption: annotate, then the next reconcile (triggered by an edit of the resource) takes it over.
                 _ = try await harness.client.patch(

@@ -93,6 +93,12 @@ public final class InMemoryObjectAPI: KubeObjectAPI {
         return try value.decode(as: R.self)
     }
 
+    public func getMetadata<R: KubeResource>(_ type: R.Type, name: String, namespace: String?) async throws
+        -> ObjectMeta
+    {
+        try await get(R.self, name: name, namespace: namespace).metadata
+    }
+
     public func create<R: KubeResource>(_ object: R, namespace: String) async throws -> R {
         var object = object
         object.metadata.namespace = namespace

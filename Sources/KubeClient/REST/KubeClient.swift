@@ -147,6 +147,21 @@ public final class KubeClient: Sendable {
         "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,"
         + "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
 
+    /// The Accept header of a metadata-only read of one object.
+    public static let metadataAccept = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
+
+    /// Reads only the metadata of one `resource` object (never its data): enough to tell whose it is.
+    public func getMetadata(
+        _ resource: ResourceDescriptor, name: String, namespace: String?, timeout: Duration? = nil
+    ) async throws -> PartialObjectMetadata {
+        guard !name.isEmpty else {
+            throw KubeAPIError(code: .invalidRequest, message: "\(resource.kind) name must not be empty")
+        }
+        let path = resource.path(namespace: namespace, name: name, subresource: nil)
+        let response = try await perform("GET", path: path, accept: Self.metadataAccept, timeout: timeout)
+        return try decode(PartialObjectMetadata.self, from: response.body, request: "GET \(path)")
+    }
+
     /// Lists only the metadata of `resource` objects (never their data).
     public func listMetadata(
         _ resource: ResourceDescriptor, namespace: String? = nil, options: ListOptions = ListOptions(),

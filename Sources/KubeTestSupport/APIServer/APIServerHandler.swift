@@ -84,7 +84,8 @@ final class APIServerHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func handle(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         let keepAlive = head.isKeepAlive
-        let (failure, delay, holdsRequest) = faults.intercept(method: head.method.rawValue, uri: head.uri)
+        let (failure, delay, holdsRequest) = faults.intercept(
+            method: head.method.rawValue, uri: head.uri, accept: head.headers.first(name: "Accept"))
         let tooLarge = bodyTooLarge
         let limit = options().maxRequestBodyBytes
         let router = self.router

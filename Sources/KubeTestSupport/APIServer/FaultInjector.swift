@@ -24,7 +24,8 @@ final class FaultInjector: Sendable {
     private struct State {
         var failures: [Failure] = []
         var latencies: [Latency] = []
-        var requests: [(method: String, uri: String, time: ContinuousClock.Instant)] = []
+        /// `metadataOnly`: the client asked for `PartialObjectMetadata` (it receives no Secret data).
+        var requests: [(method: String, uri: String, metadataOnly: Bool, time: ContinuousClock.Instant)] = []
         var heldRequests = 0
     }
 
@@ -50,10 +51,13 @@ final class FaultInjector: Sendable {
 
     /// Records the request and returns the fault to apply to it, if any (consuming one use). A held
     /// request counts as held until `releaseHold()`.
-    func intercept(method: String, uri: String) -> (failure: APIError?, delay: Duration?, holdsRequest: Bool) {
-        state.withLockedValue { state in
+    func intercept(method: String, uri: String, accept: String? = nil)
+        -> (failure: APIError?, delay: Duration?, holdsRequest: Bool)
+    {
+        let metadataOnly = accept?.contains("as=PartialObjectMetadata") == true
+        return state.withLockedValue { state in
             if state.requests.count >= Self.requestLogLimit { state.requests.removeFirst(state.requests.count / 2) }
-            state.requests.append((method, uri, .now))
+            state.requests.append((method, uri, metadataOnly, .now))
             var failure: APIError?
             if let index = state.failures.firstIndex(where: { $0.matches(method: method, uri: uri) }) {
                 let rule = state.failures[index]
@@ -78,16 +82,17 @@ final class FaultInjector: Sendable {
         }
     }
 
-    func count(method: String?, pathContains: String?) -> Int {
-        times(method: method, pathContains: pathContains).count
+    func count(method: String?, pathContains: String?, metadataOnly: Bool? = nil) -> Int {
+        times(method: method, pathContains: pathContains, metadataOnly: metadataOnly).count
     }
 
     /// When each matching request arrived, in order.
-    func times(method: String?, pathContains: String?) -> [ContinuousClock.Instant] {
+    func times(method: String?, pathContains: String?, metadataOnly: Bool? = nil) -> [ContinuousClock.Instant] {
         state.withLockedValue { state in
             state.requests.filter { request in
                 (method == nil || request.method.caseInsensitiveCompare(method!) == .orderedSame)
                     && (pathContains == nil || pathContains!.isEmpty || request.uri.contains(pathContains!))
+                    && (metadataOnly == nil || request.metadataOnly == metadataOnly)
             }.map(\.time)
         }
     }

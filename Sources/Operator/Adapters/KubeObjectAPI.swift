@@ -6,6 +6,8 @@ import KubeClient
 /// without a server. Errors are `KubeAPIError`s (404, 409, AlreadyExists), as the API server gives them.
 public protocol KubeObjectAPI: Sendable {
     func get<R: KubeResource>(_ type: R.Type, name: String, namespace: String?) async throws -> R
+    /// The object's metadata only, never its data (whose a Secret is, before reading it).
+    func getMetadata<R: KubeResource>(_ type: R.Type, name: String, namespace: String?) async throws -> ObjectMeta
     /// Creates `object` in `namespace`.
     func create<R: KubeResource>(_ object: R, namespace: String) async throws -> R
     /// PUT of the whole object, conditional on `metadata.resourceVersion`.
@@ -28,6 +30,12 @@ public struct KubeClientObjectAPI: KubeObjectAPI {
 
     public func get<R: KubeResource>(_ type: R.Type, name: String, namespace: String?) async throws -> R {
         try await client.get(type, name: name, namespace: namespace)
+    }
+
+    public func getMetadata<R: KubeResource>(_ type: R.Type, name: String, namespace: String?) async throws
+        -> ObjectMeta
+    {
+        try await client.getMetadata(R.resource, name: name, namespace: namespace).metadata
     }
 
     public func create<R: KubeResource>(_ object: R, namespace: String) async throws -> R {

@@ -26,16 +26,19 @@ public struct SecretWriter: Sendable {
     /// Attempts before a run of 409s counts as a failure (the next reconcile tries again).
     let maxAttempts = 4
 
-    /// Brings the Secret to `desired`, in one request when nothing else touched it:
-    /// - `cachedVersion` (the metadata cache's resourceVersion for it) is the version this process wrote
-    ///   for the same desired state: nothing is read or written.
+    /// Brings the Secret to `desired`, in one request when nothing else touched it. `cached` is the
+    /// managed-Secret cache's metadata of it, if any:
+    /// - Its resourceVersion is the version this process wrote for the same desired state: nothing is
+    ///   read or written.
     /// - This process wrote it and the cache shows no other version since: one update from the Secret as
     ///   stored, conditional on that version (a 409 means someone changed it; the read below decides).
     /// - The (synced) cache has no such Secret: one create; AlreadyExists falls back to the read.
-    /// Otherwise: read, classify, then create or update.
-    public func sync(_ desired: DesiredSecret, ownerUID: String, cachedVersion: String?, cacheSynced: Bool = false)
+    /// Otherwise: read (`read(_:ownerUID:knownOwned:)`), classify, then create or update.
+    public func sync(_ desired: DesiredSecret, ownerUID: String, cached: ObjectMeta?, cacheSynced: Bool = false)
         async -> Outcome
     {
+        let cachedVersion = cached?.resourceVersion
+        let cachedOwner = cached?.ownerReferences?.first { $0.controller == true }?.uid
         if written.isCurrent(desired, resourceVersion: cachedVersion) { return .unchanged }
         if let stored = written.lastStored(namespace: desired.namespace, name: desired.name),
             cachedVersion == nil || cachedVersion == stored.metadata.resourceVersion,
@@ -60,17 +63,14 @@ public struct SecretWriter: Sendable {
             }
         }
         for _ in 0..<maxAttempts {
+            let ownership: SecretOwnership
             let existing: Secret?
             do {
-                existing = try await api.get(Secret.self, name: desired.name, namespace: desired.namespace)
-            } catch let error as KubeAPIError where error.isNotFound {
-                existing = nil
+                (ownership, existing) = try await read(desired, ownerUID: ownerUID, knownOwned: cachedOwner == ownerUID)
             } catch {
                 return Self.failure("reading", desired, error)
             }
-            switch SecretOwnership.classify(
-                existing: existing?.metadata, existingType: existing?.type, ownerUID: ownerUID)
-            {
+            switch ownership {
             case .conflict(let message):
                 return .conflict(message)
             case .absent:
@@ -101,22 +101,49 @@ public struct SecretWriter: Sendable {
         return .failed("Secret \(desired.namespace)/\(desired.name) kept changing under concurrent writes; will retry")
     }
 
+    /// Whose the Secret is and, when it is this owner's or adoptable, the whole Secret. Another team's
+    /// Secret is classified from its metadata alone: its data is never read. A Secret the cache shows
+    /// controlled by this owner (`knownOwned`) is read whole at once.
+    private func read(_ desired: DesiredSecret, ownerUID: String, knownOwned: Bool) async throws
+        -> (SecretOwnership, Secret?)
+    {
+        if !knownOwned {
+            let metadata: ObjectMeta
+            do {
+                metadata = try await api.getMetadata(Secret.self, name: desired.name, namespace: desired.namespace)
+            } catch let error as KubeAPIError where error.isNotFound {
+                return (.absent, nil)
+            }
+            let ownership = SecretOwnership.classify(existing: metadata, existingType: nil, ownerUID: ownerUID)
+            if case .conflict = ownership { return (ownership, nil) }
+        }
+        let secret: Secret
+        do {
+            secret = try await api.get(Secret.self, name: desired.name, namespace: desired.namespace)
+        } catch let error as KubeAPIError where error.isNotFound {
+            return (.absent, nil)
+        }
+        let ownership = SecretOwnership.classify(
+            existing: secret.metadata, existingType: secret.type ?? "Opaque", ownerUID: ownerUID)
+        return (ownership, secret)
+    }
+
     /// Deletes a managed Secret whose namespace left the selection, only if it is still the one
     /// this resource controls (uid precondition).
     public func prune(namespace: String, name: String, ownerUID: String) async throws {
         defer { written.forget(namespace: namespace, name: name) }
-        // A fresh read, never a cache or a record of past writes: the Secret may have been deleted and
-        // recreated by someone else since this resource wrote it. Only one whose controller is this
-        // resource is deleted, and only that very object (uid precondition).
-        let current: Secret
+        // A fresh read (of the metadata: enough to tell whose it is), never a cache or a record of past
+        // writes: the Secret may have been deleted and recreated by someone else since this resource wrote
+        // it. Only one whose controller is this resource is deleted, and only that very object (uid
+        // precondition).
+        let current: ObjectMeta
         do {
-            current = try await api.get(Secret.self, name: name, namespace: namespace)
+            current = try await api.getMetadata(Secret.self, name: name, namespace: namespace)
         } catch let error as KubeAPIError where error.isNotFound {
             return
         }
-        let ownership = SecretOwnership.classify(
-            existing: current.metadata, existingType: current.type, ownerUID: ownerUID)
-        guard ownership == .owned, let uid = current.metadata.uid else { return }
+        let ownership = SecretOwnership.classify(existing: current, existingType: nil, ownerUID: ownerUID)
+        guard ownership == .owned, let uid = current.uid else { return }
         do {
             try await api.delete(
                 Secret.self, name: name, namespace: namespace, preconditions: DeletePreconditions(uid: uid))

@@ -19,7 +19,8 @@ public enum SecretOwnership: Sendable, Equatable {
 
     /// Classifies `existing` (nil when there is no such Secret) against the owner's uid.
     /// A Secret of another type can never be taken over, because `type` is immutable and the
-    /// operator never deletes and recreates.
+    /// operator never deletes and recreates. `existingType` is nil when only the metadata was read
+    /// (the type is then checked once the whole Secret is read, before any write).
     public static func classify(existing: ObjectMeta?, existingType: String?, ownerUID: String) -> SecretOwnership {
         guard let existing else { return .absent }
         let controller = existing.ownerReferences?.first { $0.controller == true }
@@ -27,8 +28,7 @@ public enum SecretOwnership: Sendable, Equatable {
             return .owned
         }
         let name = existing.name ?? ""
-        let type = existingType ?? "Opaque"
-        if type != dockerConfigJSONType {
+        if let type = existingType, type != dockerConfigJSONType {
             return .conflict(
                 "Secret \(name) exists with type \(type); it cannot become \(dockerConfigJSONType) in place")
         }

@@ -118,11 +118,9 @@ struct ImagePullSecretSync<R: ImagePullSecretResource>: Sendable {
                 group.addTask {
                     var desired = template
                     desired.namespace = namespace
-                    let cached =
-                        cacheEnabled ? store.get(namespace: namespace, name: desired.name)?.metadata.resourceVersion : nil
+                    let cached = cacheEnabled ? store.get(namespace: namespace, name: desired.name)?.metadata : nil
                     return (
-                        namespace,
-                        await writer.sync(desired, ownerUID: owner.uid, cachedVersion: cached, cacheSynced: cacheEnabled)
+                        namespace, await writer.sync(desired, ownerUID: owner.uid, cached: cached, cacheSynced: cacheEnabled)
                     )
                 }
                 return true
