@@ -6,7 +6,8 @@
 # Targets: webhook >= 0.5x nginx's requests/s, webhook p99 <= 1 ms.
 #
 # Usage: hack/bench-webhook.sh [duration, default 10s]. Env: CONNECTIONS (8), THREADS (2), CONFIG (release),
-# BUILD (1; 0 uses the binaries already in .build/$CONFIG).
+# BUILD (1; 0 uses the binaries already in .build/$CONFIG), PROFILE (a path: `perf record -g` of the operator
+# process during the webhook's measured run is written there; `perf report -i PATH` reads it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -116,15 +117,23 @@ answer=$(curl -sS --cacert "$work/ca.crt" -H "Content-Type: application/json" --
     "https://localhost:$webhook_port/validate-awsecrimagepullsecret")
 echo "$answer" | grep -q '"allowed":true' || { echo "the webhook did not allow the review: $answer"; exit 1; }
 
-run() {  # name url
+run() {  # name url [pid to profile]
     wrk -t"$threads" -c"$connections" -d2s -s "$work/review.lua" "$2" >/dev/null  # warm-up
+    local perf_pid=
+    if [ -n "${3:-}" ] && [ -n "${PROFILE:-}" ]; then
+        perf record -F 999 -g -p "$3" -o "$PROFILE" >"$work/perf.log" 2>&1 &
+        perf_pid=$!
+        sleep 0.5
+    fi
     wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$work/review.lua" "$2" | grep "^RESULT" \
         | sed "s/^RESULT/$1/"
+    if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
 }
 echo "== wrk: $connections keep-alive TLS connections, $threads threads, $duration each," \
     "$(wc -c <"$work/review.json") byte AdmissionReview; $(nproc) cores: $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2)"
 nginx_line=$(run nginx "https://localhost:$nginx_port/validate-awsecrimagepullsecret")
-webhook_line=$(run webhook "https://localhost:$webhook_port/validate-awsecrimagepullsecret")
+operator_pid=$(sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$work/serve.log")
+webhook_line=$(run webhook "https://localhost:$webhook_port/validate-awsecrimagepullsecret" "$operator_pid")
 python3 - "$nginx_line" "$webhook_line" <<'PY'
 import sys
 rows = [line.split() for line in sys.argv[1:]]

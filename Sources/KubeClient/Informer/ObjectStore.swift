@@ -5,6 +5,7 @@ import Synchronization
 /// One writer (the informer), any number of readers; every read is a consistent snapshot.
 public final class ObjectStore<R: KubeResource>: Sendable {
     private let objects = Mutex<[String: R]>([:])
+    private let changeCount = Atomic<Int>(0)
 
     public init() {}
 
@@ -30,6 +31,10 @@ public final class ObjectStore<R: KubeResource>: Sendable {
 
     public var count: Int { objects.withLock { $0.count } }
 
+    /// Grows with every change of the contents: a reader that keeps a view derived from them (an index) rebuilds
+    /// it only when this has moved. Read it before the contents, so the view is never older than its generation.
+    public var generation: Int { changeCount.load(ordering: .acquiring) }
+
     public func list(namespace: String) -> [R] {
         objects.withLock { $0.values.filter { $0.metadata.namespace == namespace } }
     }
@@ -41,10 +46,12 @@ public final class ObjectStore<R: KubeResource>: Sendable {
             case .added(let object), .modified(let object):
                 let key = Self.key(of: object)
                 let old = objects.updateValue(object, forKey: key)
+                changeCount.add(1, ordering: .releasing)
                 return old.map { .updated(old: $0, new: object) } ?? .added(object)
             case .deleted(let object):
                 let key = Self.key(of: object)
                 let old = objects.removeValue(forKey: key)
+                changeCount.add(1, ordering: .releasing)
                 return .deleted(old ?? object)
             case .bookmark, .error:
                 return nil
@@ -60,6 +67,7 @@ public final class ObjectStore<R: KubeResource>: Sendable {
         return objects.withLock { objects in
             let changes = Self.diff(old: objects, new: fresh)
             objects = fresh
+            changeCount.add(1, ordering: .releasing)
             return changes
         }
     }
