@@ -24,8 +24,9 @@ final class InboundBytesObserver: ChannelInboundHandler, RemovableChannelHandler
 /// Serves HTTP/1.1 requests on one connection: reads each request whole within the limits, runs the async
 /// handler, writes its response, and keeps the connection alive when both sides want to.
 ///
-/// Everything here runs on the channel's event loop; the handler closure runs in its own task and its result
-/// hops back. Requests are answered in order; pipelined ones wait in a bounded queue. Every body byte is
+/// Everything here runs on the channel's event loop; the handler closure runs in its own task, which prefers
+/// the same event loop (`EventLoopTaskExecutor`): handlers must not block, and should move long synchronous
+/// work elsewhere. Requests are answered in order; pipelined ones wait in a bounded queue. Every body byte is
 /// reserved from the server's `HTTPBodyBudget` before it is buffered and returned when its response is
 /// written (or the connection closes). The header and body timers run whether or not a response is pending,
 /// so a client cannot hold a half-sent request open behind a slow answer.
@@ -59,8 +60,11 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     }
 
     private enum TimeoutKind: String {
-        case header, body, idle
+        case header, body, idle, linger
     }
+
+    /// How long a connection whose request was refused unread keeps discarding what the client still sends.
+    static let lingerTimeout: Duration = .seconds(2)
 
     private let limits: Limits
     private let budget: HTTPBodyBudget
@@ -82,6 +86,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     private var currentTaskIsStream = false
     private var remoteAddress: String?
     private var isActive = true
+    private var executor: EventLoopTaskExecutor?
 
     init(
         limits: Limits, budget: HTTPBodyBudget, logger: Logger,
@@ -94,6 +99,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        executor = EventLoopTaskExecutor(context.eventLoop)
         remoteAddress = context.channel.remoteAddress.map { "\($0)" }
         logger[metadataKey: "peer"] = remoteAddress.map { .string($0) }
         // The first request's clock starts at accept and covers the TLS handshake.
@@ -214,7 +220,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         let promise = context.eventLoop.makePromise(of: HTTPServerResponse.self)
         let handler = self.handler
         currentTaskIsStream = false
-        currentTask = Task {
+        currentTask = Task(executorPreference: executor) {
             let response = await handler(request)
             promise.succeed(response)
         }
@@ -280,6 +286,15 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         currentTask = nil
         currentTaskIsStream = false
         guard isActive else { return }
+        if case .ignoring = reading, !keepAlive || closeAfterResponse {
+            // A request refused before its body was read (413, 503, 408): closing now, with the client's
+            // bytes unread, would make the kernel answer with a reset that can destroy the error response
+            // before the client reads it. Send our end's close and discard the rest for a moment instead
+            // (a lingering close, as nginx and Go's net/http do).
+            context.close(mode: .output, promise: nil)
+            arm(.linger, Self.lingerTimeout, context: context)
+            return
+        }
         if !keepAlive || closeAfterResponse || (shuttingDown && queue.isEmpty) {
             context.close(promise: nil)
             return
@@ -357,6 +372,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         switch kind {
         case .idle:
             logger.trace("closing idle keep-alive connection")
+            context.close(promise: nil)
+        case .linger:
             context.close(promise: nil)
         case .header:
             logger.debug("request headers not complete in time; closing")
