@@ -80,6 +80,9 @@ public enum AdmissionReviewer {
     /// Most warnings kubectl shows in full; longer ones are cut with an ellipsis.
     static let warningLimit = 120
 
+    /// One decoder for every review (it holds no state between calls; made once, not per request).
+    private static let decoder = JSONDecoder()
+
     /// Decodes an AdmissionReview for `kind`'s endpoint in one pass: the objects are decoded as `kind`'s type
     /// where they stand, and their errors are kept until the envelope's checks (kind, version) have passed, so
     /// a review for the wrong endpoint is reported as such rather than as an undecodable object.
@@ -101,7 +104,7 @@ public enum AdmissionReviewer {
     ) throws(AdmissionRequestError) -> (AdmissionEnvelope<Object>.Request, new: Object?, old: Object?) {
         let review: AdmissionEnvelope<Object>
         do {
-            review = try JSONDecoder().decode(AdmissionEnvelope<Object>.self, from: body)
+            review = try decoder.decode(AdmissionEnvelope<Object>.self, from: body)
         } catch {
             throw AdmissionRequestError(code: .malformedBody, message: "body is not an AdmissionReview: \(describe(error))")
         }
