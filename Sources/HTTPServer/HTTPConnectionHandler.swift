@@ -79,7 +79,11 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     private var responding = false
     private var closeAfterResponse = false
     private var shuttingDown = false
-    private var timer: Scheduled<Void>?
+    /// The running timeout, if any, and when it expires.
+    private var deadline: (kind: TimeoutKind, at: NIODeadline)?
+    /// The scheduled check, at or before `deadline`. Moving the deadline later leaves it in place (it re-checks
+    /// when it fires), so a keep-alive request re-arms its timeouts without scheduling a task each time.
+    private var timer: (task: Scheduled<Void>, at: NIODeadline)?
     private var tls: TLSHandshakeCompleted?
     private var currentTask: Task<Void, Never>?
     /// Whether `currentTask` produces a streamed body (cancelled on shutdown) rather than running the handler.
@@ -108,8 +112,9 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         isActive = false
-        timer?.cancel()
+        timer?.task.cancel()
         timer = nil
+        deadline = nil
         currentTask?.cancel()
         currentTask = nil
         budget.release(readingReserved + respondingReserved + queue.reduce(0) { $0 + $1.reserved })
@@ -164,8 +169,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         case .end:
             guard case .body(let head, let body) = reading else { return }
             reading = .idle
-            timer?.cancel()
-            timer = nil
+            deadline = nil
             let request = HTTPServerRequest(
                 method: head.method.rawValue, target: head.uri, headers: head.headers, body: body,
                 remoteAddress: remoteAddress, tls: tls)
@@ -334,8 +338,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         reading = .ignoring
         budget.release(readingReserved)
         readingReserved = 0
-        timer?.cancel()
-        timer = nil
+        deadline = nil
         logger.debug("rejecting request", metadata: ["http.status": "\(status.code)", "reason": "\(message)"])
         if responding || !queue.isEmpty {
             closeAfterResponse = true
@@ -351,15 +354,26 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     // MARK: Timers
 
     private func arm(_ kind: TimeoutKind, _ duration: Duration, context: ChannelHandlerContext) {
-        timer?.cancel()
         let nanoseconds = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
-        timer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(nanoseconds)) {
-            self.timedOut(kind, context: context)
+        let at = NIODeadline.now() + .nanoseconds(nanoseconds)
+        deadline = (kind, at)
+        if let timer, timer.at <= at { return }
+        schedule(at: at, context: context)
+    }
+
+    private func schedule(at: NIODeadline, context: ChannelHandlerContext) {
+        timer?.task.cancel()
+        let task = context.eventLoop.assumeIsolated().scheduleTask(deadline: at) {
+            self.timer = nil
+            guard let deadline = self.deadline else { return }
+            if deadline.at > .now() { return self.schedule(at: deadline.at, context: context) }
+            self.deadline = nil
+            self.timedOut(deadline.kind, context: context)
         }
+        timer = (task, at)
     }
 
     private func timedOut(_ kind: TimeoutKind, context: ChannelHandlerContext) {
-        timer = nil
         guard isActive else { return }
         if kind != .idle, responding || !queue.isEmpty {
             // Responses go out in order, so this request cannot be answered before the pending ones.
