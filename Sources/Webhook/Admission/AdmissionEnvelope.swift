@@ -26,11 +26,12 @@ struct DecodedLater<Value: Decodable>: Decodable {
     private let depth: Int
 
     init(from decoder: any Decoder) {
-        depth = decoder.codingPath.count
         do {
             result = .success(try Value(from: decoder))
+            depth = 0
         } catch {
             result = .failure(error)
+            depth = decoder.codingPath.count  // only on failure: building the path allocates
         }
     }
 
