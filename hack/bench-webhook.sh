@@ -6,8 +6,11 @@
 # Targets: webhook >= 0.5x nginx's requests/s, webhook p99 <= 1 ms.
 #
 # Usage: hack/bench-webhook.sh [duration, default 10s]. Env: CONNECTIONS (8), THREADS (2), CONFIG (release),
-# BUILD (1; 0 uses the binaries already in .build/$CONFIG), PROFILE (a path: `perf record -g` of the operator
+# BUILD (1; 0 uses the binaries already in .build/$CONFIG), OPERATOR_BINARY (another operator build to measure,
+# e.g. one of an older commit), PROFILE (a path: `perf record -g` of the operator
 # process during the webhook's measured run is written there; `perf report -i PATH` reads it).
+# "CPU us/request" is the server process's user+system CPU time over the run divided by its requests: on a
+# shared machine it moves less than requests/s and p99, which follow the scheduler.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -103,7 +106,7 @@ pids+=($!)
 # The webhook: stdin is a FIFO kept open on fd 3; closing it stops the operator and the API test server.
 mkfifo "$work/serve.in"
 "$bin/ecr-bench" webhook-serve --port "$webhook_port" --cert-dir "$work/certs" \
-    --operator-binary "$bin/ecr-pullsecret-operator" <"$work/serve.in" >"$work/serve.log" 2>&1 &
+    --operator-binary "${OPERATOR_BINARY:-$bin/ecr-pullsecret-operator}" <"$work/serve.in" >"$work/serve.log" 2>&1 &
 pids+=($!)
 exec 3>"$work/serve.in"
 for _ in $(seq 600); do
@@ -117,29 +120,39 @@ answer=$(curl -sS --cacert "$work/ca.crt" -H "Content-Type: application/json" --
     "https://localhost:$webhook_port/validate-awsecrimagepullsecret")
 echo "$answer" | grep -q '"allowed":true' || { echo "the webhook did not allow the review: $answer"; exit 1; }
 
-run() {  # name url [pid to profile]
+cpu_ticks() {  # utime + stime of a process, in clock ticks
+    awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+run() {  # name url pid [profile]: prints "name rps p50 p99 requests errors cpu-us-per-request"
     wrk -t"$threads" -c"$connections" -d2s -s "$work/review.lua" "$2" >/dev/null  # warm-up
     local perf_pid=
-    if [ -n "${3:-}" ] && [ -n "${PROFILE:-}" ]; then
-        perf record -F 999 -g -p "$3" -o "$PROFILE" >"$work/perf.log" 2>&1 &
+    if [ -n "${4:-}" ]; then
+        perf record -F 999 -g -p "$3" -o "$4" >"$work/perf.log" 2>&1 &
         perf_pid=$!
         sleep 0.5
     fi
-    wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$work/review.lua" "$2" | grep "^RESULT" \
-        | sed "s/^RESULT/$1/"
+    local before result
+    before=$(cpu_ticks "$3")
+    result=$(wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$work/review.lua" "$2" | grep "^RESULT")
+    echo "$result $(( $(cpu_ticks "$3") - before ))" | sed "s/^RESULT/$1/"
     if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
 }
 echo "== wrk: $connections keep-alive TLS connections, $threads threads, $duration each," \
     "$(wc -c <"$work/review.json") byte AdmissionReview; $(nproc) cores: $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2)"
-nginx_line=$(run nginx "https://localhost:$nginx_port/validate-awsecrimagepullsecret")
+nginx_worker=$(ps -o pid= --ppid "${pids[0]}" | head -1 | tr -d ' ')
+nginx_line=$(run nginx "https://localhost:$nginx_port/validate-awsecrimagepullsecret" "$nginx_worker")
 operator_pid=$(sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$work/serve.log")
-webhook_line=$(run webhook "https://localhost:$webhook_port/validate-awsecrimagepullsecret" "$operator_pid")
-python3 - "$nginx_line" "$webhook_line" <<'PY'
+webhook_line=$(run webhook "https://localhost:$webhook_port/validate-awsecrimagepullsecret" "$operator_pid" \
+    "${PROFILE:-}")
+python3 - "$(getconf CLK_TCK)" "$nginx_line" "$webhook_line" <<'PY'
 import sys
-rows = [line.split() for line in sys.argv[1:]]
-print("%-8s %12s %10s %10s %10s %7s" % ("server", "requests/s", "p50 ms", "p99 ms", "requests", "errors"))
-for name, rps, p50, p99, count, errors in rows:
-    print("%-8s %12.0f %10.3f %10.3f %10s %7s" % (name, float(rps), float(p50), float(p99), count, errors))
+tick_us = 1e6 / int(sys.argv[1])
+rows = [line.split() for line in sys.argv[2:]]
+print("%-8s %12s %10s %10s %10s %7s %14s" % ("server", "requests/s", "p50 ms", "p99 ms", "requests", "errors",
+                                             "CPU us/request"))
+for name, rps, p50, p99, count, errors, ticks in rows:
+    print("%-8s %12.0f %10.3f %10.3f %10s %7s %14.1f" % (name, float(rps), float(p50), float(p99), count, errors,
+                                                         int(ticks) * tick_us / int(count)))
 nginx, webhook = rows
 ratio = float(webhook[1]) / float(nginx[1])
 print("webhook/nginx requests/s: %.2fx (target >= 0.5x); webhook p99 %.3f ms (target <= 1 ms)" % (ratio, float(webhook[3])))
