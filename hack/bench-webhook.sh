@@ -8,7 +8,8 @@
 # Usage: hack/bench-webhook.sh [duration, default 10s]. Env: CONNECTIONS (8), THREADS (2), CONFIG (release),
 # BUILD (1; 0 uses the binaries already in .build/$CONFIG), OPERATOR_BINARY (another operator build to measure,
 # e.g. one of an older commit), PROFILE (a path: `perf record -g` of the operator
-# process during the webhook's measured run is written there; `perf report -i PATH` reads it).
+# process during the webhook's measured run is written there; `perf report -i PATH` reads it), PROFILE_HANDSHAKES
+# (the same for the run with a new connection per request).
 # "CPU us/request" is the server process's user+system CPU time over the run divided by its requests: on a
 # shared machine it moves less than requests/s and p99, which follow the scheduler.
 set -euo pipefail
@@ -75,6 +76,8 @@ done = function(summary, latency, requests)
         e.connect + e.read + e.write + e.status + e.timeout))
 end
 LUA
+# New handshakes: the same request with "Connection: close", so every request is a new TCP and TLS connection.
+sed 's/^wrk.method = "POST"$/wrk.method = "POST"\nwrk.headers["Connection"] = "close"/' "$work/review.lua" >"$work/close.lua"
 
 # nginx: 1 worker, OpenSSL, the same certificate, a static 200.
 mkdir -p "$work/nginx"
@@ -124,7 +127,8 @@ cpu_ticks() {  # utime + stime of a process, in clock ticks
     awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
 run() {  # name url pid [profile]: prints "name rps p50 p99 requests errors cpu-us-per-request"
-    wrk -t"$threads" -c"$connections" -d2s -s "$work/review.lua" "$2" >/dev/null  # warm-up
+    local script=${SCRIPT:-$work/review.lua}
+    wrk -t"$threads" -c"$connections" -d2s -s "$script" "$2" >/dev/null  # warm-up
     local perf_pid=
     if [ -n "${4:-}" ]; then
         perf record -F 999 -g -p "$3" -o "$4" >"$work/perf.log" 2>&1 &
@@ -133,7 +137,7 @@ run() {  # name url pid [profile]: prints "name rps p50 p99 requests errors cpu-
     fi
     local before result
     before=$(cpu_ticks "$3")
-    result=$(wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$work/review.lua" "$2" | grep "^RESULT")
+    result=$(wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$script" "$2" | grep "^RESULT")
     echo "$result $(( $(cpu_ticks "$3") - before ))" | sed "s/^RESULT/$1/"
     if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
 }
@@ -144,16 +148,22 @@ nginx_line=$(run nginx "https://localhost:$nginx_port/validate-awsecrimagepullse
 operator_pid=$(sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$work/serve.log")
 webhook_line=$(run webhook "https://localhost:$webhook_port/validate-awsecrimagepullsecret" "$operator_pid" \
     "${PROFILE:-}")
-python3 - "$(getconf CLK_TCK)" "$nginx_line" "$webhook_line" <<'PY'
+echo "== the same with Connection: close (a new TCP and TLS handshake per request)"
+nginx_close=$(SCRIPT=$work/close.lua run nginx-hs "https://localhost:$nginx_port/validate-awsecrimagepullsecret" \
+    "$nginx_worker")
+webhook_close=$(SCRIPT=$work/close.lua run webhook-hs \
+    "https://localhost:$webhook_port/validate-awsecrimagepullsecret" "$operator_pid" "${PROFILE_HANDSHAKES:-}")
+python3 - "$(getconf CLK_TCK)" "$nginx_line" "$webhook_line" "$nginx_close" "$webhook_close" <<'PY'
 import sys
 tick_us = 1e6 / int(sys.argv[1])
 rows = [line.split() for line in sys.argv[2:]]
-print("%-8s %12s %10s %10s %10s %7s %14s" % ("server", "requests/s", "p50 ms", "p99 ms", "requests", "errors",
+print("%-10s %12s %10s %10s %10s %7s %14s" % ("server", "requests/s", "p50 ms", "p99 ms", "requests", "errors",
                                              "CPU us/request"))
 for name, rps, p50, p99, count, errors, ticks in rows:
-    print("%-8s %12.0f %10.3f %10.3f %10s %7s %14.1f" % (name, float(rps), float(p50), float(p99), count, errors,
+    print("%-10s %12.0f %10.3f %10.3f %10s %7s %14.1f" % (name, float(rps), float(p50), float(p99), count, errors,
                                                          int(ticks) * tick_us / int(count)))
-nginx, webhook = rows
+nginx, webhook, nginx_hs, webhook_hs = rows
 ratio = float(webhook[1]) / float(nginx[1])
 print("webhook/nginx requests/s: %.2fx (target >= 0.5x); webhook p99 %.3f ms (target <= 1 ms)" % (ratio, float(webhook[3])))
+print("webhook/nginx new handshakes/s: %.2fx (target >= 0.8x)" % (float(webhook_hs[1]) / float(nginx_hs[1])))
 PY
