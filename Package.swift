@@ -126,7 +126,8 @@ let package = Package(
         .testTarget(
             name: "WebhookTests",
             dependencies: [
-                "AsyncTestSupport", "Webhook", "CRDModels", "KubeTestSupport", "HTTPClient", "HTTPServer", "KubeClient", log,
+                "AsyncTestSupport", "Webhook", "CRDModels", "KubeTestSupport", "HTTPClient", "HTTPServer", "KubeClient",
+                log,
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ] + nio),
         .testTarget(

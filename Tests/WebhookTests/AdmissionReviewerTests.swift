@@ -113,7 +113,8 @@ struct AdmissionReviewerTests {
             old: Reviews.cluster(extraSpec: ["namespaces": "a"]))
         #expect(throws: AdmissionRequestError(
             code: .undecodableObject,
-            message: "request.oldObject is not a valid ClusterAWSECRImagePullSecret: spec.namespaces: expected Array<Any>")
+            message: "request.oldObject is not a valid ClusterAWSECRImagePullSecret: "
+                + "spec.namespaces: expected Array<Any>")
         ) {
             try AdmissionReviewer.parse(old, for: .cluster)
         }

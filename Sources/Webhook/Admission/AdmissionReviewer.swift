@@ -227,7 +227,8 @@ public enum AdmissionReviewer {
     static func describe(_ error: any Error, droppingPrefix: Int = 0) -> String {
         guard let error = error as? DecodingError else { return "\(error)" }
         func path(_ context: DecodingError.Context) -> String {
-            let joined = context.codingPath.dropFirst(droppingPrefix).map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+            let joined = context.codingPath.dropFirst(droppingPrefix)
+                .map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
                 .joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
             return joined.isEmpty ? "(root)" : joined
         }
