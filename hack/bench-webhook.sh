@@ -34,8 +34,13 @@ bin=.build/$config
 
 work=$(mktemp -d /tmp/bench-webhook.XXXXXX)
 pids=()
+serve_pid=
 cleanup() {
     exec 3>&- 2>/dev/null || true
+    # webhook-serve stops the operator when its stdin closes; killed before that, it left the operator running.
+    if [ -n "$serve_pid" ]; then
+        for _ in $(seq 100); do kill -0 "$serve_pid" 2>/dev/null || break; sleep 0.1; done
+    fi
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
     rm -rf "$work"
@@ -113,6 +118,7 @@ pids+=($!)
 mkfifo "$work/serve.in"
 "$bin/ecr-bench" webhook-serve --port "$webhook_port" --cert-dir "$work/certs" \
     --operator-binary "${OPERATOR_BINARY:-$bin/ecr-pullsecret-operator}" <"$work/serve.in" >"$work/serve.log" 2>&1 &
+serve_pid=$!
 pids+=($!)
 exec 3>"$work/serve.in"
 for _ in $(seq 600); do
