@@ -125,7 +125,11 @@ let package = Package(
             ] + nio),
         .testTarget(
             name: "WebhookTests",
-            dependencies: ["AsyncTestSupport", "Webhook", "CRDModels", "KubeTestSupport", "HTTPClient", "HTTPServer", "KubeClient", log] + nio),
+            dependencies: [
+                "AsyncTestSupport", "Webhook", "CRDModels", "KubeTestSupport", "HTTPClient", "HTTPServer", "KubeClient",
+                log,
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ] + nio),
         .testTarget(
             name: "OperatorTests",
             dependencies: ["AsyncTestSupport", "OperatorTestSupport", "Operator", "CRDModels", "KubeClient", "ECRAuth", log]),

@@ -6,7 +6,12 @@
 # Targets: webhook >= 0.5x nginx's requests/s, webhook p99 <= 1 ms.
 #
 # Usage: hack/bench-webhook.sh [duration, default 10s]. Env: CONNECTIONS (8), THREADS (2), CONFIG (release),
-# BUILD (1; 0 uses the binaries already in .build/$CONFIG).
+# BUILD (1; 0 uses the binaries already in .build/$CONFIG), OPERATOR_BINARY (another operator build to measure,
+# e.g. one of an older commit), PROFILE (a path: `perf record -g` of the operator
+# process during the webhook's measured run is written there; `perf report -i PATH` reads it), PROFILE_HANDSHAKES
+# (the same for the run with a new connection per request).
+# "CPU us/request" is the server process's user+system CPU time over the run divided by its requests: on a
+# shared machine it moves less than requests/s and p99, which follow the scheduler.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,8 +34,13 @@ bin=.build/$config
 
 work=$(mktemp -d /tmp/bench-webhook.XXXXXX)
 pids=()
+serve_pid=
 cleanup() {
     exec 3>&- 2>/dev/null || true
+    # webhook-serve stops the operator when its stdin closes; killed before that, it left the operator running.
+    if [ -n "$serve_pid" ]; then
+        for _ in $(seq 100); do kill -0 "$serve_pid" 2>/dev/null || break; sleep 0.1; done
+    fi
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
     rm -rf "$work"
@@ -71,8 +81,10 @@ done = function(summary, latency, requests)
         e.connect + e.read + e.write + e.status + e.timeout))
 end
 LUA
+# New handshakes: the same request with "Connection: close", so every request is a new TCP and TLS connection.
+sed 's/^wrk.method = "POST"$/wrk.method = "POST"\nwrk.headers["Connection"] = "close"/' "$work/review.lua" >"$work/close.lua"
 
-# nginx: 1 worker, OpenSSL, the same certificate, a static 200.
+# nginx: 1 worker, OpenSSL, the same certificate and TLS versions, a static 200.
 mkdir -p "$work/nginx"
 cat >"$work/nginx/nginx.conf" <<NGINX
 worker_processes 1;
@@ -92,6 +104,9 @@ http {
         listen 127.0.0.1:$nginx_port ssl;
         ssl_certificate $work/certs/tls.crt;
         ssl_certificate_key $work/certs/tls.key;
+        # What the webhook negotiates (nginx 1.22 leaves TLS 1.3 off by default, and the API server's
+        # Go client prefers it).
+        ssl_protocols TLSv1.2 TLSv1.3;
         location / { default_type application/json; return 200 '{"ok":true}'; }
     }
 }
@@ -102,7 +117,8 @@ pids+=($!)
 # The webhook: stdin is a FIFO kept open on fd 3; closing it stops the operator and the API test server.
 mkfifo "$work/serve.in"
 "$bin/ecr-bench" webhook-serve --port "$webhook_port" --cert-dir "$work/certs" \
-    --operator-binary "$bin/ecr-pullsecret-operator" <"$work/serve.in" >"$work/serve.log" 2>&1 &
+    --operator-binary "${OPERATOR_BINARY:-$bin/ecr-pullsecret-operator}" <"$work/serve.in" >"$work/serve.log" 2>&1 &
+serve_pid=$!
 pids+=($!)
 exec 3>"$work/serve.in"
 for _ in $(seq 600); do
@@ -116,22 +132,47 @@ answer=$(curl -sS --cacert "$work/ca.crt" -H "Content-Type: application/json" --
     "https://localhost:$webhook_port/validate-awsecrimagepullsecret")
 echo "$answer" | grep -q '"allowed":true' || { echo "the webhook did not allow the review: $answer"; exit 1; }
 
-run() {  # name url
-    wrk -t"$threads" -c"$connections" -d2s -s "$work/review.lua" "$2" >/dev/null  # warm-up
-    wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$work/review.lua" "$2" | grep "^RESULT" \
-        | sed "s/^RESULT/$1/"
+cpu_ticks() {  # utime + stime of a process, in clock ticks
+    awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+run() {  # name url pid [profile]: prints "name rps p50 p99 requests errors cpu-us-per-request"
+    local script=${SCRIPT:-$work/review.lua}
+    wrk -t"$threads" -c"$connections" -d2s -s "$script" "$2" >/dev/null  # warm-up
+    local perf_pid=
+    if [ -n "${4:-}" ]; then
+        perf record -F 999 -g -p "$3" -o "$4" >"$work/perf.log" 2>&1 &
+        perf_pid=$!
+        sleep 0.5
+    fi
+    local before result
+    before=$(cpu_ticks "$3")
+    result=$(wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$script" "$2" | grep "^RESULT")
+    echo "$result $(( $(cpu_ticks "$3") - before ))" | sed "s/^RESULT/$1/"
+    if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
 }
 echo "== wrk: $connections keep-alive TLS connections, $threads threads, $duration each," \
     "$(wc -c <"$work/review.json") byte AdmissionReview; $(nproc) cores: $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2)"
-nginx_line=$(run nginx "https://localhost:$nginx_port/validate-awsecrimagepullsecret")
-webhook_line=$(run webhook "https://localhost:$webhook_port/validate-awsecrimagepullsecret")
-python3 - "$nginx_line" "$webhook_line" <<'PY'
+nginx_worker=$(ps -o pid= --ppid "${pids[0]}" | head -1 | tr -d ' ')
+nginx_line=$(run nginx "https://localhost:$nginx_port/validate-awsecrimagepullsecret" "$nginx_worker")
+operator_pid=$(sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$work/serve.log")
+webhook_line=$(run webhook "https://localhost:$webhook_port/validate-awsecrimagepullsecret" "$operator_pid" \
+    "${PROFILE:-}")
+echo "== the same with Connection: close (a new TCP and TLS handshake per request)"
+nginx_close=$(SCRIPT=$work/close.lua run nginx-hs "https://localhost:$nginx_port/validate-awsecrimagepullsecret" \
+    "$nginx_worker")
+webhook_close=$(SCRIPT=$work/close.lua run webhook-hs \
+    "https://localhost:$webhook_port/validate-awsecrimagepullsecret" "$operator_pid" "${PROFILE_HANDSHAKES:-}")
+python3 - "$(getconf CLK_TCK)" "$nginx_line" "$webhook_line" "$nginx_close" "$webhook_close" <<'PY'
 import sys
-rows = [line.split() for line in sys.argv[1:]]
-print("%-8s %12s %10s %10s %10s %7s" % ("server", "requests/s", "p50 ms", "p99 ms", "requests", "errors"))
-for name, rps, p50, p99, count, errors in rows:
-    print("%-8s %12.0f %10.3f %10.3f %10s %7s" % (name, float(rps), float(p50), float(p99), count, errors))
-nginx, webhook = rows
+tick_us = 1e6 / int(sys.argv[1])
+rows = [line.split() for line in sys.argv[2:]]
+print("%-10s %12s %10s %10s %10s %7s %14s" % ("server", "requests/s", "p50 ms", "p99 ms", "requests", "errors",
+                                             "CPU us/request"))
+for name, rps, p50, p99, count, errors, ticks in rows:
+    print("%-10s %12.0f %10.3f %10.3f %10s %7s %14.1f" % (name, float(rps), float(p50), float(p99), count, errors,
+                                                         int(ticks) * tick_us / int(count)))
+nginx, webhook, nginx_hs, webhook_hs = rows
 ratio = float(webhook[1]) / float(nginx[1])
 print("webhook/nginx requests/s: %.2fx (target >= 0.5x); webhook p99 %.3f ms (target <= 1 ms)" % (ratio, float(webhook[3])))
+print("webhook/nginx new handshakes/s: %.2fx (target >= 0.8x)" % (float(webhook_hs[1]) / float(nginx_hs[1])))
 PY

@@ -24,8 +24,9 @@ final class InboundBytesObserver: ChannelInboundHandler, RemovableChannelHandler
 /// Serves HTTP/1.1 requests on one connection: reads each request whole within the limits, runs the async
 /// handler, writes its response, and keeps the connection alive when both sides want to.
 ///
-/// Everything here runs on the channel's event loop; the handler closure runs in its own task and its result
-/// hops back. Requests are answered in order; pipelined ones wait in a bounded queue. Every body byte is
+/// Everything here runs on the channel's event loop; the handler closure runs in its own task, which prefers
+/// the same event loop (`EventLoopTaskExecutor`): handlers must not block, and should move long synchronous
+/// work elsewhere. Requests are answered in order; pipelined ones wait in a bounded queue. Every body byte is
 /// reserved from the server's `HTTPBodyBudget` before it is buffered and returned when its response is
 /// written (or the connection closes). The header and body timers run whether or not a response is pending,
 /// so a client cannot hold a half-sent request open behind a slow answer.
@@ -59,8 +60,11 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     }
 
     private enum TimeoutKind: String {
-        case header, body, idle
+        case header, body, idle, linger
     }
+
+    /// How long a connection whose request was refused unread keeps discarding what the client still sends.
+    static let lingerTimeout: Duration = .seconds(2)
 
     private let limits: Limits
     private let budget: HTTPBodyBudget
@@ -75,13 +79,18 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     private var responding = false
     private var closeAfterResponse = false
     private var shuttingDown = false
-    private var timer: Scheduled<Void>?
+    /// The running timeout, if any, and when it expires.
+    private var deadline: (kind: TimeoutKind, at: NIODeadline)?
+    /// The scheduled check, at or before `deadline`. Moving the deadline later leaves it in place (it re-checks
+    /// when it fires), so a keep-alive request re-arms its timeouts without scheduling a task each time.
+    private var timer: (task: Scheduled<Void>, at: NIODeadline)?
     private var tls: TLSHandshakeCompleted?
     private var currentTask: Task<Void, Never>?
     /// Whether `currentTask` produces a streamed body (cancelled on shutdown) rather than running the handler.
     private var currentTaskIsStream = false
     private var remoteAddress: String?
     private var isActive = true
+    private var executor: EventLoopTaskExecutor?
 
     init(
         limits: Limits, budget: HTTPBodyBudget, logger: Logger,
@@ -94,6 +103,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        executor = EventLoopTaskExecutor(context.eventLoop)
         remoteAddress = context.channel.remoteAddress.map { "\($0)" }
         logger[metadataKey: "peer"] = remoteAddress.map { .string($0) }
         // The first request's clock starts at accept and covers the TLS handshake.
@@ -102,8 +112,9 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         isActive = false
-        timer?.cancel()
+        timer?.task.cancel()
         timer = nil
+        deadline = nil
         currentTask?.cancel()
         currentTask = nil
         budget.release(readingReserved + respondingReserved + queue.reduce(0) { $0 + $1.reserved })
@@ -158,8 +169,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         case .end:
             guard case .body(let head, let body) = reading else { return }
             reading = .idle
-            timer?.cancel()
-            timer = nil
+            deadline = nil
             let request = HTTPServerRequest(
                 method: head.method.rawValue, target: head.uri, headers: head.headers, body: body,
                 remoteAddress: remoteAddress, tls: tls)
@@ -214,7 +224,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         let promise = context.eventLoop.makePromise(of: HTTPServerResponse.self)
         let handler = self.handler
         currentTaskIsStream = false
-        currentTask = Task {
+        currentTask = Task(executorPreference: executor) {
             let response = await handler(request)
             promise.succeed(response)
         }
@@ -280,6 +290,15 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         currentTask = nil
         currentTaskIsStream = false
         guard isActive else { return }
+        if case .ignoring = reading, !keepAlive || closeAfterResponse {
+            // A request refused before its body was read (413, 503, 408): closing now, with the client's
+            // bytes unread, would make the kernel answer with a reset that can destroy the error response
+            // before the client reads it. Send our end's close and discard the rest for a moment instead
+            // (a lingering close, as nginx and Go's net/http do).
+            context.close(mode: .output, promise: nil)
+            arm(.linger, Self.lingerTimeout, context: context)
+            return
+        }
         if !keepAlive || closeAfterResponse || (shuttingDown && queue.isEmpty) {
             context.close(promise: nil)
             return
@@ -319,8 +338,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         reading = .ignoring
         budget.release(readingReserved)
         readingReserved = 0
-        timer?.cancel()
-        timer = nil
+        deadline = nil
         logger.debug("rejecting request", metadata: ["http.status": "\(status.code)", "reason": "\(message)"])
         if responding || !queue.isEmpty {
             closeAfterResponse = true
@@ -336,15 +354,26 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     // MARK: Timers
 
     private func arm(_ kind: TimeoutKind, _ duration: Duration, context: ChannelHandlerContext) {
-        timer?.cancel()
         let nanoseconds = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
-        timer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(nanoseconds)) {
-            self.timedOut(kind, context: context)
+        let at = NIODeadline.now() + .nanoseconds(nanoseconds)
+        deadline = (kind, at)
+        if let timer, timer.at <= at { return }
+        schedule(at: at, context: context)
+    }
+
+    private func schedule(at: NIODeadline, context: ChannelHandlerContext) {
+        timer?.task.cancel()
+        let task = context.eventLoop.assumeIsolated().scheduleTask(deadline: at) {
+            self.timer = nil
+            guard let deadline = self.deadline else { return }
+            if deadline.at > .now() { return self.schedule(at: deadline.at, context: context) }
+            self.deadline = nil
+            self.timedOut(deadline.kind, context: context)
         }
+        timer = (task, at)
     }
 
     private func timedOut(_ kind: TimeoutKind, context: ChannelHandlerContext) {
-        timer = nil
         guard isActive else { return }
         if kind != .idle, responding || !queue.isEmpty {
             // Responses go out in order, so this request cannot be answered before the pending ones.
@@ -357,6 +386,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         switch kind {
         case .idle:
             logger.trace("closing idle keep-alive connection")
+            context.close(promise: nil)
+        case .linger:
             context.close(promise: nil)
         case .header:
             logger.debug("request headers not complete in time; closing")

@@ -28,8 +28,9 @@ public struct HTTPServerRequest: Sendable {
 
     /// The path part of the target, without the query.
     public var path: String {
-        if let index = target.firstIndex(of: "?") { return String(target[..<index]) }
-        return target
+        // Bytes, not Characters: read on every request, and `?` is ASCII.
+        guard let index = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return target }
+        return String(target[..<index])
     }
 
     /// The raw query string after `?`, if any.

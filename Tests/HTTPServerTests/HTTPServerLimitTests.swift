@@ -30,6 +30,38 @@ struct HTTPServerLimitTests {
         }
     }
 
+    /// A client still sending an oversized body can finish sending and read the 413: the server sends its
+    /// close and discards the rest (lingering close) instead of closing with unread bytes, which the kernel
+    /// answers with a reset that fails the client's next send (curl then reports "Send failure" and never
+    /// reads the answer).
+    @Test func refusedClientStillSendingReadsThe413() async throws {
+        let fixture = try TLSFixture.make()
+        defer { fixture.certificates.remove() }
+        var configuration = HTTPServerConfiguration.testTLS(try fixture.store())
+        configuration.maxBodyBytes = 1024
+        let server = try await RunningServer.start(configuration)
+        try await withTeardown({ await server.stop() }) {
+            let script = #"""
+                import socket, ssl, sys, time
+                port, ca = int(sys.argv[1]), sys.argv[2]
+                ctx = ssl.create_default_context(cafile=ca)
+                s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="localhost")
+                s.sendall(b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 4000000\r\n\r\n")
+                time.sleep(0.3)  # the server has answered and ended its side by now
+                try:
+                    for _ in range(16):
+                        s.sendall(b"x" * 65536)  # unread bytes arriving after the server's answer
+                        time.sleep(0.02)
+                except OSError as error:
+                    sys.exit("send failed (as curl reports it, never reading the answer): %s" % error)
+                print(s.recv(65536).split(b"\r\n")[0].decode())
+                """#
+            let result = try await Command.python(script, [String(server.port), fixture.caPath], timeout: .seconds(30))
+            #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "HTTP/1.1 413 Payload Too Large",
+                    "\(result.stderr)")
+        }
+    }
+
     /// curl sends `Expect: 100-continue` for large bodies; the server answers 100 and reads the body.
     @Test func largeBodyWithExpectContinueIsAccepted() async throws {
         let server = try await RunningServer.start(
@@ -188,7 +220,8 @@ struct HTTPServerLimitTests {
         let running = Task { try await group.run() }
         let port = try await server.localPort()
         async let inFlight = Command.run("curl", ["-sS", "http://127.0.0.1:\(port)/slow"])
-        try await Task.sleep(for: .milliseconds(150))
+        // Shutdown begins once curl is connected (a fixed sleep lost that race on a loaded machine).
+        #expect(await eventually { server.acceptedConnectionCount == 1 })
         await group.triggerGracefulShutdown()
         let result = try await inFlight
         #expect(result.stdout == "finished /slow\n", "\(result.stderr)")

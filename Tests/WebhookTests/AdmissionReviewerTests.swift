@@ -100,6 +100,44 @@ struct AdmissionReviewerTests {
         #expect(code(Reviews.body(kind: .namespaced, object: valid)) == nil)
     }
 
+    @Test func undecodableObjectNamesTheFieldInsideIt() {
+        let body = Reviews.body(kind: .namespaced, object: Reviews.namespaced(extraSpec: ["secretName": 42]))
+        #expect(throws: AdmissionRequestError(
+            code: .undecodableObject,
+            message: "request.object is not a valid AWSECRImagePullSecret: spec.secretName: expected String")
+        ) {
+            try AdmissionReviewer.parse(body, for: .namespaced)
+        }
+        let old = Reviews.body(
+            kind: .cluster, operation: "UPDATE", object: Reviews.cluster(),
+            old: Reviews.cluster(extraSpec: ["namespaces": "a"]))
+        #expect(throws: AdmissionRequestError(
+            code: .undecodableObject,
+            message: "request.oldObject is not a valid ClusterAWSECRImagePullSecret: "
+                + "spec.namespaces: expected Array<Any>")
+        ) {
+            try AdmissionReviewer.parse(old, for: .cluster)
+        }
+    }
+
+    /// The response is written without JSONEncoder; it must be byte for byte what JSONEncoder wrote.
+    @Test(arguments: [
+        AdmissionResponse.allow("uid-1"),
+        AdmissionResponse.allow("uid-2", warnings: ["first", "second \"quoted\" and a/slash"]),
+        AdmissionResponse.deny(
+            "uid-3", message: "spec.secretName: \"Bad_Name\" é ✓ \\ back\nline\ttab\r\u{08}\u{0C}\u{01}\u{1F}\u{7F}",
+            warnings: ["w"]),
+        AdmissionResponse(uid: "", allowed: false, status: AdmissionStatus(code: 500, message: "")),
+    ])
+    func encodedResponseMatchesJSONEncoder(_ response: AdmissionResponse) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let expected = try encoder.encode(AdmissionReview(response: response))
+        let encoded = AdmissionReview.encoded(response: response)
+        #expect(String(decoding: encoded, as: UTF8.self) == String(decoding: expected, as: UTF8.self))
+        #expect(try JSONDecoder().decode(AdmissionReview.self, from: encoded).response == response)
+    }
+
     @Test func longWarningsAreShortenedAndDeduplicated() {
         let long = String(repeating: "w", count: 300)
         let short = AdmissionReviewer.shortWarnings([long, long, "ok"])

@@ -90,6 +90,14 @@ struct CachedSecretClaimLookupTests {
         #expect(await eventually {
             try await !decide(webhook, Reviews.namespaced(name: "other", namespace: "team-b"), .namespaced).allowed
         })
+        // And a resource deleted now frees its Secret name for the next review (the index drops its claim).
+        try await client.delete(AWSECRImagePullSecret.self, name: "late", namespace: "team-b")
+        #expect(await eventually {
+            try await decide(webhook, Reviews.namespaced(name: "other", namespace: "team-b"), .namespaced).allowed
+        })
+        // Namespaces the index does not hold have no claims.
+        #expect(try await lookup.namespacedClaims(in: "team-z").isEmpty)
+        #expect(try await lookup.namespacedClaims(in: "team-a").map(\.name) == ["first"])
         running.cancel()
         await server.shutdown()
     }

@@ -18,8 +18,9 @@ public struct TLSHandshakeCompleted: Sendable, Hashable {
 ///
 /// Ciphertext from the network is written into a read BIO and OpenSSL's output is drained from a write BIO,
 /// so OpenSSL never touches the socket and never blocks the event loop. Writes made before the handshake
-/// completes are held and sent after it. Closing sends `close_notify` first; a peer's `close_notify` is
-/// answered and the connection closed. A failed handshake (wrong version, no shared cipher, garbage) sends
+/// completes are held and sent after it. Writes between two flushes are encrypted together at the flush, so a
+/// response's head and body go out as one TLS record and one socket write. Closing sends `close_notify`
+/// first; a peer's `close_notify` is answered and the connection closed. A failed handshake (wrong version, no shared cipher, garbage) sends
 /// OpenSSL's alert, if any, and closes the connection; it is logged at debug level, never thrown further.
 public final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     public typealias InboundIn = ByteBuffer
@@ -39,6 +40,10 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelH
     private var state: State = .idle
     private var heldWrites: [(ByteBuffer, EventLoopPromise<Void>?)] = []
     private var flushHeld = false
+    /// Plaintext written since the last flush, and the promise that completes when it is written (later
+    /// writes' promises cascade from it).
+    private var unflushed: ByteBuffer?
+    private var unflushedPromise: EventLoopPromise<Void>?
     /// Set after the handshake: what the client negotiated.
     public private(set) var handshake: TLSHandshakeCompleted?
 
@@ -185,7 +190,7 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelH
         case .idle, .handshaking:
             heldWrites.append((plaintext, promise))
         case .active:
-            encrypt(context: context, plaintext, promise: promise)
+            hold(plaintext, promise: promise)
         case .closing, .closed:
             promise?.fail(ChannelError.ioOnClosedChannel)
         }
@@ -195,7 +200,10 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelH
         switch state {
         case .idle, .handshaking:
             flushHeld = true
-        case .active, .closing:
+        case .active:
+            encryptUnflushed(context: context)
+            context.flush()
+        case .closing:
             context.flush()
         case .closed:
             break
@@ -208,6 +216,7 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelH
             return
         }
         if state == .active, let ssl {
+            encryptUnflushed(context: context)  // what was written goes out before our close_notify
             state = .closing
             OpenSSLErrors.clear()
             _ = SSL_shutdown(ssl)  // queues our close_notify; we do not wait for the peer's
@@ -247,24 +256,53 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelH
         }
     }
 
+    /// Adds a write to the plaintext of the next flush.
+    private func hold(_ plaintext: ByteBuffer, promise: EventLoopPromise<Void>?) {
+        if unflushed == nil {
+            unflushed = plaintext
+        } else {
+            unflushed!.writeImmutableBuffer(plaintext)
+        }
+        guard let promise else { return }
+        if let first = unflushedPromise {
+            first.futureResult.cascade(to: promise)
+        } else {
+            unflushedPromise = promise
+        }
+    }
+
+    private func encryptUnflushed(context: ChannelHandlerContext) {
+        guard let plaintext = unflushed else { return }
+        let promise = unflushedPromise
+        unflushed = nil
+        unflushedPromise = nil
+        encrypt(context: context, plaintext, promise: promise)
+    }
+
     private func releaseHeldWrites(context: ChannelHandlerContext) {
         let held = heldWrites
         heldWrites = []
         for (plaintext, promise) in held {
-            encrypt(context: context, plaintext, promise: promise)
+            hold(plaintext, promise: promise)
         }
         if flushHeld {
             flushHeld = false
+            encryptUnflushed(context: context)
             context.flush()
         }
     }
 
+    /// Fails the writes held before the handshake and those not flushed yet.
     private func failHeldWrites(_ error: any Error) {
         let held = heldWrites
         heldWrites = []
         for (_, promise) in held {
             promise?.fail(error)
         }
+        unflushed = nil
+        let promise = unflushedPromise
+        unflushedPromise = nil
+        promise?.fail(error)
     }
 
     /// Moves everything OpenSSL wrote into the write BIO onto the channel. Returns whether it wrote anything;

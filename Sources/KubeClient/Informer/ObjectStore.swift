@@ -15,6 +15,7 @@ public final class ObjectStore<R: KubeResource>: Sendable {
     }
 
     private let contents = Mutex(Contents())
+    private let changeCount = Atomic<Int>(0)
     private let indexFunction: IndexFunction?
 
     public init(index: IndexFunction? = nil) { self.indexFunction = index }
@@ -41,6 +42,10 @@ public final class ObjectStore<R: KubeResource>: Sendable {
 
     public var count: Int { contents.withLock { $0.objects.count } }
 
+    /// Grows with every change of the contents: a reader that keeps a view derived from them (an index) rebuilds
+    /// it only when this has moved. Read it before the contents, so the view is never older than its generation.
+    public var generation: Int { changeCount.load(ordering: .acquiring) }
+
     public func list(namespace: String) -> [R] {
         contents.withLock { $0.objects.values.filter { $0.metadata.namespace == namespace } }
     }
@@ -59,9 +64,11 @@ public final class ObjectStore<R: KubeResource>: Sendable {
             switch event {
             case .added(let object), .modified(let object):
                 let old = store(object, in: &contents)
+                changeCount.add(1, ordering: .releasing)
                 return old.map { .updated(old: $0, new: object) } ?? .added(object)
             case .deleted(let object):
                 let old = remove(key: Self.key(of: object), from: &contents)
+                changeCount.add(1, ordering: .releasing)
                 return .deleted(old ?? object)
             case .bookmark, .error:
                 return nil
@@ -96,6 +103,7 @@ public final class ObjectStore<R: KubeResource>: Sendable {
             let changes = Self.diff(old: contents.objects, new: fresh)
             contents = Contents()
             for item in fresh.values { _ = store(item, in: &contents) }
+            changeCount.add(1, ordering: .releasing)
             return changes
         }
     }

@@ -80,11 +80,31 @@ public enum AdmissionReviewer {
     /// Most warnings kubectl shows in full; longer ones are cut with an ellipsis.
     static let warningLimit = 120
 
-    /// Decodes an AdmissionReview for `kind`'s endpoint.
+    /// One decoder for every review (it holds no state between calls; made once, not per request).
+    private static let decoder = JSONDecoder()
+
+    /// Decodes an AdmissionReview for `kind`'s endpoint in one pass: the objects are decoded as `kind`'s type
+    /// where they stand, and their errors are kept until the envelope's checks (kind, version) have passed, so
+    /// a review for the wrong endpoint is reported as such rather than as an undecodable object.
     public static func parse(_ body: Data, for kind: WebhookKind) throws(AdmissionRequestError) -> ParsedAdmission {
-        let review: AdmissionReview
+        switch kind {
+        case .namespaced:
+            let (request, new, old) = try decodeEnvelope(body, AWSECRImagePullSecret.self, for: kind)
+            return try finish(request, kind: kind, objects: .namespaced(new: new, old: old))
+        case .cluster:
+            let (request, new, old) = try decodeEnvelope(body, ClusterAWSECRImagePullSecret.self, for: kind)
+            return try finish(request, kind: kind, objects: .cluster(new: new, old: old))
+        }
+    }
+
+    /// The envelope's checks in order (review kind, apiVersion, request, the request's kind and version),
+    /// then the objects' decoding errors.
+    private static func decodeEnvelope<Object: Decodable>(
+        _ body: Data, _ type: Object.Type, for kind: WebhookKind
+    ) throws(AdmissionRequestError) -> (AdmissionEnvelope<Object>.Request, new: Object?, old: Object?) {
+        let review: AdmissionEnvelope<Object>
         do {
-            review = try JSONDecoder().decode(AdmissionReview.self, from: body)
+            review = try decoder.decode(AdmissionEnvelope<Object>.self, from: body)
         } catch {
             throw AdmissionRequestError(code: .malformedBody, message: "body is not an AdmissionReview: \(describe(error))")
         }
@@ -111,17 +131,12 @@ public enum AdmissionReviewer {
                 code: .unknownVersion,
                 message: "\(expected.kind) version \(request.kind.version) is not supported; use \(expected.version)")
         }
-        let objects: ParsedAdmission.Objects
-        switch kind {
-        case .namespaced:
-            objects = .namespaced(
-                new: try decodeObject(request.object, AWSECRImagePullSecret.self, "object"),
-                old: try decodeObject(request.oldObject, AWSECRImagePullSecret.self, "oldObject"))
-        case .cluster:
-            objects = .cluster(
-                new: try decodeObject(request.object, ClusterAWSECRImagePullSecret.self, "object"),
-                old: try decodeObject(request.oldObject, ClusterAWSECRImagePullSecret.self, "oldObject"))
-        }
+        return (request, try request.object?.value("object"), try request.oldObject?.value("oldObject"))
+    }
+
+    private static func finish<Object>(
+        _ request: AdmissionEnvelope<Object>.Request, kind: WebhookKind, objects: ParsedAdmission.Objects
+    ) throws(AdmissionRequestError) -> ParsedAdmission {
         var parsed = ParsedAdmission(
             uid: request.uid, operation: request.operation, kind: kind, name: request.name,
             namespace: request.namespace, objects: objects)
@@ -207,23 +222,13 @@ public enum AdmissionReviewer {
         }
     }
 
-    private static func decodeObject<R: Decodable>(
-        _ value: JSONValue?, _ type: R.Type, _ field: String
-    ) throws(AdmissionRequestError) -> R? {
-        guard let value, value != .null else { return nil }
-        do {
-            return try value.decode(as: type)
-        } catch {
-            throw AdmissionRequestError(
-                code: .undecodableObject, message: "request.\(field) is not a valid \(type): \(describe(error))")
-        }
-    }
-
     /// A decoding error as "path: problem", without echoing values (an object may hold inline keys).
-    static func describe(_ error: any Error) -> String {
+    /// `droppingPrefix` coding keys are left out of the path (to name a field relative to a nested object).
+    static func describe(_ error: any Error, droppingPrefix: Int = 0) -> String {
         guard let error = error as? DecodingError else { return "\(error)" }
         func path(_ context: DecodingError.Context) -> String {
-            let joined = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+            let joined = context.codingPath.dropFirst(droppingPrefix)
+                .map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
                 .joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
             return joined.isEmpty ? "(root)" : joined
         }

@@ -67,13 +67,7 @@ public struct AdmissionWebhook: Sendable {
                 "webhook.allowed": "\(response.allowed)",
                 "webhook.message": "\(response.status?.message ?? "")",
             ])
-        do {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            return .json(.ok, try encoder.encode(AdmissionReview(response: response)))
-        } catch {
-            return Self.error(.internalServerError, "cannot encode the AdmissionReview response: \(error)")
-        }
+        return .json(.ok, AdmissionReview.encoded(response: response))
     }
 
     private func methodNotAllowed(_ allowed: String) -> HTTPServerResponse {

@@ -1,6 +1,7 @@
 import CRDModels
 import KubeClient
 import Logging
+import Synchronization
 
 /// Serves Secret claims from informer caches of both kinds, so an AdmissionReview never waits on, nor causes,
 /// a request to the API server: a caller who reaches the webhook port cannot make the operator issue LISTs.
@@ -11,7 +12,11 @@ import Logging
 /// on every refresh, and a denied write is retried by its client. The pod's readiness follows `hasSynced`,
 /// so the API server's Service only routes reviews to replicas whose caches are complete.
 ///
-/// Guarantees: lookups only read the caches. Assumptions: the informers use a client whose request budget is
+/// Claims are served from an index by namespace, derived from the caches and rebuilt only after they change
+/// (`ObjectStore.generation`), so a review touches only its namespace's claims and copies no resources.
+///
+/// Guarantees: lookups only read the caches, and never see claims older than the caches' contents when the
+/// lookup began. Assumptions: the informers use a client whose request budget is
 /// the webhook's own, so a busy reconciler cannot keep the caches from syncing (and the other way round).
 public final class CachedSecretClaimLookup: SecretClaimLookup {
     public struct CacheNotSynced: Error, CustomStringConvertible {
@@ -23,6 +28,7 @@ public final class CachedSecretClaimLookup: SecretClaimLookup {
     let namespaced: Informer<AWSECRImagePullSecret>
     /// Nil when only one namespace is watched: cluster resources are not reconciled then.
     let cluster: Informer<ClusterAWSECRImagePullSecret>?
+    private let index = Mutex<ClaimIndex?>(nil)
 
     /// - Parameter namespace: the one namespace to cache namespaced resources of (`--watch-namespace`), or nil
     ///   for every namespace and the cluster kind too.
@@ -54,12 +60,53 @@ public final class CachedSecretClaimLookup: SecretClaimLookup {
 
     public func namespacedClaims(in namespace: String?) async throws -> [SecretClaim] {
         guard hasSynced else { throw CacheNotSynced() }
-        let items = namespace.map { namespaced.store.list(namespace: $0) } ?? namespaced.store.items
-        return items.map { $0.secretClaim(requestNamespace: nil) }
+        let index = currentIndex()
+        return namespace.map { index.byNamespace[$0] ?? [] } ?? index.allNamespaced
     }
 
     public func clusterClaims() async throws -> [SecretClaim] {
         guard hasSynced else { throw CacheNotSynced() }
-        return (cluster?.store.items ?? []).map { $0.secretClaim(requestNamespace: nil) }
+        return currentIndex().cluster
+    }
+
+    /// The index for the caches' current generations, rebuilt first if they have moved since it was built.
+    private func currentIndex() -> ClaimIndex {
+        // Generations before contents: an index is never older than the generations it is tagged with.
+        let generations = ClaimIndex.Generations(
+            namespaced: namespaced.store.generation, cluster: cluster?.store.generation ?? 0)
+        if let built = index.withLock({ $0 }), built.generations == generations { return built }
+        let fresh = ClaimIndex(
+            generations: generations, namespaced: namespaced.store.items.map { $0.secretClaim(requestNamespace: nil) },
+            cluster: (cluster?.store.items ?? []).map { $0.secretClaim(requestNamespace: nil) })
+        index.withLock { built in
+            // Concurrent rebuilds: keep the newest (generations only grow).
+            if let current = built, current.generations.namespaced > generations.namespaced
+                || current.generations.cluster > generations.cluster
+            {
+                return
+            }
+            built = fresh
+        }
+        return fresh
+    }
+}
+
+/// Every cached resource's claim, the namespaced ones also by namespace.
+private struct ClaimIndex: Sendable {
+    struct Generations: Equatable {
+        var namespaced: Int
+        var cluster: Int
+    }
+
+    var generations: Generations
+    var allNamespaced: [SecretClaim]
+    var byNamespace: [String: [SecretClaim]]
+    var cluster: [SecretClaim]
+
+    init(generations: Generations, namespaced: [SecretClaim], cluster: [SecretClaim]) {
+        self.generations = generations
+        self.allNamespaced = namespaced
+        self.byNamespace = Dictionary(grouping: namespaced) { $0.namespace ?? "" }
+        self.cluster = cluster
     }
 }
