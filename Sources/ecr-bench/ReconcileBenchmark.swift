@@ -45,6 +45,9 @@ struct ReconcileBenchmark: AsyncParsableCommand {
     @Option(help: "Give up on one phase after this many seconds.")
     var timeout: Int = 600
 
+    @Option(help: "The operator's --log-level; its log goes to this command's stderr (e.g. info, to see reconciles).")
+    var operatorLogLevel: String = "error"
+
     @Flag(help: "Run the operator under strace and count its TCP connects (adds overhead to every figure).")
     var traceConnects = false
 
@@ -167,6 +170,8 @@ final class BenchRun: @unchecked Sendable {
         let op = try await OperatorProcess.start(
             binary: binary, kubeconfig: kubeconfigPath, context: options.context,
             environment: ["AWS_ENDPOINT_URL": moto.endpoint],
+            // The last --log-level wins over OperatorProcess's default.
+            extraFlags: ["--log-level", options.operatorLogLevel],
             wrapper: options.traceConnects
                 ? ["/usr/bin/strace", "-f", "--seccomp-bpf", "-e", "trace=connect", "-o", connectLog] : [])
         operatorProcess = op
@@ -242,7 +247,13 @@ final class BenchRun: @unchecked Sendable {
 
         // The ceiling: the same server, a bare loop of the project's client at the same parallelism.
         let bare = try await KubeClient.connect(config: config, maxConcurrentRequests: options.concurrency)
-        let payload = Data(String(repeating: "x", count: 220).utf8)
+        // A `.dockerconfigjson` the size of the operator's (the server checks that it is one).
+        func dockerConfig(_ filler: Character) -> Data {
+            let auth = String(repeating: filler, count: 160)
+            return Data(#"{"auths":{"123456789012.dkr.ecr.us-west-2.amazonaws.com":{"auth":"\#(auth)"}}}"#.utf8)
+        }
+        let payload = dockerConfig("x")
+        let updatedPayload = dockerConfig("y")
         let writtenBox = Mutex([Secret?](repeating: nil, count: count))
         let createStart = ContinuousClock.now
         try await forEachConcurrently(0..<count) { index in
@@ -257,7 +268,7 @@ final class BenchRun: @unchecked Sendable {
         let updateStart = ContinuousClock.now
         try await forEachConcurrently(0..<count) { index in
             guard var secret = written[index] else { return }
-            secret.data = [".dockerconfigjson": Data(String(repeating: "y", count: 220).utf8)]
+            secret.data = [".dockerconfigjson": updatedPayload]
             _ = try await bare.update(secret)
         }
         let ceilingUpdate = (ContinuousClock.now - updateStart).seconds
