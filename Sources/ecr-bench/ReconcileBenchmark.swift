@@ -2,6 +2,7 @@ import ArgumentParser
 import CRDModels
 import Dispatch
 import Foundation
+import HTTPClient
 import KubeClient
 import KubeTestSupport
 import Synchronization
@@ -96,6 +97,8 @@ final class BenchRun: @unchecked Sendable {
     var createdResource = false
     /// Requests this process sent to the server in a phase (subtracted from the server's count).
     let ownRequests = Atomic<Int>(0)
+    /// Reads the operator's /metrics.
+    let metricsClient = CurlHTTPClient(configuration: .init(maxConnectionsPerHost: 1))
 
     init(options: ReconcileBenchmark) { self.options = options }
 
@@ -297,6 +300,7 @@ final class BenchRun: @unchecked Sendable {
         guard let client else { throw CancellationError() }
         let serverBefore = serverRequests()
         let awsBefore = moto?.requestCount() ?? 0
+        let reconcilesBefore = await clusterReconciles()
         ownRequests.store(0, ordering: .relaxed)
         tracker.reset()
         let start = ContinuousClock.now
@@ -341,7 +345,22 @@ final class BenchRun: @unchecked Sendable {
         if let moto {
             say("\(name)_aws_calls", "\(moto.requestCount() - awsBefore)", "calls")
         }
+        if let reconcilesBefore, let reconcilesAfter = await clusterReconciles() {
+            say("\(name)_reconciles", "\(reconcilesAfter - reconcilesBefore)", "finished")
+        }
         return result
+    }
+
+    /// Reconciles of the cluster kind the operator has finished (`ecr_pullsecret_reconcile_total`, any result).
+    func clusterReconciles() async -> Int? {
+        guard let url = operatorProcess?.metricsURL,
+            let response = try? await metricsClient.send(HTTPRequest(url: url, timeout: .seconds(5))),
+            response.status == 200
+        else { return nil }
+        return String(decoding: response.body, as: UTF8.self).split(separator: "\n")
+            .filter { $0.hasPrefix("ecr_pullsecret_reconcile_total{") && $0.contains("clusterawsecrimagepullsecret") }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+            .reduce(0) { $0 + Int($1) }
     }
 
     /// The test server's request count (nil on a cluster). Each query is itself no API request.
