@@ -346,10 +346,3 @@ enum CurlGlobal {
     private static let once: Void = { curl_global_init(Int(CURL_GLOBAL_ALL)) }()
     static func initialize() { _ = once }
 }
-
-extension Duration {
-    var milliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    }
-}

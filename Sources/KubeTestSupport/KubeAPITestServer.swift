@@ -221,6 +221,21 @@ public final class KubeAPITestServer: Sendable {
         store.closeAllWatches(abruptly: abruptly)
     }
 
+    /// Ends every open watch mid-stream with an ERROR event `410 Expired`, as the API server does when etcd
+    /// compacts past a watch's position, after compacting the watch history (a re-watch from the
+    /// version the client last saw gets 410 too: it must relist).
+    public func expireWatches() {
+        let watchers = store.withLock {
+            store.hub.compact(through: store.resourceVersion)
+            return store.hub.removeAll()
+        }
+        let error = APIError.expired("The resourceVersion for the provided watch is too old.")
+        for watcher in watchers {
+            watcher.sink(.line(Watcher.line(.object(["type": .string("ERROR"), "object": error.status]))))
+            watcher.sink(.end)
+        }
+    }
+
     /// How many watches are open.
     public var openWatchCount: Int { store.openWatchCount }
 
@@ -239,10 +254,21 @@ public final class KubeAPITestServer: Sendable {
                 retryAfterSeconds: retryAfterSeconds, message: message))
     }
 
-    /// Delays responses to matching requests (`count` nil: until `clearFaults()`).
-    public func injectLatency(_ delay: Duration, method: String? = nil, pathContains: String = "", count: Int? = nil) {
-        faults.addLatency(.init(method: method, pathContains: pathContains, remaining: count, delay: delay))
+    /// Delays responses to matching requests (`count` nil: until `clearFaults()`). The request is served at
+    /// once and its answer held; with `holdsRequest`, the request itself waits and is served when the delay
+    /// ends, even if its client has gone meanwhile (a write already queued in the API server lands late).
+    public func injectLatency(
+        _ delay: Duration, method: String? = nil, pathContains: String = "", count: Int? = nil,
+        holdsRequest: Bool = false
+    ) {
+        faults.addLatency(
+            .init(
+                method: method, pathContains: pathContains, remaining: count, delay: delay,
+                holdsRequest: holdsRequest))
     }
+
+    /// Requests held by `injectLatency(holdsRequest: true)` that have not been served yet.
+    public var heldRequestCount: Int { faults.heldRequests }
 
     /// The next watch whose path+query contains `pathContains` is dropped (connection closed)
     /// after it has sent `afterEvents` events.
@@ -259,6 +285,11 @@ public final class KubeAPITestServer: Sendable {
     /// Requests received so far with this method (any if nil) whose path+query contains `pathContains`.
     public func requestCount(method: String? = nil, pathContains: String? = nil) -> Int {
         faults.count(method: method, pathContains: pathContains)
+    }
+
+    /// When each request with this method (any if nil) whose path+query contains `pathContains` arrived.
+    public func requestTimes(method: String? = nil, pathContains: String? = nil) -> [ContinuousClock.Instant] {
+        faults.times(method: method, pathContains: pathContains)
     }
 }
 

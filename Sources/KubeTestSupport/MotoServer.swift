@@ -164,6 +164,48 @@ public final class MotoServer: Sendable {
         _ = try Self.request(port: port, method: "POST", path: "/moto-api/recorder/reset-recording")
     }
 
+    /// Creates an IAM user allowed `actions` (e.g. `ecr:GetAuthorizationToken`) and returns its new access key.
+    /// Takes three requests, which must be among the first `initialNoAuthActionCount`: moto checks no
+    /// signature for those, but routes by the Authorization header's credential scope, so they carry one.
+    public func createUser(_ name: String, allowing actions: [String]) throws
+        -> (accessKeyID: String, secretAccessKey: String)
+    {
+        func iam(_ parameters: [(String, String)]) throws -> String {
+            let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
+            let body = (parameters + [("Version", "2010-05-08")])
+                .map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }
+                .joined(separator: "&")
+            let (status, response) = try Self.exchange(
+                port: port, method: "POST", path: "/",
+                headers: [
+                    "Content-Type: application/x-www-form-urlencoded; charset=utf-8",
+                    "Authorization: AWS4-HMAC-SHA256 Credential=AKIASETUP/20260101/us-east-1/iam/aws4_request, "
+                        + "SignedHeaders=host, Signature=unchecked",
+                ], body: Data(body.utf8))
+            let text = String(decoding: response, as: UTF8.self)
+            guard status == 200 else {
+                throw StartError(description: "moto IAM \(parameters[0].1) answered \(status): \(text.prefix(300))")
+            }
+            return text
+        }
+        func element(_ tag: String, _ xml: String) -> String? {
+            guard let open = xml.range(of: "<\(tag)>"), let close = xml.range(of: "</\(tag)>") else { return nil }
+            return String(xml[open.upperBound..<close.lowerBound])
+        }
+        _ = try iam([("Action", "CreateUser"), ("UserName", name)])
+        let statement = actions.map { "\"\($0)\"" }.joined(separator: ",")
+        let policy = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["#
+            + statement + #"],"Resource":"*"}]}"#
+        _ = try iam([
+            ("Action", "PutUserPolicy"), ("UserName", name), ("PolicyName", "allow"), ("PolicyDocument", policy),
+        ])
+        let keyXML = try iam([("Action", "CreateAccessKey"), ("UserName", name)])
+        guard let id = element("AccessKeyId", keyXML), let secret = element("SecretAccessKey", keyXML) else {
+            throw StartError(description: "moto CreateAccessKey returned no key")
+        }
+        return (id, secret)
+    }
+
     /// Every request moto has received since start or the last `reset()`, in order.
     public func recordedRequests() -> [RecordedRequest] {
         guard let text = try? String(contentsOfFile: recordingPath, encoding: .utf8) else { return [] }
@@ -233,6 +275,13 @@ public final class MotoServer: Sendable {
 
     /// A tiny blocking HTTP/1.1 exchange over a loopback socket, for moto's control API only; returns the status.
     static func request(port: Int, method: String, path: String) throws -> Int {
+        try exchange(port: port, method: method, path: path).status
+    }
+
+    /// A tiny blocking HTTP/1.1 exchange over a loopback socket (setup requests only): the status and the body.
+    static func exchange(port: Int, method: String, path: String, headers: [String] = [], body: Data = Data()) throws
+        -> (status: Int, body: Data)
+    {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw StartError(description: "socket() failed") }
         defer { close(fd) }
@@ -248,10 +297,12 @@ public final class MotoServer: Sendable {
             }
         }
         guard connected == 0 else { throw StartError(description: "connect to 127.0.0.1:\(port) failed") }
-        let request =
-            "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        let sent = request.withCString { send(fd, $0, strlen($0), 0) }
-        guard sent > 0 else { throw StartError(description: "send to moto failed") }
+        var request = Data(
+            ("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Length: \(body.count)\r\n"
+                + headers.map { $0 + "\r\n" }.joined() + "Connection: close\r\n\r\n").utf8)
+        request.append(body)
+        let sent = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        guard sent == request.count else { throw StartError(description: "send to moto failed") }
         var response = Data()
         var buffer = [UInt8](repeating: 0, count: 4096)
         while response.count < 1 << 20 {
@@ -264,7 +315,9 @@ public final class MotoServer: Sendable {
         guard parts.count >= 2, let status = Int(parts[1]) else {
             throw StartError(description: "moto answered '\(statusLine)' to \(method) \(path)")
         }
-        return status
+        let separator = Data("\r\n\r\n".utf8)
+        let content = response.range(of: separator).map { response[$0.upperBound...] } ?? Data()
+        return (status, Data(content))
     }
 }
 

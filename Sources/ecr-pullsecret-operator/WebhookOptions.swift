@@ -104,7 +104,7 @@ struct ClaimCacheService: Service {
     let cache: CachedSecretClaimLookup
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown { await cache.run() }
+        await cancelWhenGracefulShutdown { await cache.run() }
     }
 }
 

@@ -104,6 +104,26 @@ final class OperatorHarness: Sendable {
                 ]))
     }
 
+    /// A namespaced resource `reg` writing `ecr-login` with keys from `aws-creds` in its namespace.
+    func createNamespacedResource(namespace: String, name: String = "reg") async throws {
+        _ = try await client.create(
+            AWSECRImagePullSecret(
+                metadata: ObjectMeta(name: name, namespace: namespace),
+                spec: .init(
+                    secretName: "ecr-login", awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds")))))
+    }
+
+    /// A cluster resource `shared` writing `ecr-login` into `namespaces`, with keys from `ops/aws-creds`.
+    func createSharedResource(namespaces: [String]) async throws {
+        _ = try await client.create(
+            ClusterAWSECRImagePullSecret(
+                metadata: ObjectMeta(name: "shared"),
+                spec: .init(
+                    secretName: "ecr-login",
+                    awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds", namespace: "ops")),
+                    namespaces: namespaces)))
+    }
+
     func secret(_ namespace: String, _ name: String) async -> Secret? {
         try? await client.get(Secret.self, name: name, namespace: namespace)
     }

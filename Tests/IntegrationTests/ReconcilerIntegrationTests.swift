@@ -140,10 +140,7 @@ import Testing
             try await harness.createCredentials(namespace: "team")
             let tokens = FakeTokenSource()
             try await harness.withOperator(tokens: tokens) { running in
-                _ = try await harness.client.create(
-                    AWSECRImagePullSecret(
-                        metadata: ObjectMeta(name: "reg", namespace: "team"),
-                        spec: .init(secretName: "ecr-login", awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds")))))
+                try await harness.createNamespacedResource(namespace: "team")
                 #expect(await eventually { await harness.namespaced("team", "reg")?.status?.condition(.ready)?.status == "True" })
                 let good = try #require(await harness.secret("team", "ecr-login"))
 
@@ -187,10 +184,7 @@ import Testing
             try await harness.createCredentials(namespace: "team", keyID: "AKIAFIRSTKEY00001")
             let tokens = FakeTokenSource()
             try await harness.withOperator(tokens: tokens) { running in
-                _ = try await harness.client.create(
-                    AWSECRImagePullSecret(
-                        metadata: ObjectMeta(name: "reg", namespace: "team"),
-                        spec: .init(secretName: "ecr-login", awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds")))))
+                try await harness.createNamespacedResource(namespace: "team")
                 #expect(await eventually { await harness.secret("team", "ecr-login") != nil })
                 #expect(tokens.lastCredentials == "AKIAFIRSTKEY00001")
 
@@ -203,6 +197,34 @@ import Testing
                 _ = try await harness.client.update(updated)
                 #expect(await eventually { tokens.lastCredentials == "AKIASECONDKEY0002" })
             }
+        }
+    }
+
+    @Test func credentialsSecretCreatedLaterWakesTheResourceAndNoOtherSecretIsWatched() async throws {
+        try await withOperatorHarness { harness in
+            try await harness.createNamespace("team")
+            for index in 0..<3 {
+                _ = try await harness.client.create(
+                    Secret(metadata: ObjectMeta(name: "unrelated-\(index)", namespace: "team"), data: ["k": Data("v".utf8)]))
+            }
+            let tokens = FakeTokenSource()
+            try await harness.withOperator(tokens: tokens) { running in
+                try await harness.createNamespacedResource(namespace: "team")
+                #expect(await eventually {
+                    await harness.namespaced("team", "reg")?.status?.condition(.ready)?.reason == "CredentialsSecretMissing"
+                })
+                try await harness.createCredentials(namespace: "team")
+                #expect(await eventually { await harness.secret("team", "ecr-login") != nil })
+                #expect(tokens.lastCredentials == "AKIAEXAMPLE0001")
+            }
+            // Every list and watch of Secrets is selected: the managed ones by label, the credentials
+            // Secret by name. No other Secret was ever listed, watched or cached.
+            let collectionReads = harness.server.requestCount(method: "GET", pathContains: "/secrets?")
+            let byLabel = harness.server.requestCount(method: "GET", pathContains: "labelSelector=app.kubernetes.io")
+            let byName = harness.server.requestCount(
+                method: "GET", pathContains: "fieldSelector=metadata.name%3Daws-creds")
+            #expect(byName >= 2)  // its list and its watch
+            #expect(collectionReads == byLabel + byName)
         }
     }
 

@@ -117,17 +117,6 @@ import Testing
 }
 
 @Suite(.serialized) struct WithoutSecretWatchIntegrationTests {
-    /// A cluster resource "shared" writing `ecr-login` into `namespaces`, with keys from `ops/aws-creds`.
-    func createSharedResource(_ harness: OperatorHarness, namespaces: [String]) async throws {
-        _ = try await harness.client.create(
-            ClusterAWSECRImagePullSecret(
-                metadata: ObjectMeta(name: "shared"),
-                spec: .init(
-                    secretName: "ecr-login",
-                    awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds", namespace: "ops")),
-                    namespaces: namespaces)))
-    }
-
     @Test func writesAndPrunesWithoutListingSecrets() async throws {
         try await withOperatorHarness { harness in
             try await harness.createNamespace("ops")
@@ -135,7 +124,7 @@ import Testing
             try await harness.createNamespace("a")
             try await harness.createNamespace("b")
             try await harness.withOperator(tokens: FakeTokenSource(), settings: OperatorSettings(watchSecrets: false)) { running in
-                try await createSharedResource(harness, namespaces: ["a", "b"])
+                try await harness.createSharedResource(namespaces: ["a", "b"])
                 #expect(await eventually { await harness.secret("b", "ecr-login") != nil })
                 _ = try await harness.client.patch(
                     ClusterAWSECRImagePullSecret.self, name: "shared",
@@ -157,7 +146,7 @@ import Testing
             try await harness.createNamespace("a")
             try await harness.createNamespace("team")
             try await harness.withOperator(tokens: FakeTokenSource(), settings: OperatorSettings(watchSecrets: false)) { _ in
-                try await createSharedResource(harness, namespaces: ["a", "team"])
+                try await harness.createSharedResource(namespaces: ["a", "team"])
                 #expect(await eventually { await harness.secret("team", "ecr-login") != nil })
                 try await harness.client.delete(Secret.self, name: "ecr-login", namespace: "team")
                 let theirs = try await harness.client.create(
@@ -186,12 +175,12 @@ import Testing
             try await harness.createCredentials(namespace: "team")
             let running = harness.startOperator(tokens: FakeTokenSource())
             #expect(await eventually { running.runtime.isReady })
-            harness.server.injectLatency(.seconds(3), method: "POST", pathContains: "/secrets", count: 1)
-            _ = try await harness.client.create(
-                AWSECRImagePullSecret(
-                    metadata: ObjectMeta(name: "reg", namespace: "team"),
-                    spec: .init(secretName: "ecr-login", awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds")))))
-            #expect(await eventually { harness.server.requestCount(method: "POST", pathContains: "/secrets") >= 1 })
+            harness.server.injectLatency(
+                .seconds(3), method: "POST", pathContains: "/secrets", count: 1, holdsRequest: true)
+            // The count already holds the credentials Secret's create: wait for the operator's own.
+            let creates = harness.server.requestCount(method: "POST", pathContains: "/secrets")
+            try await harness.createNamespacedResource(namespace: "team")
+            #expect(await eventually { harness.server.requestCount(method: "POST", pathContains: "/secrets") > creates })
             // The Secret's POST is held by the server; a graceful stop now must wait for it.
             #expect(await harness.secret("team", "ecr-login") == nil)
             await running.stop()

@@ -13,10 +13,7 @@ import Testing
             try await harness.createCredentials(namespace: "team-a")
             let tokens = FakeTokenSource()
             let running = harness.startOperator(tokens: tokens)
-            _ = try await harness.client.create(
-                AWSECRImagePullSecret(
-                    metadata: ObjectMeta(name: "reg", namespace: "team-a"),
-                    spec: .init(secretName: "ecr-login", awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds")))))
+            try await harness.createNamespacedResource(namespace: "team-a")
             let written = await eventually { await harness.secret("team-a", "ecr-login") != nil }
             #expect(written)
             let ready = await eventually {

@@ -33,7 +33,7 @@ struct HintedError: Error, RetryHinting {
         await running.value
     }
 
-    @Test func errorsWaitAtLeastTheHintedTime() async {
+    @Test func errorsWaitAtLeastTheHintedTime() async throws {
         let queue = WorkQueue<String>(name: "test", backoff: .init(base: .milliseconds(1), cap: .seconds(1)))
         let times = Locked<[ContinuousClock.Instant]>([])
         let controller = Controller(name: "test", queue: queue, concurrency: 1, logger: Logger(label: "t")) { _ in
@@ -46,7 +46,7 @@ struct HintedError: Error, RetryHinting {
         }
         let running = Task { await controller.run() }
         await queue.add("throttled")
-        #expect(await eventually { times.withLock { $0.count == 2 } })
+        try #require(await eventually { times.withLock { $0.count == 2 } })
         let gap = times.withLock { $0[1] - $0[0] }
         #expect(gap >= .milliseconds(200))
         await queue.shutDownAndDrain()

@@ -163,6 +163,12 @@ import Testing
         #expect(isRetry(decision.next))
     }
 
+    @Test func throttledSecretWriteRetriesNoSoonerThanTheServerAsked() {
+        let decision = written(
+            ["a": .failed("updating Secret a/ecr-login: throttled", retryAfter: .seconds(3)), "b": .failed("boom")])
+        #expect(decision.next == .retry(.init(message: "some namespaces failed; retrying", retryAfter: .seconds(3))))
+    }
+
     @Test func serviceAccountPatchFailedRetries() {
         let decision = written(["a": .created], accounts: ["a": "ServiceAccount a/builder: forbidden"], cluster: false)
         #expect(status(decision).condition(.ready)?.reason == "ServiceAccountPatchFailed")

@@ -28,7 +28,7 @@ public struct RetryPolicy: Sendable, Hashable {
 
     /// Delay before retry number `retry` (1-based): uniformly random in 0...min(maxDelay, base * 2^(retry-1)).
     public func backoff(retry: Int, random: Double = Double.random(in: 0...1)) -> Duration {
-        let ceiling = min(maxDelay.timeInterval, baseDelay.timeInterval * pow(2, Double(max(0, retry - 1))))
+        let ceiling = min(maxDelay.seconds, baseDelay.seconds * pow(2, Double(max(0, retry - 1))))
         return .milliseconds(Int64((ceiling * random * 1000).rounded()))
     }
 }

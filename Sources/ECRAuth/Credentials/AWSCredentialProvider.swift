@@ -83,8 +83,8 @@ public actor RefreshingCredentialProvider: AWSCredentialProvider {
         self.source = source
         self.identity = source.identity
         self.now = now
-        self.advisoryRefresh = advisoryRefresh.timeInterval
-        self.mandatoryRefresh = mandatoryRefresh.timeInterval
+        self.advisoryRefresh = advisoryRefresh.seconds
+        self.mandatoryRefresh = mandatoryRefresh.seconds
     }
 
     public func credentials() async throws -> AWSCredentials {
@@ -128,12 +128,5 @@ extension AWSCredentialProvider {
     /// This provider behind an expiry-aware cache.
     public func cached(now: @escaping @Sendable () -> Date = { Date() }) -> RefreshingCredentialProvider {
         RefreshingCredentialProvider(wrapping: self, now: now)
-    }
-}
-
-extension Duration {
-    var timeInterval: TimeInterval {
-        let (seconds, attoseconds) = components
-        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
     }
 }

@@ -23,14 +23,11 @@ public struct Backoff: Sendable, Hashable {
     /// The delay before retry number `attempt` (1-based); `random` in [0, 1) picks the jitter.
     public func delay(attempt: Int, random: Double = Double.random(in: 0..<1)) -> Duration {
         guard attempt > 0 else { return .zero }
-        let base = seconds(initial) * Foundation.pow(factor, Double(min(attempt - 1, 62)))
-        let capped = min(base, seconds(maximum))
-        let jittered = min(capped * (1 + jitter * random), seconds(maximum))
+        let base = initial.seconds * Foundation.pow(factor, Double(min(attempt - 1, 62)))
+        let capped = min(base, maximum.seconds)
+        let jittered = min(capped * (1 + jitter * random), maximum.seconds)
         return .milliseconds(Int64((jittered * 1000).rounded()))
     }
 
-    private func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 
 }

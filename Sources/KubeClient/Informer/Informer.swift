@@ -33,13 +33,21 @@ public final class Informer<R: KubeResource>: Sendable {
         /// Whether to publish `changes`. Turn it off for an informer used only as a cache: with it on
         /// and nobody reading, the informer stops after `changeBuffer` changes (backpressure).
         public var emitChanges: Bool
+        /// Applied to every object before it is cached (client-go `SetTransform`): keep only the fields
+        /// decisions need, so the cache holds no more than that.
+        public var transform: (@Sendable (R) -> R)?
+        /// The store's secondary index (`ObjectStore.items(indexedUnder:)`).
+        public var index: ObjectStore<R>.IndexFunction?
 
         public init(
             labelSelector: String? = nil, fieldSelector: String? = nil, pageSize: Int = 500,
             minWatchTimeout: Duration = .seconds(300), maxWatchTimeout: Duration = .seconds(600),
-            backoff: Backoff = Backoff(), changeBuffer: Int = 1024, emitChanges: Bool = true
+            backoff: Backoff = Backoff(), changeBuffer: Int = 1024, emitChanges: Bool = true,
+            transform: (@Sendable (R) -> R)? = nil, index: ObjectStore<R>.IndexFunction? = nil
         ) {
             self.emitChanges = emitChanges
+            self.transform = transform
+            self.index = index
             self.labelSelector = labelSelector
             self.fieldSelector = fieldSelector
             self.pageSize = pageSize
@@ -60,7 +68,7 @@ public final class Informer<R: KubeResource>: Sendable {
         public var lastResourceVersion: String?
     }
 
-    public let store = ObjectStore<R>()
+    public let store: ObjectStore<R>
     /// Every store change, in order. Single consumer.
     public let changes: BoundedChannel<ResourceChange<R>>
     public let configuration: Configuration
@@ -81,6 +89,7 @@ public final class Informer<R: KubeResource>: Sendable {
     ) {
         self.name = name
         self.configuration = configuration
+        self.store = ObjectStore(index: configuration.index)
         self.changes = BoundedChannel(capacity: configuration.changeBuffer)
         self.lister = lister
         self.watcher = watcher
@@ -158,8 +167,8 @@ public final class Informer<R: KubeResource>: Sendable {
                 let progressed = try await watchOnce(from: version)
                 failures = progressed ? 0 : failures + 1
                 if failures > 0 { try await Task.sleep(for: configuration.backoff.delay(attempt: failures)) }
-            } catch is CancellationError {
-                return
+            } catch where error is CancellationError || Task.isCancelled {
+                return  // stopping; the transport reports a cancelled request as its own error
             } catch let error as KubeAPIError where error.isGone {
                 stats.withLock { $0.relistsAfterGone += 1 }
                 logger.info("resource version expired; relisting", metadata: ["k8s.error": "\(error.message)"])
@@ -202,7 +211,11 @@ public final class Informer<R: KubeResource>: Sendable {
         while true {
             try Task.checkCancellation()
             let page = try await lister(options)
-            items.append(contentsOf: page.items)
+            if let transform = configuration.transform {
+                items.append(contentsOf: page.items.map(transform))
+            } else {
+                items.append(contentsOf: page.items)
+            }
             if version == nil { version = page.metadata.resourceVersion }
             guard let token = page.metadata.continue, !token.isEmpty else { break }
             options.continueToken = token
@@ -269,6 +282,7 @@ public final class Informer<R: KubeResource>: Sendable {
                 stats.withLock { $0.bookmarks += 1 }
                 continue
             }
+            let event = configuration.transform.map { event.map($0) } ?? event
             if let change = store.apply(event), configuration.emitChanges { await changes.send(change) }
         }
         try Task.checkCancellation()

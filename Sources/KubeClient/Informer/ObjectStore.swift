@@ -1,12 +1,23 @@
 import CRDModels
 import Synchronization
 
-/// The informer's cache: objects keyed by `namespace/name` (`name` for cluster-scoped kinds).
-/// One writer (the informer), any number of readers; every read is a consistent snapshot.
+/// The informer's cache: objects keyed by `namespace/name` (`name` for cluster-scoped kinds), with
+/// an optional secondary index (client-go's `Indexer`: e.g. resources by the credentials Secret they
+/// reference). One writer (the informer), any number of readers; every read is a consistent snapshot.
 public final class ObjectStore<R: KubeResource>: Sendable {
-    private let objects = Mutex<[String: R]>([:])
+    /// The values an object is found under in the secondary index (none: not indexed).
+    public typealias IndexFunction = @Sendable (R) -> [String]
 
-    public init() {}
+    private struct Contents {
+        var objects: [String: R] = [:]
+        /// Index value → keys of the objects filed under it.
+        var index: [String: Set<String>] = [:]
+    }
+
+    private let contents = Mutex(Contents())
+    private let indexFunction: IndexFunction?
+
+    public init(index: IndexFunction? = nil) { self.indexFunction = index }
 
     /// `namespace/name`, or `name` when there is no namespace (client-go `MetaNamespaceKeyFunc`).
     public static func key(namespace: String?, name: String) -> String {
@@ -18,33 +29,39 @@ public final class ObjectStore<R: KubeResource>: Sendable {
     }
 
     public func get(namespace: String?, name: String) -> R? {
-        objects.withLock { $0[Self.key(namespace: namespace, name: name)] }
+        contents.withLock { $0.objects[Self.key(namespace: namespace, name: name)] }
     }
 
-    public func get(key: String) -> R? { objects.withLock { $0[key] } }
+    public func get(key: String) -> R? { contents.withLock { $0.objects[key] } }
 
     /// Every object, in no particular order.
-    public var items: [R] { objects.withLock { Array($0.values) } }
+    public var items: [R] { contents.withLock { Array($0.objects.values) } }
 
-    public var keys: [String] { objects.withLock { Array($0.keys) } }
+    public var keys: [String] { contents.withLock { Array($0.objects.keys) } }
 
-    public var count: Int { objects.withLock { $0.count } }
+    public var count: Int { contents.withLock { $0.objects.count } }
 
     public func list(namespace: String) -> [R] {
-        objects.withLock { $0.values.filter { $0.metadata.namespace == namespace } }
+        contents.withLock { $0.objects.values.filter { $0.metadata.namespace == namespace } }
     }
+
+    /// The objects filed under `value` in the secondary index, without a scan.
+    public func items(indexedUnder value: String) -> [R] {
+        contents.withLock { contents in (contents.index[value] ?? []).compactMap { contents.objects[$0] } }
+    }
+
+    /// Every value the secondary index holds at least one object under.
+    public var indexValues: Set<String> { contents.withLock { Set($0.index.keys) } }
 
     /// Applies one watch event and returns the change it makes (nil for bookmarks and errors).
     func apply(_ event: WatchEvent<R>) -> ResourceChange<R>? {
-        objects.withLock { objects in
+        contents.withLock { contents in
             switch event {
             case .added(let object), .modified(let object):
-                let key = Self.key(of: object)
-                let old = objects.updateValue(object, forKey: key)
+                let old = store(object, in: &contents)
                 return old.map { .updated(old: $0, new: object) } ?? .added(object)
             case .deleted(let object):
-                let key = Self.key(of: object)
-                let old = objects.removeValue(forKey: key)
+                let old = remove(key: Self.key(of: object), from: &contents)
                 return .deleted(old ?? object)
             case .bookmark, .error:
                 return nil
@@ -52,14 +69,33 @@ public final class ObjectStore<R: KubeResource>: Sendable {
         }
     }
 
+    /// Stores `object`, refiling it in the index; returns the object it replaced.
+    private func store(_ object: R, in contents: inout Contents) -> R? {
+        let key = Self.key(of: object)
+        let old = remove(key: key, from: &contents)
+        contents.objects[key] = object
+        for value in indexFunction?(object) ?? [] { contents.index[value, default: []].insert(key) }
+        return old
+    }
+
+    private func remove(key: String, from contents: inout Contents) -> R? {
+        guard let old = contents.objects.removeValue(forKey: key) else { return nil }
+        for value in indexFunction?(old) ?? [] {
+            contents.index[value]?.remove(key)
+            if contents.index[value]?.isEmpty == true { contents.index[value] = nil }
+        }
+        return old
+    }
+
     /// Replaces the contents with a fresh list and returns the changes that turn the old contents
     /// into the new ones (what a watch would have said had it not been interrupted).
     func replace(with items: [R]) -> [ResourceChange<R>] {
         var fresh: [String: R] = [:]
         for item in items { fresh[Self.key(of: item)] = item }
-        return objects.withLock { objects in
-            let changes = Self.diff(old: objects, new: fresh)
-            objects = fresh
+        return contents.withLock { contents in
+            let changes = Self.diff(old: contents.objects, new: fresh)
+            contents = Contents()
+            for item in fresh.values { _ = store(item, in: &contents) }
             return changes
         }
     }

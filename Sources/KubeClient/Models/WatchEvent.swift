@@ -22,6 +22,16 @@ public enum WatchEvent<R: KubeResource>: Sendable {
         }
     }
 
+    /// The same event with its object replaced by `transform(object)`.
+    public func map(_ transform: (R) -> R) -> WatchEvent<R> {
+        switch self {
+        case .added(let object): .added(transform(object))
+        case .modified(let object): .modified(transform(object))
+        case .deleted(let object): .deleted(transform(object))
+        case .bookmark, .error: self
+        }
+    }
+
     /// The resourceVersion this event moves the watch to, if any.
     public var resourceVersion: String? {
         switch self {

@@ -158,16 +158,6 @@ public final class KubeClient: Sendable {
         return try decodeList(PartialObjectMetadata.self, from: response.body, request: "GET \(path)")
     }
 
-    /// `listMetadata` across every page.
-    public func listAllMetadata(
-        _ resource: ResourceDescriptor, namespace: String? = nil, options: ListOptions = ListOptions(),
-        pageSize: Int = 500, timeout: Duration? = nil
-    ) async throws -> ObjectList<PartialObjectMetadata> {
-        try await paginate(options: options, pageSize: pageSize) { pageOptions in
-            try await self.listMetadata(resource, namespace: namespace, options: pageOptions, timeout: timeout)
-        }
-    }
-
     // MARK: - Internals
 
     private func put<R: KubeResource>(_ object: R, subresource: String?, timeout: Duration?) async throws -> R {

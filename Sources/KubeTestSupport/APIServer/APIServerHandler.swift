@@ -84,28 +84,37 @@ final class APIServerHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func handle(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         let keepAlive = head.isKeepAlive
-        let (failure, delay) = faults.intercept(method: head.method.rawValue, uri: head.uri)
-        let response: APIResponse
-        if let failure {
-            response = .error(failure)
-        } else if bodyTooLarge {
-            response = .error(
-                APIError(
-                    code: 413, reason: "RequestEntityTooLarge",
-                    message: "Request entity too large: limit is \(options().maxRequestBodyBytes)"))
-        } else {
-            let request = APIRequest(
-                method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) },
-                body: Data(body.readableBytesView), certificateUser: certificateUser)
-            response = router.handle(request)
+        let (failure, delay, holdsRequest) = faults.intercept(method: head.method.rawValue, uri: head.uri)
+        let tooLarge = bodyTooLarge
+        let limit = options().maxRequestBodyBytes
+        let router = self.router
+        let request = APIRequest(
+            method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) },
+            body: Data(body.readableBytesView), certificateUser: certificateUser)
+        let serve = { () -> APIResponse in
+            if let failure { return .error(failure) }
+            if tooLarge {
+                return .error(
+                    APIError(
+                        code: 413, reason: "RequestEntityTooLarge",
+                        message: "Request entity too large: limit is \(limit)"))
+            }
+            return router.handle(request)
         }
         logger.trace("request", metadata: ["http.method": "\(head.method.rawValue)", "http.uri": "\(head.uri)"])
         guard let delay else {
-            respond(response, keepAlive: keepAlive, context: context)
+            respond(serve(), keepAlive: keepAlive, context: context)
             return
         }
+        // Latency holds the answer, or with `holdsRequest` the request itself, which is then served even if
+        // the client has gone.
+        let early = holdsRequest ? nil : serve()
+        let later = NIOLoopBound(serve, eventLoop: context.eventLoop)
+        let faults = self.faults
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         context.eventLoop.scheduleTask(in: .milliseconds(delay.milliseconds)) {
+            let response = early ?? later.value()
+            if holdsRequest { faults.releaseHold() }
             guard let context = bound.value.context else { return }
             bound.value.respond(response, keepAlive: keepAlive, context: context)
         }
@@ -239,11 +248,5 @@ final class APIServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         bookmarkTask = nil
         for timer in watchTimers { timer.cancel() }
         watchTimers = []
-    }
-}
-
-extension Duration {
-    var milliseconds: Int64 {
-        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
     }
 }

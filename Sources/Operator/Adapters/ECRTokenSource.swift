@@ -17,11 +17,15 @@ public struct ECRTokenSource: TokenSource {
 
     /// The production wiring: libcurl transport, endpoint overrides and the operator's own identity
     /// (default chain: environment, shared files, IRSA, Pod Identity, IMDS) from `environment`.
+    /// `refresh` should be the reconcilers' policy (`OperatorSettings.refresh`), so the cache replaces a
+    /// token when they expect a new one.
     public static func make(
-        environment: [String: String], transport: (any HTTPTransport)? = nil, logger: Logger
+        environment: [String: String], transport: (any HTTPTransport)? = nil, refresh: RefreshPolicy = RefreshPolicy(),
+        retryPolicy: RetryPolicy = .default, logger: Logger
     ) -> ECRTokenSource {
         let awsEnvironment = AWSEnvironment(environment)
-        let client = AWSClient(transport: transport ?? CurlHTTPClient(configuration: .init()), logger: logger)
+        let client = AWSClient(
+            transport: transport ?? CurlHTTPClient(configuration: .init()), retryPolicy: retryPolicy, logger: logger)
         let endpoints = EndpointResolver(environment: awsEnvironment)
         let ambient: any AWSCredentialProvider
         do {
@@ -33,7 +37,7 @@ public struct ECRTokenSource: TokenSource {
         }
         let sts = STSClient(client: client, endpoints: endpoints)
         return ECRTokenSource(
-            cache: ECRTokenCache(ecr: ECRClient(client: client, endpoints: endpoints), logger: logger),
+            cache: ECRTokenCache(ecr: ECRClient(client: client, endpoints: endpoints), policy: refresh, logger: logger),
             pool: CredentialProviderPool(sts: sts, ambient: ambient))
     }
 

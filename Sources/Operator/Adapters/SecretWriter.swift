@@ -9,7 +9,8 @@ public struct SecretWriter: Sendable {
     public enum Outcome: Sendable, Hashable {
         case created, updated, unchanged
         case conflict(String)
-        case failed(String)
+        /// A request failed; `retryAfter` is the wait the API server asked for (429 `Retry-After`).
+        case failed(String, retryAfter: Duration? = nil)
 
         /// The Secret holds the desired content (ServiceAccounts may list it).
         var isInPlace: Bool {
@@ -25,23 +26,37 @@ public struct SecretWriter: Sendable {
     /// Attempts before a run of 409s counts as a failure (the next reconcile tries again).
     let maxAttempts = 4
 
-    /// Brings the Secret to `desired`. `cachedVersion` is the resourceVersion the metadata cache
-    /// holds for it, if any; when it is the version this process wrote for the same desired
-    /// state, nothing is read or written. When the (synced) cache has no such Secret, the create
-    /// is tried without a read first; AlreadyExists falls back to read-and-classify.
+    /// Brings the Secret to `desired`, in one request when nothing else touched it:
+    /// - `cachedVersion` (the metadata cache's resourceVersion for it) is the version this process wrote
+    ///   for the same desired state: nothing is read or written.
+    /// - This process wrote it and the cache shows no other version since: one update from the Secret as
+    ///   stored, conditional on that version (a 409 means someone changed it; the read below decides).
+    /// - The (synced) cache has no such Secret: one create; AlreadyExists falls back to the read.
+    /// Otherwise: read, classify, then create or update.
     public func sync(_ desired: DesiredSecret, ownerUID: String, cachedVersion: String?, cacheSynced: Bool = false)
         async -> Outcome
     {
         if written.isCurrent(desired, resourceVersion: cachedVersion) { return .unchanged }
-        if cachedVersion == nil, cacheSynced {
+        if let stored = written.lastStored(namespace: desired.namespace, name: desired.name),
+            cachedVersion == nil || cachedVersion == stored.metadata.resourceVersion,
+            let updated = desired.updating(stored)
+        {
             do {
-                let created = try await api.create(desired.secret, namespace: desired.namespace)
-                written.record(desired, resourceVersion: created.metadata.resourceVersion)
+                written.record(desired, stored: try await api.update(updated))
+                return .updated
+            } catch let error as KubeAPIError where error.isConflict || error.isNotFound {
+                // Changed or deleted since this process wrote it: read and classify below.
+            } catch {
+                return Self.failure("updating", desired, error)
+            }
+        } else if cachedVersion == nil, cacheSynced {
+            do {
+                written.record(desired, stored: try await api.create(desired.secret, namespace: desired.namespace))
                 return .created
             } catch let error as KubeAPIError where error.isAlreadyExists || error.isConflict {
                 // Someone (or the cache lag) had it: read and classify below.
             } catch {
-                return .failed("creating Secret \(desired.namespace)/\(desired.name): \(Self.describe(error))")
+                return Self.failure("creating", desired, error)
             }
         }
         for _ in 0..<maxAttempts {
@@ -51,7 +66,7 @@ public struct SecretWriter: Sendable {
             } catch let error as KubeAPIError where error.isNotFound {
                 existing = nil
             } catch {
-                return .failed("reading Secret \(desired.namespace)/\(desired.name): \(Self.describe(error))")
+                return Self.failure("reading", desired, error)
             }
             switch SecretOwnership.classify(
                 existing: existing?.metadata, existingType: existing?.type, ownerUID: ownerUID)
@@ -60,28 +75,26 @@ public struct SecretWriter: Sendable {
                 return .conflict(message)
             case .absent:
                 do {
-                    let created = try await api.create(desired.secret, namespace: desired.namespace)
-                    written.record(desired, resourceVersion: created.metadata.resourceVersion)
+                    written.record(desired, stored: try await api.create(desired.secret, namespace: desired.namespace))
                     return .created
                 } catch let error as KubeAPIError where error.isAlreadyExists || error.isConflict {
                     continue
                 } catch {
-                    return .failed("creating Secret \(desired.namespace)/\(desired.name): \(Self.describe(error))")
+                    return Self.failure("creating", desired, error)
                 }
             case .owned, .adoptable:
                 guard let existing else { continue }
                 guard let updated = desired.updating(existing) else {
-                    written.record(desired, resourceVersion: existing.metadata.resourceVersion)
+                    written.record(desired, stored: existing)
                     return .unchanged
                 }
                 do {
-                    let stored = try await api.update(updated)
-                    written.record(desired, resourceVersion: stored.metadata.resourceVersion)
+                    written.record(desired, stored: try await api.update(updated))
                     return .updated
                 } catch let error as KubeAPIError where error.isConflict || error.isNotFound {
                     continue
                 } catch {
-                    return .failed("updating Secret \(desired.namespace)/\(desired.name): \(Self.describe(error))")
+                    return Self.failure("updating", desired, error)
                 }
             }
         }
@@ -110,6 +123,12 @@ public struct SecretWriter: Sendable {
         } catch let error as KubeAPIError where error.isNotFound || error.isConflict {
             // Already gone, or replaced by another object in between: nothing of ours to delete.
         }
+    }
+
+    private static func failure(_ doing: String, _ desired: DesiredSecret, _ error: any Error) -> Outcome {
+        .failed(
+            "\(doing) Secret \(desired.namespace)/\(desired.name): \(describe(error))",
+            retryAfter: (error as? KubeAPIError)?.retryAfter)
     }
 
     /// An API error's message without the request body (which for a Secret could hold data).

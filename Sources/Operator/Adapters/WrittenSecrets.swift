@@ -1,17 +1,43 @@
+import KubeClient
 import Synchronization
 
 /// What this process last wrote to each target Secret (`namespace/name`): the resourceVersion the
-/// server returned and the desired state it held. When the metadata cache shows that same version,
-/// nobody has touched the Secret since, and an unchanged desired state needs no API call at all.
+/// server returned, the desired state it held and the Secret as stored. When the metadata cache shows
+/// that same version, nobody has touched the Secret since: an unchanged desired state needs no API call
+/// at all, and a refresh is one update from the stored Secret, conditional on that version.
 /// In memory only: after a restart each Secret costs one GET before it is trusted again.
 public final class WrittenSecrets: Sendable {
-    private let entries = Mutex<[String: (resourceVersion: String, desired: DesiredSecret)]>([:])
+    private struct Entry {
+        var resourceVersion: String
+        var desired: DesiredSecret
+        /// The Secret as the server stored it, without managedFields (the server keeps them when an
+        /// update omits them); nil when it holds data keys besides ours, which only a read returns.
+        var stored: Secret?
+    }
+
+    private let entries = Mutex<[String: Entry]>([:])
 
     public init() {}
 
-    func record(_ desired: DesiredSecret, resourceVersion: String?) {
-        guard let resourceVersion else { return }
-        entries.withLock { $0["\(desired.namespace)/\(desired.name)"] = (resourceVersion, desired) }
+    func record(_ desired: DesiredSecret, stored: Secret) {
+        guard let resourceVersion = stored.metadata.resourceVersion else { return }
+        var kept: Secret? = stored
+        if stored.data.map({ Set($0.keys) == [DesiredSecret.dockerConfigKey] }) == true {
+            kept?.metadata.managedFields = nil
+            kept?.data = nil  // it is `desired`'s; put back by `lastStored`
+        } else {
+            kept = nil
+        }
+        entries.withLock { $0["\(desired.namespace)/\(desired.name)"] = Entry(resourceVersion: resourceVersion, desired: desired, stored: kept) }
+    }
+
+    /// The Secret as this process last stored it, at the version it wrote; nil when unknown.
+    func lastStored(namespace: String, name: String) -> Secret? {
+        guard let entry = entries.withLock({ $0["\(namespace)/\(name)"] }), var secret = entry.stored else {
+            return nil
+        }
+        secret.data = [DesiredSecret.dockerConfigKey: entry.desired.dockerConfigJSON]
+        return secret
     }
 
     func forget(namespace: String, name: String) {

@@ -91,7 +91,7 @@ struct ReconcileDecision: Sendable, Hashable {
             case .conflict(let message):
                 outcomes[namespace] = .failed(reason: .secretConflict, message: message)
                 events.append(.init(type: .warning, reason: .secretConflict, message: "\(namespace): \(message)"))
-            case .failed(let message):
+            case .failed(let message, _):
                 outcomes[namespace] = .failed(reason: .secretWriteFailed, message: message)
                 events.append(.init(type: .warning, reason: .secretWriteFailed, message: message))
             }
@@ -122,9 +122,13 @@ struct ReconcileDecision: Sendable, Hashable {
             if case .failed(let reason, _) = $0 { reason == .secretWriteFailed || reason == .serviceAccountPatchFailed }
             else { false }
         }
+        // A write the API server throttled waits as long as it asked.
+        let retryAfter = writes.secrets.values.compactMap { outcome -> Duration? in
+            if case .failed(_, let retryAfter) = outcome { retryAfter } else { nil }
+        }.max()
         let next: Next =
             transient
-            ? .retry(.init(message: "some namespaces failed; retrying"))
+            ? .retry(.init(message: "some namespaces failed; retrying", retryAfter: retryAfter))
             : .requeueAfter(.milliseconds(Int64(plan.delay * 1000)))
         return .init(observation: observation, events: events, next: next, expiresAt: expiresAt)
     }

@@ -16,17 +16,14 @@ import KubeClient
 ///   `--allow-ambient-credentials=none`.
 ///
 /// Assumptions: the namespace and managed-Secret caches are synced; a namespace change enqueues
-/// every cluster resource.
+/// the cluster resources that list or select it (`isAffected(_:byNamespaceChange:)`).
 public struct ClusterReconciler: Sendable {
     public let dependencies: ReconcilerDependencies
 
     public init(dependencies: ReconcilerDependencies) { self.dependencies = dependencies }
 
     public func reconcile(key name: String) async throws -> ReconcileResult {
-        guard let resource = dependencies.caches.clusterResources.get(namespace: nil, name: name) else {
-            OperatorMetrics.shared.forget(resource: OperatorMetrics.key(ClusterAWSECRImagePullSecret.self, nil, name))
-            return .done
-        }
+        guard let resource = dependencies.caches.clusterResources.get(namespace: nil, name: name) else { return .done }
         let selection = NamespaceSelection.resolve(
             list: resource.spec.namespaces ?? [], selector: resource.spec.namespaceSelector,
             namespaces: dependencies.caches.namespaces.items.map {
@@ -64,8 +61,6 @@ public struct ClusterReconciler: Sendable {
                 PartialObjectMetadata(metadata: ObjectMeta(name: $0.name, namespace: $0.namespace))
             }
         }
-        return dependencies.caches.managedSecrets.items.filter { secret in
-            secret.metadata.ownerReferences?.contains { $0.controller == true && $0.uid == uid } ?? false
-        }
+        return dependencies.caches.managedSecrets.items(indexedUnder: uid)
     }
 }

@@ -74,13 +74,10 @@ struct ImagePullSecretSync<R: ImagePullSecretResource>: Sendable {
                 involving: ObjectReference(to: resource), type: event.type, reason: event.reason.rawValue,
                 message: event.message)
         }
-        let key = OperatorMetrics.key(of: resource)
         if let blocker = decision.observation.blocker {
-            OperatorMetrics.shared.recordError(reason: blocker.reason)
-        } else if let expiresAt = decision.expiresAt {
-            OperatorMetrics.shared.recordRefresh(
-                resource: key, outcomes: decision.observation.outcomes, expiresAt: expiresAt,
-                now: dependencies.clock.wallNow())
+            OperatorMetrics.recordError(reason: blocker.reason)
+        } else if decision.expiresAt != nil {
+            OperatorMetrics.recordRefresh(outcomes: decision.observation.outcomes)
         }
         switch decision.next {
         case .waitForChange: return .done
@@ -95,12 +92,21 @@ struct ImagePullSecretSync<R: ImagePullSecretResource>: Sendable {
         -> [String: SecretWriter.Outcome]
     {
         let writer = SecretWriter(api: dependencies.api, written: dependencies.written)
-        let spec = resource.spec
         let owner = OwnerReference(
             apiVersion: R.resource.apiVersion, kind: R.resource.kind, name: resource.metadata.name ?? "",
             uid: resource.metadata.uid ?? "")
-        let ownerLabels = Labels.owned(by: resource)
-        let expiresAt = tokens.map(\.expiresAt).min() ?? dependencies.clock.wallNow()
+        // The same Secret in every namespace: built (and its JSON encoded) once, then given each namespace.
+        let template: DesiredSecret
+        do {
+            template = try DesiredSecret.build(
+                name: resource.spec.secretName, namespace: "", owner: owner, ownerLabels: Labels.owned(by: resource),
+                templateLabels: resource.spec.secretTemplate?.labels,
+                templateAnnotations: resource.spec.secretTemplate?.annotations,
+                credentials: tokens.map(\.credential),
+                expiresAt: tokens.map(\.expiresAt).min() ?? dependencies.clock.wallNow())
+        } catch {
+            return Dictionary(uniqueKeysWithValues: namespaces.map { ($0, .failed("\(error)")) })
+        }
         let store = dependencies.caches.managedSecrets
         let cacheEnabled = dependencies.settings.watchSecrets
         let parallelism = max(1, dependencies.settings.namespaceParallelism)
@@ -110,18 +116,10 @@ struct ImagePullSecretSync<R: ImagePullSecretResource>: Sendable {
             func startNext() -> Bool {
                 guard let namespace = iterator.next() else { return false }
                 group.addTask {
-                    let desired: DesiredSecret
-                    do {
-                        desired = try DesiredSecret.build(
-                            name: spec.secretName, namespace: namespace, owner: owner, ownerLabels: ownerLabels,
-                            templateLabels: spec.secretTemplate?.labels,
-                            templateAnnotations: spec.secretTemplate?.annotations,
-                            credentials: tokens.map(\.credential), expiresAt: expiresAt)
-                    } catch {
-                        return (namespace, .failed("\(error)"))
-                    }
+                    var desired = template
+                    desired.namespace = namespace
                     let cached =
-                        cacheEnabled ? store.get(namespace: namespace, name: spec.secretName)?.metadata.resourceVersion : nil
+                        cacheEnabled ? store.get(namespace: namespace, name: desired.name)?.metadata.resourceVersion : nil
                     return (
                         namespace,
                         await writer.sync(desired, ownerUID: owner.uid, cachedVersion: cached, cacheSynced: cacheEnabled)
@@ -162,7 +160,7 @@ struct ImagePullSecretSync<R: ImagePullSecretResource>: Sendable {
     private func prune(_ stale: [(namespace: String, name: String)], of resource: R) async {
         let writer = SecretWriter(api: dependencies.api, written: dependencies.written)
         var logger = dependencies.logger
-        logger[metadataKey: "resource"] = "\(OperatorMetrics.key(of: resource))"
+        logger[metadataKey: "resource"] = "\(ObjectStore<R>.key(of: resource))"
         for secret in stale {
             do {
                 try await writer.prune(

@@ -24,7 +24,6 @@ public struct NamespacedReconciler: Sendable {
         guard parts.count == 2 else { return .done }
         let (namespace, name) = (parts[0], parts[1])
         guard let resource = dependencies.caches.namespacedResources.get(namespace: namespace, name: name) else {
-            OperatorMetrics.shared.forget(resource: OperatorMetrics.key(AWSECRImagePullSecret.self, namespace, name))
             return .done
         }
         let finalizer = ServiceAccountFinalizer<AWSECRImagePullSecret>(api: dependencies.api)

@@ -23,13 +23,14 @@ public struct ReconcilerDependencies: Sendable {
         public var namespacedResources: ObjectStore<AWSECRImagePullSecret>
         public var clusterResources: ObjectStore<ClusterAWSECRImagePullSecret>
         public var namespaces: ObjectStore<Namespace>
-        /// Metadata of Secrets labelled managed-by this operator.
+        /// Metadata of Secrets labelled managed-by this operator, indexed by the uid of their controller.
         public var managedSecrets: ObjectStore<PartialObjectMetadata>
 
         public init(
             namespacedResources: ObjectStore<AWSECRImagePullSecret> = .init(),
             clusterResources: ObjectStore<ClusterAWSECRImagePullSecret> = .init(),
-            namespaces: ObjectStore<Namespace> = .init(), managedSecrets: ObjectStore<PartialObjectMetadata> = .init()
+            namespaces: ObjectStore<Namespace> = .init(),
+            managedSecrets: ObjectStore<PartialObjectMetadata> = .init(index: PartialObjectMetadata.controllerUID)
         ) {
             self.namespacedResources = namespacedResources
             self.clusterResources = clusterResources

@@ -1,15 +1,6 @@
-import Foundation
 import KubeClient
 import Logging
 import Metrics
-
-/// What a reconcile asks for next (controller-runtime `reconcile.Result`).
-public enum ReconcileResult: Sendable, Equatable {
-    /// Nothing scheduled: wait for a change.
-    case done
-    /// Run again after this delay (the refresh schedule).
-    case requeueAfter(Duration)
-}
 
 /// Runs a reconcile function over a work queue with bounded concurrency (controller-runtime
 /// `controller.go`): success forgets the key's backoff and honours `requeueAfter`; an error backs
@@ -71,18 +62,4 @@ public struct Controller<Key: Hashable & Sendable & CustomStringConvertible>: Se
             await queue.done(key, workDuration: elapsed)
         }
     }
-}
-
-/// An error that knows how long to wait before retrying (throttling, Retry-After).
-public protocol RetryHinting {
-    var retryAfter: Duration? { get }
-}
-
-extension TokenSourceError: RetryHinting {}
-
-extension KubeAPIError: RetryHinting {}
-
-extension OperatorError: RetryHinting {
-    /// The wait the underlying cause asked for (API server 429, AWS throttling).
-    public var retryAfter: Duration? { (cause as? any RetryHinting)?.retryAfter }
 }

@@ -46,33 +46,34 @@ public struct LeaderElectionConfiguration: Sendable {
     }
 }
 
-/// The operator's controller runtime as one `Service`: informers (list-then-watch) on both kinds,
-/// namespaces, managed Secrets (metadata only, by label) and all Secrets' metadata (to notice
-/// credential Secret changes; their data is read by GET at reconcile time, never cached), mapped
-/// to work-queue keys; and, while leading, the two controllers.
+/// The operator's controller runtime as one `Service`, in one tree of tasks: the watches, the event
+/// recorder and, while leading, one controller per kind, each wired as its reconciler declares
+/// (`ReconcilerWiring`). Watches: both kinds (indexed by the credentials Secret they read), namespaces,
+/// the managed Secrets (metadata only, by label, indexed by controller uid), and one field-selected
+/// watch per referenced credentials Secret. No other Secret is listed, watched or cached.
 ///
 /// Graceful shutdown: stop handing out keys, let reconciles in flight finish their writes, release
-/// the Lease, stop the watches. Losing the Lease cancels reconciling at once and `run` throws
-/// `LeadershipLost` (the process exits and restarts, like controller-runtime).
+/// the Lease, stop the watches; before the controllers start (waiting for the Lease or for caches
+/// that may never sync) a stop ends the wait at once. Losing the Lease cancels reconciling at once
+/// and `run` throws `LeadershipLost` (the process exits and restarts, like controller-runtime).
 public final class OperatorRuntime: Service, Sendable {
     public let dependencies: ReconcilerDependencies
     let events: EventRecorder?
     public let configuration: RuntimeConfiguration
-    let namespacedInformer: Informer<AWSECRImagePullSecret>
-    let clusterInformer: Informer<ClusterAWSECRImagePullSecret>
+    let namespaced: KindController<NamespacedReconciler>
+    let cluster: KindController<ClusterReconciler>
     let namespaceInformer: Informer<Namespace>
     let managedSecretInformer: Informer<PartialObjectMetadata>
-    let secretInformer: Informer<PartialObjectMetadata>
-    public let namespacedQueue: WorkQueue<String>
-    public let clusterQueue: WorkQueue<String>
+    let credentialsSecrets: CredentialsSecretWatches
+    /// The latest set of credentials Secrets referenced by some resource, for `credentialsSecrets`.
+    private let referencedCredentials = AsyncStream<Set<String>>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    private let lastReferencedCredentials = Mutex<Set<String>?>(nil)
     let elector: LeaderElector?
     private let logger: Logger
     private let leading = Atomic<Bool>(false)
-    private let phase = Mutex<Phase>(.starting)
 
-    /// Where the work task is, so that a graceful stop drains running controllers but never waits for
-    /// a Lease or for caches that may never sync (a missing CRD, an RBAC gap).
-    private enum Phase { case starting, controllersRunning, stopping }
+    public var namespacedQueue: WorkQueue<String> { namespaced.queue }
+    public var clusterQueue: WorkQueue<String> { cluster.queue }
 
     public struct LeadershipLost: Error, CustomStringConvertible {
         public var description: String { "leader election lost; stopping" }
@@ -85,24 +86,32 @@ public final class OperatorRuntime: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         let watch = configuration.settings.watchNamespace
-        let informerLogger = logger
-        namespacedInformer = Informer(client: client, namespace: watch, logger: informerLogger)
-        clusterInformer = Informer(client: client, logger: informerLogger)
-        namespaceInformer = Informer(client: client, logger: informerLogger)
+        namespaced = KindController(
+            name: "awsecrimagepullsecret", client: client, namespace: watch, backoff: configuration.backoff,
+            clock: clock, logger: logger)
+        cluster = KindController(
+            name: "clusterawsecrimagepullsecret", client: client, namespace: nil, backoff: configuration.backoff,
+            clock: clock, logger: logger)
+        namespaceInformer = Informer(client: client, logger: logger)
         managedSecretInformer = Informer.metadata(
             client: client, resource: Secret.resource, namespace: watch,
-            configuration: .init(labelSelector: "\(Labels.managedBy)=\(Labels.managedByValue)"), logger: informerLogger)
-        secretInformer = Informer.metadata(
-            client: client, resource: Secret.resource, namespace: watch, configuration: .init(), logger: informerLogger)
+            configuration: .init(
+                labelSelector: "\(Labels.managedBy)=\(Labels.managedByValue)",
+                transform: PartialObjectMetadata.managedSecretFields, index: PartialObjectMetadata.controllerUID),
+            logger: logger)
         self.events = events
-        dependencies = ReconcilerDependencies(
+        let dependencies = ReconcilerDependencies(
             api: KubeClientObjectAPI(client: client), tokens: tokens, events: events,
             settings: configuration.settings, clock: clock, logger: logger,
             caches: .init(
-                namespacedResources: namespacedInformer.store, clusterResources: clusterInformer.store,
+                namespacedResources: namespaced.informer.store, clusterResources: cluster.informer.store,
                 namespaces: namespaceInformer.store, managedSecrets: managedSecretInformer.store))
-        namespacedQueue = WorkQueue(name: "awsecrimagepullsecret", backoff: configuration.backoff, clock: clock)
-        clusterQueue = WorkQueue(name: "clusterawsecrimagepullsecret", backoff: configuration.backoff, clock: clock)
+        self.dependencies = dependencies
+        credentialsSecrets = CredentialsSecretWatches(client: client, logger: logger) {
+            [namespaced, cluster] secret in
+            await namespaced.credentialsSecretChanged(secret)
+            await cluster.credentialsSecretChanged(secret)
+        }
         elector = configuration.leaderElection.map {
             LeaderElector(
                 name: $0.name, namespace: $0.namespace, identity: $0.identity, timings: $0.timings,
@@ -112,110 +121,105 @@ public final class OperatorRuntime: Service, Sendable {
     }
 
     /// Ready when every cache has listed once.
-    public var isReady: Bool {
-        namespacedInformer.hasSynced && (!clusterScope || (clusterInformer.hasSynced && namespaceInformer.hasSynced))
-            && (!configuration.settings.watchSecrets || (managedSecretInformer.hasSynced && secretInformer.hasSynced))
-    }
+    public var isReady: Bool { informers.allSatisfy(\.hasSynced) }
 
     /// Whether the cluster kind and namespaces are watched: not with `--watch-namespace`, where the
     /// operator may only read its one namespace (the chart grants no cluster-wide access then).
     var clusterScope: Bool { configuration.settings.watchNamespace == nil }
 
+    /// The caches reconciling needs, in the order the startup wait checks them.
+    private var informers: [any SyncWaiting] {
+        var informers: [any SyncWaiting] = [namespaced.informer]
+        if clusterScope { informers += [cluster.informer, namespaceInformer] }
+        if configuration.settings.watchSecrets { informers.append(managedSecretInformer) }
+        return informers
+    }
+
     /// Whether this replica currently reconciles.
     public var isLeading: Bool { leading.load(ordering: .relaxed) }
 
     public func run() async throws {
-        let watches = Task { await self.runWatches() }
-        let eventsTask = Task { await self.events?.run() }
-        let work = Task { try await self.leadAndWork() }
-        let result = await withTaskCancellationHandler {
-            await withGracefulShutdownHandler {
-                await work.result
-            } onGracefulShutdown: {
-                Task { await self.stopWork(work) }
+        let outcome: Result<Void, any Error> = await withTaskGroup(of: Void.self) { group in
+            // The recorder outlives the watches: it ends after `shutdown()`, once it has flushed.
+            group.addTask { await self.events?.run() }
+            let outcome = await withTaskGroup(of: Void.self) { watching in
+                watching.addTask { await self.runWatches() }
+                defer { watching.cancelAll() }
+                do {
+                    return Result<Void, any Error>.success(try await self.leadAndWork())
+                } catch {
+                    return .failure(error)
+                }
             }
-        } onCancel: {
-            work.cancel()
-            Task {
-                await self.namespacedQueue.shutDown()
-                await self.clusterQueue.shutDown()
-            }
+            events?.shutdown()
+            return outcome
         }
-        watches.cancel()
-        _ = await watches.value
-        events?.shutdown()
-        _ = await eventsTask.value
-        if case .failure(let error) = result, !(error is CancellationError) { throw error }
-    }
-
-    /// Graceful stop: with the controllers running, drain the writes in flight (the Lease is released
-    /// after); before that (waiting for the Lease or for caches to sync), cancel the wait at once.
-    private func stopWork(_ work: Task<Void, any Error>) async {
-        let previous = phase.withLock { phase in
-            defer { phase = .stopping }
-            return phase
-        }
-        if previous == .controllersRunning {
-            async let a: Void = namespacedQueue.shutDownAndDrain()
-            async let b: Void = clusterQueue.shutDownAndDrain()
-            _ = await (a, b)
-        } else {
-            work.cancel()
-            await namespacedQueue.shutDown()
-            await clusterQueue.shutDown()
-        }
+        if case .failure(let error) = outcome, !(error is CancellationError) { throw error }
     }
 
     private func leadAndWork() async throws {
-        if let elector { try await elector.acquire() }
-        leading.store(true, ordering: .relaxed)
         defer { leading.store(false, ordering: .relaxed) }
         do {
-            try await waitForCaches()
+            // Until the controllers run, a graceful stop ends the wait at once: the Lease or a cache
+            // may never come (a missing CRD, an RBAC gap).
+            try await cancelWhenGracefulShutdown {
+                if let elector = self.elector { try await elector.acquire() }
+                self.leading.store(true, ordering: .relaxed)
+                try await self.waitForCaches()
+            }
         } catch {
             await releaseLease()
             throw error
         }
-        let start = phase.withLock { phase in
-            if phase == .starting { phase = .controllersRunning }
-            return phase == .controllersRunning
-        }
-        guard start else {
+        if Task.isShuttingDownGracefully {
             await releaseLease()
             return
         }
-        await enqueueAll()
-        let namespaced = Controller(
-            name: "awsecrimagepullsecret", queue: namespacedQueue, concurrency: configuration.concurrency,
-            logger: logger
-        ) { [dependencies] key in try await NamespacedReconciler(dependencies: dependencies).reconcile(key: key) }
-        let cluster = Controller(
-            name: "clusterawsecrimagepullsecret", queue: clusterQueue, concurrency: configuration.concurrency,
-            logger: logger
-        ) { [dependencies] key in try await ClusterReconciler(dependencies: dependencies).reconcile(key: key) }
+        await namespaced.enqueueAll()
+        await cluster.enqueueAll()
+        try await runControllers()
+        await releaseLease()
+    }
+
+    /// Runs both controllers until their queues shut down: drained on a graceful stop, at once when
+    /// cancelled or when the Lease is lost.
+    private func runControllers() async throws {
+        let controllers = [
+            namespaced.controller(dependencies: dependencies, concurrency: configuration.concurrency, logger: logger),
+            cluster.controller(dependencies: dependencies, concurrency: configuration.concurrency, logger: logger),
+        ]
+        let queues = [namespaced.queue, cluster.queue]
         logger.info("controllers started")
+        enum Finished { case controller, other }
         do {
-            try await withThrowingTaskGroup(of: Bool.self) { group in
-                group.addTask { await namespaced.run(); return true }
-                group.addTask { await cluster.run(); return true }
+            try await withThrowingTaskGroup(of: Finished.self) { group in
+                for controller in controllers { group.addTask { await controller.run(); return .controller } }
+                group.addTask {
+                    do {
+                        try await gracefulShutdown()
+                        for queue in queues { await queue.shutDownAndDrain() }
+                    } catch {
+                        for queue in queues { await queue.shutDown() }
+                    }
+                    return .other
+                }
                 if let elector {
                     group.addTask {
                         try await elector.holdLeadership()
                         throw LeadershipLost()
                     }
                 }
-                // Both controllers end once their queues shut down (and drain).
-                _ = try await group.next()
-                _ = try await group.next()
+                var running = controllers.count
+                while running > 0, let finished = try await group.next() {
+                    if finished == .controller { running -= 1 }
+                }
                 group.cancelAll()
             }
         } catch is LeadershipLost {
-            await namespacedQueue.shutDown()
-            await clusterQueue.shutDown()
+            for queue in queues { await queue.shutDown() }
             throw LeadershipLost()
         }
         logger.info("controllers stopped")
-        await releaseLease()
     }
 
     /// Releases the Lease even from a cancelled task (a stop before the controllers started), so the
@@ -228,9 +232,6 @@ public final class OperatorRuntime: Service, Sendable {
     /// Waits until every cache has listed once, saying every 30 s which ones have not (a missing
     /// CRD or RBAC rule shows up here, and `/readyz` stays false meanwhile).
     private func waitForCaches() async throws {
-        var informers: [any SyncWaiting] = [namespacedInformer]
-        if clusterScope { informers += [clusterInformer, namespaceInformer] }
-        if configuration.settings.watchSecrets { informers += [managedSecretInformer, secretInformer] }
         for informer in informers {
             while await !informer.waitUntilSynced(timeout: .seconds(30)) {
                 try Task.checkCancellation()
@@ -239,79 +240,66 @@ public final class OperatorRuntime: Service, Sendable {
         }
     }
 
-    private func enqueueAll() async {
-        for resource in namespacedInformer.store.items {
-            await namespacedQueue.add(EventMapping.key(namespace: resource.metadata.namespace, name: resource.metadata.name))
-        }
-        for resource in clusterInformer.store.items { await clusterQueue.add(resource.metadata.name ?? "") }
-    }
-
-    private func enqueue(_ owner: EventMapping.Owner) async {
-        switch owner {
-        case .namespaced(let key): await namespacedQueue.add(key)
-        case .cluster(let name): await clusterQueue.add(name)
-        }
-    }
-
-    /// Runs the informers and turns their changes into keys, until cancelled.
+    /// Runs the watches and hands each change to the controllers it wakes, until cancelled.
     private func runWatches() async {
+        let watchSecrets = configuration.settings.watchSecrets
+        let updateReferences: @Sendable () -> Void = { if watchSecrets { self.updateCredentialsReferences() } }
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.namespacedInformer.run() }
-            if self.clusterScope {
-                group.addTask { await self.clusterInformer.run() }
+            group.addTask { await self.namespaced.informer.run() }
+            group.addTask { await self.namespaced.mapPrimaryChanges(onChange: updateReferences) }
+            if clusterScope {
+                group.addTask { await self.cluster.informer.run() }
+                group.addTask { await self.cluster.mapPrimaryChanges(onChange: updateReferences) }
                 group.addTask { await self.namespaceInformer.run() }
-            }
-            let watchSecrets = self.configuration.settings.watchSecrets
-            if watchSecrets {
-                group.addTask { await self.managedSecretInformer.run() }
-                group.addTask { await self.secretInformer.run() }
-            }
-            group.addTask {
-                for await change in self.namespacedInformer.changes where EventMapping.resourceChangeMatters(change) {
-                    await self.namespacedQueue.add(
-                        EventMapping.key(namespace: change.object.metadata.namespace, name: change.object.metadata.name))
-                }
-            }
-            if self.clusterScope {
                 group.addTask {
-                    for await change in self.clusterInformer.changes where EventMapping.resourceChangeMatters(change) {
-                        await self.clusterQueue.add(change.object.metadata.name ?? "")
-                    }
-                }
-                group.addTask {
-                    for await change in self.namespaceInformer.changes
-                    where EventMapping.namespaceChangeMatters(change) {
-                        for resource in self.clusterInformer.store.items {
-                            await self.clusterQueue.add(resource.metadata.name ?? "")
-                        }
+                    for await change in self.namespaceInformer.changes where Self.namespaceChangeMatters(change) {
+                        await self.cluster.namespaceChanged(change)
                     }
                 }
             }
             guard watchSecrets else { return }
+            group.addTask { await self.managedSecretInformer.run() }
             group.addTask {
-                for await change in self.managedSecretInformer.changes {
-                    if let owner = EventMapping.ownerOfManagedSecret(change, written: self.dependencies.written) {
-                        await self.enqueue(owner)
-                    }
+                for await change in self.managedSecretInformer.changes where !self.isOwnWrite(change) {
+                    await self.namespaced.managedSecretChanged(change.object.metadata)
+                    await self.cluster.managedSecretChanged(change.object.metadata)
                 }
             }
-            group.addTask {
-                for await change in self.secretInformer.changes {
-                    let metadata = change.object.metadata
-                    if metadata.labels?[Labels.managedBy] == Labels.managedByValue { continue }
-                    let owners = EventMapping.referencingResources(
-                        secretNamespace: metadata.namespace ?? "", secretName: metadata.name ?? "",
-                        namespaced: self.namespacedInformer.store.items, cluster: self.clusterInformer.store.items)
-                    for owner in owners { await self.enqueue(owner) }
-                }
-            }
+            group.addTask { await self.credentialsSecrets.run(wanted: self.referencedCredentials.stream) }
         }
+    }
+
+    /// After a resource change: hands the credentials Secrets to watch to `credentialsSecrets` when the
+    /// set changed.
+    private func updateCredentialsReferences() {
+        let now = namespaced.credentialsSecrets.union(cluster.credentialsSecrets)
+        let changed = lastReferencedCredentials.withLock { previous in
+            defer { previous = now }
+            return previous != now
+        }
+        if changed { referencedCredentials.continuation.yield(now) }
+    }
+
+    /// A managed-Secret change that is this process's own write (deletions never are: the owner, if
+    /// alive, writes the Secret again).
+    private func isOwnWrite(_ change: ResourceChange<PartialObjectMetadata>) -> Bool {
+        if case .deleted = change { return false }
+        let metadata = change.object.metadata
+        return dependencies.written.wroteVersion(
+            namespace: metadata.namespace ?? "", name: metadata.name ?? "", resourceVersion: metadata.resourceVersion)
+    }
+
+    /// Whether a namespace change can change any selection (created, deleted, relabelled, started terminating).
+    static func namespaceChangeMatters(_ change: ResourceChange<Namespace>) -> Bool {
+        guard case .updated(let old, let new) = change else { return true }
+        return old.metadata.labels != new.metadata.labels || old.isTerminating != new.isTerminating
     }
 }
 
 /// The part of `Informer` the startup wait needs, over its different element types.
 protocol SyncWaiting: Sendable {
     var name: String { get }
+    var hasSynced: Bool { get }
     func waitUntilSynced(timeout: Duration) async -> Bool
 }
 

@@ -1,0 +1,115 @@
+import CRDModels
+import Testing
+
+@testable import KubeClient
+@testable import Operator
+
+/// The wiring each reconciler declares: which keys a change of a watched object wakes.
+@Suite struct ReconcilerWiringTests {
+    func resource(_ namespace: String, _ name: String, secret: String) -> AWSECRImagePullSecret {
+        AWSECRImagePullSecret(
+            metadata: .init(name: name, namespace: namespace),
+            spec: .init(secretName: "ecr", awsAccess: .init(region: "us-west-2", secretRef: .init(name: secret))))
+    }
+
+    @Test func credentialSecretMapsToReferencingResourcesThroughTheIndex() {
+        let cluster = ClusterAWSECRImagePullSecret(
+            metadata: .init(name: "shared"),
+            spec: .init(
+                secretName: "ecr",
+                awsAccess: .init(region: "us-west-2", secretRef: .init(name: "creds", namespace: "ops"))))
+        let namespacedStore = ObjectStore<AWSECRImagePullSecret>(index: {
+            NamespacedReconciler.credentialsSecret(of: $0).map { [$0] } ?? []
+        })
+        _ = namespacedStore.replace(with: [
+            resource("ops", "a", secret: "creds"), resource("dev", "b", secret: "creds"), resource("ops", "c", secret: "x"),
+        ])
+        let clusterStore = ObjectStore<ClusterAWSECRImagePullSecret>(index: {
+            ClusterReconciler.credentialsSecret(of: $0).map { [$0] } ?? []
+        })
+        _ = clusterStore.replace(with: [cluster])
+
+        #expect(namespacedStore.items(indexedUnder: "ops/creds").map(NamespacedReconciler.key(of:)) == ["ops/a"])
+        #expect(clusterStore.items(indexedUnder: "ops/creds").map(ClusterReconciler.key(of:)) == ["shared"])
+        #expect(namespacedStore.indexValues == ["ops/creds", "dev/creds", "ops/x"])
+
+        // A resource that stops referencing a Secret leaves the index.
+        var moved = resource("ops", "a", secret: "other")
+        moved.metadata.resourceVersion = "2"
+        _ = namespacedStore.apply(.modified(moved))
+        #expect(namespacedStore.items(indexedUnder: "ops/creds").isEmpty)
+        #expect(namespacedStore.indexValues == ["ops/other", "dev/creds", "ops/x"])
+        _ = namespacedStore.apply(.deleted(moved))
+        #expect(!namespacedStore.indexValues.contains("ops/other"))
+    }
+
+    @Test func managedSecretMapsToTheOwnerOfItsKindOnly() {
+        let clusterOwned = ObjectMeta(
+            name: "ecr", namespace: "team",
+            labels: [Labels.ownerKind: "ClusterAWSECRImagePullSecret", Labels.ownerName: "shared"])
+        #expect(ClusterReconciler.owner(ofManagedSecret: clusterOwned) == "shared")
+        #expect(NamespacedReconciler.owner(ofManagedSecret: clusterOwned) == nil)
+
+        let namespacedOwned = ObjectMeta(
+            name: "ecr", namespace: "team",
+            labels: [Labels.ownerKind: "AWSECRImagePullSecret", Labels.ownerName: "reg", Labels.ownerNamespace: "team"])
+        #expect(NamespacedReconciler.owner(ofManagedSecret: namespacedOwned) == "team/reg")
+        #expect(ClusterReconciler.owner(ofManagedSecret: namespacedOwned) == nil)
+        #expect(NamespacedReconciler.owner(ofManagedSecret: ObjectMeta(name: "x", namespace: "team")) == nil)
+    }
+
+    @Test func aNamespaceChangeWakesOnlyTheClusterResourcesThatListOrSelectIt() {
+        func cluster(namespaces: [String]? = nil, selector: [String: String]? = nil) -> ClusterAWSECRImagePullSecret {
+            ClusterAWSECRImagePullSecret(
+                metadata: .init(name: "shared"),
+                spec: .init(
+                    secretName: "ecr", awsAccess: .init(region: "us-west-2"), namespaces: namespaces,
+                    namespaceSelector: selector.map { LabelSelector(matchLabels: $0) }))
+        }
+        let plain = Namespace(metadata: .init(name: "team"))
+        let labelled = Namespace(metadata: .init(name: "team", labels: ["ecr": "on"]))
+        let listing = cluster(namespaces: ["team"])
+        let selecting = cluster(selector: ["ecr": "on"])
+        let other = cluster(namespaces: ["elsewhere"], selector: ["ecr": "other"])
+
+        #expect(ClusterReconciler.isAffected(listing, byNamespaceChange: .added(plain)))
+        #expect(ClusterReconciler.isAffected(listing, byNamespaceChange: .deleted(plain)))
+        #expect(!ClusterReconciler.isAffected(selecting, byNamespaceChange: .added(plain)))
+        // Labelled and unlabelled: selected before or after.
+        #expect(ClusterReconciler.isAffected(selecting, byNamespaceChange: .updated(old: plain, new: labelled)))
+        #expect(ClusterReconciler.isAffected(selecting, byNamespaceChange: .updated(old: labelled, new: plain)))
+        #expect(!ClusterReconciler.isAffected(other, byNamespaceChange: .updated(old: plain, new: labelled)))
+        #expect(!NamespacedReconciler.isAffected(resource("team", "a", secret: "c"), byNamespaceChange: .added(plain)))
+    }
+
+    @Test func statusOnlyChangesAreIgnored() {
+        let old = resource("ops", "a", secret: "creds")
+        var new = old
+        new.status = ImagePullSecretStatus(observedGeneration: 1)
+        new.metadata.resourceVersion = "9"
+        #expect(!NamespacedReconciler.resourceChangeMatters(.updated(old: old, new: new)))
+        new.metadata.generation = 2
+        #expect(NamespacedReconciler.resourceChangeMatters(.updated(old: old, new: new)))
+    }
+
+    @Test func secretCachesKeepOnlyWhatDecisionsRead() {
+        var metadata = ObjectMeta(
+            name: "ecr", namespace: "team", labels: ["a": "b"],
+            annotations: ["kubectl.kubernetes.io/last-applied-configuration": "{\"data\":{\"k\":\"secret\"}}"],
+            ownerReferences: [.init(apiVersion: "v1", kind: "X", name: "x", uid: "u1", controller: true)],
+            resourceVersion: "7")
+        metadata.uid = "s1"
+        metadata.managedFields = [.object(["manager": .string("kubectl")])]
+        let object = PartialObjectMetadata(metadata: metadata)
+
+        let managed = PartialObjectMetadata.managedSecretFields(object).metadata
+        #expect(managed.annotations == nil && managed.managedFields == nil)
+        #expect(managed.labels == ["a": "b"] && managed.ownerReferences?.first?.uid == "u1")
+        #expect(managed.uid == "s1" && managed.resourceVersion == "7" && managed.name == "ecr")
+        #expect(PartialObjectMetadata.controllerUID(object) == ["u1"])
+
+        let foreign = PartialObjectMetadata.identityOnly(object).metadata
+        #expect(foreign.labels == nil && foreign.annotations == nil && foreign.ownerReferences == nil)
+        #expect(foreign.uid == "s1" && foreign.resourceVersion == "7")
+    }
+}
