@@ -14,6 +14,8 @@ struct OperatorProcess {
     let startup: Duration
     /// Whether `child` is a wrapper (strace) whose own child is the operator.
     let wrapped: Bool
+    /// `http://127.0.0.1:PORT/metrics` of the operator.
+    let metricsURL: String
 
     /// The operator's own process: the child, or the wrapper's child.
     var pid: Int32 {
@@ -61,7 +63,7 @@ struct OperatorProcess {
             if response?.status == 200 {
                 return OperatorProcess(
                     child: child, startup: ContinuousClock.now - launched,
-                    wrapped: !wrapper.isEmpty)
+                    wrapped: !wrapper.isEmpty, metricsURL: "http://127.0.0.1:\(metricsPort)/metrics")
             }
             try await Task.sleep(for: .milliseconds(5))
         }

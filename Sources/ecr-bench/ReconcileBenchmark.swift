@@ -2,6 +2,7 @@ import ArgumentParser
 import CRDModels
 import Dispatch
 import Foundation
+import HTTPClient
 import KubeClient
 import KubeTestSupport
 import Synchronization
@@ -44,6 +45,9 @@ struct ReconcileBenchmark: AsyncParsableCommand {
 
     @Option(help: "Give up on one phase after this many seconds.")
     var timeout: Int = 600
+
+    @Option(help: "The operator's --log-level; its log goes to this command's stderr (e.g. info, to see reconciles).")
+    var operatorLogLevel: String = "error"
 
     @Flag(help: "Run the operator under strace and count its TCP connects (adds overhead to every figure).")
     var traceConnects = false
@@ -93,6 +97,8 @@ final class BenchRun: @unchecked Sendable {
     var createdResource = false
     /// Requests this process sent to the server in a phase (subtracted from the server's count).
     let ownRequests = Atomic<Int>(0)
+    /// Reads the operator's /metrics.
+    let metricsClient = CurlHTTPClient(configuration: .init(maxConnectionsPerHost: 1))
 
     init(options: ReconcileBenchmark) { self.options = options }
 
@@ -167,6 +173,8 @@ final class BenchRun: @unchecked Sendable {
         let op = try await OperatorProcess.start(
             binary: binary, kubeconfig: kubeconfigPath, context: options.context,
             environment: ["AWS_ENDPOINT_URL": moto.endpoint],
+            // The last --log-level wins over OperatorProcess's default.
+            extraFlags: ["--log-level", options.operatorLogLevel],
             wrapper: options.traceConnects
                 ? ["/usr/bin/strace", "-f", "--seccomp-bpf", "-e", "trace=connect", "-o", connectLog] : [])
         operatorProcess = op
@@ -242,7 +250,13 @@ final class BenchRun: @unchecked Sendable {
 
         // The ceiling: the same server, a bare loop of the project's client at the same parallelism.
         let bare = try await KubeClient.connect(config: config, maxConcurrentRequests: options.concurrency)
-        let payload = Data(String(repeating: "x", count: 220).utf8)
+        // A `.dockerconfigjson` the size of the operator's (the server checks that it is one).
+        func dockerConfig(_ filler: Character) -> Data {
+            let auth = String(repeating: filler, count: 160)
+            return Data(#"{"auths":{"123456789012.dkr.ecr.us-west-2.amazonaws.com":{"auth":"\#(auth)"}}}"#.utf8)
+        }
+        let payload = dockerConfig("x")
+        let updatedPayload = dockerConfig("y")
         let writtenBox = Mutex([Secret?](repeating: nil, count: count))
         let createStart = ContinuousClock.now
         try await forEachConcurrently(0..<count) { index in
@@ -257,7 +271,7 @@ final class BenchRun: @unchecked Sendable {
         let updateStart = ContinuousClock.now
         try await forEachConcurrently(0..<count) { index in
             guard var secret = written[index] else { return }
-            secret.data = [".dockerconfigjson": Data(String(repeating: "y", count: 220).utf8)]
+            secret.data = [".dockerconfigjson": updatedPayload]
             _ = try await bare.update(secret)
         }
         let ceilingUpdate = (ContinuousClock.now - updateStart).seconds
@@ -286,6 +300,7 @@ final class BenchRun: @unchecked Sendable {
         guard let client else { throw CancellationError() }
         let serverBefore = serverRequests()
         let awsBefore = moto?.requestCount() ?? 0
+        let reconcilesBefore = await clusterReconciles()
         ownRequests.store(0, ordering: .relaxed)
         tracker.reset()
         let start = ContinuousClock.now
@@ -330,7 +345,22 @@ final class BenchRun: @unchecked Sendable {
         if let moto {
             say("\(name)_aws_calls", "\(moto.requestCount() - awsBefore)", "calls")
         }
+        if let reconcilesBefore, let reconcilesAfter = await clusterReconciles() {
+            say("\(name)_reconciles", "\(reconcilesAfter - reconcilesBefore)", "finished")
+        }
         return result
+    }
+
+    /// Reconciles of the cluster kind the operator has finished (`ecr_pullsecret_reconcile_total`, any result).
+    func clusterReconciles() async -> Int? {
+        guard let url = operatorProcess?.metricsURL,
+            let response = try? await metricsClient.send(HTTPRequest(url: url, timeout: .seconds(5))),
+            response.status == 200
+        else { return nil }
+        return String(decoding: response.body, as: UTF8.self).split(separator: "\n")
+            .filter { $0.hasPrefix("ecr_pullsecret_reconcile_total{") && $0.contains("clusterawsecrimagepullsecret") }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+            .reduce(0) { $0 + Int($1) }
     }
 
     /// The test server's request count (nil on a cluster). Each query is itself no API request.

@@ -198,6 +198,56 @@ struct TestServerRBACTests {
         }
     }
 
+    /// The decoded policy is kept between requests: every RBAC write takes effect with the next request
+    /// (a binding created after a denial, its Role created after it, the Role narrowed, the binding deleted),
+    /// and writes of other objects do not decode it again.
+    @Test func rbacWritesTakeEffectAtOnceAndOtherWritesKeepThePolicy() async throws {
+        try await withRBACServer { server in
+            let admin = TestServerWire(server)
+            server.addUser(token: "dave-token", name: "dave")
+            let dave = TestServerWire(server, token: "dave-token")
+            let secrets = "/api/v1/namespaces/default/secrets"
+            let roles = "\(rbacAPI)/namespaces/default/roles"
+            #expect(try await dave.call("GET", secrets).status == 403)
+
+            let bound = try await admin.call(
+                "POST", "\(rbacAPI)/namespaces/default/rolebindings",
+                binding("b", namespace: "default", roleKind: "Role", role: "reader",
+                        subject: #"{"kind":"User","name":"dave"}"#))
+            #expect(bound.status == 201)
+            let missing = try await dave.call("GET", secrets)
+            #expect(missing.status == 403)
+            #expect(missing.json["message"]?.stringValue?.hasSuffix(
+                "RBAC: role.rbac.authorization.k8s.io \"reader\" not found") == true)
+
+            let rules = #"[{"apiGroups":[""],"resources":["secrets"],"verbs":["list","create"]}]"#
+            let role = try await admin.call(
+                "POST", roles, .literal(#"{"metadata":{"name":"reader"},"rules":\#(rules)}"#))
+            #expect(role.status == 201)
+            #expect(try await dave.call("GET", secrets).status == 200)
+
+            // Writes of other kinds, by the admin and by dave, reuse the policy.
+            let builds = server.access.policyBuilds
+            for index in 0..<5 {
+                let secret = JSONValue.literal(#"{"metadata":{"name":"s\#(index)"}}"#)
+                #expect(try await admin.call("POST", secrets, secret).status == 201)
+                #expect(try await dave.call("GET", secrets).status == 200)
+            }
+            #expect(try await dave.call("POST", secrets, .literal(#"{"metadata":{"name":"d"}}"#)).status == 201)
+            #expect(server.access.policyBuilds == builds)
+
+            // Narrowed: list stays, create goes.
+            var narrowed = try await admin.call("GET", roles + "/reader").json
+            narrowed["rules"] = .literal(#"[{"apiGroups":[""],"resources":["secrets"],"verbs":["list"]}]"#)
+            #expect(try await admin.call("PUT", roles + "/reader", narrowed).status == 200)
+            #expect(try await dave.call("POST", secrets, .literal(#"{"metadata":{"name":"e"}}"#)).status == 403)
+            #expect(try await dave.call("GET", secrets).status == 200)
+
+            #expect(try await admin.call("DELETE", "\(rbacAPI)/namespaces/default/rolebindings/b").status == 200)
+            #expect(try await dave.call("GET", secrets).status == 403)
+        }
+    }
+
     @Test func aggregatedClusterRolesPickUpLabelledRoles() async throws {
         try await withRBACServer { server in
             try server.seed(binding("v", role: "view", subject: #"{"kind":"User","name":"viewer"}"#))

@@ -233,4 +233,44 @@ struct TestServerSemanticsTests {
             #expect(server.requestCount(pathContains: "/leases") == 1)
         }
     }
+
+    /// A GET with no resourceVersion is a consistent read (the real server reads etcd), and the test server
+    /// answers every GET from its one store: a read never shows an older state than a read before it, on
+    /// any connection, while writers on other connections race it. Guards the integration tests' habit of
+    /// polling with one GET and asserting with the next.
+    @Test func readsNeverGoBackwardsWhileWritesRace() async throws {
+        let server = try await KubeAPITestServer.start()
+        try await withTeardown({ await server.shutdown() }) {
+            let path = "/api/v1/namespaces/default/configmaps"
+            let created = try await TestServerWire(server).call(
+                "POST", path, .literal(#"{"metadata":{"name":"c"},"data":{"n":"0"}}"#))
+            #expect(created.status == 201)
+            let writers = (0..<3).map { writer in
+                Task {
+                    let wire = TestServerWire(server)
+                    for index in 1...150 {
+                        let patch = JSONValue.literal(#"{"data":{"w\#(writer)":"\#(index)"}}"#)
+                        _ = try await wire.call(
+                            "PATCH", path + "/c", patch, contentType: "application/merge-patch+json")
+                    }
+                }
+            }
+            // Two readers on their own connections, each read following the previous one.
+            let readers = [TestServerWire(server), TestServerWire(server)]
+            var newest = 0
+            var backwards: [String] = []
+            for reads in 0..<600 {
+                let reply = try await readers[reads % 2].call("GET", path + "/c")
+                let version = Int(reply.json["metadata"]?["resourceVersion"]?.stringValue ?? "") ?? -1
+                if version < newest { backwards.append("read \(reads): \(version) after \(newest)") }
+                newest = max(newest, version)
+            }
+            for writer in writers { try await writer.value }
+            #expect(backwards.isEmpty, "\(backwards.prefix(5))")
+            let final = try await readers[0].call("GET", path + "/c")
+            #expect(final.json["data"]?["w0"] == .string("150"))
+            #expect(final.json["data"]?["w2"] == .string("150"))
+            #expect(Int(final.json["metadata"]?["resourceVersion"]?.stringValue ?? "") ?? 0 >= newest)
+        }
+    }
 }

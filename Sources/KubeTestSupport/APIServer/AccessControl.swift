@@ -54,8 +54,11 @@ final class AccessControl: Sendable {
     private let denials = NIOLockedValueBox<[RBACDenial]>([])
     /// Distinct, so the record stays small however long a client runs.
     private let authorized = NIOLockedValueBox<Set<AuthorizedRequest>>([])
-    /// The policy decoded at a store resourceVersion, reused until something is written.
-    private let cachedPolicy = NIOLockedValueBox<(resourceVersion: Int, policy: RBACPolicy)?>(nil)
+    /// The policy decoded at a store `rbacRevision`, reused until an RBAC object is written.
+    private let cachedPolicy = NIOLockedValueBox<(rbacRevision: Int, policy: RBACPolicy)?>(nil)
+    /// How many times the policy was decoded (tests check that other writes keep it).
+    var policyBuilds: Int { policyBuildCount.withLockedValue { $0 } }
+    private let policyBuildCount = NIOLockedValueBox(0)
 
     /// Audience of issued tokens when the request names none (kube-apiserver's `--api-audiences`
     /// defaults to the issuer; this is the usual in-cluster issuer).
@@ -103,11 +106,16 @@ final class AccessControl: Sendable {
     var recordedAuthorized: [AuthorizedRequest] { authorized.withLockedValue { $0 }.sorted() }
 
     func policy() -> RBACPolicy {
-        let (resourceVersion, cached) = store.withLock { (store.resourceVersion, cachedPolicy.withLockedValue { $0 }) }
-        if let cached, cached.resourceVersion == resourceVersion { return cached.policy }
-        let policy = store.withLock { RBACPolicy(objects: store.objects) }
-        cachedPolicy.withLockedValue { $0 = (resourceVersion, policy) }
-        return policy
+        store.withLock {
+            let revision = store.rbacRevision
+            if let cached = cachedPolicy.withLockedValue({ $0 }), cached.rbacRevision == revision {
+                return cached.policy
+            }
+            let policy = RBACPolicy(objects: store.objects)
+            cachedPolicy.withLockedValue { $0 = (revision, policy) }
+            policyBuildCount.withLockedValue { $0 += 1 }
+            return policy
+        }
     }
 
     /// `responsewriters.Forbidden`: the message names the user, verb, resource and scope, then RBAC's reason.

@@ -513,6 +513,7 @@ extension ClusterStore {
     ) -> JSONValue {
         if dryRun { return object }  // answered as it would be stored, resourceVersion not advanced
         resourceVersion += 1
+        if type.group == RBAC.group { rbacRevision += 1 }
         var stored = object
         stored["metadata"]?["resourceVersion"] = .string(String(resourceVersion))
         let previousStored = objects[type.groupResource]?[key]
@@ -534,6 +535,7 @@ extension ClusterStore {
     func remove(_ type: APIResourceType, key: ObjectKey, object: JSONValue) -> JSONValue {
         if dryRun { return object }
         resourceVersion += 1
+        if type.group == RBAC.group { rbacRevision += 1 }
         var last = object
         last["metadata"]?["resourceVersion"] = .string(String(resourceVersion))
         if let current = objects[type.groupResource]?[key] {

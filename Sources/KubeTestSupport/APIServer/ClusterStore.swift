@@ -57,6 +57,9 @@ struct ListSnapshot {
 final class ClusterStore: @unchecked Sendable {
     let lock = NIOLock()
     var resourceVersion = 0
+    /// Counts stored changes to RBAC objects (Roles, ClusterRoles and their bindings), so the
+    /// authorizer's decoded policy is reused until one of them changes, not until any object does.
+    var rbacRevision = 0
     var objects: [GroupResource: [ObjectKey: JSONValue]] = [:]
     var types: [APIResourceType] = APIResourceType.builtIns + RBAC.types + [ValidatingAdmission.type]
     var hub: WatchHub
