@@ -151,6 +151,34 @@ import Testing
         }
     }
 
+    @Test func fieldSelectedWatchWithoutItsInitialListReportsOnlyLaterChangesOfThatObject() async throws {
+        try await withWireClient(tls: wireTLSModes.last!) { server, client in
+            try await makeNamespace(client, "one")
+            _ = try await client.create(secret("creds", in: "one"))
+            _ = try await client.create(secret("other", in: "one"))
+            var configuration = Self.configuration()
+            configuration.fieldSelector = "metadata.name=creds"
+            configuration.emitsInitialList = false
+            let informer = Informer<Secret>(client: client, namespace: "one", configuration: configuration)
+            let log = ChangeLog(informer)
+            let run = Task { await informer.run() }
+            #expect(await informer.waitUntilSynced(timeout: .seconds(10)))
+            #expect(informer.store.keys == ["one/creds"])
+
+            var other = try await client.get(Secret.self, name: "other", namespace: "one")
+            other.data = ["key": Data("changed".utf8)]
+            _ = try await client.update(other)
+            var creds = try await client.get(Secret.self, name: "creds", namespace: "one")
+            creds.data = ["key": Data("rotated".utf8)]
+            _ = try await client.update(creds)
+            #expect(await eventually { log.all == ["updated creds true"] })
+            #expect(informer.store.count == 1)
+            run.cancel()
+            await run.value
+            await log.task.value
+        }
+    }
+
     @Test func metadataInformerCachesOnlyLabelledSecretMetadata() async throws {
         try await withWireClient(tls: wireTLSModes.last!) { server, client in
             try await makeNamespace(client, "meta")

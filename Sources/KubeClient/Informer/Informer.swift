@@ -33,6 +33,10 @@ public final class Informer<R: KubeResource>: Sendable {
         /// Whether to publish `changes`. Turn it off for an informer used only as a cache: with it on
         /// and nobody reading, the informer stops after `changeBuffer` changes (backpressure).
         public var emitChanges: Bool
+        /// Whether the first list's objects are published as `added` changes. Off for a watch whose
+        /// consumer learnt of the objects another way (it wakes only on later changes); relists after an
+        /// interruption still report what changed meanwhile.
+        public var emitsInitialList: Bool
         /// Applied to every object before it is cached (client-go `SetTransform`): keep only the fields
         /// decisions need, so the cache holds no more than that.
         public var transform: (@Sendable (R) -> R)?
@@ -43,9 +47,11 @@ public final class Informer<R: KubeResource>: Sendable {
             labelSelector: String? = nil, fieldSelector: String? = nil, pageSize: Int = 500,
             minWatchTimeout: Duration = .seconds(300), maxWatchTimeout: Duration = .seconds(600),
             backoff: Backoff = Backoff(), changeBuffer: Int = 1024, emitChanges: Bool = true,
-            transform: (@Sendable (R) -> R)? = nil, index: ObjectStore<R>.IndexFunction? = nil
+            emitsInitialList: Bool = true, transform: (@Sendable (R) -> R)? = nil,
+            index: ObjectStore<R>.IndexFunction? = nil
         ) {
             self.emitChanges = emitChanges
+            self.emitsInitialList = emitsInitialList
             self.transform = transform
             self.index = index
             self.labelSelector = labelSelector
@@ -220,6 +226,7 @@ public final class Informer<R: KubeResource>: Sendable {
             guard let token = page.metadata.continue, !token.isEmpty else { break }
             options.continueToken = token
         }
+        let initial = !hasSynced
         let changes = store.replace(with: items)
         let resourceVersion = version ?? ""
         stats.withLock {
@@ -227,7 +234,9 @@ public final class Informer<R: KubeResource>: Sendable {
             $0.lastResourceVersion = resourceVersion
         }
         markSynced()
-        if configuration.emitChanges { for change in changes { await self.changes.send(change) } }
+        if configuration.emitChanges, !initial || configuration.emitsInitialList {
+            for change in changes { await self.changes.send(change) }
+        }
         logger.debug("listed", metadata: ["k8s.count": "\(items.count)", "k8s.resourceVersion": "\(resourceVersion)"])
         return resourceVersion
     }

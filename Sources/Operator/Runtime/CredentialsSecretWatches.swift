@@ -37,7 +37,11 @@ struct CredentialsSecretWatches: Sendable {
         guard parts.count == 2 else { return }
         let informer = Informer.metadata(
             client: client, resource: Secret.resource, namespace: parts[0],
-            configuration: .init(fieldSelector: "metadata.name=\(parts[1])", transform: PartialObjectMetadata.identityOnly),
+            // The resources that reference it were just enqueued by their own change: only later
+            // changes of the Secret wake them.
+            configuration: .init(
+                fieldSelector: "metadata.name=\(parts[1])", emitsInitialList: false,
+                transform: PartialObjectMetadata.identityOnly),
             logger: logger)
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await informer.run() }
