@@ -21,14 +21,10 @@ struct HTTPServerBudgetTests {
     /// One connection holds 60 KB of a 100 KB budget with a stalled body; a second asking for 60 KB is refused
     /// at once with 503 and Retry-After, unread; when the first completes, the budget is free again.
     @Test func requestBeyondTheBodyBudgetIsRefusedUnreadAndTheBudgetReturns() async throws {
-        let fixture = try TLSFixture.make()
-        defer { fixture.certificates.remove() }
-        var configuration = HTTPServerConfiguration.testTLS(try fixture.store())
-        configuration.maxBodyBytes = 64 * 1024
-        configuration.maxInFlightBodyBytes = 100_000
-        let server = try await RunningServer.start(configuration)
-        try await withTeardown({ await server.stop() }) {
-
+        try await withTLSServer(configure: {
+            $0.maxBodyBytes = 64 * 1024
+            $0.maxInFlightBodyBytes = 100_000
+        }) { fixture, server in
             let script = #"""
                 import socket, ssl, sys, time
                 port, ca = int(sys.argv[1]), sys.argv[2]
@@ -85,15 +81,11 @@ struct HTTPServerBudgetTests {
     /// A client that answers one request and then stalls inside the next request's body is closed when the
     /// body timer runs out, even though the first response is still being computed; its budget is returned.
     @Test func stalledBodyIsClosedWhileAResponseIsPending() async throws {
-        let fixture = try TLSFixture.make()
-        defer { fixture.certificates.remove() }
-        var configuration = HTTPServerConfiguration.testTLS(try fixture.store())
-        configuration.bodyReadTimeout = .seconds(1)
-        let server = try await RunningServer.start(configuration) { request in
+        let slow: HTTPServer.Handler = { request in
             if request.path == "/slow" { try? await Task.sleep(for: .seconds(4)) }
             return .text(.ok, "done")
         }
-        try await withTeardown({ await server.stop() }) {
+        try await withTLSServer(configure: { $0.bodyReadTimeout = .seconds(1) }, handler: slow) { fixture, server in
             let script = #"""
                 import socket, ssl, sys, time
                 port, ca = int(sys.argv[1]), sys.argv[2]
@@ -122,12 +114,7 @@ struct HTTPServerBudgetTests {
 
     /// A stalled body with nothing pending is answered 408 at the body deadline.
     @Test func stalledBodyIsAnswered408() async throws {
-        let fixture = try TLSFixture.make()
-        defer { fixture.certificates.remove() }
-        var configuration = HTTPServerConfiguration.testTLS(try fixture.store())
-        configuration.bodyReadTimeout = .seconds(1)
-        let server = try await RunningServer.start(configuration)
-        try await withTeardown({ await server.stop() }) {
+        try await withTLSServer(configure: { $0.bodyReadTimeout = .seconds(1) }) { fixture, server in
             let script = #"""
                 import socket, ssl, sys, time
                 port, ca = int(sys.argv[1]), sys.argv[2]

@@ -10,13 +10,7 @@ import Testing
 @Suite(.serialized)
 struct HTTPServerLimitTests {
     @Test func oversizedBodyGets413WhetherLengthIsDeclaredOrChunked() async throws {
-        let fixture = try TLSFixture.make()
-        defer { fixture.certificates.remove() }
-        var configuration = HTTPServerConfiguration.testTLS(try fixture.store())
-        configuration.maxBodyBytes = 1024
-        let server = try await RunningServer.start(configuration)
-        try await withTeardown({ await server.stop() }) {
-
+        try await withTLSServer(configure: { $0.maxBodyBytes = 1024 }) { fixture, server in
             let big = String(repeating: "x", count: 4096)
             let small = String(repeating: "x", count: 1024)
             let base = ["-sS", "--cacert", fixture.caPath, "-o", "/dev/null", "-w", "%{http_code}"]
@@ -35,12 +29,7 @@ struct HTTPServerLimitTests {
     /// answers with a reset that fails the client's next send (curl then reports "Send failure" and never
     /// reads the answer).
     @Test func refusedClientStillSendingReadsThe413() async throws {
-        let fixture = try TLSFixture.make()
-        defer { fixture.certificates.remove() }
-        var configuration = HTTPServerConfiguration.testTLS(try fixture.store())
-        configuration.maxBodyBytes = 1024
-        let server = try await RunningServer.start(configuration)
-        try await withTeardown({ await server.stop() }) {
+        try await withTLSServer(configure: { $0.maxBodyBytes = 1024 }) { fixture, server in
             let script = #"""
                 import socket, ssl, sys, time
                 port, ca = int(sys.argv[1]), sys.argv[2]
@@ -80,13 +69,7 @@ struct HTTPServerLimitTests {
     /// A client that never finishes its headers is answered 408 and closed on time, while another client is
     /// served meanwhile.
     @Test func slowClientIsClosedOnTimeWhileOthersAreServed() async throws {
-        let fixture = try TLSFixture.make()
-        defer { fixture.certificates.remove() }
-        var configuration = HTTPServerConfiguration.testTLS(try fixture.store())
-        configuration.headerReadTimeout = .milliseconds(1500)
-        let server = try await RunningServer.start(configuration)
-        try await withTeardown({ await server.stop() }) {
-
+        try await withTLSServer(configure: { $0.headerReadTimeout = .milliseconds(1500) }) { fixture, server in
             let slow = #"""
                 import socket, ssl, sys, time
                 port, ca = int(sys.argv[1]), sys.argv[2]
@@ -231,10 +214,7 @@ struct HTTPServerLimitTests {
     }
 
     @Test func thousandSequentialAndHundredConcurrentRequests() async throws {
-        let fixture = try TLSFixture.make()
-        defer { fixture.certificates.remove() }
-        let server = try await RunningServer.start(.testTLS(try fixture.store()))
-        try await withTeardown({ await server.stop() }) {
+        try await withTLSServer { fixture, server in
             let script = #"""
                 import concurrent.futures, http.client, ssl, sys
                 port, ca = int(sys.argv[1]), sys.argv[2]

@@ -9,11 +9,7 @@ import Testing
 struct TLSHandshakeTests {
     @Test(arguments: ["-tls1_2", "-tls1_3"])
     func opensslClientNegotiatesModernVersions(flag: String) async throws {
-        let fixture = try TLSFixture.make()
-        defer { fixture.certificates.remove() }
-        let server = try await RunningServer.start(.testTLS(try fixture.store()))
-        try await withTeardown({ await server.stop() }) {
-
+        try await withTLSServer { fixture, server in
             let request = "GET /hello HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
             let result = try await Command.run(
                 "openssl",
@@ -34,11 +30,7 @@ struct TLSHandshakeTests {
 
     @Test(arguments: ["-tls1", "-tls1_1"])
     func opensslClientWithOldVersionIsRefused(flag: String) async throws {
-        let fixture = try TLSFixture.make()
-        defer { fixture.certificates.remove() }
-        let server = try await RunningServer.start(.testTLS(try fixture.store()))
-        try await withTeardown({ await server.stop() }) {
-
+        try await withTLSServer { fixture, server in
             // SECLEVEL=0 lets the client offer the old version, so the refusal comes from the server.
             let result = try await Command.run(
                 "openssl",
@@ -51,11 +43,7 @@ struct TLSHandshakeTests {
     }
 
     @Test func curlFetchesOverTLS12AndTLS13() async throws {
-        let fixture = try TLSFixture.make()
-        defer { fixture.certificates.remove() }
-        let server = try await RunningServer.start(.testTLS(try fixture.store()))
-        try await withTeardown({ await server.stop() }) {
-
+        try await withTLSServer { fixture, server in
             for (flags, version) in [(["--tlsv1.2", "--tls-max", "1.2"], "TLSv1.2"), (["--tlsv1.3"], "TLSv1.3")] {
                 let result = try await Command.run(
                     "curl",
@@ -71,11 +59,7 @@ struct TLSHandshakeTests {
     }
 
     @Test func pythonSSLHandshakesAndOldVersionsAreRefused() async throws {
-        let fixture = try TLSFixture.make()
-        defer { fixture.certificates.remove() }
-        let server = try await RunningServer.start(.testTLS(try fixture.store()))
-        try await withTeardown({ await server.stop() }) {
-
+        try await withTLSServer { fixture, server in
             let script = #"""
                 import json, socket, ssl, sys
                 port, ca = int(sys.argv[1]), sys.argv[2]
@@ -125,11 +109,7 @@ struct TLSHandshakeTests {
     }
 
     @Test func garbageInsteadOfTLSIsClosedAndServerKeepsServing() async throws {
-        let fixture = try TLSFixture.make()
-        defer { fixture.certificates.remove() }
-        let server = try await RunningServer.start(.testTLS(try fixture.store()))
-        try await withTeardown({ await server.stop() }) {
-
+        try await withTLSServer { fixture, server in
             let script = #"""
                 import os, socket, sys, time
                 port = int(sys.argv[1])

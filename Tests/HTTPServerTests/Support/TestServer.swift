@@ -1,3 +1,4 @@
+import AsyncTestSupport
 import Foundation
 import HTTPServer
 import KubeTestSupport
@@ -43,6 +44,21 @@ struct RunningServer {
         let body = (try? JSONSerialization.data(withJSONObject: description, options: [.sortedKeys])) ?? Data()
         return .json(.ok, body)
     }
+}
+
+/// Runs `body` against a TLS server on fresh certificates (`configure` adjusts its configuration), then
+/// stops the server (awaited; a failure to stop fails the test) and removes the certificates.
+func withTLSServer(
+    configure: (inout HTTPServerConfiguration) -> Void = { _ in },
+    handler: @escaping HTTPServer.Handler = RunningServer.echo,
+    _ body: (TLSFixture, RunningServer) async throws -> Void
+) async throws {
+    let fixture = try TLSFixture.make()
+    defer { fixture.certificates.remove() }
+    var configuration = HTTPServerConfiguration.testTLS(try fixture.store())
+    configure(&configuration)
+    let server = try await RunningServer.start(configuration, handler: handler)
+    try await withTeardown({ await server.stop() }) { try await body(fixture, server) }
 }
 
 /// One CA, one serving pair written to a cert directory, shared by a test.
