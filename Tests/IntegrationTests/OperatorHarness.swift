@@ -124,16 +124,25 @@ final class OperatorHarness: Sendable {
                     namespaces: namespaces)))
     }
 
-    func secret(_ namespace: String, _ name: String) async -> Secret? {
-        try? await client.get(Secret.self, name: name, namespace: namespace)
-    }
+    func secret(_ namespace: String, _ name: String) async -> Secret? { await read(Secret.self, namespace, name) }
 
     func namespaced(_ namespace: String, _ name: String) async -> AWSECRImagePullSecret? {
-        try? await client.get(AWSECRImagePullSecret.self, name: name, namespace: namespace)
+        await read(AWSECRImagePullSecret.self, namespace, name)
     }
 
     func cluster(_ name: String) async -> ClusterAWSECRImagePullSecret? {
-        try? await client.get(ClusterAWSECRImagePullSecret.self, name: name)
+        await read(ClusterAWSECRImagePullSecret.self, nil, name)
+    }
+
+    /// The object, or nil when it does not exist. Any other failure is recorded as an issue of the test
+    /// (a poll that swallowed it would look like an old or missing object).
+    private func read<R: KubeResource>(_ type: R.Type, _ namespace: String?, _ name: String) async -> R? {
+        do {
+            return try await client.getIfPresent(R.self, name: name, namespace: namespace)
+        } catch {
+            Issue.record("GET \(R.resource.kind) \(namespace.map { "\($0)/" } ?? "")\(name) failed: \(error)")
+            return nil
+        }
     }
 }
 
