@@ -18,10 +18,11 @@ public struct TLSHandshakeCompleted: Sendable, Hashable {
 ///
 /// Ciphertext from the network is written into a read BIO and OpenSSL's output is drained from a write BIO,
 /// so OpenSSL never touches the socket and never blocks the event loop. Writes made before the handshake
-/// completes are held and sent after it. Writes between two flushes are encrypted together at the flush, so a
-/// response's head and body go out as one TLS record and one socket write. Closing sends `close_notify`
-/// first; a peer's `close_notify` is answered and the connection closed. A failed handshake (wrong version, no shared cipher, garbage) sends
-/// OpenSSL's alert, if any, and closes the connection; it is logged at debug level, never thrown further.
+/// completes are held and sent after it. Writes between two flushes are encrypted together at the flush,
+/// so a response's head and body go out as one TLS record and one socket write. Closing sends
+/// `close_notify` first; a peer's `close_notify` is answered and the connection closed. A failed handshake
+/// (wrong version, no shared cipher, garbage) sends OpenSSL's alert, if any, and closes the connection; it
+/// is logged at debug level, never thrown further.
 public final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     public typealias InboundIn = ByteBuffer
     public typealias InboundOut = ByteBuffer

@@ -30,9 +30,10 @@ public struct SecretWriter: Sendable {
     /// managed-Secret cache's metadata of it, if any:
     /// - Its resourceVersion is the version this process wrote for the same desired state: nothing is
     ///   read or written.
-    /// - This process wrote it and the cache shows no other version since: one update from the Secret as
-    ///   stored, conditional on that version (a 409 means someone changed it; the read below decides).
     /// - The (synced) cache has no such Secret: one create; AlreadyExists falls back to the read.
+    /// - This process wrote it and the cache shows no other version since (or there is no cache): one
+    ///   update from the Secret as stored, conditional on that version (a 409 means someone changed it;
+    ///   the read below decides).
     /// Otherwise: read (`read(_:ownerUID:knownOwned:)`), classify, then create or update.
     public func sync(_ desired: DesiredSecret, ownerUID: String, cached: ObjectMeta?, cacheSynced: Bool = false)
         async -> Outcome
@@ -40,7 +41,16 @@ public struct SecretWriter: Sendable {
         let cachedVersion = cached?.resourceVersion
         let cachedOwner = cached?.ownerReferences?.first { $0.controller == true }?.uid
         if written.isCurrent(desired, resourceVersion: cachedVersion) { return .unchanged }
-        if let stored = written.lastStored(namespace: desired.namespace, name: desired.name),
+        if cachedVersion == nil, cacheSynced {
+            do {
+                written.record(desired, stored: try await api.create(desired.secret, namespace: desired.namespace))
+                return .created
+            } catch let error as KubeAPIError where error.isAlreadyExists || error.isConflict {
+                // Someone (or the cache lag) had it: read and classify below.
+            } catch {
+                return Self.failure("creating", desired, error)
+            }
+        } else if let stored = written.lastStored(namespace: desired.namespace, name: desired.name),
             cachedVersion == nil || cachedVersion == stored.metadata.resourceVersion,
             let updated = desired.updating(stored)
         {
@@ -51,15 +61,6 @@ public struct SecretWriter: Sendable {
                 // Changed or deleted since this process wrote it: read and classify below.
             } catch {
                 return Self.failure("updating", desired, error)
-            }
-        } else if cachedVersion == nil, cacheSynced {
-            do {
-                written.record(desired, stored: try await api.create(desired.secret, namespace: desired.namespace))
-                return .created
-            } catch let error as KubeAPIError where error.isAlreadyExists || error.isConflict {
-                // Someone (or the cache lag) had it: read and classify below.
-            } catch {
-                return Self.failure("creating", desired, error)
             }
         }
         for _ in 0..<maxAttempts {

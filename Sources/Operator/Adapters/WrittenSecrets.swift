@@ -28,7 +28,8 @@ public final class WrittenSecrets: Sendable {
         } else {
             kept = nil
         }
-        entries.withLock { $0["\(desired.namespace)/\(desired.name)"] = Entry(resourceVersion: resourceVersion, desired: desired, stored: kept) }
+        let entry = Entry(resourceVersion: resourceVersion, desired: desired, stored: kept)
+        entries.withLock { $0["\(desired.namespace)/\(desired.name)"] = entry }
     }
 
     /// The Secret as this process last stored it, at the version it wrote; nil when unknown.

@@ -119,9 +119,9 @@ struct ImagePullSecretSync<R: ImagePullSecretResource>: Sendable {
                     var desired = template
                     desired.namespace = namespace
                     let cached = cacheEnabled ? store.get(namespace: namespace, name: desired.name)?.metadata : nil
-                    return (
-                        namespace, await writer.sync(desired, ownerUID: owner.uid, cached: cached, cacheSynced: cacheEnabled)
-                    )
+                    let outcome = await writer.sync(
+                        desired, ownerUID: owner.uid, cached: cached, cacheSynced: cacheEnabled)
+                    return (namespace, outcome)
                 }
                 return true
             }
