@@ -78,6 +78,11 @@ struct HTTPServerBudgetTests {
         }
     }
 
+    /// A request that declares 5,000 body bytes and sends 100.
+    static func stalledBody(_ path: String) -> String {
+        "POST \(path) HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5000\r\n\r\n" + String(repeating: "z", count: 100)
+    }
+
     /// A client that answers one request and then stalls inside the next request's body is closed when the
     /// body timer runs out, even though the first response is still being computed; its budget is returned.
     @Test func stalledBodyIsClosedWhileAResponseIsPending() async throws {
@@ -86,27 +91,10 @@ struct HTTPServerBudgetTests {
             return .text(.ok, "done")
         }
         try await withTLSServer(configure: { $0.bodyReadTimeout = .seconds(1) }, handler: slow) { fixture, server in
-            let script = #"""
-                import socket, ssl, sys, time
-                port, ca = int(sys.argv[1]), sys.argv[2]
-                ctx = ssl.create_default_context(cafile=ca)
-                s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10), server_hostname="localhost")
-                start = time.time()
-                s.sendall(b"POST /slow HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\n\r\n{}")
-                s.sendall(b"POST /next HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5000\r\n\r\n" + b"z" * 100)
-                data = b""
-                try:
-                    while True:
-                        chunk = s.recv(4096)
-                        if not chunk: break
-                        data += chunk
-                except (ssl.SSLError, ConnectionResetError):
-                    pass
-                print("%.2f %d" % (time.time() - start, len(data)))
-                """#
-            let result = try await Command.python(script, [String(server.port), fixture.caPath])
-            let parts = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ")
-            let elapsed = try #require(Double(parts.first ?? ""), "\(result.stdout) \(result.stderr)")
+            let answered = "POST /slow HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\n\r\n{}"
+            let pipelined = answered + Self.stalledBody("/next")
+            let exchange = try await rawExchange(Data(pipelined.utf8), port: server.port, caPath: fixture.caPath)
+            let elapsed = exchange.elapsed
             #expect(elapsed >= 0.8 && elapsed < 3, "closed after \(elapsed) s, before the 4 s answer")
             #expect(await eventually { server.server.inFlightBodyBytes == 0 })
         }
@@ -115,28 +103,10 @@ struct HTTPServerBudgetTests {
     /// A stalled body with nothing pending is answered 408 at the body deadline.
     @Test func stalledBodyIsAnswered408() async throws {
         try await withTLSServer(configure: { $0.bodyReadTimeout = .seconds(1) }) { fixture, server in
-            let script = #"""
-                import socket, ssl, sys, time
-                port, ca = int(sys.argv[1]), sys.argv[2]
-                ctx = ssl.create_default_context(cafile=ca)
-                s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10), server_hostname="localhost")
-                start = time.time()
-                s.sendall(b"POST /b HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5000\r\n\r\n" + b"z" * 100)
-                data = b""
-                try:
-                    while True:
-                        chunk = s.recv(4096)
-                        if not chunk: break
-                        data += chunk
-                except (ssl.SSLError, ConnectionResetError):
-                    pass
-                print("%.2f %s" % (time.time() - start, data.split(b"\r\n")[0].decode()))
-                """#
-            let result = try await Command.python(script, [String(server.port), fixture.caPath])
-            let parts = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ", maxSplits: 1)
-            let elapsed = try #require(Double(parts.first ?? ""), "\(result.stdout) \(result.stderr)")
-            #expect(elapsed >= 0.8 && elapsed < 3)
-            #expect(parts.count == 2 && parts[1] == "HTTP/1.1 408 Request Timeout")
+            let stalled = Data(Self.stalledBody("/b").utf8)
+            let exchange = try await rawExchange(stalled, port: server.port, caPath: fixture.caPath)
+            #expect(exchange.elapsed >= 0.8 && exchange.elapsed < 3)
+            #expect(exchange.statusLine == "HTTP/1.1 408 Request Timeout")
             #expect(await eventually { server.server.inFlightBodyBytes == 0 })
         }
     }

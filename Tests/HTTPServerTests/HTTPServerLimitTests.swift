@@ -70,24 +70,8 @@ struct HTTPServerLimitTests {
     /// served meanwhile.
     @Test func slowClientIsClosedOnTimeWhileOthersAreServed() async throws {
         try await withTLSServer(configure: { $0.headerReadTimeout = .milliseconds(1500) }) { fixture, server in
-            let slow = #"""
-                import socket, ssl, sys, time
-                port, ca = int(sys.argv[1]), sys.argv[2]
-                ctx = ssl.create_default_context(cafile=ca)
-                s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10), server_hostname="localhost")
-                start = time.time()
-                s.sendall(b"GET /slow HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
-                data = b""
-                try:
-                    while True:
-                        chunk = s.recv(4096)
-                        if not chunk: break
-                        data += chunk
-                except (ssl.SSLError, ConnectionResetError):
-                    pass
-                print("%.2f %s" % (time.time() - start, data.split(b"\r\n")[0].decode()))
-                """#
-            async let slowResult = Command.python(slow, [String(server.port), fixture.caPath])
+            let unfinished = Data("GET /slow HTTP/1.1\r\nHost: localhost\r\nX-Slow: ".utf8)
+            async let slowResult = rawExchange(unfinished, port: server.port, caPath: fixture.caPath)
             try await Task.sleep(for: .milliseconds(200))
             let clock = ContinuousClock()
             let start = clock.now
@@ -96,12 +80,9 @@ struct HTTPServerLimitTests {
             #expect(fast.stdout.contains(#""path":"\/fast""#))
             #expect(fastElapsed < .milliseconds(1200), "served while the slow client was waiting")
 
-            let result = try await slowResult
-            #expect(result.status == 0, "\(result.stderr)")
-            let parts = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ", maxSplits: 1)
-            let elapsed = try #require(Double(parts.first ?? ""))
-            #expect(elapsed >= 1.2 && elapsed < 3.5, "closed after \(elapsed) s")
-            #expect(parts.count == 2 && parts[1] == "HTTP/1.1 408 Request Timeout")
+            let slowExchange = try await slowResult
+            #expect(slowExchange.elapsed >= 1.2 && slowExchange.elapsed < 3.5, "closed after \(slowExchange.elapsed) s")
+            #expect(slowExchange.statusLine == "HTTP/1.1 408 Request Timeout")
         }
     }
 
@@ -159,19 +140,9 @@ struct HTTPServerLimitTests {
     @Test func malformedHTTPGets400() async throws {
         let server = try await RunningServer.start(HTTPServerConfiguration(port: 0))
         try await withTeardown({ await server.stop() }) {
-            let script = #"""
-                import socket, sys
-                s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
-                s.sendall(b"NOT HTTP AT ALL\r\n\x00\x01\r\n\r\n")
-                data = b""
-                while True:
-                    chunk = s.recv(4096)
-                    if not chunk: break
-                    data += chunk
-                print(data.split(b"\r\n")[0].decode())
-                """#
-            let result = try await Command.python(script, [String(server.port)])
-            #expect(result.stdout.hasPrefix("HTTP/1.1 400"), "\(result.stdout) \(result.stderr)")
+            let garbage = Data("NOT HTTP AT ALL\r\n\u{00}\u{01}\r\n\r\n".utf8)
+            let exchange = try await rawExchange(garbage, port: server.port)
+            #expect(exchange.statusLine.hasPrefix("HTTP/1.1 400"), "\(exchange.statusLine)")
         }
     }
 

@@ -61,6 +61,52 @@ func withTLSServer(
     try await withTeardown({ await server.stop() }) { try await body(fixture, server) }
 }
 
+/// What a raw client saw of one exchange: it sent its payload at once, then read until the server closed.
+struct RawExchange {
+    /// Seconds from the send to the close.
+    var elapsed: Double
+    var bytes: Int
+    /// The answer's first line ("" when nothing came).
+    var statusLine: String
+}
+
+/// Sends `payload` on one new connection to `port` (TLS trusting `caPath` when given) from Python's socket
+/// and ssl modules, with no HTTP library between the test and the bytes, and reads until the server closes
+/// (a TLS error or a reset on the way counts as the close).
+func rawExchange(_ payload: Data, port: Int, caPath: String? = nil) async throws -> RawExchange {
+    let script = #"""
+        import socket, ssl, sys, time
+        port, payload, ca = int(sys.argv[1]), bytes.fromhex(sys.argv[2]), sys.argv[3]
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        if ca:
+            s = ssl.create_default_context(cafile=ca).wrap_socket(s, server_hostname="localhost")
+        start = time.time()
+        s.sendall(payload)
+        data = b""
+        try:
+            while True:
+                chunk = s.recv(4096)
+                if not chunk: break
+                data += chunk
+        except (ssl.SSLError, ConnectionResetError):
+            pass
+        print("%.3f %d %s" % (time.time() - start, len(data), data.split(b"\r\n")[0].decode("latin-1")))
+        """#
+    let hex = payload.map { String(format: "%02x", $0) }.joined()
+    let result = try await Command.python(script, [String(port), hex, caPath ?? ""])
+    let fields = result.stdout.trimmingCharacters(in: .newlines)
+        .split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
+    guard fields.count == 3, let elapsed = Double(fields[0]), let bytes = Int(fields[1]) else {
+        throw RawExchangeFailed(output: result.stdout + result.stderr)
+    }
+    return RawExchange(elapsed: elapsed, bytes: bytes, statusLine: String(fields[2]))
+}
+
+struct RawExchangeFailed: Error, CustomStringConvertible {
+    var output: String
+    var description: String { "raw exchange failed: \(output)" }
+}
+
 /// One CA, one serving pair written to a cert directory, shared by a test.
 struct TLSFixture {
     let certificates: TestCertificates
