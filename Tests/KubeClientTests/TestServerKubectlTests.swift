@@ -36,16 +36,22 @@ struct TestServerKubectlTests {
           size: 3
         """
 
-    /// clientcmd only sends bearer tokens over TLS (kubernetes/kubectl#744), so kubectl over plain
+    /// Runs `body` with a test server, a scratch directory and the environment that points kubectl at the
+    /// server. clientcmd only sends bearer tokens over TLS (kubernetes/kubectl#744), so kubectl over plain
     /// HTTP runs against a server without token authentication; the TLS suite covers credentials.
-    @Test func kubectlListsNamespacesAndAppliesSecrets() async throws {
+    func withKubectl(_ body: (KubeAPITestServer, String, [String: String]) async throws -> Void) async throws {
         let server = try await KubeAPITestServer.start(token: nil)
         try await withTeardown({ await server.shutdown() }) {
             let directory = try makeServerTestDirectory()
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let kubeconfig = directory + "/kubeconfig"
             try server.writeKubeconfig(to: kubeconfig)
-            let env = ["KUBECONFIG": kubeconfig, "HOME": directory]
+            try await body(server, directory, ["KUBECONFIG": kubeconfig, "HOME": directory])
+        }
+    }
+
+    @Test func kubectlListsNamespacesAndAppliesSecrets() async throws {
+        try await withKubectl { server, directory, env in
 
             let namespaces = try await runServerTool(["kubectl", "get", "namespaces"], environment: env)
             #expect(namespaces.status == 0, "\(namespaces.stderr)")
@@ -53,26 +59,23 @@ struct TestServerKubectlTests {
             #expect(namespaces.stdout.contains("default"))
 
             let manifest = directory + "/secret.yaml"
-            try """
-                apiVersion: v1
-                kind: Secret
-                metadata: {name: from-kubectl, namespace: default, labels: {tier: web}}
-                stringData: {token: abc}
-                """.write(toFile: manifest, atomically: true, encoding: .utf8)
-            let created = try await runServerTool(["kubectl", "apply", "-f", manifest], environment: env)
+            func apply(tier: String) async throws -> ServerToolResult {
+                try """
+                    apiVersion: v1
+                    kind: Secret
+                    metadata: {name: from-kubectl, namespace: default, labels: {tier: \(tier)}}
+                    stringData: {token: abc}
+                    """.write(toFile: manifest, atomically: true, encoding: .utf8)
+                return try await runServerTool(["kubectl", "apply", "-f", manifest], environment: env)
+            }
+            let created = try await apply(tier: "web")
             #expect(created.status == 0, "\(created.stderr)")
             #expect(created.stdout.contains("secret/from-kubectl created"))
             let secret = try #require(server.object("secrets", namespace: "default", name: "from-kubectl"))
             #expect(secret["data"]?["token"] == .string("YWJj"))
             #expect(secret["metadata"]?["annotations"]?["kubectl.kubernetes.io/last-applied-configuration"] != nil)
 
-            try """
-                apiVersion: v1
-                kind: Secret
-                metadata: {name: from-kubectl, namespace: default, labels: {tier: api}}
-                stringData: {token: abc}
-                """.write(toFile: manifest, atomically: true, encoding: .utf8)
-            let configured = try await runServerTool(["kubectl", "apply", "-f", manifest], environment: env)
+            let configured = try await apply(tier: "api")
             #expect(configured.status == 0, "\(configured.stderr)")
             #expect(configured.stdout.contains("secret/from-kubectl configured"))
             #expect(
@@ -88,13 +91,7 @@ struct TestServerKubectlTests {
     }
 
     @Test func kubectlAppliesACustomResourceAfterItsCRD() async throws {
-        let server = try await KubeAPITestServer.start(token: nil)
-        try await withTeardown({ await server.shutdown() }) {
-            let directory = try makeServerTestDirectory()
-            defer { try? FileManager.default.removeItem(atPath: directory) }
-            let kubeconfig = directory + "/kubeconfig"
-            try server.writeKubeconfig(to: kubeconfig)
-            let env = ["KUBECONFIG": kubeconfig, "HOME": directory]
+        try await withKubectl { server, directory, env in
             try FileManager.default.createDirectory(atPath: directory + "/crd", withIntermediateDirectories: true)
             try Self.crdYAML.write(toFile: directory + "/crd/widgets.yaml", atomically: true, encoding: .utf8)
             try Self.widgetYAML.write(toFile: directory + "/widget.yaml", atomically: true, encoding: .utf8)
@@ -140,13 +137,7 @@ struct TestServerKubectlTests {
     }
 
     @Test func kubectlWatchStreamsChanges() async throws {
-        let server = try await KubeAPITestServer.start(token: nil)
-        try await withTeardown({ await server.shutdown() }) {
-            let directory = try makeServerTestDirectory()
-            defer { try? FileManager.default.removeItem(atPath: directory) }
-            let kubeconfig = directory + "/kubeconfig"
-            try server.writeKubeconfig(to: kubeconfig)
-            let env = ["KUBECONFIG": kubeconfig, "HOME": directory]
+        try await withKubectl { server, directory, env in
             async let watched = runServerTool(
                 ["kubectl", "get", "secrets", "-w", "-o", "name"], environment: env,
                 timeout: .seconds(20))
