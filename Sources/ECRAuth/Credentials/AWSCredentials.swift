@@ -1,3 +1,4 @@
+import CRDModels
 import Foundation
 
 /// One set of AWS keys. The secret and the session token never appear in `description`, `debugDescription`
@@ -50,8 +51,8 @@ extension AWSCredentials: CustomStringConvertible, CustomDebugStringConvertible,
         Mirror(
             self,
             children: [
-                "accessKeyID": accessKeyID, "secretAccessKey": "<redacted>",
-                "sessionToken": sessionToken == nil ? "nil" : "<redacted>",
+                "accessKeyID": accessKeyID, "secretAccessKey": Redaction.placeholder,
+                "sessionToken": sessionToken == nil ? "nil" : Redaction.placeholder,
                 "expiration": expiration as Any, "accountID": accountID as Any,
             ])
     }

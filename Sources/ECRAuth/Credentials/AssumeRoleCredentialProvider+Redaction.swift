@@ -1,9 +1,11 @@
+import CRDModels
+
 /// The external id (a shared secret between the role's owner and us) never prints; the role, the region
 /// and the source provider (whose own description redacts its keys) do.
 extension AssumeRoleCredentialProvider: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public var description: String {
         "AssumeRoleCredentialProvider(role: \(roleARN), region: \(region), session: \(sessionName), externalID: "
-            + "\(externalID == nil ? "none" : "<redacted>"), source: \(String(reflecting: source)))"
+            + "\(externalID == nil ? "none" : Redaction.placeholder), source: \(String(reflecting: source)))"
     }
 
     public var debugDescription: String { description }
@@ -13,7 +15,7 @@ extension AssumeRoleCredentialProvider: CustomStringConvertible, CustomDebugStri
             self,
             children: [
                 "roleARN": roleARN, "region": region, "sessionName": sessionName,
-                "externalID": externalID.map { _ in "<redacted>" } as Any, "source": source,
+                "externalID": Redaction.optional(externalID) as Any, "source": source,
                 "duration": duration as Any,
             ],
             displayStyle: .struct)

@@ -1,8 +1,10 @@
+import CRDModels
+
 /// The container authorization token never prints; its file's path and the URI do.
 extension ContainerCredentialProvider: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public var description: String {
         "ContainerCredentialProvider(uri: \(uri), authorizationToken: "
-            + "\(authorizationToken == nil ? "none" : "<redacted>"), authorizationTokenFile: "
+            + "\(authorizationToken == nil ? "none" : Redaction.placeholder), authorizationTokenFile: "
             + "\(authorizationTokenFile ?? "none"))"
     }
 
@@ -12,7 +14,7 @@ extension ContainerCredentialProvider: CustomStringConvertible, CustomDebugStrin
         Mirror(
             self,
             children: [
-                "uri": uri, "authorizationToken": authorizationToken.map { _ in "<redacted>" } as Any,
+                "uri": uri, "authorizationToken": Redaction.optional(authorizationToken) as Any,
                 "authorizationTokenFile": authorizationTokenFile as Any,
             ],
             displayStyle: .struct)

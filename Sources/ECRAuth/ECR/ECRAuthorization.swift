@@ -1,3 +1,4 @@
+import CRDModels
 import Foundation
 
 /// A docker login for one registry host, decoded from an ECR authorization token.
@@ -51,7 +52,8 @@ extension ECRAuthorization: CustomStringConvertible, CustomDebugStringConvertibl
         Mirror(
             self,
             children: [
-                "registryHost": registryHost, "username": username, "password": "<redacted>", "expiresAt": expiresAt,
+                "registryHost": registryHost, "username": username, "password": Redaction.placeholder,
+                "expiresAt": expiresAt,
             ])
     }
 }
