@@ -49,6 +49,9 @@ struct ReconcileBenchmark: AsyncParsableCommand {
     @Option(help: "The operator's --log-level; its log goes to this command's stderr (e.g. info, to see reconciles).")
     var operatorLogLevel: String = "error"
 
+    @Option(help: "Secrets the operator does not manage, spread over the namespaces, created before it starts.")
+    var unmanagedSecrets: Int = 0
+
     @Flag(help: "Run the operator under strace and count its TCP connects (adds overhead to every figure).")
     var traceConnects = false
 
@@ -59,6 +62,9 @@ struct ReconcileBenchmark: AsyncParsableCommand {
 
     func validate() throws {
         guard namespaces >= 1 else { throw ValidationError("--namespaces must be at least 1, got \(namespaces)") }
+        guard unmanagedSecrets >= 0 else {
+            throw ValidationError("--unmanaged-secrets must be at least 0, got \(unmanagedSecrets)")
+        }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1, got \(concurrency)") }
         guard refreshCycles >= 1 else {
             throw ValidationError("--refresh-cycles must be at least 1, got \(refreshCycles)")
@@ -161,6 +167,7 @@ final class BenchRun: @unchecked Sendable {
             _ = try await client.create(Namespace(metadata: ObjectMeta(name: self.namespace(index), labels: labels)))
         }
         createdNamespaces += (0..<count).map(namespace)
+        try await createUnmanagedSecrets(client: client)
 
         let moto = try await MotoServer.start()
         self.moto = moto
@@ -457,5 +464,41 @@ final class SecretTracker: Sendable {
                 try? await Task.sleep(for: .milliseconds(100))
             }
         }
+    }
+}
+
+extension BenchRun {
+    /// `--unmanaged-secrets`: Secrets the operator must leave alone and should not hold in memory, like a
+    /// cluster's own (service tokens, TLS keys, Helm releases, applied with kubectl): ~2 KiB of data each, every
+    /// third with the `last-applied-configuration` annotation kubectl writes (a copy of the object, as big
+    /// again). Spread round-robin over the run's namespaces.
+    func createUnmanagedSecrets(client: KubeClient) async throws {
+        let total = options.unmanagedSecrets
+        guard total > 0 else { return }
+        let start = ContinuousClock.now
+        let data: [String: Data] = [
+            "tls.crt": Data(String(repeating: "c", count: 1_300).utf8),
+            "tls.key": Data(String(repeating: "k", count: 250).utf8),
+            "token": Data(String(repeating: "t", count: 400).utf8),
+        ]
+        let applied = String(repeating: "a", count: 2_600)
+        try await forEachConcurrently(0..<total) { index in
+            let name = "unmanaged-\(index)"
+            let namespace = self.namespace(index % self.options.namespaces)
+            var annotations: [String: String]?
+            if index % 3 == 0 {
+                annotations = [
+                    "kubectl.kubernetes.io/last-applied-configuration":
+                        #"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"\#(name)"},"data":"\#(applied)"}"#
+                ]
+            }
+            let labels = ["app.kubernetes.io/name": "bench-app", "app.kubernetes.io/instance": "i\(index % 50)"]
+            _ = try await client.create(
+                Secret(
+                    metadata: ObjectMeta(name: name, namespace: namespace, labels: labels, annotations: annotations),
+                    data: data, type: "Opaque"))
+        }
+        say("unmanaged_secrets", "\(total)", "Secrets")
+        say("unmanaged_secrets_created_in", (ContinuousClock.now - start).seconds, "s")
     }
 }
