@@ -37,8 +37,50 @@ struct JSONValueTests {
         #expect(target.mergePatched(with: patch) == (try JSONValue.parse(Data(#"{"a":{"c":2,"z":3},"d":[3],"f":true}"#.utf8))))
     }
 
-    @Test("malformed JSON is an error, not a null")
+    @Test("malformed JSON is an error that says where and why")
     func malformed() {
-        #expect(throws: (any Error).self) { try JSONValue.parse(Data("{".utf8)) }
+        let cases: [(String, Int, String)] = [
+            ("{", 1, "expected a key string"),
+            ("", 0, "unexpected end of input, expected a value"),
+            (#"{"a" 1}"#, 5, "expected ':'"),
+            ("[1 2]", 3, "expected ',' or ']'"),
+            ("[1,]", 3, "unexpected character, expected a value"),
+            ("01", 0, "leading zero"),
+            ("-", 1, "expected a digit"),
+            ("1.", 2, "expected a digit after '.'"),
+            ("1e+", 3, "expected a digit in the exponent"),
+            ("tru", 0, "expected 'true'"),
+            (#""a\u12G4""#, 6, "expected a hex digit"),
+            ("\"\\q\"", 2, "invalid escape"),
+            ("\"a\nb\"", 2, "control character in a string"),
+            (#""abc"#, 4, "unterminated string"),
+            ("1 2", 2, "unexpected data after the value"),
+            ("1e400", 0, "number out of range"),
+        ]
+        for (text, offset, message) in cases {
+            #expect(throws: JSONParseError(offset: offset, message: message), "\(text)") {
+                try JSONValue.parse(Data(text.utf8))
+            }
+        }
+        let deep = String(repeating: "[", count: 513) + String(repeating: "]", count: 513)
+        #expect(throws: JSONParseError(offset: 512, message: "nested deeper than 512 levels")) {
+            try JSONValue.parse(Data(deep.utf8))
+        }
+    }
+
+    @Test("parse reads escapes, surrogate pairs, numbers, whitespace and top-level scalars as Go's decoder does")
+    func parseEdges() throws {
+        let text = #" { "e" : "q\"b\\s\/n\nt\tu\u00e9\ud83d\ude00\b\f\r" , "lone" : "\ud800x" , "#
+            + #""n" : [ -0 , -1.5e2 , 2E-1 , 1e1 ] , "u": "caf\#u{E9}" , "k": "a", "k": "b" } "#
+        let value = try JSONValue.parse(Data(text.utf8))
+        #expect(value["e"] == .string("q\"b\\s/n\nt\tu\u{E9}\u{1F600}\u{8}\u{C}\r"))
+        #expect(value["lone"] == .string("\u{FFFD}x"))
+        #expect(value["n"] == .array([.number(0), .number(-150), .number(0.2), .number(10)]))
+        #expect(value["u"] == .string("caf\u{E9}"))
+        #expect(value["k"] == .string("b"))
+        #expect(try JSONValue.parse(Data(" \"x\" ".utf8)) == .string("x"))
+        #expect(try JSONValue.parse(Data("null".utf8)) == .null)
+        #expect(try JSONValue.parse(Data("{}".utf8)) == .object([:]))
+        #expect(try JSONValue.parse(Data("[ ]".utf8)) == .array([]))
     }
 }

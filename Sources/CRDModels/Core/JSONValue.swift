@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Any JSON document, for the places where a type is not known ahead: opaque fields, generic
 /// storage in the test server, and RFC 7386 merge patches.
@@ -42,31 +42,6 @@ public enum JSONValue: Codable, Hashable, Sendable {
         case .string(let value): try container.encode(value)
         case .array(let value): try container.encode(value)
         case .object(let value): try container.encode(value)
-        }
-    }
-
-    /// Decodes a JSON document.
-    ///
-    /// Goes through `JSONSerialization` rather than `Decodable`: the Decodable path must try each type
-    /// in turn and pays for a thrown error on every miss, which made large documents (lists, the test
-    /// server's request bodies) several times slower.
-    public static func parse(_ data: Data) throws -> JSONValue {
-        JSONValue(foundation: try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]))
-    }
-
-    private init(foundation value: Any) {
-        switch value {
-        case let number as NSNumber:
-            // JSON booleans arrive as NSNumber too, with the type code of a C char (JSON has no chars).
-            if String(cString: number.objCType) == "c" {
-                self = .bool(number.boolValue)
-            } else {
-                self = .number(number.doubleValue)
-            }
-        case let string as String: self = .string(string)
-        case let array as [Any]: self = .array(array.map(JSONValue.init(foundation:)))
-        case let object as [String: Any]: self = .object(object.mapValues(JSONValue.init(foundation:)))
-        default: self = .null
         }
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// RFC 3339 times as Kubernetes writes them (`metav1.Time`: whole seconds, `Z`; `MicroTime`: six
 /// fractional digits).
@@ -13,7 +13,8 @@ public enum Timestamp {
         let seconds = date.timeIntervalSince1970.rounded(.down)
         let micros = Int(((date.timeIntervalSince1970 - seconds) * 1_000_000).rounded(.down))
         let base = format(Date(timeIntervalSince1970: seconds))
-        return String(base.dropLast()) + "." + String(format: "%06d", micros) + "Z"
+        let digits = String(micros)
+        return String(base.dropLast()) + "." + String(repeating: "0", count: max(0, 6 - digits.count)) + digits + "Z"
     }
 
     /// Parses RFC 3339 with or without fractional seconds, `Z` or a numeric offset.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The value of a `kubernetes.io/dockerconfigjson` Secret's `.dockerconfigjson` key:
 /// `{"auths":{"<host>":{"auth":"<base64(user:pw)>","password":"<pw>","username":"AWS"}}}`.
