@@ -1,5 +1,5 @@
 import CCurl
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 /// `HTTPTransport` on libcurl's multi interface.
@@ -180,7 +180,7 @@ final class CurlTransfer: @unchecked Sendable {
         // "Expect:" suppresses libcurl's 100-continue round trip for request bodies.
         for header in request.headers + [HTTPHeader("Expect", "")] {
             let line = header.value.isEmpty ? "\(header.name):" : "\(header.name): \(header.value)"
-            guard !line.contains("\r"), !line.contains("\n") else {
+            guard !line.containsLineBreak else {
                 throw HTTPClientError(code: .invalidRequest, message: "header \(header.name) contains a line break")
             }
             headerList = curl_slist_append(headerList, line)
@@ -297,8 +297,7 @@ private func curlHeaderCallback(
     let length = size * count
     guard let buffer, let context else { return length }
     let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
-    let line = String(decoding: UnsafeRawBufferPointer(start: buffer, count: length), as: UTF8.self)
-        .trimmingCharacters(in: .whitespacesAndNewlines)
+    let line = httpTrimmed(String(decoding: UnsafeRawBufferPointer(start: buffer, count: length), as: UTF8.self))
     if line.hasPrefix("HTTP/") {
         let parts = line.split(separator: " ")
         transfer.headers = []
@@ -308,10 +307,17 @@ private func curlHeaderCallback(
         if transfer.status >= 200 { transfer.finishHeaders() }
     } else if let colon = line.firstIndex(of: ":") {
         let name = String(line[..<colon])
-        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        let value = httpTrimmed(line[line.index(after: colon)...])
         transfer.headers.append(HTTPHeader(name, value))
     }
     return length
+}
+
+/// Without the spaces, tabs and line ends around a header line or value (RFC 9110 OWS, and the CRLF).
+private func httpTrimmed(_ text: some StringProtocol) -> String {
+    let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r\n" || $0 == "\n" || $0 == "\r" }
+    guard let first = text.firstIndex(where: { !isSpace($0) }) else { return "" }
+    return String(text[first...text.lastIndex(where: { !isSpace($0) })!])
 }
 
 /// libcurl's body callback. Returning less than `length` aborts the transfer.

@@ -1,7 +1,10 @@
 import CCurl
-import Foundation
-
+import FoundationEssentials
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The thread that owns a `CURLM` handle and every transfer added to it.
 ///
@@ -28,9 +31,25 @@ final class CurlLoop: @unchecked Sendable {
         // with one handle per request that shrinks as a burst drains, closing connections (each a TLS
         // handshake) that the next burst opens again. Room for a full burst plus long-lived watch streams.
         _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, configuration.maxConnectionsPerHost + 8)
-        let thread = Thread { [self] in run() }
-        thread.name = "curl-loop"
-        thread.start()
+        startThread { [self] in run() }
+    }
+
+    /// Runs `body` on a new detached thread (pthreads: Foundation's `Thread` is not in FoundationEssentials).
+    private func startThread(_ body: @escaping @Sendable () -> Void) {
+        final class Start: Sendable {
+            let body: @Sendable () -> Void
+            init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+        }
+        var thread = pthread_t()
+        let start = Unmanaged.passRetained(Start(body)).toOpaque()
+        let status = pthread_create(
+            &thread, nil,
+            { context in
+                Unmanaged<Start>.fromOpaque(context!).takeRetainedValue().body()
+                return nil
+            }, start)
+        precondition(status == 0, "pthread_create failed: \(status)")
+        pthread_detach(thread)
     }
 
     func submit(_ transfer: CurlTransfer) {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 extension HTTPHeader {
     /// Header names whose values are credentials: the SigV4 or bearer `Authorization`, the container

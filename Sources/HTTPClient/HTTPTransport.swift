@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One header line. Names compare case-insensitively.
 public struct HTTPHeader: Hashable, Sendable {
@@ -9,6 +9,19 @@ public struct HTTPHeader: Hashable, Sendable {
         self.name = name
         self.value = value
     }
+
+    /// Whether this header is `name`: header names are case-insensitive (ASCII).
+    public func hasName(_ name: String) -> Bool {
+        func lower(_ byte: UInt8) -> UInt8 { (0x41...0x5A).contains(byte) ? byte | 0x20 : byte }
+        return self.name.utf8.count == name.utf8.count
+            && zip(self.name.utf8, name.utf8).allSatisfy { lower($0) == lower($1) }
+    }
+}
+
+extension StringProtocol {
+    /// Whether the text holds a CR or LF (header injection). By bytes: "\r\n" is one `Character`, so
+    /// `contains("\r")` without Foundation misses it.
+    public var containsLineBreak: Bool { utf8.contains { $0 == 0x0A || $0 == 0x0D } }
 }
 
 /// A request for `HTTPTransport`.
@@ -48,7 +61,7 @@ public struct HTTPResponse: Sendable {
 
     /// First value of the header `name`, case-insensitively.
     public func header(_ name: String) -> String? {
-        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+        headers.first { $0.hasName(name) }?.value
     }
 }
 
@@ -66,7 +79,7 @@ public struct HTTPStreamResponse: Sendable {
     }
 
     public func header(_ name: String) -> String? {
-        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+        headers.first { $0.hasName(name) }?.value
     }
 }
 
