@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Logging
 
 /// ECR tokens fetched for one (credential identity, region, endpoint, registry ids, public/private).

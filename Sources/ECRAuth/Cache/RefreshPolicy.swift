@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// When a token is replaced: the one policy that the shared token cache (when to fetch again) and the
 /// reconcilers (when to requeue a resource, when to ask for a newer token) both follow.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// An operation prints its API, endpoint, headers (credentials redacted by `HTTPHeader`) and body size;
 /// never its body (an `AssumeRoleWithWebIdentity` body holds the token) nor `secretValues`.

@@ -1,5 +1,5 @@
 import CRDModels
-import Foundation
+import FoundationEssentials
 
 /// An AWS call that failed: the service's error code and message, the request id, the HTTP status, and a
 /// `kind` that decides the retry policy. Messages never carry a secret value (the client scrubs them).
@@ -71,8 +71,8 @@ public struct AWSError: Error, Sendable, CustomStringConvertible {
     func redacting(_ secrets: [String]) -> AWSError {
         var copy = self
         for secret in secrets where !secret.isEmpty {
-            copy.message = copy.message.replacingOccurrences(of: secret, with: Redaction.placeholder)
-            copy.code = copy.code.replacingOccurrences(of: secret, with: Redaction.placeholder)
+            copy.message = copy.message.replacing(secret, with: Redaction.placeholder)
+            copy.code = copy.code.replacing(secret, with: Redaction.placeholder)
             if let cause, String(describing: cause).contains(secret) {
                 copy.cause = nil
                 copy.message += " (cause withheld: it contained a secret value)"

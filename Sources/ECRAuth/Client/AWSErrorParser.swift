@@ -1,4 +1,5 @@
-import Foundation
+import CRDModels
+import FoundationEssentials
 import HTTPClient
 
 /// Turns a non-2xx AWS response into an `AWSError`. Handles the JSON 1.1 shape (`__type` with or without a
@@ -10,9 +11,9 @@ enum AWSErrorParser {
         var message: String?
         var requestID = response.header("x-amzn-RequestId") ?? response.header("x-amz-request-id")
 
-        if let object = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any] {
-            if let type = object["__type"] as? String { code = normalizeType(type) }
-            message = (object["message"] as? String) ?? (object["Message"] as? String)
+        if let object = try? JSONValue.parse(response.body), object.objectValue != nil {
+            if let type = object["__type"]?.stringValue { code = normalizeType(type) }
+            message = object["message"]?.stringValue ?? object["Message"]?.stringValue
         } else if let text = String(data: response.body, encoding: .utf8), text.contains("<") {
             code = XMLText.first("Code", in: text)
             message = XMLText.first("Message", in: text)
@@ -31,7 +32,7 @@ enum AWSErrorParser {
         var value = Substring(type)
         if let hash = value.lastIndex(of: "#") { value = value[value.index(after: hash)...] }
         if let colon = value.firstIndex(of: ":") { value = value[..<colon] }
-        return String(value).trimmingCharacters(in: .whitespaces)
+        return String(value).trimmingWhitespace()
     }
 
     private static func fallbackMessage(_ response: HTTPResponse) -> String {
@@ -43,24 +44,24 @@ enum AWSErrorParser {
 /// The documents are small, flat and machine-written; a full parser would add nothing here.
 enum XMLText {
     static func first(_ name: String, in text: String) -> String? {
-        guard let open = text.range(of: "<\(name)>") else { return nil }
-        guard let close = text.range(of: "</\(name)>", range: open.upperBound..<text.endIndex) else { return nil }
+        guard let open = text.firstRange(of: "<\(name)>") else { return nil }
+        guard let close = text[open.upperBound..<text.endIndex].firstRange(of: "</\(name)>") else { return nil }
         return unescape(String(text[open.upperBound..<close.lowerBound]))
     }
 
     /// The first `<name>…</name>` block, for scoping later lookups (e.g. `Credentials`).
     static func element(_ name: String, in text: String) -> String? {
-        guard let open = text.range(of: "<\(name)>") else { return nil }
-        guard let close = text.range(of: "</\(name)>", range: open.upperBound..<text.endIndex) else { return nil }
+        guard let open = text.firstRange(of: "<\(name)>") else { return nil }
+        guard let close = text[open.upperBound..<text.endIndex].firstRange(of: "</\(name)>") else { return nil }
         return String(text[open.upperBound..<close.lowerBound])
     }
 
     static func unescape(_ value: String) -> String {
-        var text = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        var text = value.trimmingWhitespace()
         if text.hasPrefix("<![CDATA["), text.hasSuffix("]]>") { return String(text.dropFirst(9).dropLast(3)) }
         for (entity, character) in [("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&apos;", "'")] {
-            text = text.replacingOccurrences(of: entity, with: character)
+            text = text.replacing(entity, with: character)
         }
-        return text.replacingOccurrences(of: "&amp;", with: "&")
+        return text.replacing("&amp;", with: "&")
     }
 }

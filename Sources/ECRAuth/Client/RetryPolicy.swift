@@ -1,4 +1,8 @@
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// How failed AWS calls are retried: throttling, 5xx and transport failures with jittered exponential
 /// backoff ("full jitter") up to `maxAttempts`, everything inside one overall deadline; expired or invalid

@@ -1,4 +1,5 @@
-import Foundation
+import CRDModels
+import FoundationEssentials
 
 /// A source of AWS credentials.
 ///
@@ -42,7 +43,7 @@ public struct StaticCredentialProvider: AWSCredentialProvider {
                     code: "CredentialsKeyMissing", message: "the credentials Secret has no key '\(key)'",
                     kind: .credentialsUnavailable)
             }
-            guard let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
+            guard let text = String(data: data, encoding: .utf8)?.trimmingWhitespace(),
                 !text.isEmpty
             else {
                 throw AWSError(

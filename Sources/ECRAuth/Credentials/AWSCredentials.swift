@@ -1,5 +1,5 @@
 import CRDModels
-import Foundation
+import FoundationEssentials
 
 /// One set of AWS keys. The secret and the session token never appear in `description`, `debugDescription`
 /// or a reflection dump, so logging or interpolating a value cannot leak them.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `sts:AssumeRole` on top of any other provider (cross-account pulls). Wrap it in
 /// `RefreshingCredentialProvider` (`.cached()`) so the role is assumed once per session, not per call.

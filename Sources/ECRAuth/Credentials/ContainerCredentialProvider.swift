@@ -1,4 +1,5 @@
-import Foundation
+import CRDModels
+import FoundationEssentials
 import HTTPClient
 
 /// ECS task role / EKS Pod Identity: `GET` the credentials URI with the authorization token as the raw
@@ -58,7 +59,7 @@ public struct ContainerCredentialProvider: AWSCredentialProvider {
     }
 
     static func isAllowedHTTPHost(_ host: String) -> Bool {
-        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
         if ["localhost", "169.254.170.2", "169.254.170.23", "fd00:ec2::23", "::1"].contains(bare) { return true }
         return bare.hasPrefix("127.") && bare.split(separator: ".").count == 4
     }
@@ -83,8 +84,7 @@ public struct ContainerCredentialProvider: AWSCredentialProvider {
         var value = authorizationToken
         if let file = authorizationTokenFile {
             do {
-                value = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(
-                    in: .whitespacesAndNewlines)
+                value = try String(contentsOfFile: file, encoding: .utf8).trimmingWhitespace()
             } catch {
                 throw AWSError(
                     code: "ContainerTokenUnreadable",
@@ -92,7 +92,7 @@ public struct ContainerCredentialProvider: AWSCredentialProvider {
                     kind: .credentialsUnavailable, cause: SendableErrorBox(error))
             }
         }
-        if let value, value.contains("\r") || value.contains("\n") {
+        if let value, value.containsLineBreak {
             throw AWSError(
                 code: "InvalidContainerToken", message: "the container authorization token contains CR or LF",
                 kind: .credentialsUnavailable)

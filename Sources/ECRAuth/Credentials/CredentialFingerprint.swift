@@ -25,7 +25,7 @@ public enum CredentialFingerprint {
     public static func loggable(_ identity: String) -> String {
         var result = ""
         var rest = Substring(identity)
-        while let range = rest.range(of: marker) {
+        while let range = rest.firstRange(of: marker) {
             result += rest[..<range.lowerBound]
             let after = rest[range.upperBound...]
             let digits = after.prefix(digestHexLength)

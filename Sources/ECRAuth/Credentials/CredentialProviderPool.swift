@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Hands out credential providers for custom resources and keeps them, so an assumed-role session (and
 /// any other cached temporary credentials) is reused across reconciles instead of being re-created, and

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The operator's own identity, resolved like botocore's default chain: environment keys, a profile that
 /// assumes a role, web identity (IRSA) from the environment, profile keys, container / Pod Identity, IMDS.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` (or legacy `AWS_SECURITY_TOKEN`),
 /// optional `AWS_CREDENTIAL_EXPIRATION` and `AWS_ACCOUNT_ID` (botocore `EnvProvider`), read from a value.

@@ -1,4 +1,5 @@
-import Foundation
+import CRDModels
+import FoundationEssentials
 import HTTPClient
 
 /// EC2 instance role through IMDSv2 (docs/PROTOCOLS.md 3.6): PUT a session token, read the role name, read the
@@ -37,7 +38,7 @@ public struct IMDSCredentialProvider: AWSCredentialProvider {
             credentials: nil)
         guard
             let token = String(data: tokenResponse.body, encoding: .utf8)?
-                .trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty
+                .trimmingWhitespace(), !token.isEmpty
         else {
             throw AWSError(
                 code: "MalformedResponse", message: "IMDS returned an empty session token", kind: .malformed,
@@ -51,7 +52,7 @@ public struct IMDSCredentialProvider: AWSCredentialProvider {
             credentials: nil)
         guard
             let role = String(data: roleResponse.body, encoding: .utf8)?
-                .split(whereSeparator: \.isNewline).first.map({ $0.trimmingCharacters(in: .whitespaces) }),
+                .split(whereSeparator: \.isNewline).first.map({ $0.trimmingWhitespace() }),
             !role.isEmpty
         else {
             throw AWSError(

@@ -1,4 +1,5 @@
-import Foundation
+import CRDModels
+import FoundationEssentials
 
 /// The AWS shared `credentials` and `config` INI files (docs/PROTOCOLS.md 3.2), parsed into profiles.
 public struct SharedConfigFiles: Sendable, Equatable {
@@ -40,12 +41,12 @@ public struct SharedConfigFiles: Sendable, Equatable {
         var current: String?
         var inNested = false
         for rawLine in text.split(whereSeparator: \.isNewline) {
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            let line = rawLine.trimmingWhitespace()
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("["), line.hasSuffix("]") {
-                var name = line.dropFirst().dropLast().trimmingCharacters(in: .whitespaces)
+                var name = line.dropFirst().dropLast().trimmingWhitespace()
                 if configStyle, name.hasPrefix("profile ") {
-                    name = name.dropFirst("profile ".count).trimmingCharacters(in: .whitespaces)
+                    name = name.dropFirst("profile ".count).trimmingWhitespace()
                 } else if configStyle, name != "default" {
                     current = nil  // [sso-session x], [services x]: not profiles
                     continue
@@ -59,10 +60,10 @@ public struct SharedConfigFiles: Sendable, Equatable {
             let indented = rawLine.first == " " || rawLine.first == "\t"
             if indented && inNested { continue }
             guard let equals = line.firstIndex(of: "=") else { continue }
-            let key = line[..<equals].trimmingCharacters(in: .whitespaces).lowercased()
-            var value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
-            if let comment = value.range(of: " #") ?? value.range(of: " ;") {
-                value = value[..<comment.lowerBound].trimmingCharacters(in: .whitespaces)
+            let key = line[..<equals].trimmingWhitespace().lowercased()
+            var value = line[line.index(after: equals)...].trimmingWhitespace()
+            if let comment = value.firstRange(of: " #") ?? value.firstRange(of: " ;") {
+                value = value[..<comment.lowerBound].trimmingWhitespace()
             }
             if value.isEmpty {
                 inNested = true  // `s3 =` opens a nested block

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A profile of the shared files (`AWS_PROFILE`, default `default`): static keys, or a role assumed from
 /// `source_profile` / `credential_source`, or `web_identity_token_file`. Wrap in `.cached()`.

@@ -1,4 +1,5 @@
-import Foundation
+import CRDModels
+import FoundationEssentials
 
 /// IRSA: `AssumeRoleWithWebIdentity` with the projected service-account token. The token file is read on
 /// every fetch because the kubelet rotates it. Wrap in `.cached()`.
@@ -37,8 +38,7 @@ public struct WebIdentityCredentialProvider: AWSCredentialProvider {
     public func credentials() async throws -> AWSCredentials {
         let token: String
         do {
-            token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(
-                in: .whitespacesAndNewlines)
+            token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingWhitespace()
         } catch {
             throw AWSError(
                 code: "WebIdentityTokenUnreadable", message: "cannot read the web identity token file \(tokenFile)",

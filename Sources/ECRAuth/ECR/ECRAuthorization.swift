@@ -1,5 +1,5 @@
 import CRDModels
-import Foundation
+import FoundationEssentials
 
 /// A docker login for one registry host, decoded from an ECR authorization token.
 /// The password never appears in `description` or a reflection dump.
@@ -21,7 +21,7 @@ public struct ECRAuthorization: Sendable, Equatable {
 
     /// Decodes `base64(user:password)`, splitting on the first colon as the ECR credential helper does.
     public init(registryHost: String, token: String, expiresAt: Date, api: String) throws {
-        guard let data = Data(base64Encoded: token.trimmingCharacters(in: .whitespacesAndNewlines)),
+        guard let data = Data(base64Encoded: token.trimmingWhitespace()),
             let decoded = String(data: data, encoding: .utf8)
         else {
             throw AWSError(

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import HTTPClient
 
 /// ECR and ECR Public `GetAuthorizationToken` (AWS JSON 1.1; docs/PROTOCOLS.md 1.1 and 1.4).
@@ -114,7 +114,7 @@ public struct ECRClient: Sendable {
     /// `https://123456789012.dkr.ecr.us-west-2.amazonaws.com` → the host (with a port, if any).
     static func registryHost(fromProxyEndpoint endpoint: String) -> String? {
         var host = Substring(endpoint)
-        if let scheme = host.range(of: "://") { host = host[scheme.upperBound...] }
+        if let scheme = host.firstRange(of: "://") { host = host[scheme.upperBound...] }
         if let slash = host.firstIndex(of: "/") { host = host[..<slash] }
         return host.isEmpty ? nil : String(host)
     }

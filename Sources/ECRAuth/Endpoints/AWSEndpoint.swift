@@ -1,5 +1,5 @@
 import CRDModels
-import Foundation
+import FoundationEssentials
 
 /// Where one API call goes and how it is signed.
 public struct AWSEndpoint: Sendable, Hashable, CustomStringConvertible {

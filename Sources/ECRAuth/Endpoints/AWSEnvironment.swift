@@ -1,4 +1,5 @@
-import Foundation
+import CRDModels
+import FoundationEssentials
 
 /// The AWS-related process environment as a plain value. The library never reads `ProcessInfo`: the
 /// executable passes its environment in, and tests pass a dictionary.
@@ -11,7 +12,7 @@ public struct AWSEnvironment: Sendable, Hashable {
 
     /// The value of `name`, or nil when unset or empty (AWS SDKs treat empty as unset).
     public subscript(_ name: String) -> String? {
-        guard let value = variables[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        guard let value = variables[name]?.trimmingWhitespace(), !value.isEmpty else { return nil }
         return value
     }
 

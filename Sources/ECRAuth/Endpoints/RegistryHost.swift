@@ -1,5 +1,5 @@
 import CRDModels
-import Foundation
+import FoundationEssentials
 
 /// Docker registry hosts for ECR (docs/PROTOCOLS.md 1.3): what goes into `.dockerconfigjson`.
 public enum RegistryHost {
@@ -42,7 +42,7 @@ public enum RegistryHost {
     /// Mirrors amazon-ecr-credential-helper's registry regex, without a regex engine.
     public static func parse(_ host: String) -> Parsed? {
         var rest = Substring(host.lowercased())
-        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
+        if let scheme = rest.firstRange(of: "://") { rest = rest[scheme.upperBound...] }
         if let slash = rest.firstIndex(of: "/") { rest = rest[..<slash] }
         guard let suffix = suffixes.first(where: { rest.hasSuffix("." + $0) }) else { return nil }
         rest = rest.dropLast(suffix.count + 1)
@@ -55,7 +55,7 @@ public enum RegistryHost {
             (account, service, region) = (labels[0], String(labels[2]), labels[3])
         case 3:  // acct.dkr-ecr[-fips].region
             (account, service, region) = (
-                labels[0], String(labels[1]).replacingOccurrences(of: "dkr-", with: ""), labels[2]
+                labels[0], String(labels[1]).replacing("dkr-", with: ""), labels[2]
             )
         default:
             return nil

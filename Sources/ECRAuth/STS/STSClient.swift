@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import HTTPClient
 
 /// STS `AssumeRole` (signed) and `AssumeRoleWithWebIdentity` (unsigned), AWS query protocol
@@ -63,9 +63,11 @@ public struct STSClient: Sendable {
         else {
             throw invalid("roleARN '\(roleARN)' is not an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)")
         }
-        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "_+=,.@-"))
         guard (2...64).contains(sessionName.count),
-            sessionName.unicodeScalars.allSatisfy({ $0.isASCII && allowed.contains($0) })
+            sessionName.unicodeScalars.allSatisfy({ scalar in
+                scalar.isASCII
+                    && (Character(scalar).isLetter || Character(scalar).isNumber || "_+=,.@-".unicodeScalars.contains(scalar))
+            })
         else { throw invalid("RoleSessionName '\(sessionName)' must be 2 to 64 characters of [A-Za-z0-9_+=,.@-]") }
         if let duration {
             let seconds = duration.components.seconds

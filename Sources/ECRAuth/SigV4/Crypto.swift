@@ -1,5 +1,5 @@
 import COpenSSL
-import Foundation
+import FoundationEssentials
 
 /// SHA-256 and HMAC-SHA256 through OpenSSL's one-shot functions (no AWS SDK, no CryptoKit on Linux).
 enum Crypto {

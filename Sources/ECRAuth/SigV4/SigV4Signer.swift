@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import HTTPClient
 
 /// AWS Signature Version 4 (header form), as botocore's `SigV4Auth` computes it for non-S3 services.
@@ -116,7 +116,12 @@ public struct SigV4Signer: Sendable {
     /// `20150830T123600Z` in UTC.
     public static func amzDate(_ date: Date) -> String {
         let c = utcComponents(date)
-        return String(format: "%04d%02d%02dT%02d%02d%02dZ", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
+        func pad(_ value: Int?, _ width: Int) -> String {
+            let digits = String(value ?? 0)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return pad(c.year, 4) + pad(c.month, 2) + pad(c.day, 2) + "T" + pad(c.hour, 2) + pad(c.minute, 2)
+            + pad(c.second, 2) + "Z"
     }
 
     /// `20150830` in UTC.
@@ -163,8 +168,8 @@ public struct SigV4Signer: Sendable {
         var pairs: [(String, String)] = []
         for item in encodedQuery.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let key = String(parts[0]).removingPercentEncoding ?? String(parts[0])
-            let value = parts.count > 1 ? (String(parts[1]).removingPercentEncoding ?? String(parts[1])) : ""
+            let key = PercentEncoding.decode(parts[0]) ?? String(parts[0])
+            let value = parts.count > 1 ? (PercentEncoding.decode(parts[1]) ?? String(parts[1])) : ""
             pairs.append((uriEncode(key, keepSlash: false), uriEncode(value, keepSlash: false)))
         }
         pairs.sort { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0 < $1.0 }
@@ -179,19 +184,6 @@ public struct SigV4Signer: Sendable {
 
     /// RFC 3986 encoding with the unreserved set `A-Za-z0-9-_.~` (and `/` when asked); uppercase hex.
     public static func uriEncode(_ string: String, keepSlash: Bool) -> String {
-        var result = ""
-        for byte in string.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."),
-                UInt8(ascii: "~"):
-                result.append(Character(UnicodeScalar(byte)))
-            case UInt8(ascii: "/") where keepSlash:
-                result.append("/")
-            default:
-                result += String(format: "%%%02X", byte)
-            }
-        }
-        return result
+        PercentEncoding.encode(string, keepSlash: keepSlash)
     }
 }
