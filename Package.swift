@@ -45,7 +45,7 @@ let package = Package(
         .target(
             name: "HTTPServer",
             dependencies: [
-                "COpenSSL", log, .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "COpenSSL", "HTTPClient", log, .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ] + nio),
         // The admission webhook.
         .target(name: "Webhook", dependencies: ["CRDModels", "KubeClient", "HTTPServer", log, metrics] + nio),

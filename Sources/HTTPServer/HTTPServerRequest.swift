@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import HTTPClient
 import NIOHTTP1
 
 /// A complete HTTP request as handed to the server's handler: the body is fully read (and bounded).
@@ -45,7 +46,7 @@ public struct HTTPServerRequest: Sendable {
         return query.split(separator: "&").map { pair in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let decode = { (s: Substring) in
-                s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s)
+                PercentEncoding.decode(s, plusIsSpace: true) ?? String(s)
             }
             return (decode(parts[0]), parts.count > 1 ? decode(parts[1]) : "")
         }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import NIOHTTP1
 
 /// What a handler answers: a status, headers and either a complete body or a stream of chunks.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Logging
 import Synchronization
 
@@ -151,8 +151,8 @@ public final class CertificateStore: Sendable {
         case .memory(let cert, let key):
             return (cert, key)
         case .directory(let path, let certificateFile, let keyFile):
-            let certPath = (path as NSString).appendingPathComponent(certificateFile)
-            let keyPath = (path as NSString).appendingPathComponent(keyFile)
+            let certPath = path + (path.hasSuffix("/") ? "" : "/") + certificateFile
+            let keyPath = path + (path.hasSuffix("/") ? "" : "/") + keyFile
             do {
                 let cert = try Data(contentsOf: URL(fileURLWithPath: certPath))
                 let key = try Data(contentsOf: URL(fileURLWithPath: keyPath))

@@ -1,5 +1,5 @@
 import COpenSSL
-import Foundation
+import FoundationEssentials
 
 /// OpenSSL keeps errors in a per-thread queue; every failing call is followed by `drain()` so the queue never
 /// leaks one connection's error into another's message.

@@ -1,5 +1,5 @@
 import COpenSSL
-import Foundation
+import FoundationEssentials
 
 /// How a TLS server negotiates: protocol versions, suites, ALPN and optional client certificates.
 ///
