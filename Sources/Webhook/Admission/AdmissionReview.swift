@@ -1,5 +1,5 @@
 import CRDModels
-import Foundation
+import FoundationEssentials
 
 /// `admission.k8s.io/v1` AdmissionReview: the envelope the API server POSTs and expects back.
 public struct AdmissionReview: Codable, Sendable {

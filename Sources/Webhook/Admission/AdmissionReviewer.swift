@@ -1,5 +1,5 @@
 import CRDModels
-import Foundation
+import FoundationEssentials
 
 /// The kinds this webhook validates, each on its own path.
 public enum WebhookKind: String, Sendable, CaseIterable {
@@ -229,7 +229,7 @@ public enum AdmissionReviewer {
         func path(_ context: DecodingError.Context) -> String {
             let joined = context.codingPath.dropFirst(droppingPrefix)
                 .map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
-                .joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+                .joined(separator: ".").replacing(".[", with: "[")
             return joined.isEmpty ? "(root)" : joined
         }
         switch error {

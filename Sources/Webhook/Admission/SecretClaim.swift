@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One resource's claim on a target Secret name in a set of namespaces.
 ///
