@@ -42,7 +42,7 @@ struct CredentialResolver: Sendable {
             }
             func value(_ key: String) -> String? {
                 guard let data = secret.data?[key], let text = String(data: data, encoding: .utf8) else { return nil }
-                let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                let trimmed = text.trimmingWhitespace()
                 return trimmed.isEmpty ? nil : trimmed
             }
             func invalid(_ key: String) -> CredentialsFailure {

@@ -1,5 +1,5 @@
 import ECRAuth
-import Foundation
+import FoundationEssentials
 import HTTPClient
 import Logging
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// AWS credentials a resource resolved: its own keys (from a Secret or inline) or the operator's
 /// identity, optionally with a role to assume on top. `description` never shows a secret.

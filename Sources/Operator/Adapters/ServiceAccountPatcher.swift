@@ -1,5 +1,5 @@
 import CRDModels
-import Foundation
+import FoundationEssentials
 import KubeClient
 
 /// Adds or removes a Secret in ServiceAccounts' `imagePullSecrets` with a merge patch that carries
@@ -73,7 +73,7 @@ public enum AddedPullSecrets {
     /// The recorded names on `account`.
     public static func recorded(_ account: ServiceAccount) -> Set<String> {
         let value = account.metadata.annotations?[annotation] ?? ""
-        return Set(value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        return Set(value.split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty })
     }
 
     /// The merge patch (guarded by the account's resourceVersion) that applies `change`, and the entry names it

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One registry credential with its lifetime.
 public struct IssuedToken: Sendable, Hashable {

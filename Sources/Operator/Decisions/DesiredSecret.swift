@@ -1,5 +1,5 @@
 import CRDModels
-import Foundation
+import FoundationEssentials
 import KubeClient
 
 /// One registry's docker credential, as it goes into `.dockerconfigjson`.

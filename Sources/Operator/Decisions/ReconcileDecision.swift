@@ -1,6 +1,6 @@
 import CRDModels
 import ECRAuth
-import Foundation
+import FoundationEssentials
 import KubeClient
 
 /// What the user sees after a reconcile, decided from its facts alone: the status observation, the

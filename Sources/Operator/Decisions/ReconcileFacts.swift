@@ -1,5 +1,5 @@
 import CRDModels
-import Foundation
+import FoundationEssentials
 
 /// What one reconcile of a resource found out, phase by phase (validate, credentials, tokens, writes).
 /// Each phase runs only when the one before it succeeded, so the facts end at the first phase that

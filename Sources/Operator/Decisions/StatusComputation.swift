@@ -1,5 +1,5 @@
 import CRDModels
-import Foundation
+import FoundationEssentials
 
 /// The status a reconcile should leave, computed from what it observed; `lastTransitionTime` moves
 /// only when a condition's status flips, so an unchanged outcome gives an equal status and no write.

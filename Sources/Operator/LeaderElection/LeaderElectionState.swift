@@ -1,5 +1,5 @@
 import CRDModels
-import Foundation
+import FoundationEssentials
 import KubeClient
 
 /// Timings for leader election; controller-runtime's defaults (docs/PROTOCOLS.md 5.7).

@@ -1,5 +1,5 @@
 import CRDModels
-import Foundation
+import FoundationEssentials
 import KubeClient
 
 /// Reconciles one `ClusterAWSECRImagePullSecret` (key: its name): the Secret in every namespace of

@@ -1,5 +1,5 @@
 import CRDModels
-import Foundation
+import FoundationEssentials
 import KubeClient
 
 /// Reconciles one `AWSECRImagePullSecret` (key `namespace/name`): one Secret in its own namespace.

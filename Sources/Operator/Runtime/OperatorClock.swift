@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Time as the operator's runtime sees it: a monotonic clock for delays and a wall clock for the
 /// times written into status, annotations and Leases. Passed in, so tests can pin or speed time.

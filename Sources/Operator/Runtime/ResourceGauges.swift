@@ -1,5 +1,5 @@
 import CRDModels
-import Foundation
+import FoundationEssentials
 
 /// Gauges computed from live state when Prometheus scrapes, not stored when a reconcile succeeds: when
 /// refreshes stop, `ecr_pullsecret_token_expires_in_seconds` keeps falling, so an alert on it fires even
@@ -72,8 +72,8 @@ public enum ResourceGauges {
     /// `a="x",b="y"` with the text format's escapes (backslash, quote, newline).
     static func render(_ labels: [(String, String)]) -> String {
         labels.map { key, value in
-            let escaped = value.replacingOccurrences(of: "\\", with: "\\\\")
-                .replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+            let escaped = value.replacing("\\", with: "\\\\")
+                .replacing("\"", with: "\\\"").replacing("\n", with: "\\n")
             return "\(key)=\"\(escaped)\""
         }.joined(separator: ",")
     }
