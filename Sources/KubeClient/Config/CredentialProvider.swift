@@ -1,4 +1,5 @@
-import Foundation
+import CRDModels
+import FoundationEssentials
 
 /// Produces the `Authorization` header for each request and refreshes rotating credentials.
 ///
@@ -76,7 +77,7 @@ public actor CredentialProvider {
         }
         do {
             let token = try String(contentsOfFile: path, encoding: .utf8)
-                .trimmingCharacters(in: .whitespacesAndNewlines)
+                .trimmingWhitespace()
             guard !token.isEmpty else {
                 throw KubeConfigError(code: .malformed, message: "token file \(path) is empty")
             }

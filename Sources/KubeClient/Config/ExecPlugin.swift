@@ -1,5 +1,10 @@
 import CRDModels
-import Foundation
+import Dispatch
+import FoundationEssentials
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `ExecCredential.status`: what a `client.authentication.k8s.io` plugin prints.
 public struct ExecCredentialStatus: Codable, Sendable, Hashable {
@@ -66,29 +71,18 @@ public enum ExecPlugin {
         for (name, value) in config.env { environment[name] = value }
         environment["KUBERNETES_EXEC_INFO"] = try execInfo(config)
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = config.args
-        process.environment = environment
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        process.standardInput = FileHandle.nullDevice
-
+        let child = try spawn(executable, arguments: config.args, environment: environment, command: config.command)
         let (output, errorOutput, exitStatus) = try await withThrowingTaskGroup(
             of: (Data, Data, Int32)?.self
         ) { group in
-            group.addTask {
-                try await runToCompletion(process, stdout: stdout, stderr: stderr, command: config.command)
-            }
+            group.addTask { try await collect(child, command: config.command) }
             group.addTask {
                 try await Task.sleep(for: config.timeout)
                 return nil
             }
             defer { group.cancelAll() }
             guard let first = try await group.next(), let result = first else {
-                kill(process.processIdentifier, SIGKILL)
+                kill(child.pid, SIGKILL)
                 throw KubeConfigError(
                     code: .execFailed, message: "exec plugin \(config.command) did not finish within \(config.timeout)")
             }
@@ -96,7 +90,7 @@ public enum ExecPlugin {
         }
         guard exitStatus == 0 else {
             let detail = String(decoding: errorOutput.prefix(512), as: UTF8.self)
-                .trimmingCharacters(in: .whitespacesAndNewlines)
+                .trimmingWhitespace()
             throw KubeConfigError(
                 code: .execFailed, message: "exec plugin \(config.command) exited with status \(exitStatus): \(detail)")
         }
@@ -138,51 +132,105 @@ public enum ExecPlugin {
         return status
     }
 
-    /// Starts the process and collects both pipes on a background queue (so a chatty plugin never
-    /// blocks on a full pipe), resuming when it exits. Cancellation terminates it.
-    private static func runToCompletion(
-        _ process: Process, stdout: Pipe, stderr: Pipe, command: String
-    ) async throws -> (Data, Data, Int32) {
-        do {
-            try process.run()
-        } catch {
-            throw KubeConfigError(code: .execFailed, message: "cannot start exec plugin \(command)", cause: error)
+    /// A started plugin: its pid and the read ends of its stdout and stderr pipes.
+    struct Child: Sendable {
+        var pid: pid_t
+        var stdout: Int32
+        var stderr: Int32
+    }
+
+    /// Starts `executable` with stdin from /dev/null and stdout and stderr on pipes (posix_spawn: Foundation's
+    /// `Process` is not in FoundationEssentials).
+    static func spawn(
+        _ executable: String, arguments: [String], environment: [String: String], command: String
+    ) throws -> Child {
+        var output: [Int32] = [-1, -1]
+        var errors: [Int32] = [-1, -1]
+        guard makePipe(&output) else { throw spawnError(command, errno) }
+        guard makePipe(&errors) else {
+            let code = errno
+            output.forEach { close($0) }
+            throw spawnError(command, code)
         }
-        return try await withTaskCancellationHandler {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        // dup2 clears close-on-exec on the copies; the originals close at exec.
+        posix_spawn_file_actions_adddup2(&actions, output[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        let status = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        close(output[1])
+        close(errors[1])
+        guard status == 0 else {
+            close(output[0])
+            close(errors[0])
+            throw spawnError(command, status)
+        }
+        return Child(pid: pid, stdout: output[0], stderr: errors[0])
+    }
+
+    /// A pipe whose ends close on exec (the child gets its copies through dup2).
+    private static func makePipe(_ ends: inout [Int32]) -> Bool {
+        guard pipe(&ends) == 0 else { return false }
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        return true
+    }
+
+    private static func spawnError(_ command: String, _ code: Int32) -> KubeConfigError {
+        KubeConfigError(
+            code: .execFailed, message: "cannot start exec plugin \(command): \(String(cString: strerror(code)))")
+    }
+
+    /// Collects both pipes on a background thread (so a chatty plugin never blocks on a full pipe) and reaps
+    /// the process, resuming when it exits. Cancellation kills it.
+    private static func collect(_ child: Child, command: String) async throws -> (Data, Data, Int32) {
+        try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 DispatchQueue.global().async {
-                    let group = DispatchGroup()
-                    nonisolated(unsafe) var errorData = Data()
-                    group.enter()
-                    DispatchQueue.global().async {
-                        errorData = readBounded(stderr.fileHandleForReading)
-                        group.leave()
-                    }
-                    let outputData = readBounded(stdout.fileHandleForReading)
-                    group.wait()
-                    process.waitUntilExit()
+                    let (outputData, errorData) = readBounded(child.stdout, child.stderr)
+                    var status: Int32 = 0
+                    while waitpid(child.pid, &status, 0) < 0, errno == EINTR {}
+                    // Exit code, or 128 + the signal that ended it (as a shell reports it).
+                    let exitStatus = status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + status & 0x7F
                     if outputData.count > maxOutputBytes {
                         continuation.resume(
                             throwing: KubeConfigError(
                                 code: .execFailed, message: "exec plugin \(command) printed more than 1 MiB"))
                     } else {
-                        continuation.resume(returning: (outputData, errorData, process.terminationStatus))
+                        continuation.resume(returning: (outputData, errorData, exitStatus))
                     }
                 }
             }
         } onCancel: {
-            kill(process.processIdentifier, SIGKILL)
+            kill(child.pid, SIGKILL)
         }
     }
 
-    /// Reads to end of file, keeping at most `maxOutputBytes + 1` bytes (the rest is drained).
-    private static func readBounded(_ handle: FileHandle) -> Data {
-        var data = Data()
-        while true {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            if data.count <= maxOutputBytes { data.append(chunk.prefix(maxOutputBytes + 1 - data.count)) }
+    /// Reads both descriptors to end of file and closes them, keeping at most `maxOutputBytes + 1` bytes of
+    /// each (the rest is drained).
+    private static func readBounded(_ stdout: Int32, _ stderr: Int32) -> (Data, Data) {
+        var descriptors = [stdout, stderr].map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+        var collected = [Data(), Data()]
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while descriptors.contains(where: { $0.fd >= 0 }) {
+            guard poll(&descriptors, 2, -1) >= 0 || errno == EINTR else { break }
+            for index in descriptors.indices where descriptors[index].fd >= 0 && descriptors[index].revents != 0 {
+                let count = read(descriptors[index].fd, &buffer, buffer.count)
+                if count > 0 {
+                    let room = max(0, maxOutputBytes + 1 - collected[index].count)
+                    collected[index].append(contentsOf: buffer[0..<min(count, room)])
+                } else if count == 0 || (errno != EINTR && errno != EAGAIN) {
+                    close(descriptors[index].fd)
+                    descriptors[index].fd = -1
+                }
+            }
         }
-        return data
+        descriptors.filter { $0.fd >= 0 }.forEach { close($0.fd) }
+        return (collected[0], collected[1])
     }
 }

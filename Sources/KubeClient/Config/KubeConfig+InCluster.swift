@@ -1,4 +1,5 @@
-import Foundation
+import CRDModels
+import FoundationEssentials
 import HTTPClient
 
 /// Constants of the in-cluster service-account mount.
@@ -35,7 +36,7 @@ extension KubeConfig {
         }
         let namespacePath = serviceAccountDirectory + "/namespace"
         let namespace = (try? String(contentsOfFile: namespacePath, encoding: .utf8))?
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+            .trimmingWhitespace()
         return KubeConfig(
             server: "https://\(hostPart):\(port)", tls: TLSConfiguration(caPEM: caPEM),
             namespace: namespace.flatMap { $0.isEmpty ? nil : $0 } ?? "default",

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import HTTPClient
 
 /// Where and how to reach one API server: the resolved result of a kubeconfig context or of the

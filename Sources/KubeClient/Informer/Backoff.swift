@@ -1,4 +1,8 @@
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Exponential backoff with a cap and jitter, as a pure value: `delay(attempt:)` for attempt 1, 2, …
 ///
@@ -23,7 +27,7 @@ public struct Backoff: Sendable, Hashable {
     /// The delay before retry number `attempt` (1-based); `random` in [0, 1) picks the jitter.
     public func delay(attempt: Int, random: Double = Double.random(in: 0..<1)) -> Duration {
         guard attempt > 0 else { return .zero }
-        let base = initial.seconds * Foundation.pow(factor, Double(min(attempt - 1, 62)))
+        let base = initial.seconds * pow(factor, Double(min(attempt - 1, 62)))
         let capped = min(base, maximum.seconds)
         let jittered = min(capped * (1 + jitter * random), maximum.seconds)
         return .milliseconds(Int64((jittered * 1000).rounded()))

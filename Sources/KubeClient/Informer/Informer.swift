@@ -1,5 +1,5 @@
 import CRDModels
-import Foundation
+import FoundationEssentials
 import Logging
 import Synchronization
 

@@ -1,5 +1,5 @@
 import CRDModels
-import Foundation
+import FoundationEssentials
 
 /// A list response: `metadata` carries the snapshot's resourceVersion and the `continue` token.
 ///

@@ -1,5 +1,5 @@
 import CRDModels
-import Foundation
+import FoundationEssentials
 
 /// core/v1 `Secret`. `data` values are raw bytes; `JSONEncoder`'s default `Data` strategy writes them
 /// as standard base64, which is what the API server expects.

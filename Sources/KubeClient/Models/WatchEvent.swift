@@ -1,5 +1,5 @@
 import CRDModels
-import Foundation
+import FoundationEssentials
 
 /// One line of a watch stream (`metav1.WatchEvent`).
 public enum WatchEvent<R: KubeResource>: Sendable {

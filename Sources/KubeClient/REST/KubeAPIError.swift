@@ -1,5 +1,5 @@
 import CRDModels
-import Foundation
+import FoundationEssentials
 import HTTPClient
 
 /// Why a Kubernetes API call failed.
@@ -114,14 +114,14 @@ public struct KubeAPIError: Error, CustomStringConvertible, Sendable {
         let status = try? JSONDecoder().decode(Status.self, from: body)
         let validStatus = status?.kind == "Status" || status?.reason != nil ? status : nil
         let code = classify(httpStatus: httpStatus, status: validStatus)
-        let retryHeader = headers.first { $0.name.caseInsensitiveCompare("Retry-After") == .orderedSame }?.value
+        let retryHeader = headers.first { $0.hasName("Retry-After") }?.value
         let retryAfter = parseRetryAfter(retryHeader, now: now)
             ?? validStatus?.details?.retryAfterSeconds.map { Duration.seconds($0) }
         let message: String
         if let text = validStatus?.message, !text.isEmpty {
             message = text
         } else if !body.isEmpty, body.count <= 512, let text = String(data: body, encoding: .utf8) {
-            message = "HTTP \(httpStatus): \(text.trimmingCharacters(in: .whitespacesAndNewlines))"
+            message = "HTTP \(httpStatus): \(text.trimmingWhitespace())"
         } else {
             message = "HTTP \(httpStatus)"
         }
@@ -132,14 +132,27 @@ public struct KubeAPIError: Error, CustomStringConvertible, Sendable {
 
     /// `Retry-After` as delay-seconds or an HTTP date (RFC 9110 10.2.3); nil when absent or unparsable.
     public static func parseRetryAfter(_ value: String?, now: Date = Date()) -> Duration? {
-        guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        guard let value = value?.trimmingWhitespace(), !value.isEmpty else { return nil }
         if let seconds = Int(value) { return .seconds(max(0, seconds)) }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        guard let date = formatter.date(from: value) else { return nil }
+        guard let date = parseHTTPDate(value) else { return nil }
         return .seconds(max(0, Int(date.timeIntervalSince(now).rounded(.up))))
+    }
+
+    /// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110 5.6.7), the form servers send.
+    static func parseHTTPDate(_ text: String) -> Date? {
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        let parts = text.split(separator: " ")
+        guard parts.count == 6, parts[0].hasSuffix(","), parts[5] == "GMT", let day = Int(parts[1]),
+            let month = months.firstIndex(of: String(parts[2])), let year = Int(parts[3])
+        else { return nil }
+        let time = parts[4].split(separator: ":").compactMap { Int($0) }
+        guard time.count == 3 else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = .gmt
+        let components = DateComponents(
+            year: year, month: month + 1, day: day, hour: time[0], minute: time[1], second: time[2])
+        guard components.isValidDate(in: calendar) else { return nil }
+        return calendar.date(from: components)
     }
 
     /// Wraps a transport failure.

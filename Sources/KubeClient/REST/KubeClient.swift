@@ -1,5 +1,5 @@
 import CRDModels
-import Foundation
+import FoundationEssentials
 import HTTPClient
 import Logging
 
@@ -267,19 +267,18 @@ public final class KubeClient: Sendable {
     }
 
     /// Decodes a list. The server omits `apiVersion`/`kind` on items; adding them to the raw JSON
-    /// first (one JSONSerialization pass) is far cheaper than `ObjectList`'s per-item fallback.
+    /// first (one `JSONValue` pass) is far cheaper than `ObjectList`'s per-item fallback.
     func decodeList<R: KubeResource>(_ type: R.Type, from data: Data, request: String) throws -> ObjectList<R> {
         var body = data
-        if var object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-            var items = object["items"] as? [[String: Any]],
+        if var object = try? JSONValue.parse(data), var items = object["items"]?.arrayValue,
             items.contains(where: { $0["apiVersion"] == nil || $0["kind"] == nil })
         {
             for index in items.indices {
-                if items[index]["apiVersion"] == nil { items[index]["apiVersion"] = R.resource.apiVersion }
-                if items[index]["kind"] == nil { items[index]["kind"] = R.resource.kind }
+                if items[index]["apiVersion"] == nil { items[index]["apiVersion"] = .string(R.resource.apiVersion) }
+                if items[index]["kind"] == nil { items[index]["kind"] = .string(R.resource.kind) }
             }
-            object["items"] = items
-            if let patched = try? JSONSerialization.data(withJSONObject: object) { body = patched }
+            object["items"] = .array(items)
+            if let patched = try? object.serialized() { body = patched }
         }
         return try decode(ObjectList<R>.self, from: body, request: request)
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Metrics
 
 /// Kubernetes client metrics under client-go's names (as controller-runtime registers them), so the

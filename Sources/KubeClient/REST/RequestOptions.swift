@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Query parameters of a list (`metav1.ListOptions`).
 public struct ListOptions: Sendable, Hashable {

@@ -1,5 +1,5 @@
 import CRDModels
-import Foundation
+import HTTPClient
 
 extension ResourceDescriptor {
     /// `/api/v1` for the core group, `/apis/<group>/<version>` otherwise.
@@ -21,13 +21,10 @@ extension ResourceDescriptor {
 
 /// Percent-encodes everything outside RFC 3986 unreserved characters.
 func escapePathSegment(_ text: String) -> String {
-    text.addingPercentEncoding(withAllowedCharacters: unreservedCharacters) ?? text
+    PercentEncoding.encode(text)
 }
 
 /// Builds a query string with every key and value percent-encoded (selectors contain `=`, `!`, `,`).
 func encodeQuery(_ items: [(String, String)]) -> String {
     items.map { "\(escapePathSegment($0.0))=\(escapePathSegment($0.1))" }.joined(separator: "&")
 }
-
-private let unreservedCharacters = CharacterSet(
-    charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")

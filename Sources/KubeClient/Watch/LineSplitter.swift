@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Splits a byte stream into newline-terminated lines with a bounded buffer.
 ///
