@@ -38,7 +38,7 @@ let package = Package(
         // libcurl-based async HTTP client shared by the Kubernetes and AWS clients.
         .target(name: "HTTPClient", dependencies: ["CCurl", log]),
         // Kubernetes configuration, typed REST, watch and informers, events, leases.
-        .target(name: "KubeClient", dependencies: ["CRDModels", "HTTPClient", "Yams", log, metrics]),
+        .target(name: "KubeClient", dependencies: ["CRDModels", "HTTPClient", log, metrics]),
         // SigV4, credential providers, STS, ECR and ECR Public, the shared token cache.
         .target(name: "ECRAuth", dependencies: ["CRDModels", "HTTPClient", "COpenSSL", log, metrics]),
         // A small NIO HTTP/1.1 server with OpenSSL TLS and certificate reloading (webhook, probes, test server).

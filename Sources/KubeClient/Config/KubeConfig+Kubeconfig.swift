@@ -1,6 +1,6 @@
-import Foundation
+import CRDModels
+import FoundationEssentials
 import HTTPClient
-import Yams
 
 /// The kubeconfig file format (client-go `tools/clientcmd/api/v1/types.go`), only the fields we use.
 struct KubeconfigFile: Decodable {
@@ -135,7 +135,7 @@ extension KubeConfig {
             } catch {
                 throw KubeConfigError(code: .unreadable, message: "cannot read kubeconfig \(path)", cause: error)
             }
-            let directory = (path as NSString).deletingLastPathComponent
+            let directory = path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? ""
             files.append(try parseFile(text, path: path, directory: directory.isEmpty ? "." : directory))
         }
         guard !files.isEmpty else {
@@ -154,7 +154,7 @@ extension KubeConfig {
 
     static func parseFile(_ text: String, path: String, directory: String) throws -> ParsedKubeconfig {
         do {
-            let file = try YAMLDecoder().decode(KubeconfigFile.self, from: text)
+            let file = try JSONDecoder().decode(KubeconfigFile.self, from: KubeconfigYAML.parse(text).serialized())
             return ParsedKubeconfig(path: path, directory: directory, file: file)
         } catch {
             throw KubeConfigError(
@@ -279,6 +279,6 @@ extension KubeConfig {
     }
 
     static func resolvePath(_ path: String, in directory: String) -> String {
-        path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
+        path.hasPrefix("/") || directory.isEmpty ? path : directory + (directory.hasSuffix("/") ? "" : "/") + path
     }
 }
