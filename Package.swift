@@ -62,7 +62,7 @@ let package = Package(
         .executableTarget(
             name: "ecr-pullsecret-operator",
             dependencies: [
-                "Operator", "Webhook", "KubeClient", "ECRAuth", "HTTPClient", log, metrics,
+                "Operator", "Webhook", "KubeClient", "ECRAuth", "HTTPClient", "CRDModels", log, metrics,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

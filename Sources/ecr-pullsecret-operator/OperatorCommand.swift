@@ -1,6 +1,6 @@
 import ArgumentParser
 import CRDModels
-import Foundation
+import FoundationEssentials
 import Logging
 import Operator
 

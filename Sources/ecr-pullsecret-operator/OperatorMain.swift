@@ -1,6 +1,6 @@
 import CRDModels
 import ECRAuth
-import Foundation
+import FoundationEssentials
 import HTTPServer
 import KubeClient
 import Logging

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import HTTPClient
 
 /// `ecr-pullsecret-operator selftest`: what the chart's `helm test` hook runs. Checks, from inside the
