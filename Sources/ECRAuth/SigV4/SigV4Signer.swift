@@ -129,7 +129,7 @@ public struct SigV4Signer: Sendable {
 
     private static func utcComponents(_ date: Date) -> DateComponents {
         var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
+        calendar.timeZone = .gmt  // named zones need FoundationInternationalization, which is not linked
         return calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
     }
 
