@@ -25,7 +25,7 @@ COPY Sources ./Sources
 COPY Tests ./Tests
 COPY hack/stamp-commit.sh ./hack/
 ARG GIT_COMMIT=unknown
-# Debug symbols stay out of the image: the binary is stripped (about 114 MB unstripped).
+# Debug symbols stay out of the image: the binary is stripped (about 61 MB unstripped, 26 MB stripped).
 RUN hack/stamp-commit.sh . "$GIT_COMMIT" \
     && swift build $SWIFT_BUILD_FLAGS \
     && install -D "$(swift build $SWIFT_BUILD_FLAGS --show-bin-path)/ecr-pullsecret-operator" \

@@ -53,6 +53,10 @@ build_started=$(date +%s)
 bin="$(cd "$src" && swift build $build_flags --show-bin-path)/ecr-pullsecret-operator"
 say "built in $(( $(date +%s) - build_started ))s"
 install -D "$bin" "$work/out/ecr-pullsecret-operator"
+# Foundation (and ICU, Yams) cost ~10 MiB of RSS; the shipping modules use FoundationEssentials only.
+if nm "$bin" | grep -qE '\$s(10Foundation|30FoundationInternationalization|4Yams)|icu_[0-9]'; then
+    fail "the operator binary links Foundation, FoundationInternationalization, Yams or ICU (benchmarks.md, Memory)"
+fi
 size_before=$(stat -c %s "$work/out/ecr-pullsecret-operator")
 strip --strip-all "$work/out/ecr-pullsecret-operator"
 size_after=$(stat -c %s "$work/out/ecr-pullsecret-operator")
