@@ -163,7 +163,13 @@ public enum ExecPlugin {
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + envp).forEach { free($0) } }
         var pid: pid_t = 0
-        let status = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        var status = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        // ETXTBSY: another thread's child still holds a write descriptor of a just-written plugin until its
+        // exec closes it; the window is short.
+        for _ in 0..<10 where status == ETXTBSY {
+            usleep(10_000)
+            status = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        }
         close(output[1])
         close(errors[1])
         guard status == 0 else {
