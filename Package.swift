@@ -107,7 +107,7 @@ let package = Package(
         .testTarget(name: "HTTPClientTests", dependencies: ["AsyncTestSupport", "HTTPClient", "KubeTestSupport"] + nio),
         .testTarget(
             name: "KubeClientTests",
-            dependencies: ["AsyncTestSupport", "KubeClient", "KubeTestSupport", "CRDModels", "HTTPClient"]),
+            dependencies: ["AsyncTestSupport", "KubeClient", "KubeTestSupport", "CRDModels", "HTTPClient", "Yams"]),
         // Replays the recorded kube-apiserver corpus (test/kube-api-corpus) against the API test server.
         .testTarget(
             name: "ConformanceTests", dependencies: ["KubeTestSupport", "KubeClient", "HTTPClient", "CRDModels"]),

@@ -1,6 +1,7 @@
 import CRDModels
 import Foundation
 import Testing
+import Yams
 
 @testable import KubeClient
 
@@ -219,6 +220,35 @@ import Testing
         }
         #expect(username == "42")
         #expect(password == "1234")
+    }
+
+    /// Yams (libyaml) as the reference on every kubeconfig the repository holds: the fuzz seeds and the
+    /// shapes above. Plain scalars compare by text (kubeconfig has no numbers), booleans and nulls by value.
+    @Test func agreesWithYamsOnTheRepositorysKubeconfigs() throws {
+        func reference(_ node: Node) -> JSONValue {
+            switch node {
+            case .scalar(let scalar):
+                let value = node.any
+                if value is NSNull { return .null }
+                if let flag = value as? Bool { return .bool(flag) }
+                return .string(scalar.string)
+            case .mapping(let mapping):
+                return .object(Dictionary(mapping.map { ($0.key.string ?? "", reference($0.value)) }) { $1 })
+            case .sequence(let sequence):
+                return .array(sequence.map(reference))
+            case .alias:
+                return .null
+            }
+        }
+        let seeds = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fuzz/Corpus/kubeconfig")
+        let files = try FileManager.default.contentsOfDirectory(atPath: seeds.path).sorted()
+        #expect(!files.isEmpty)
+        for file in files {
+            let text = try String(contentsOfFile: seeds.appendingPathComponent(file).path, encoding: .utf8)
+            let expected = try Yams.compose(yaml: text).map(reference) ?? .null
+            #expect(try parse(text) == expected, "\(file)")
+        }
     }
 
     @Test func unsupportedYAMLIsAnErrorNamingTheLine() {
