@@ -1,3 +1,5 @@
+import ServiceLifecycle
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,5 +22,37 @@ enum MemoryTuning {
         _ = mallopt(mmapThreshold, 64 * 1024)
         _ = mallopt(trimThreshold, 128 * 1024)
         #endif
+    }
+}
+
+extension MemoryTuning {
+    /// Returns malloc's free pages to the system (`malloc_trim(0)`, glibc only): freed fragments inside the
+    /// arenas, which neither threshold above releases.
+    static func trim() {
+        #if canImport(Glibc)
+        guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "malloc_trim") else { return }
+        let mallocTrim = unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
+        _ = mallocTrim(0)
+        #endif
+    }
+
+    /// Trims once the caches are synced, then every `interval`: decoding the initial lists (1,000
+    /// namespaces, say) leaves megabytes of freed fragments in the arenas that glibc would otherwise keep.
+    struct TrimService: Service {
+        var interval: Duration = .seconds(60)
+        let isReady: @Sendable () -> Bool
+
+        func run() async throws {
+            await cancelWhenGracefulShutdown {
+                var trimmedOnce = false
+                while !Task.isCancelled {
+                    if isReady() {
+                        trim()
+                        trimmedOnce = true
+                    }
+                    try? await Task.sleep(for: trimmedOnce ? interval : .milliseconds(200))
+                }
+            }
+        }
     }
 }

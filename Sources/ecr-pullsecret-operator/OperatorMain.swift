@@ -84,6 +84,7 @@ struct OperatorMain {
                     metricsText: metricsText))
         }
         services += webhook?.services ?? []
+        services.append(MemoryTuning.TrimService(isReady: ready))
         logger.info(
             "starting",
             metadata: [
