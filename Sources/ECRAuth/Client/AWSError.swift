@@ -1,5 +1,5 @@
-import CRDModels
 import Foundation
+import Redaction
 
 /// An AWS call that failed: the service's error code and message, the request id, the HTTP status, and a
 /// `kind` that decides the retry policy. Messages never carry a secret value (the client scrubs them).
