@@ -17,11 +17,13 @@ typealias WatchSink = @Sendable (WatchSignal) -> Void
 struct RenderOptions: Sendable {
     var type: APIResourceType
     var metadataOnly: Bool
+    /// The `meta.k8s.io` version the metadata form was asked for in (`v1`, `v1beta1`).
+    var metadataVersion = "v1"
 
     func render(_ object: JSONValue, inList: Bool = false) -> JSONValue {
         if metadataOnly {
             return .object([
-                "kind": .string("PartialObjectMetadata"), "apiVersion": .string("meta.k8s.io/v1"),
+                "kind": .string("PartialObjectMetadata"), "apiVersion": .string("meta.k8s.io/" + metadataVersion),
                 "metadata": object["metadata"] ?? .object([:]),
             ])
         }
