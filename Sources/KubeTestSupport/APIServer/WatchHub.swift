@@ -110,8 +110,17 @@ final class Watcher: @unchecked Sendable {
 
     /// Sends one event; returns false when the watcher has dropped itself (fault injection).
     func send(type: String, object: JSONValue) -> Bool {
-        let event: JSONValue = .object(["type": .string(type), "object": render.render(object)])
-        sink(.line(Self.line(event)))
+        send(line: eventLine(type: type, object: object))
+    }
+
+    /// The serialized event as this watcher's format renders it.
+    func eventLine(type: String, object: JSONValue) -> Data {
+        Self.line(.object(["type": .string(type), "object": render.render(object)]))
+    }
+
+    /// Sends one serialized event (shared by every watcher of the same format); false as `send(type:object:)`.
+    func send(line: Data) -> Bool {
+        sink(.line(line))
         delivered += 1
         if let limit = dropAfterEvents, delivered >= limit {
             sink(.drop)
@@ -166,13 +175,35 @@ struct WatchHub {
         return Array(watchers.values)
     }
 
-    /// Appends a change, trims the window and fans it out to the live watchers.
+    /// Appends a change, trims the window and fans it out to the live watchers. Each event is serialized
+    /// once per format and the bytes shared by every watcher that sees it in that format, as the real
+    /// server's watch cache does (`cachingObject` in k8s.io/apiserver `pkg/storage/cacher`); for one
+    /// record, the event type a watcher sees fixes the object it sees.
     mutating func publish(_ record: WatchRecord) {
         history.append(record)
         trim()
+        var lines: [EventFormat: Data] = [:]
         for watcher in watchers.values {
             guard let view = watcher.view(of: record) else { continue }
-            if !watcher.send(type: view.type, object: view.object) { watchers[watcher.id] = nil }
+            let format = EventFormat(type: view.type, render: watcher.render)
+            let line = lines[format] ?? watcher.eventLine(type: view.type, object: view.object)
+            lines[format] = line
+            if !watcher.send(line: line) { watchers[watcher.id] = nil }
+        }
+    }
+
+    /// What decides an event's bytes for one record: its type and how the watcher renders objects.
+    private struct EventFormat: Hashable {
+        var type: String
+        var apiVersion: String
+        var metadataOnly: Bool
+        var metadataVersion: String
+
+        init(type: String, render: RenderOptions) {
+            self.type = type
+            apiVersion = render.type.apiVersion
+            metadataOnly = render.metadataOnly
+            metadataVersion = render.metadataVersion
         }
     }
 
