@@ -164,6 +164,7 @@ final class BenchRun: @unchecked Sendable {
 
         let moto = try await MotoServer.start()
         self.moto = moto
+        try moto.warmUpECR(region: "us-west-2")  // not timed: moto's first ECR request loads its backend (~1 s)
 
         // The operator.
         let binary = options.operatorBinary
