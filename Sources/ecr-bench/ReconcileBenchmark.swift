@@ -258,12 +258,23 @@ final class BenchRun: @unchecked Sendable {
         }
         let payload = dockerConfig("x")
         let updatedPayload = dockerConfig("y")
+        // The operator's metadata too (the server validates, stores and encodes it with every write): its
+        // labels, but another managed-by value (the tracker selects the operator's), and its expiry annotation,
+        // which an update changes as a refresh does. No owner reference: the owner is gone, and the garbage
+        // collector would delete the Secrets.
+        let labels = [
+            Labels.managedBy: "ecr-bench-ceiling", Labels.ownerKind: ClusterAWSECRImagePullSecret.resource.kind,
+            Labels.ownerName: resourceName,
+        ]
+        @Sendable func annotations() -> [String: String] { [Annotations.expiresAt: Timestamp.format(Date())] }
         let writtenBox = Mutex([Secret?](repeating: nil, count: count))
         let createStart = ContinuousClock.now
         try await forEachConcurrently(0..<count) { index in
             let secret = try await bare.create(
                 Secret(
-                    metadata: ObjectMeta(name: "ecr-bench-ceiling", namespace: self.namespace(index)),
+                    metadata: ObjectMeta(
+                        name: "ecr-bench-ceiling", namespace: self.namespace(index), labels: labels,
+                        annotations: annotations()),
                     data: [".dockerconfigjson": payload], type: "kubernetes.io/dockerconfigjson"))
             writtenBox.withLock { $0[index] = secret }
         }
@@ -273,6 +284,7 @@ final class BenchRun: @unchecked Sendable {
         try await forEachConcurrently(0..<count) { index in
             guard var secret = written[index] else { return }
             secret.data = [".dockerconfigjson": updatedPayload]
+            secret.metadata.annotations = annotations()
             _ = try await bare.update(secret)
         }
         let ceilingUpdate = (ContinuousClock.now - updateStart).seconds
