@@ -292,6 +292,17 @@ struct TestServerWatchTests {
             let (_, stale) = try await TestServerWire(server).watch(
                 "/api/v1/namespaces/default/secrets?watch=1&resourceVersion=\(before)")
             #expect(try await stale.next()?["object"]?["code"]?.testInt == 410)
+
+            // Many writes later (the dropped records are freed in batches), the window is still exactly two.
+            for index in 0..<100 { try server.seed(Self.secret("many\(index)", labels: [:])) }
+            let end = try #require(Int(server.resourceVersion))
+            let (_, kept) = try await TestServerWire(server).watch(
+                "/api/v1/namespaces/default/secrets?watch=1&resourceVersion=\(end - 2)")
+            #expect(try await kept.nextChange()?["object"]?["metadata"]?["name"] == .string("many98"))
+            #expect(try await kept.nextChange()?["object"]?["metadata"]?["name"] == .string("many99"))
+            let (_, gone) = try await TestServerWire(server).watch(
+                "/api/v1/namespaces/default/secrets?watch=1&resourceVersion=\(end - 3)")
+            #expect(try await gone.next()?["object"]?["code"]?.testInt == 410)
         }
     }
 

@@ -149,7 +149,12 @@ final class Watcher: @unchecked Sendable {
 /// The retained event window and the live watchers. A value owned by `ClusterStore` and mutated
 /// only under its lock, so events reach every watcher in resourceVersion order.
 struct WatchHub {
-    private(set) var history: [WatchRecord] = []
+    /// The retained window is `storage[head...]`: trimming advances `head` and the dropped records are
+    /// freed in one move once they outnumber the window (a ring buffer's cost, as the real watch cache's;
+    /// `removeFirst` moved the whole window on every write once it was full).
+    private var storage: [WatchRecord] = []
+    private var head = 0
+    var history: ArraySlice<WatchRecord> { storage[head...] }
     /// Every event at or below this resourceVersion has been forgotten; older watches get 410.
     private(set) var compactedResourceVersion = 0
     var historyLimit: Int
@@ -180,7 +185,7 @@ struct WatchHub {
     /// server's watch cache does (`cachingObject` in k8s.io/apiserver `pkg/storage/cacher`); for one
     /// record, the event type a watcher sees fixes the object it sees.
     mutating func publish(_ record: WatchRecord) {
-        history.append(record)
+        storage.append(record)
         trim()
         var lines: [EventFormat: Data] = [:]
         for watcher in watchers.values {
@@ -216,14 +221,19 @@ struct WatchHub {
 
     /// Forgets every event up to `resourceVersion` (tests force 410 Gone this way).
     mutating func compact(through resourceVersion: Int) {
-        history.removeAll { $0.resourceVersion <= resourceVersion }
+        storage = history.filter { $0.resourceVersion > resourceVersion }
+        head = 0
         compactedResourceVersion = max(compactedResourceVersion, resourceVersion)
     }
 
     private mutating func trim() {
         let excess = history.count - max(historyLimit, 0)
         guard excess > 0 else { return }
-        compactedResourceVersion = history[excess - 1].resourceVersion
-        history.removeFirst(excess)
+        compactedResourceVersion = storage[head + excess - 1].resourceVersion
+        head += excess
+        if head > max(historyLimit, 64) {
+            storage.removeFirst(head)
+            head = 0
+        }
     }
 }
