@@ -248,6 +248,17 @@ final class BenchRun: @unchecked Sendable {
         createdResource = false
         await op.stop()
         operatorProcess = nil
+        // The garbage collector deletes the operator's Secrets now that their owner is gone: let it finish, so
+        // the ceiling runs on a quiet server (it would otherwise share it with N deletions and their events).
+        let collecting = ContinuousClock.now
+        let owned = ListOptions(labelSelector: "\(Labels.ownerName)=\(resourceName)", limit: 1)
+        while try await !client.listMetadata(Secret.resource, options: owned).items.isEmpty {
+            guard ContinuousClock.now < collecting + .seconds(options.timeout) else {
+                throw ValidationError("the operator's Secrets were not collected within \(options.timeout) s")
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        say("garbage_collection_wait", (ContinuousClock.now - collecting).seconds, "s")
 
         // The ceiling: the same server, a bare loop of the project's client at the same parallelism.
         let bare = try await KubeClient.connect(config: config, maxConcurrentRequests: options.concurrency)
