@@ -473,8 +473,9 @@ final class SecretTracker: Sendable {
                         if let namespace = object.metadata.namespace, namespace.hasPrefix(prefix) {
                             state.withLock { _ = $0.insert(namespace) }
                         }
+                    case .deleted(let object): resourceVersion = object.metadata.resourceVersion
                     case .bookmark(let version): resourceVersion = version
-                    case .deleted, .error: break
+                    case .error: break
                     }
                 }
             } catch {
