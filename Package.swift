@@ -33,14 +33,17 @@ let package = Package(
             name: "COpenSSL", pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]),
 
+        // How credential-carrying types print themselves (every module below builds on it).
+        .target(name: "Redaction"),
         // The two kinds, the core types they embed, and the pure validation rules. No I/O.
-        .target(name: "CRDModels"),
+        .target(name: "CRDModels", dependencies: ["Redaction"]),
         // libcurl-based async HTTP client shared by the Kubernetes and AWS clients.
-        .target(name: "HTTPClient", dependencies: ["CCurl", log]),
+        .target(name: "HTTPClient", dependencies: ["CCurl", "Redaction", log]),
         // Kubernetes configuration, typed REST, watch and informers, events, leases.
-        .target(name: "KubeClient", dependencies: ["CRDModels", "HTTPClient", log, metrics]),
+        .target(name: "KubeClient", dependencies: ["CRDModels", "HTTPClient", "Redaction", log, metrics]),
         // SigV4, credential providers, STS, ECR and ECR Public, the shared token cache.
-        .target(name: "ECRAuth", dependencies: ["CRDModels", "HTTPClient", "COpenSSL", log, metrics]),
+        .target(
+            name: "ECRAuth", dependencies: ["CRDModels", "HTTPClient", "Redaction", "COpenSSL", log, metrics]),
         // A small NIO HTTP/1.1 server with OpenSSL TLS and certificate reloading (webhook, probes, test server).
         .target(
             name: "HTTPServer",
@@ -48,12 +51,13 @@ let package = Package(
                 "COpenSSL", "HTTPClient", log, .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ] + nio),
         // The admission webhook.
-        .target(name: "Webhook", dependencies: ["CRDModels", "KubeClient", "HTTPServer", log, metrics] + nio),
+        .target(
+            name: "Webhook", dependencies: ["CRDModels", "KubeClient", "HTTPServer", "Redaction", log, metrics] + nio),
         // Controller runtime and the two reconcilers.
         .target(
             name: "Operator",
             dependencies: [
-                "CRDModels", "KubeClient", "ECRAuth", "HTTPServer", log, metrics,
+                "CRDModels", "KubeClient", "ECRAuth", "HTTPServer", "Redaction", log, metrics,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ] + nio),
         // Kubernetes API test server and moto launcher: tests, benchmarks and the sandbox only.

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Redaction
 
 extension HTTPHeader {
     /// Header names whose values are credentials: the SigV4 or bearer `Authorization`, the container
@@ -17,9 +18,9 @@ extension HTTPHeader {
         if name.lowercased() == "authorization", value.hasPrefix("AWS4-HMAC-SHA256 "),
             let scope = value.split(separator: ",").first
         {
-            return scope + ", <redacted>"
+            return scope + ", " + Redaction.placeholder
         }
-        return "<redacted>"
+        return Redaction.placeholder
     }
 }
 
@@ -33,57 +34,27 @@ extension HTTPHeader: CustomStringConvertible, CustomDebugStringConvertible, Cus
 
 /// A request prints its method, URL, headers (credentials redacted) and body size, never the body: an STS
 /// `AssumeRoleWithWebIdentity` body carries the web-identity token.
-extension HTTPRequest: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
-    public var description: String {
-        "HTTPRequest(\(method) \(url), headers: \(headers), body: \(body.count) bytes, timeout: \(timeout))"
-    }
-
-    public var debugDescription: String { description }
-
-    public var customMirror: Mirror {
-        Mirror(
-            self,
-            children: [
-                "method": method, "url": url, "headers": headers, "body": "\(body.count) bytes", "timeout": timeout,
-            ],
-            displayStyle: .struct)
+extension HTTPRequest: RedactedPrinting {
+    public var printedFields: KeyValuePairs<String, Any?> {
+        ["method": method, "url": url, "headers": headers, "body": "\(body.count) bytes", "timeout": timeout]
     }
 }
 
 /// A response body may hold credentials (STS, IMDS, ECR tokens): only its size prints.
-extension HTTPResponse: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
-    public var description: String {
-        "HTTPResponse(\(status), headers: \(headers), body: \(body.count) bytes)"
-    }
-
-    public var debugDescription: String { description }
-
-    public var customMirror: Mirror {
-        Mirror(
-            self, children: ["status": status, "headers": headers, "body": "\(body.count) bytes"],
-            displayStyle: .struct)
+extension HTTPResponse: RedactedPrinting {
+    public var printedFields: KeyValuePairs<String, Any?> {
+        ["status": status, "headers": headers, "body": "\(body.count) bytes"]
     }
 }
 
 /// The client key never prints; whether one is set does.
-extension TLSConfiguration: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
-    public var description: String {
-        "TLSConfiguration(ca: \(caPEM != nil), clientCertificate: \(clientCertificatePEM != nil), "
-            + "clientKey: \(clientKeyPEM == nil ? "none" : "<redacted>"), insecureSkipVerify: \(insecureSkipVerify), "
-            + "serverName: \(serverName ?? "-"))"
-    }
-
-    public var debugDescription: String { description }
-
-    public var customMirror: Mirror {
-        Mirror(
-            self,
-            children: [
-                "caPEM": caPEM.map { "\($0.count) bytes" } as Any,
-                "clientCertificatePEM": clientCertificatePEM.map { "\($0.count) bytes" } as Any,
-                "clientKeyPEM": clientKeyPEM.map { _ in "<redacted>" } as Any,
-                "insecureSkipVerify": insecureSkipVerify, "serverName": serverName as Any,
-            ],
-            displayStyle: .struct)
+extension TLSConfiguration: RedactedPrinting {
+    public var printedFields: KeyValuePairs<String, Any?> {
+        [
+            "caPEM": caPEM.map { "\($0.count) bytes" },
+            "clientCertificatePEM": clientCertificatePEM.map { "\($0.count) bytes" },
+            "clientKeyPEM": clientKeyPEM.map { _ in Redaction.placeholder },
+            "insecureSkipVerify": insecureSkipVerify, "serverName": serverName,
+        ]
     }
 }

@@ -206,6 +206,23 @@ public final class MotoServer: Sendable {
         return (id, secret)
     }
 
+    /// Sends one unchecked ECR `GetAuthorizationToken` for `region`: moto builds a service's backend on its
+    /// first request, about a second that real ECR never takes, so a benchmark warms it before timing.
+    public func warmUpECR(region: String) throws {
+        let (status, body) = try Self.exchange(
+            port: port, method: "POST", path: "/",
+            headers: [
+                "Content-Type: application/x-amz-json-1.1",
+                "X-Amz-Target: AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken",
+                "Authorization: AWS4-HMAC-SHA256 Credential=AKIAWARMUP/20260101/\(region)/ecr/aws4_request, "
+                    + "SignedHeaders=host, Signature=unchecked",
+            ], body: Data("{}".utf8))
+        guard status == 200 else {
+            let text = String(decoding: body.prefix(300), as: UTF8.self)
+            throw StartError(description: "moto ECR warm-up answered \(status): \(text)")
+        }
+    }
+
     /// Every request moto has received since start or the last `reset()`, in order.
     public func recordedRequests() -> [RecordedRequest] {
         guard let text = try? String(contentsOfFile: recordingPath, encoding: .utf8) else { return [] }

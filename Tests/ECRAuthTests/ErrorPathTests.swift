@@ -211,9 +211,11 @@ final class InvalidationCounter: AWSCredentialProvider, Sendable {
             return jsonResponse(.ok, Self.success)
         }
         try await withTeardown({ await responder.stop() }) {
+            // Attempts of 250 ms within a 1.5 s deadline: the call gives up well before the 3 s answer, after
+            // retrying. (Bounds leave room for a loaded machine: the ratios, not the exact counts, are the point.)
             let retry = RetryPolicy(
                 maxAttempts: 10, baseDelay: .milliseconds(10), maxDelay: .milliseconds(20),
-                attemptTimeout: .milliseconds(300), deadline: .seconds(1))
+                attemptTimeout: .milliseconds(250), deadline: .milliseconds(1500))
             let started = ContinuousClock.now
             await #expect {
                 _ = try await ecr(responder, retry: retry).getAuthorizationToken(
@@ -221,8 +223,8 @@ final class InvalidationCounter: AWSCredentialProvider, Sendable {
             } throws: { error in
                 (error as? AWSError)?.kind == .transport
             }
-            #expect(ContinuousClock.now - started < .milliseconds(2500))
-            #expect(responder.requestCount >= 2 && responder.requestCount <= 5)
+            #expect(ContinuousClock.now - started < .milliseconds(2900))
+            #expect(responder.requestCount >= 2 && responder.requestCount <= 7)
         }
     }
 

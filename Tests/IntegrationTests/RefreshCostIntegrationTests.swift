@@ -67,6 +67,26 @@ import Testing
                 })
                 #expect(harness.server.requestCount(method: "PUT", pathContains: "/secrets/ecr-login") - updates == 3)
                 #expect(harness.server.requestCount(method: "GET", pathContains: "/secrets/ecr-login") == reads)
+
+                // Every write asked for its answer as metadata only: the operator never reads back the data it
+                // sent. What it recorded from those answers is enough for the next refresh: again one update
+                // per Secret, no read, and the stored Secret keeps its data and type.
+                for namespace in namespaces {
+                    let secrets = "/namespaces/\(namespace)/secrets"
+                    #expect(harness.server.requestCount(method: "POST", pathContains: secrets, metadataOnly: true) == 1)
+                    #expect(harness.server.requestCount(method: "POST", pathContains: secrets, metadataOnly: false) == 0)
+                    #expect(harness.server.requestCount(method: "PUT", pathContains: secrets, metadataOnly: false) == 0)
+                }
+                for namespace in namespaces { before[namespace] = expiresAt(harness, namespace) }
+                try await Task.sleep(for: .milliseconds(1100))
+                try await changeSpec(harness, refreshInterval: "3h")
+                #expect(await eventually {
+                    namespaces.allSatisfy { expiresAt(harness, $0) != before[$0] }
+                })
+                #expect(harness.server.requestCount(method: "PUT", pathContains: "/secrets/ecr-login") - updates == 6)
+                #expect(harness.server.requestCount(method: "GET", pathContains: "/secrets/ecr-login") == reads)
+                #expect(stored(harness, "a")?["data"]?.objectValue?.keys.sorted() == [DesiredSecret.dockerConfigKey])
+                #expect(stored(harness, "a")?["type"] == .string(SecretOwnership.dockerConfigJSONType))
             }
         }
     }

@@ -1,6 +1,7 @@
 import AsyncTestSupport
 import CRDModels
 import Foundation
+import KubeClient
 import KubeTestSupport
 import Testing
 
@@ -141,6 +142,57 @@ struct TestServerWatchTests {
         }
     }
 
+    /// The real create, update and patch handlers negotiate the output media type first and render what they
+    /// stored in it (`transformResponseObject`): `as=PartialObjectMetadata` answers the metadata only, with
+    /// the write's status code; an Accept the server cannot answer is a 406 and nothing is written.
+    @Test func writesAnswerMetadataOnlyWhenAsked() async throws {
+        let server = try await KubeAPITestServer.start()
+        try await withTeardown({ await server.shutdown() }) {
+            let wire = TestServerWire(server)
+            let path = "/api/v1/namespaces/default/secrets"
+            let created = try await wire.call(
+                "POST", path, Self.secret("w", labels: ["app": "web"]), accept: KubeClient.metadataAccept)
+            #expect(created.status == 201)
+            #expect(created.json["kind"] == .string("PartialObjectMetadata"))
+            #expect(created.json["apiVersion"] == .string("meta.k8s.io/v1"))
+            #expect(created.json["data"] == nil)
+            let stored = try #require(server.object("secrets", namespace: "default", name: "w"))
+            #expect(created.json["metadata"] == stored["metadata"])
+            #expect(created.json["metadata"]?["uid"]?.stringValue?.isEmpty == false)
+
+            var changed = stored
+            changed["data"] = .object(["k": .string("Y2hhbmdlZA==")])
+            let updated = try await wire.call(
+                "PUT", path + "/w", changed, accept: "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1beta1")
+            #expect(updated.status == 200)
+            #expect(updated.json["kind"] == .string("PartialObjectMetadata"))
+            #expect(updated.json["apiVersion"] == .string("meta.k8s.io/v1beta1"))
+            #expect(updated.json["data"] == nil)
+            let afterUpdate = try #require(server.object("secrets", namespace: "default", name: "w"))
+            #expect(afterUpdate["data"]?["k"] == .string("Y2hhbmdlZA=="))
+            #expect(updated.json["metadata"]?["resourceVersion"] == afterUpdate["metadata"]?["resourceVersion"])
+
+            let patched = try await wire.call(
+                "PATCH", path + "/w", .object(["metadata": .object(["labels": .object(["tier": .string("a")])])]),
+                contentType: "application/merge-patch+json", accept: KubeClient.metadataAccept)
+            #expect(patched.status == 200)
+            #expect(patched.json["kind"] == .string("PartialObjectMetadata"))
+            #expect(patched.json["metadata"]?["labels"]?["tier"] == .string("a"))
+            #expect(patched.json["data"] == nil)
+
+            // Plain JSON (or none) still answers the whole object.
+            let plain = try await wire.call("POST", path, Self.secret("p", labels: [:]), accept: "application/json")
+            #expect(plain.json["kind"] == .string("Secret"))
+            #expect(plain.json["data"]?["k"] == .string("dmFsdWU="))
+
+            // The list form for one object: 406 before the write, so nothing is created.
+            let refused = try await wire.call(
+                "POST", path, Self.secret("x", labels: [:]), accept: KubeClient.metadataListAccept)
+            #expect(refused.status == 406)
+            #expect(server.object("secrets", namespace: "default", name: "x") == nil)
+        }
+    }
+
     @Test func watchFromAResourceVersionReplaysThenStreamsWithSelectors() async throws {
         let server = try await KubeAPITestServer.start()
         try await withTeardown({ await server.shutdown() }) {
@@ -240,6 +292,17 @@ struct TestServerWatchTests {
             let (_, stale) = try await TestServerWire(server).watch(
                 "/api/v1/namespaces/default/secrets?watch=1&resourceVersion=\(before)")
             #expect(try await stale.next()?["object"]?["code"]?.testInt == 410)
+
+            // Many writes later (the dropped records are freed in batches), the window is still exactly two.
+            for index in 0..<100 { try server.seed(Self.secret("many\(index)", labels: [:])) }
+            let end = try #require(Int(server.resourceVersion))
+            let (_, kept) = try await TestServerWire(server).watch(
+                "/api/v1/namespaces/default/secrets?watch=1&resourceVersion=\(end - 2)")
+            #expect(try await kept.nextChange()?["object"]?["metadata"]?["name"] == .string("many98"))
+            #expect(try await kept.nextChange()?["object"]?["metadata"]?["name"] == .string("many99"))
+            let (_, gone) = try await TestServerWire(server).watch(
+                "/api/v1/namespaces/default/secrets?watch=1&resourceVersion=\(end - 3)")
+            #expect(try await gone.next()?["object"]?["code"]?.testInt == 410)
         }
     }
 

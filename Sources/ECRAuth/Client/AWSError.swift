@@ -1,5 +1,6 @@
 import CRDModels
 import FoundationEssentials
+import Redaction
 
 /// An AWS call that failed: the service's error code and message, the request id, the HTTP status, and a
 /// `kind` that decides the retry policy. Messages never carry a secret value (the client scrubs them).

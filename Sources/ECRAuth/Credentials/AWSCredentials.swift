@@ -1,5 +1,6 @@
 import CRDModels
 import FoundationEssentials
+import Redaction
 
 /// One set of AWS keys. The secret and the session token never appear in `description`, `debugDescription`
 /// or a reflection dump, so logging or interpolating a value cannot leak them.
@@ -36,24 +37,11 @@ public struct AWSCredentials: Sendable, Equatable {
     }
 }
 
-extension AWSCredentials: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
-    public var description: String {
-        var parts = ["accessKeyID: \(accessKeyID)", "secretAccessKey: <redacted>"]
-        if sessionToken != nil { parts.append("sessionToken: <redacted>") }
-        if let expiration { parts.append("expiration: \(expiration)") }
-        if let accountID { parts.append("accountID: \(accountID)") }
-        return "AWSCredentials(" + parts.joined(separator: ", ") + ")"
-    }
-
-    public var debugDescription: String { description }
-
-    public var customMirror: Mirror {
-        Mirror(
-            self,
-            children: [
-                "accessKeyID": accessKeyID, "secretAccessKey": Redaction.placeholder,
-                "sessionToken": sessionToken == nil ? "nil" : Redaction.placeholder,
-                "expiration": expiration as Any, "accountID": accountID as Any,
-            ])
+extension AWSCredentials: RedactedPrinting {
+    public var printedFields: KeyValuePairs<String, Any?> {
+        [
+            "accessKeyID": accessKeyID, "secretAccessKey": Redaction.placeholder,
+            "sessionToken": Redaction.optional(sessionToken), "expiration": expiration, "accountID": accountID,
+        ]
     }
 }

@@ -1,5 +1,6 @@
 import CRDModels
 import FoundationEssentials
+import Redaction
 
 /// A docker login for one registry host, decoded from an ECR authorization token.
 /// The password never appears in `description` or a reflection dump.
@@ -42,18 +43,8 @@ public struct ECRAuthorization: Sendable, Equatable {
     }
 }
 
-extension ECRAuthorization: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
-    public var description: String {
-        "ECRAuthorization(registryHost: \(registryHost), username: \(username), password: <redacted>, "
-            + "expiresAt: \(expiresAt))"
-    }
-    public var debugDescription: String { description }
-    public var customMirror: Mirror {
-        Mirror(
-            self,
-            children: [
-                "registryHost": registryHost, "username": username, "password": Redaction.placeholder,
-                "expiresAt": expiresAt,
-            ])
+extension ECRAuthorization: RedactedPrinting {
+    public var printedFields: KeyValuePairs<String, Any?> {
+        ["registryHost": registryHost, "username": username, "password": Redaction.placeholder, "expiresAt": expiresAt]
     }
 }

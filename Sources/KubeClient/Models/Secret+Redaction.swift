@@ -1,20 +1,16 @@
 import CRDModels
+import Redaction
 
 /// A Secret prints its metadata, type and data keys with their sizes, never a value: `data` holds tokens and
 /// keys, and `dump` would otherwise list them byte by byte. Client-side `kubectl apply` copies the whole
 /// Secret into the last-applied annotation, so that one is redacted too.
-extension Secret: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
-    private var dataSizes: [String: String]? { data?.mapValues { "\($0.count) bytes \(Redaction.placeholder)" } }
-    private var stringDataSizes: [String: String]? {
-        stringData?.mapValues { "\($0.utf8.count) bytes \(Redaction.placeholder)" }
+extension Secret: RedactedPrinting {
+    public var printedFields: KeyValuePairs<String, Any?> {
+        [
+            "metadata": redactedMetadata, "type": type, "data": sizes(of: data?.mapValues(\.count)),
+            "stringData": sizes(of: stringData?.mapValues(\.utf8.count)), "immutable": immutable,
+        ]
     }
-
-    public var description: String {
-        "Secret(\(metadata.namespace ?? "")/\(metadata.name ?? ""), type: \(type ?? "-"), data: "
-            + "\((dataSizes ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }))"
-    }
-
-    public var debugDescription: String { description }
 
     static let lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 
@@ -26,13 +22,8 @@ extension Secret: CustomStringConvertible, CustomDebugStringConvertible, CustomR
         return metadata
     }
 
-    public var customMirror: Mirror {
-        Mirror(
-            self,
-            children: [
-                "apiVersion": apiVersion, "kind": kind, "metadata": redactedMetadata, "data": dataSizes as Any,
-                "stringData": stringDataSizes as Any, "type": type as Any, "immutable": immutable as Any,
-            ],
-            displayStyle: .struct)
+    /// `key: N bytes <redacted>` in key order.
+    private func sizes(of counts: [String: Int]?) -> [String]? {
+        counts?.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value) bytes \(Redaction.placeholder)" }
     }
 }

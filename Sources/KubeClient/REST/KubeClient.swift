@@ -81,22 +81,32 @@ public final class KubeClient: Sendable {
 
     /// Creates `object` in `namespace`, or in `object.metadata.namespace` when nil.
     public func create<R: KubeResource>(_ object: R, namespace: String? = nil, timeout: Duration? = nil) async throws -> R {
-        try checkTyped(R.self)
-        let namespace = try requireNamespace(R.self, namespace ?? object.metadata.namespace)
-        let path = R.resource.path(namespace: namespace)
-        let response = try await perform(
-            "POST", path: path, body: try encode(object), contentType: "application/json", timeout: timeout)
-        return try decode(R.self, from: response.body, request: "POST \(path)")
+        try await post(object, namespace: namespace, answer: R.self, timeout: timeout)
     }
 
     /// PUT of the whole object; `metadata.resourceVersion` makes it conditional (409 when stale).
     public func update<R: KubeResource>(_ object: R, timeout: Duration? = nil) async throws -> R {
-        try await put(object, subresource: nil, timeout: timeout)
+        try await put(object, subresource: nil, answer: R.self, timeout: timeout)
+    }
+
+    /// `create`, answered with the stored object's metadata only (resourceVersion, uid, labels, owners):
+    /// for a caller that holds the rest, the content it just sent, and need not decode it back.
+    public func createReturningMetadata<R: KubeResource>(
+        _ object: R, namespace: String? = nil, timeout: Duration? = nil
+    ) async throws -> ObjectMeta {
+        try await post(object, namespace: namespace, answer: PartialObjectMetadata.self, timeout: timeout).metadata
+    }
+
+    /// `update`, answered with the stored object's metadata only (see `createReturningMetadata`).
+    public func updateReturningMetadata<R: KubeResource>(_ object: R, timeout: Duration? = nil) async throws
+        -> ObjectMeta
+    {
+        try await put(object, subresource: nil, answer: PartialObjectMetadata.self, timeout: timeout).metadata
     }
 
     /// PUT to `/status`: only `.status` changes when the kind has the status subresource.
     public func updateStatus<R: KubeResource>(_ object: R, timeout: Duration? = nil) async throws -> R {
-        try await put(object, subresource: "status", timeout: timeout)
+        try await put(object, subresource: "status", answer: R.self, timeout: timeout)
     }
 
     /// RFC 7386 JSON merge patch (`application/merge-patch+json`). A `null` deletes a key; including
@@ -147,7 +157,8 @@ public final class KubeClient: Sendable {
         "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,"
         + "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
 
-    /// The Accept header of a metadata-only read of one object.
+    /// The Accept header of a metadata-only read of one object, and of a write answered with metadata only
+    /// (the API server's create, update and patch handlers render their result in the negotiated form).
     public static let metadataAccept = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
 
     /// Reads only the metadata of one `resource` object (never its data): enough to tell whose it is.
@@ -175,14 +186,34 @@ public final class KubeClient: Sendable {
 
     // MARK: - Internals
 
-    private func put<R: KubeResource>(_ object: R, subresource: String?, timeout: Duration?) async throws -> R {
+    /// The Accept header of a write whose answer decodes as `A`: the object, or its metadata only.
+    private func accept<A: KubeResource>(answering answer: A.Type) -> String {
+        A.self == PartialObjectMetadata.self ? Self.metadataAccept : "application/json"
+    }
+
+    private func post<R: KubeResource, A: KubeResource>(
+        _ object: R, namespace: String?, answer: A.Type, timeout: Duration?
+    ) async throws -> A {
+        try checkTyped(R.self)
+        let namespace = try requireNamespace(R.self, namespace ?? object.metadata.namespace)
+        let path = R.resource.path(namespace: namespace)
+        let response = try await perform(
+            "POST", path: path, body: try encode(object), contentType: "application/json",
+            accept: accept(answering: A.self), timeout: timeout)
+        return try decode(A.self, from: response.body, request: "POST \(path)")
+    }
+
+    private func put<R: KubeResource, A: KubeResource>(
+        _ object: R, subresource: String?, answer: A.Type, timeout: Duration?
+    ) async throws -> A {
         guard let name = object.metadata.name, !name.isEmpty else {
             throw KubeAPIError(code: .invalidRequest, message: "update of \(R.resource.kind) needs metadata.name")
         }
         let path = try objectPath(R.self, name: name, namespace: object.metadata.namespace, subresource: subresource)
         let response = try await perform(
-            "PUT", path: path, body: try encode(object), contentType: "application/json", timeout: timeout)
-        return try decode(R.self, from: response.body, request: "PUT \(path)")
+            "PUT", path: path, body: try encode(object), contentType: "application/json",
+            accept: accept(answering: A.self), timeout: timeout)
+        return try decode(A.self, from: response.body, request: "PUT \(path)")
     }
 
     private func paginate<R: KubeResource>(

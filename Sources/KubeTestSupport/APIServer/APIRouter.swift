@@ -215,12 +215,11 @@ struct APIRouter: Sendable {
                 return Self.listResponse(body, accept: request.header("Accept"))
             case "POST":
                 guard target.namespace != nil || !type.namespaced else { throw APIError.methodNotAllowed(method, type.groupResource) }
+                let render = try MediaNegotiation.objectRender(request.header("Accept"), type: type)
                 let created = try store.create(
                     type, namespace: namespace, body: try Self.decodeObject(request.body, type: type), dryRun: dryRun,
                     fieldValidation: fieldValidation, user: request.user)
-                return .json(
-                    status: 201, body: RenderOptions(type: type, metadataOnly: false).render(created),
-                    headers: warningHeaders(body: request.body))
+                return .json(status: 201, body: render.render(created), headers: warningHeaders(body: request.body))
             case "DELETE":
                 // The namespace registry has no deletecollection.
                 if type.groupResource == ClusterStore.namespaces { throw APIError.methodNotAllowed(method, type.groupResource) }
@@ -254,17 +253,18 @@ struct APIRouter: Sendable {
         let render = RenderOptions(type: type, metadataOnly: false)
         switch method {
         case "GET":
-            try MediaNegotiation.checkAcceptable(request.header("Accept"), type: type)
-            try MediaNegotiation.checkListForm(request.header("Accept"), isList: false, type: type)
             if let table = tableConvertor(request, type: type, query: query) {
+                try MediaNegotiation.checkAcceptable(request.header("Accept"), type: type)
+                try MediaNegotiation.checkListForm(request.header("Accept"), isList: false, type: type)
                 let object = try store.get(type, namespace: type.namespaced ? namespace : "", name: name)
                 let metadata = ["resourceVersion": object["metadata"]?["resourceVersion"] ?? .string("")]
                 return .json(status: 200, body: table.table([object], metadata: metadata))
             }
-            let metadataOnly = try MediaNegotiation.metadataOnly(request.header("Accept"), wanted: "PartialObjectMetadata")
+            let render = try MediaNegotiation.objectRender(request.header("Accept"), type: type)
             let object = try store.get(type, namespace: type.namespaced ? namespace : "", name: name)
-            return .json(status: 200, body: RenderOptions(type: type, metadataOnly: metadataOnly).render(object))
+            return .json(status: 200, body: render.render(object))
         case "PUT":
+            let render = try MediaNegotiation.objectRender(request.header("Accept"), type: type)
             let existed = store.peek(type.groupResource, namespace: type.namespaced ? namespace : "", name: name) != nil
             let updated = try store.update(
                 type, namespace: namespace, name: name, body: try Self.decodeObject(request.body, type: type),
@@ -285,6 +285,7 @@ struct APIRouter: Sendable {
             guard let kind, kind != .apply, !(kind == .strategicMerge && type.isCustom) else {
                 throw APIError.unsupportedMediaType(contentType, accepted: accepted)
             }
+            let render = try MediaNegotiation.objectRender(request.header("Accept"), type: type)
             let patched = try store.patch(
                 type, namespace: namespace, name: name, kind: kind,
                 patch: try Self.decodePatch(request.body, kind: kind), statusOnly: statusOnly, dryRun: dryRun,
@@ -533,6 +534,20 @@ enum MediaNegotiation {
             code: 406, reason: "NotAcceptable",
             message:
                 "you requested \(form), but the requested object is \(isList ? "a list" : "not a list") (\(goType))")
+    }
+
+    /// How one object is answered: a GET of it, and the object a create, update or patch stored. The
+    /// real handlers negotiate the output media type before they write (`NegotiateOutputMediaType` at the
+    /// top of `createHandler`/`UpdateResource`/`PatchResource` in k8s.io/apiserver
+    /// `pkg/endpoints/handlers`, so an unacceptable Accept is a 406 and nothing is written) and render the
+    /// result through `transformResponseObject` with it: `as=PartialObjectMetadata;g=meta.k8s.io;v=v1`
+    /// (or `v1beta1`) answers `kind: PartialObjectMetadata`, `apiVersion: meta.k8s.io/<v>` and the whole
+    /// `metadata` (`asPartialObjectMetadata` in `handlers/response.go`), with the write's status code.
+    static func objectRender(_ accept: String?, type: APIResourceType) throws(APIError) -> RenderOptions {
+        try checkAcceptable(accept, type: type)
+        try checkListForm(accept, isList: false, type: type)
+        let version = try metadataVersion(accept, wanted: "PartialObjectMetadata")
+        return RenderOptions(type: type, metadataOnly: version != nil, metadataVersion: version ?? "v1")
     }
 
     /// Walks the alternatives in order: plain JSON gives the full object, the wanted metadata form

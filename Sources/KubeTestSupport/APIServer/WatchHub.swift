@@ -17,11 +17,13 @@ typealias WatchSink = @Sendable (WatchSignal) -> Void
 struct RenderOptions: Sendable {
     var type: APIResourceType
     var metadataOnly: Bool
+    /// The `meta.k8s.io` version the metadata form was asked for in (`v1`, `v1beta1`).
+    var metadataVersion = "v1"
 
     func render(_ object: JSONValue, inList: Bool = false) -> JSONValue {
         if metadataOnly {
             return .object([
-                "kind": .string("PartialObjectMetadata"), "apiVersion": .string("meta.k8s.io/v1"),
+                "kind": .string("PartialObjectMetadata"), "apiVersion": .string("meta.k8s.io/" + metadataVersion),
                 "metadata": object["metadata"] ?? .object([:]),
             ])
         }
@@ -108,8 +110,17 @@ final class Watcher: @unchecked Sendable {
 
     /// Sends one event; returns false when the watcher has dropped itself (fault injection).
     func send(type: String, object: JSONValue) -> Bool {
-        let event: JSONValue = .object(["type": .string(type), "object": render.render(object)])
-        sink(.line(Self.line(event)))
+        send(line: eventLine(type: type, object: object))
+    }
+
+    /// The serialized event as this watcher's format renders it.
+    func eventLine(type: String, object: JSONValue) -> Data {
+        Self.line(.object(["type": .string(type), "object": render.render(object)]))
+    }
+
+    /// Sends one serialized event (shared by every watcher of the same format); false as `send(type:object:)`.
+    func send(line: Data) -> Bool {
+        sink(.line(line))
         delivered += 1
         if let limit = dropAfterEvents, delivered >= limit {
             sink(.drop)
@@ -138,7 +149,12 @@ final class Watcher: @unchecked Sendable {
 /// The retained event window and the live watchers. A value owned by `ClusterStore` and mutated
 /// only under its lock, so events reach every watcher in resourceVersion order.
 struct WatchHub {
-    private(set) var history: [WatchRecord] = []
+    /// The retained window is `storage[head...]`: trimming advances `head` and the dropped records are
+    /// freed in one move once they outnumber the window (a ring buffer's cost, as the real watch cache's;
+    /// `removeFirst` moved the whole window on every write once it was full).
+    private var storage: [WatchRecord] = []
+    private var head = 0
+    var history: ArraySlice<WatchRecord> { storage[head...] }
     /// Every event at or below this resourceVersion has been forgotten; older watches get 410.
     private(set) var compactedResourceVersion = 0
     var historyLimit: Int
@@ -164,13 +180,35 @@ struct WatchHub {
         return Array(watchers.values)
     }
 
-    /// Appends a change, trims the window and fans it out to the live watchers.
+    /// Appends a change, trims the window and fans it out to the live watchers. Each event is serialized
+    /// once per format and the bytes shared by every watcher that sees it in that format, as the real
+    /// server's watch cache does (`cachingObject` in k8s.io/apiserver `pkg/storage/cacher`); for one
+    /// record, the event type a watcher sees fixes the object it sees.
     mutating func publish(_ record: WatchRecord) {
-        history.append(record)
+        storage.append(record)
         trim()
+        var lines: [EventFormat: Data] = [:]
         for watcher in watchers.values {
             guard let view = watcher.view(of: record) else { continue }
-            if !watcher.send(type: view.type, object: view.object) { watchers[watcher.id] = nil }
+            let format = EventFormat(type: view.type, render: watcher.render)
+            let line = lines[format] ?? watcher.eventLine(type: view.type, object: view.object)
+            lines[format] = line
+            if !watcher.send(line: line) { watchers[watcher.id] = nil }
+        }
+    }
+
+    /// What decides an event's bytes for one record: its type and how the watcher renders objects.
+    private struct EventFormat: Hashable {
+        var type: String
+        var apiVersion: String
+        var metadataOnly: Bool
+        var metadataVersion: String
+
+        init(type: String, render: RenderOptions) {
+            self.type = type
+            apiVersion = render.type.apiVersion
+            metadataOnly = render.metadataOnly
+            metadataVersion = render.metadataVersion
         }
     }
 
@@ -183,14 +221,19 @@ struct WatchHub {
 
     /// Forgets every event up to `resourceVersion` (tests force 410 Gone this way).
     mutating func compact(through resourceVersion: Int) {
-        history.removeAll { $0.resourceVersion <= resourceVersion }
+        storage = history.filter { $0.resourceVersion > resourceVersion }
+        head = 0
         compactedResourceVersion = max(compactedResourceVersion, resourceVersion)
     }
 
     private mutating func trim() {
         let excess = history.count - max(historyLimit, 0)
         guard excess > 0 else { return }
-        compactedResourceVersion = history[excess - 1].resourceVersion
-        history.removeFirst(excess)
+        compactedResourceVersion = storage[head + excess - 1].resourceVersion
+        head += excess
+        if head > max(historyLimit, 64) {
+            storage.removeFirst(head)
+            head = 0
+        }
     }
 }

@@ -12,6 +12,10 @@ public protocol KubeObjectAPI: Sendable {
     func create<R: KubeResource>(_ object: R, namespace: String) async throws -> R
     /// PUT of the whole object, conditional on `metadata.resourceVersion`.
     func update<R: KubeResource>(_ object: R) async throws -> R
+    /// `create`, answered with the stored object's metadata only: the caller holds the content it sent.
+    func createReturningMetadata<R: KubeResource>(_ object: R, namespace: String) async throws -> ObjectMeta
+    /// `update`, answered with the stored object's metadata only.
+    func updateReturningMetadata<R: KubeResource>(_ object: R) async throws -> ObjectMeta
     /// PUT of `/status`: only `.status` changes.
     func updateStatus<R: KubeResource>(_ object: R) async throws -> R
     /// JSON merge patch; `metadata.resourceVersion` in the patch makes it conditional.
@@ -20,6 +24,16 @@ public protocol KubeObjectAPI: Sendable {
     /// Deletes one object; a uid precondition turns a delete of a replaced object into a 409.
     func delete<R: KubeResource>(_ type: R.Type, name: String, namespace: String?, preconditions: DeletePreconditions?)
         async throws
+}
+
+extension KubeObjectAPI {
+    public func createReturningMetadata<R: KubeResource>(_ object: R, namespace: String) async throws -> ObjectMeta {
+        try await create(object, namespace: namespace).metadata
+    }
+
+    public func updateReturningMetadata<R: KubeResource>(_ object: R) async throws -> ObjectMeta {
+        try await update(object).metadata
+    }
 }
 
 /// `KubeObjectAPI` over the HTTP client.
@@ -43,6 +57,16 @@ public struct KubeClientObjectAPI: KubeObjectAPI {
     }
 
     public func update<R: KubeResource>(_ object: R) async throws -> R { try await client.update(object) }
+
+    /// Asks for `PartialObjectMetadata` (`KubeClient.createReturningMetadata`): the server does not encode,
+    /// nor this process decode, the content it just sent.
+    public func createReturningMetadata<R: KubeResource>(_ object: R, namespace: String) async throws -> ObjectMeta {
+        try await client.createReturningMetadata(object, namespace: namespace)
+    }
+
+    public func updateReturningMetadata<R: KubeResource>(_ object: R) async throws -> ObjectMeta {
+        try await client.updateReturningMetadata(object)
+    }
 
     public func updateStatus<R: KubeResource>(_ object: R) async throws -> R { try await client.updateStatus(object) }
 

@@ -1,8 +1,8 @@
 import FoundationEssentials
 
 /// AWS credentials a resource resolved: its own keys (from a Secret or inline) or the operator's
-/// identity, optionally with a role to assume on top. `description` never shows a secret.
-public struct ResolvedCredentials: Sendable, Hashable, CustomStringConvertible {
+/// identity, optionally with a role to assume on top. Printing it never shows a secret (`+Redaction`).
+public struct ResolvedCredentials: Sendable, Hashable {
     public enum Source: Sendable, Hashable {
         case keys(accessKeyID: String, secretAccessKey: String, sessionToken: String?)
         case ambient
@@ -16,9 +16,5 @@ public struct ResolvedCredentials: Sendable, Hashable, CustomStringConvertible {
         self.source = source
         self.roleARN = roleARN
         self.externalID = externalID
-    }
-
-    public var description: String {
-        roleARN.map { "\(source) + role \($0)" } ?? "\(source)"
     }
 }

@@ -43,7 +43,7 @@ public struct SecretWriter: Sendable {
         if written.isCurrent(desired, resourceVersion: cachedVersion) { return .unchanged }
         if cachedVersion == nil, cacheSynced {
             do {
-                written.record(desired, stored: try await api.create(desired.secret, namespace: desired.namespace))
+                try await create(desired)
                 return .created
             } catch let error as KubeAPIError where error.isAlreadyExists || error.isConflict {
                 // Someone (or the cache lag) had it: read and classify below.
@@ -55,7 +55,7 @@ public struct SecretWriter: Sendable {
             let updated = desired.updating(stored)
         {
             do {
-                written.record(desired, stored: try await api.update(updated))
+                try await update(updated, desired)
                 return .updated
             } catch let error as KubeAPIError where error.isConflict || error.isNotFound {
                 // Changed or deleted since this process wrote it: read and classify below.
@@ -76,7 +76,7 @@ public struct SecretWriter: Sendable {
                 return .conflict(message)
             case .absent:
                 do {
-                    written.record(desired, stored: try await api.create(desired.secret, namespace: desired.namespace))
+                    try await create(desired)
                     return .created
                 } catch let error as KubeAPIError where error.isAlreadyExists || error.isConflict {
                     continue
@@ -90,7 +90,7 @@ public struct SecretWriter: Sendable {
                     return .unchanged
                 }
                 do {
-                    written.record(desired, stored: try await api.update(updated))
+                    try await update(updated, desired)
                     return .updated
                 } catch let error as KubeAPIError where error.isConflict || error.isNotFound {
                     continue
@@ -100,6 +100,18 @@ public struct SecretWriter: Sendable {
             }
         }
         return .failed("Secret \(desired.namespace)/\(desired.name) kept changing under concurrent writes; will retry")
+    }
+
+    /// Creates the desired Secret and records it; the answer is its metadata only (the data is what was sent).
+    private func create(_ desired: DesiredSecret) async throws {
+        let secret = desired.secret
+        let answer = try await api.createReturningMetadata(secret, namespace: desired.namespace)
+        written.record(desired, sent: secret, answer: answer)
+    }
+
+    /// Writes `updated` (conditional on its resourceVersion) and records it, as `create`.
+    private func update(_ updated: Secret, _ desired: DesiredSecret) async throws {
+        written.record(desired, sent: updated, answer: try await api.updateReturningMetadata(updated))
     }
 
     /// Whose the Secret is and, when it is this owner's or adoptable, the whole Secret. Another team's

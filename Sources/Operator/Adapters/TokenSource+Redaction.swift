@@ -1,53 +1,36 @@
-import CRDModels
+import Redaction
 
 /// Resolved keys print the access key id's prefix and whether a session token is present; the secret key,
 /// the session token and the external id never print.
-extension ResolvedCredentials.Source: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
-    public var description: String {
+extension ResolvedCredentials.Source: RedactedPrinting {
+    public var printedName: String {
         switch self {
-        case .keys(let id, _, let token):
-            "keys(\(Redaction.prefix(id))\(token == nil ? "" : ", session"))"
-        case .ambient:
-            "ambient"
+        case .keys: "keys"
+        case .ambient: "ambient"
         }
     }
 
-    public var debugDescription: String { description }
-
-    public var customMirror: Mirror {
+    public var printedFields: KeyValuePairs<String, Any?> {
         switch self {
         case .keys(let id, _, let token):
-            Mirror(
-                self,
-                children: [
-                    "accessKeyID": Redaction.prefix(id), "secretAccessKey": Redaction.placeholder,
-                    "sessionToken": Redaction.optional(token) as Any,
-                ],
-                displayStyle: .enum)
-        case .ambient:
-            Mirror(self, children: [], displayStyle: .enum)
+            [
+                "accessKeyID": Redaction.prefix(id), "secretAccessKey": Redaction.placeholder,
+                "sessionToken": Redaction.optional(token),
+            ]
+        case .ambient: [:]
         }
     }
 }
 
-extension ResolvedCredentials: CustomDebugStringConvertible, CustomReflectable {
-    public var debugDescription: String { description }
-
-    public var customMirror: Mirror {
-        Mirror(
-            self,
-            children: [
-                "source": source, "roleARN": roleARN as Any, "externalID": Redaction.optional(externalID) as Any,
-            ],
-            displayStyle: .struct)
+extension ResolvedCredentials: RedactedPrinting {
+    public var printedFields: KeyValuePairs<String, Any?> {
+        ["source": source, "roleARN": roleARN, "externalID": Redaction.optional(externalID)]
     }
 }
 
 /// An issued token prints its host, username and lifetime (`RegistryCredential` redacts the password).
-extension IssuedToken: CustomStringConvertible, CustomDebugStringConvertible {
-    public var description: String {
-        "IssuedToken(\(credential), expiresAt: \(expiresAt), obtainedAt: \(obtainedAt))"
+extension IssuedToken: RedactedPrinting {
+    public var printedFields: KeyValuePairs<String, Any?> {
+        ["credential": credential, "expiresAt": expiresAt, "obtainedAt": obtainedAt]
     }
-
-    public var debugDescription: String { description }
 }

@@ -1,3 +1,4 @@
+import CRDModels
 import KubeClient
 import Synchronization
 
@@ -19,6 +20,16 @@ public final class WrittenSecrets: Sendable {
 
     public init() {}
 
+    /// Records a create or whole-object update from what was sent and the metadata the server answered:
+    /// such a write stores the sent data and type as sent (nothing defaults them), so only the metadata
+    /// is the server's.
+    func record(_ desired: DesiredSecret, sent: Secret, answer: ObjectMeta) {
+        var stored = sent
+        stored.metadata = answer
+        record(desired, stored: stored)
+    }
+
+    /// Records the Secret as the server holds it (a write's whole answer, or a read).
     func record(_ desired: DesiredSecret, stored: Secret) {
         guard let resourceVersion = stored.metadata.resourceVersion else { return }
         var kept: Secret? = stored
