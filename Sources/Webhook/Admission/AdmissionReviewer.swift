@@ -80,8 +80,8 @@ public enum AdmissionReviewer {
     /// Most warnings kubectl shows in full; longer ones are cut with an ellipsis.
     static let warningLimit = 120
 
-    /// One decoder for every review (it holds no state between calls; made once, not per request).
-    private static let decoder = JSONDecoder()
+    /// One decoder for every review (it holds no state between calls). Not `JSONDecoder`: see `FlatJSON`.
+    private static let decoder = FlatJSONDecoder()
 
     /// Decodes an AdmissionReview for `kind`'s endpoint in one pass: the objects are decoded as `kind`'s type
     /// where they stand, and their errors are kept until the envelope's checks (kind, version) have passed, so
