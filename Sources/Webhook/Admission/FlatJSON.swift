@@ -10,8 +10,9 @@ import Foundation
 /// its (small) object in place, strings are made only for the values asked for, and members nobody asks for
 /// (`managedFields`, labels, `userInfo`) are scanned and skipped.
 ///
-/// The grammar is RFC 8259's, strictly: no comments, no trailing commas, no leading zeros, no control characters
-/// in strings, valid escapes and valid UTF-8. Nesting deeper than `maxDepth` is refused (the scan recurses).
+/// The grammar is RFC 8259's with `JSONDecoder`'s one leniency (a trailing comma in an object or array): no
+/// comments, no leading zeros, no control characters in strings, valid escapes and valid UTF-8. Nesting deeper
+/// than `maxDepth` is refused (the scan recurses).
 final class FlatJSON {
     enum Kind: UInt8 {
         case null, `false`, `true`, number, string, array, object
@@ -50,7 +51,7 @@ final class FlatJSON {
 
     // MARK: Lookups
 
-    /// The value node of `object`'s member `name` (the last one, if repeated, as `JSONDecoder` does).
+    /// The value node of `object`'s member `name` (the first one, if repeated, as `JSONDecoder` does).
     func member(of object: Int, named name: String) -> Int? {
         let count = nodes[object].count
         if count > Self.indexThreshold {
@@ -58,13 +59,12 @@ final class FlatJSON {
         }
         var name = name
         return name.withUTF8 { wanted -> Int? in
-            var found: Int?
             var key = object + 1
             for _ in 0..<count {
-                if keyMatches(key, wanted) { found = key + 1 }
+                if keyMatches(key, wanted) { return key + 1 }
                 key = nodes[key + 1].after
             }
-            return found
+            return nil
         }
     }
 
@@ -94,7 +94,8 @@ final class FlatJSON {
         var index: [String: Int] = [:]
         var key = object + 1
         for _ in 0..<nodes[object].count {
-            index[unescapedString(key)] = key + 1
+            let name = unescapedString(key)
+            if index[name] == nil { index[name] = key + 1 }
             key = nodes[key + 1].after
         }
         memberIndexes[object] = index
@@ -301,6 +302,11 @@ final class FlatJSON {
                 index += 1
             } else {
                 while true {
+                    skipWhitespace(bytes)
+                    if count > 0, index < bytes.count, bytes[index] == close {
+                        index += 1  // a trailing comma
+                        break
+                    }
                     if isObject {
                         skipWhitespace(bytes)
                         guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
