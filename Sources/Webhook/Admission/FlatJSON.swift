@@ -37,14 +37,15 @@ final class FlatJSON {
     static let indexThreshold = 16
 
     let bytes: [UInt8]
-    private(set) var nodes: [Node] = []
+    /// Constants after the scan (`let`: a class's `var` would be checked for exclusive access on every read).
+    let nodes: [Node]
     private var memberIndexes: [Int: [String: Int]] = [:]
 
     init(_ data: Data) throws(DecodingError) {
         bytes = [UInt8](data)
-        nodes.reserveCapacity(bytes.count / 8)
-        var scanner = Scanner(document: self)
+        var scanner = Scanner(bytes: bytes)
         try scanner.scanDocument()
+        nodes = scanner.nodes
     }
 
     subscript(node: Int) -> Node { nodes[node] }
@@ -233,21 +234,24 @@ final class FlatJSON {
     // MARK: Scanning
 
     private struct Scanner {
-        let document: FlatJSON
+        let text: [UInt8]
+        var nodes: [Node] = []
         var index = 0
         var sawNonASCII = false
 
-        init(document: FlatJSON) {
-            self.document = document
+        init(bytes: [UInt8]) {
+            self.text = bytes
+            nodes.reserveCapacity(bytes.count / 8)
         }
 
         mutating func scanDocument() throws(DecodingError) {
-            try document.bytes.withUnsafeBufferPointer { (bytes) throws(DecodingError) in
+            let text = self.text
+            try text.withUnsafeBufferPointer { (bytes) throws(DecodingError) in
                 try value(bytes, depth: 0)
                 skipWhitespace(bytes)
                 if index != bytes.count { throw invalid("unexpected character after the top-level value") }
             }
-            if sawNonASCII, String(validating: document.bytes, as: UTF8.self) == nil {
+            if sawNonASCII, String(validating: text, as: UTF8.self) == nil {
                 throw invalid("the text is not valid UTF-8", at: nil)
             }
         }
@@ -271,8 +275,8 @@ final class FlatJSON {
         }
 
         private mutating func append(_ kind: Kind, flag: Bool = false, start: Int, end: Int) {
-            document.nodes.append(
-                Node(kind: kind, flag: flag, start: start, end: end, count: 0, after: document.nodes.count + 1))
+            nodes.append(
+                Node(kind: kind, flag: flag, start: start, end: end, count: 0, after: nodes.count + 1))
         }
 
         private mutating func value(_ bytes: UnsafeBufferPointer<UInt8>, depth: Int) throws(DecodingError) {
@@ -293,7 +297,7 @@ final class FlatJSON {
             guard depth < FlatJSON.maxDepth else { throw invalid("nested deeper than \(FlatJSON.maxDepth) levels") }
             let isObject = bytes[index] == UInt8(ascii: "{")
             let close = isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
-            let node = document.nodes.count
+            let node = nodes.count
             append(isObject ? .object : .array, start: index, end: index)
             index += 1
             skipWhitespace(bytes)
@@ -334,9 +338,9 @@ final class FlatJSON {
                     break
                 }
             }
-            document.nodes[node].end = index
-            document.nodes[node].count = count
-            document.nodes[node].after = document.nodes.count
+            nodes[node].end = index
+            nodes[node].count = count
+            nodes[node].after = nodes.count
         }
 
         private mutating func string(_ bytes: UnsafeBufferPointer<UInt8>) throws(DecodingError) {
