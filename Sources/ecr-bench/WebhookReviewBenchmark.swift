@@ -3,9 +3,9 @@ import CRDModels
 import Foundation
 import Webhook
 
-/// `ecr-bench webhook-review`: the CPU time (of this thread) of one AdmissionReview's stages in this process, without HTTP or
-/// TLS: decoding (`AdmissionReviewer.parse`), the decision, and the encoded answer. Steadier than the HTTP
-/// benchmark on a shared machine, so it shows what a change to decoding or validation is worth.
+/// `ecr-bench webhook-review`: the CPU time (of this thread) of one AdmissionReview's stages in this process,
+/// without HTTP or TLS: decoding (`AdmissionReviewer.parse`), the decision, and the encoded answer. Steadier than
+/// the HTTP benchmark on a shared machine, so it shows what a change to decoding or validation is worth.
 struct WebhookReviewBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "webhook-review", abstract: "CPU time per AdmissionReview stage, in process.")

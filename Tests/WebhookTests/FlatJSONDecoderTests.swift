@@ -35,7 +35,8 @@ struct FlatJSONDecoderTests {
 
     static func outcome<T: Decodable>(_ type: T.Type, _ body: Data, flat: Bool) -> Result<T, ErrorSummary> {
         do {
-            return .success(flat ? try FlatJSONDecoder().decode(T.self, from: body) : try JSONDecoder().decode(T.self, from: body))
+            return .success(
+                flat ? try FlatJSONDecoder().decode(T.self, from: body) : try JSONDecoder().decode(T.self, from: body))
         } catch {
             return .failure(summary(error))
         }
@@ -56,7 +57,9 @@ struct FlatJSONDecoderTests {
             self.request = request.map {
                 [$0.uid, $0.kind.group, $0.kind.version, $0.kind.kind, $0.name, $0.namespace, $0.operation]
             }
-            object = request?.object.map { later in Result { () throws(AdmissionRequestError) in try later.value("object") } }
+            object = request?.object.map { later in
+                Result { () throws(AdmissionRequestError) in try later.value("object") }
+            }
             oldObject = request?.oldObject.map { later in
                 Result { () throws(AdmissionRequestError) in try later.value("oldObject") }
             }
@@ -155,9 +158,12 @@ struct FlatJSONDecoderTests {
         #"{"ratio":-0.0}"#, #"{"ratio":1E-2}"#, #"{"ratio":"1"}"#,
         #"{"text":null,"flag":null,"list":null}"#, #"{"text":1}"#, #"{"flag":"true"}"#, #"{"list":"a"}"#,
         #"{"list":[1]}"#, #"{"list":[null]}"#, #"{"list":{}}"#, #"{"nested":[[1,"x"]]}"#, #"{"map":[]}"#,
-        #"{"map":{"a":"1","b":2}}"#, #"{"optionals":["a",null,"b"]}"#,
+        #"{"map":{"a":"1","b":2}}"#, #"{"map":null}"#, #"{"map":{"a":null}}"#, #"{"map":{"a":"1","a":2}}"#,
+        #"{"map":{"a":2,"a":"1"}}"#, #"{"map":{"\u0061":"escaped","b":"\n"}}"#, #"{"list":[]}"#,
+        #"{"optionals":["a",null,"b"]}"#,
         #"{"any":{"a":[1,true,null,"s",{"b":{}}],"c":-1.25}}"#, #"{"text":"a","text":"b"}"#,
-        #" { "text" : "spaced" } "#, #"{"text":"a",}"#, #"{"list":["a",]}"#, #"{"list":[,]}"#, #"{"list":["a",,]}"#, #"{,}"#, #"{"count":01}"#, #"{"count":-}"#, #"{"count":1.}"#,
+        #" { "text" : "spaced" } "#, #"{"text":"a",}"#, #"{"list":["a",]}"#, #"{"list":[,]}"#, #"{"list":["a",,]}"#,
+        #"{,}"#, #"{"count":01}"#, #"{"count":-}"#, #"{"count":1.}"#,
         #"{"count":.5}"#, "{\"text\":\"tab\tinside\"}", #"{"text":"\x"}"#, #"{"text":"\u12"}"#, #"{"flag":tru}"#,
         #"{"text":"a"} x"#, #"[]"#, #"null"#, #""#, #"{"#, #"{"text""#, #"{"text":"unterminated}"#,
     ])

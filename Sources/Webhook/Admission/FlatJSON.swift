@@ -348,6 +348,12 @@ final class FlatJSON {
             index = start
             var escaped = false
             while true {
+                // Plain ASCII text in one tight loop; everything else below.
+                while index < bytes.count, case let byte = bytes[index], byte >= 0x20, byte < 0x80,
+                    byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\")
+                {
+                    index += 1
+                }
                 guard index < bytes.count else { throw invalid("unterminated string", at: start - 1) }
                 let byte = bytes[index]
                 if byte == UInt8(ascii: "\"") { break }

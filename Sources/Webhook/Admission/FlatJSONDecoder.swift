@@ -11,6 +11,14 @@ struct FlatJSONDecoder {
     }
 }
 
+/// The key of a map member in a coding path.
+private struct NameKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
 /// The key of an array element in a coding path.
 private struct IndexKey: CodingKey {
     var intValue: Int?
@@ -58,10 +66,47 @@ private final class FlatJSONValueDecoder: Decoder, SingleValueDecodingContainer 
 
     func singleValueContainer() throws -> any SingleValueDecodingContainer { self }
 
-    /// A nested value, decoded by a decoder for it.
+    /// A nested value, decoded by a decoder for it (or directly, see `direct`).
     func decode<T: Decodable>(_ type: T.Type, at node: Int, key: any CodingKey) throws -> T {
-        if T.self == JSONValue.self { return document.jsonValue(node) as! T }
+        if let value = try direct(T.self, at: node, path: self.codingPath + [key]) { return value }
         return try FlatJSONValueDecoder(document, node: node, parent: self, key: key).decode(T.self)
+    }
+
+    /// `String`, `[String]`, `[String: String]` (labels, annotations) and `JSONValue` built straight from the table,
+    /// with the values and errors their `init(from:)` gives, but without a decoder and a container per value;
+    /// nil for any other type.
+    private func direct<T>(_ type: T.Type, at node: Int, path: @autoclosure () -> [any CodingKey]) throws -> T? {
+        if T.self == String.self {
+            return unsafeBitCast(try string(node, path: path()), to: T.self)
+        }
+        if T.self == [String: String].self {
+            try expect(node, .object, [String: Any].self, path: path())
+            var map: [String: String] = [:]
+            var key = node + 1
+            for _ in 0..<document[node].count {
+                let name = document.unescapedString(key)
+                if map[name] == nil {  // the first of repeated names, as `member(of:named:)` finds
+                    map[name] = try string(key + 1, path: path() + [NameKey(stringValue: name)])
+                }
+                key = document[key + 1].after
+            }
+            return unsafeBitCast(map, to: T.self)
+        }
+        if T.self == [String].self {
+            try expect(node, .array, [Any].self, path: path())
+            var list: [String] = []
+            list.reserveCapacity(document[node].count)
+            var element = node + 1
+            for index in 0..<document[node].count {
+                list.append(try string(element, path: path() + [IndexKey(intValue: index)]))
+                element = document[element].after
+            }
+            return unsafeBitCast(list, to: T.self)
+        }
+        if T.self == JSONValue.self {
+            return unsafeBitCast(document.jsonValue(node), to: T.self)
+        }
+        return nil
     }
 
     // MARK: Single value
@@ -83,7 +128,7 @@ private final class FlatJSONValueDecoder: Decoder, SingleValueDecodingContainer 
     func decode(_ type: UInt64.Type) throws -> UInt64 { try integer(node, path: codingPath) }
 
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        if T.self == JSONValue.self { return document.jsonValue(node) as! T }
+        if let value = try direct(T.self, at: node, path: codingPath) { return value }
         return try T(from: self)
     }
 
@@ -163,7 +208,8 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     private func value(_ key: Key) throws -> Int {
         guard let node = find(key) else {
             throw DecodingError.keyNotFound(
-                key, .init(codingPath: codingPath, debugDescription: "No value associated with key \(key.stringValue)."))
+                key,
+                .init(codingPath: codingPath, debugDescription: "No value associated with key \(key.stringValue)."))
         }
         return node
     }
@@ -245,7 +291,8 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     private func child(_ key: any CodingKey, name: String? = nil) throws -> FlatJSONValueDecoder {
         guard let node = decoder.document.member(of: decoder.node, named: name ?? key.stringValue) else {
             throw DecodingError.keyNotFound(
-                key, .init(codingPath: codingPath, debugDescription: "No value associated with key \(key.stringValue)."))
+                key,
+                .init(codingPath: codingPath, debugDescription: "No value associated with key \(key.stringValue)."))
         }
         return FlatJSONValueDecoder(decoder.document, node: node, parent: decoder, key: key)
     }
@@ -280,7 +327,8 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
         return node
     }
 
-    /// Decodes the next element with `read` (given this array's decoder, the element's node and its coding path, built only if asked for),
+    /// Decodes the next element with `read` (given this array's decoder, the element's node and its coding path,
+    /// built only if asked for),
     /// advancing only if it succeeds.
     private mutating func read<T>(
         _ read: (FlatJSONValueDecoder, Int, () -> [any CodingKey]) throws -> T
@@ -346,6 +394,8 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
 
     mutating func superDecoder() throws -> any Decoder {
         let key = IndexKey(intValue: currentIndex)
-        return try read { decoder, node, _ in FlatJSONValueDecoder(decoder.document, node: node, parent: decoder, key: key) }
+        return try read { decoder, node, _ in
+            FlatJSONValueDecoder(decoder.document, node: node, parent: decoder, key: key)
+        }
     }
 }
