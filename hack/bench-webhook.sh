@@ -9,8 +9,8 @@
 # BUILD (1; 0 uses the binaries already in .build/$CONFIG), OPERATOR_BINARY (another operator build to measure,
 # e.g. one of an older commit), PROFILE (a path: `perf record -g` of the operator
 # process during the webhook's measured run is written there; `perf report -i PATH` reads it), PROFILE_HANDSHAKES
-# (the same for the run with a new connection per request), KEEPALIVE_ONLY (1: only the webhook's keep-alive pass,
-# for comparing builds quickly).
+# (the same for the run with a new connection per request), PASSES (which of "nginx webhook nginx-hs webhook-hs"
+# to run, default all; e.g. PASSES=webhook to compare builds quickly).
 # "CPU us/request" is the server process's user+system CPU time over the run divided by its requests: on a
 # shared machine it moves less than requests/s and p99, which follow the scheduler.
 set -euo pipefail
@@ -155,18 +155,21 @@ echo "== wrk: $connections keep-alive TLS connections, $threads threads, $durati
     "$(wc -c <"$work/review.json") byte AdmissionReview; $(nproc) cores: $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2)"
 nginx_worker=$(ps -o pid= --ppid "${pids[0]}" | head -1 | tr -d ' ')
 operator_pid=$(sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$work/serve.log")
+passes=" ${PASSES:-nginx webhook nginx-hs webhook-hs} "
+want() { [[ "$passes" == *" $1 "* ]]; }
 rows=()
-if [ "${KEEPALIVE_ONLY:-0}" != 1 ]; then
-    rows+=("$(run nginx "https://localhost:$nginx_port/validate-awsecrimagepullsecret" "$nginx_worker")")
-fi
-rows+=("$(run webhook "https://localhost:$webhook_port/validate-awsecrimagepullsecret" "$operator_pid" \
-    "${PROFILE:-}")")
-if [ "${KEEPALIVE_ONLY:-0}" != 1 ]; then
+url=/validate-awsecrimagepullsecret
+if want nginx; then rows+=("$(run nginx "https://localhost:$nginx_port$url" "$nginx_worker")"); fi
+if want webhook; then rows+=("$(run webhook "https://localhost:$webhook_port$url" "$operator_pid" "${PROFILE:-}")"); fi
+if want nginx-hs || want webhook-hs; then
     echo "== the same with Connection: close (a new TCP and TLS handshake per request)"
-    rows+=("$(SCRIPT=$work/close.lua run nginx-hs \
-        "https://localhost:$nginx_port/validate-awsecrimagepullsecret" "$nginx_worker")")
-    rows+=("$(SCRIPT=$work/close.lua run webhook-hs \
-        "https://localhost:$webhook_port/validate-awsecrimagepullsecret" "$operator_pid" "${PROFILE_HANDSHAKES:-}")")
+fi
+if want nginx-hs; then
+    rows+=("$(SCRIPT=$work/close.lua run nginx-hs "https://localhost:$nginx_port$url" "$nginx_worker")")
+fi
+if want webhook-hs; then
+    rows+=("$(SCRIPT=$work/close.lua run webhook-hs "https://localhost:$webhook_port$url" "$operator_pid" \
+        "${PROFILE_HANDSHAKES:-}")")
 fi
 python3 - "$(getconf CLK_TCK)" "${rows[@]}" <<'PY'
 import sys
