@@ -68,14 +68,19 @@ private final class FlatJSONValueDecoder: Decoder, SingleValueDecodingContainer 
 
     /// A nested value, decoded by a decoder for it (or directly, see `direct`).
     func decode<T: Decodable>(_ type: T.Type, at node: Int, key: any CodingKey) throws -> T {
-        if let value = try direct(T.self, at: node, path: self.codingPath + [key]) { return value }
+        if Self.isDirect(T.self) { return try direct(T.self, at: node, path: self.codingPath + [key]) }
         return try FlatJSONValueDecoder(document, node: node, parent: self, key: key).decode(T.self)
     }
 
+    /// Whether `direct` builds `T`. (A separate test, not an optional result: `T?` would cost a generic-metadata
+    /// lookup per value.)
+    private static func isDirect<T>(_ type: T.Type) -> Bool {
+        T.self == String.self || T.self == [String: String].self || T.self == [String].self || T.self == JSONValue.self
+    }
+
     /// `String`, `[String]`, `[String: String]` (labels, annotations) and `JSONValue` built straight from the table,
-    /// with the values and errors their `init(from:)` gives, but without a decoder and a container per value;
-    /// nil for any other type.
-    private func direct<T>(_ type: T.Type, at node: Int, path: @autoclosure () -> [any CodingKey]) throws -> T? {
+    /// with the values and errors their `init(from:)` gives, but without a decoder and a container per value.
+    private func direct<T>(_ type: T.Type, at node: Int, path: @autoclosure () -> [any CodingKey]) throws -> T {
         if T.self == String.self {
             return unsafeBitCast(try string(node, path: path()), to: T.self)
         }
@@ -103,10 +108,8 @@ private final class FlatJSONValueDecoder: Decoder, SingleValueDecodingContainer 
             }
             return unsafeBitCast(list, to: T.self)
         }
-        if T.self == JSONValue.self {
-            return unsafeBitCast(document.jsonValue(node), to: T.self)
-        }
-        return nil
+        precondition(T.self == JSONValue.self, "direct(\(T.self)) without isDirect")
+        return unsafeBitCast(document.jsonValue(node), to: T.self)
     }
 
     // MARK: Single value
@@ -128,7 +131,7 @@ private final class FlatJSONValueDecoder: Decoder, SingleValueDecodingContainer 
     func decode(_ type: UInt64.Type) throws -> UInt64 { try integer(node, path: codingPath) }
 
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        if let value = try direct(T.self, at: node, path: codingPath) { return value }
+        if Self.isDirect(T.self) { return try direct(T.self, at: node, path: codingPath) }
         return try T(from: self)
     }
 
