@@ -1,7 +1,6 @@
 import CRDModels
 import HTTPServer
 import Logging
-import NIOPosix
 
 /// Builds the webhook's HTTPS server: the caller decides where it listens and its limits; this wires the
 /// admission handler behind it. The result is a `Service` for the process's ServiceGroup.
@@ -11,11 +10,7 @@ public enum WebhookServer {
         claims: any SecretClaimLookup, logger: Logger
     ) -> HTTPServer {
         let webhook = AdmissionWebhook(ambientPolicy: ambientPolicy, claims: claims, logger: logger)
-        // All connections on one event loop: a review takes tens of microseconds, so one thread answers thousands
-        // per second, and the API server's few keep-alive connections spread over every core's loop made each
-        // loop sleep and wake (epoll, context switches) for nearly every request.
         return HTTPServer(
-            configuration: configuration, logger: logger, eventLoopGroup: MultiThreadedEventLoopGroup.singleton.next(),
-            handler: WebhookMetrics.instrument(webhook.handler))
+            configuration: configuration, logger: logger, handler: WebhookMetrics.instrument(webhook.handler))
     }
 }
