@@ -58,10 +58,10 @@ struct FlatJSONDecoderTests {
                 [$0.uid, $0.kind.group, $0.kind.version, $0.kind.kind, $0.name, $0.namespace, $0.operation]
             }
             object = request?.object.map { later in
-                Result { () throws(AdmissionRequestError) in try later.value("object") }
+                Result { () throws(AdmissionRequestError) in try later.value("object", kind: "\(Object.self)") }
             }
             oldObject = request?.oldObject.map { later in
-                Result { () throws(AdmissionRequestError) in try later.value("oldObject") }
+                Result { () throws(AdmissionRequestError) in try later.value("oldObject", kind: "\(Object.self)") }
             }
         }
     }
@@ -81,8 +81,13 @@ struct FlatJSONDecoderTests {
         let cluster = agree(
             outcome(AdmissionEnvelope<ClusterAWSECRImagePullSecret>.self, body, flat: true).map(Envelope.init),
             outcome(AdmissionEnvelope<ClusterAWSECRImagePullSecret>.self, body, flat: false).map(Envelope.init))
-        #expect(namespaced && cluster, "\(label): \(String(decoding: body, as: UTF8.self))")
-        return namespaced && cluster
+        // What the webhook decodes: only name, namespace and spec of the objects.
+        typealias Admitted = AdmittedObject<ClusterAWSECRImagePullSecretSpec>
+        let admitted = agree(
+            outcome(AdmissionEnvelope<Admitted>.self, body, flat: true).map(Envelope.init),
+            outcome(AdmissionEnvelope<Admitted>.self, body, flat: false).map(Envelope.init))
+        #expect(namespaced && cluster && admitted, "\(label): \(String(decoding: body, as: UTF8.self))")
+        return namespaced && cluster && admitted
     }
 
     static func recordedBodies() throws -> [(name: String, body: Data)] {
