@@ -9,7 +9,8 @@
 # BUILD (1; 0 uses the binaries already in .build/$CONFIG), OPERATOR_BINARY (another operator build to measure,
 # e.g. one of an older commit), PROFILE (a path: `perf record -g` of the operator
 # process during the webhook's measured run is written there; `perf report -i PATH` reads it), PROFILE_HANDSHAKES
-# (the same for the run with a new connection per request).
+# (the same for the run with a new connection per request), PASSES (which of "nginx webhook nginx-hs webhook-hs"
+# to run, default all; e.g. PASSES=webhook to compare builds quickly).
 # "CPU us/request" is the server process's user+system CPU time over the run divided by its requests: on a
 # shared machine it moves less than requests/s and p99, which follow the scheduler.
 set -euo pipefail
@@ -153,16 +154,24 @@ run() {  # name url pid [profile]: prints "name rps p50 p99 requests errors cpu-
 echo "== wrk: $connections keep-alive TLS connections, $threads threads, $duration each," \
     "$(wc -c <"$work/review.json") byte AdmissionReview; $(nproc) cores: $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2)"
 nginx_worker=$(ps -o pid= --ppid "${pids[0]}" | head -1 | tr -d ' ')
-nginx_line=$(run nginx "https://localhost:$nginx_port/validate-awsecrimagepullsecret" "$nginx_worker")
 operator_pid=$(sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$work/serve.log")
-webhook_line=$(run webhook "https://localhost:$webhook_port/validate-awsecrimagepullsecret" "$operator_pid" \
-    "${PROFILE:-}")
-echo "== the same with Connection: close (a new TCP and TLS handshake per request)"
-nginx_close=$(SCRIPT=$work/close.lua run nginx-hs "https://localhost:$nginx_port/validate-awsecrimagepullsecret" \
-    "$nginx_worker")
-webhook_close=$(SCRIPT=$work/close.lua run webhook-hs \
-    "https://localhost:$webhook_port/validate-awsecrimagepullsecret" "$operator_pid" "${PROFILE_HANDSHAKES:-}")
-python3 - "$(getconf CLK_TCK)" "$nginx_line" "$webhook_line" "$nginx_close" "$webhook_close" <<'PY'
+passes=" ${PASSES:-nginx webhook nginx-hs webhook-hs} "
+want() { [[ "$passes" == *" $1 "* ]]; }
+rows=()
+url=/validate-awsecrimagepullsecret
+if want nginx; then rows+=("$(run nginx "https://localhost:$nginx_port$url" "$nginx_worker")"); fi
+if want webhook; then rows+=("$(run webhook "https://localhost:$webhook_port$url" "$operator_pid" "${PROFILE:-}")"); fi
+if want nginx-hs || want webhook-hs; then
+    echo "== the same with Connection: close (a new TCP and TLS handshake per request)"
+fi
+if want nginx-hs; then
+    rows+=("$(SCRIPT=$work/close.lua run nginx-hs "https://localhost:$nginx_port$url" "$nginx_worker")")
+fi
+if want webhook-hs; then
+    rows+=("$(SCRIPT=$work/close.lua run webhook-hs "https://localhost:$webhook_port$url" "$operator_pid" \
+        "${PROFILE_HANDSHAKES:-}")")
+fi
+python3 - "$(getconf CLK_TCK)" "${rows[@]}" <<'PY'
 import sys
 tick_us = 1e6 / int(sys.argv[1])
 rows = [line.split() for line in sys.argv[2:]]
@@ -171,6 +180,8 @@ print("%-10s %12s %10s %10s %10s %7s %14s" % ("server", "requests/s", "p50 ms", 
 for name, rps, p50, p99, count, errors, ticks in rows:
     print("%-10s %12.0f %10.3f %10.3f %10s %7s %14.1f" % (name, float(rps), float(p50), float(p99), count, errors,
                                                          int(ticks) * tick_us / int(count)))
+if len(rows) < 4:
+    sys.exit(0)
 nginx, webhook, nginx_hs, webhook_hs = rows
 ratio = float(webhook[1]) / float(nginx[1])
 print("webhook/nginx requests/s: %.2fx (target >= 0.5x); webhook p99 %.3f ms (target <= 1 ms)" % (ratio, float(webhook[3])))

@@ -24,12 +24,12 @@ final class InboundBytesObserver: ChannelInboundHandler, RemovableChannelHandler
 /// Serves HTTP/1.1 requests on one connection: reads each request whole within the limits, runs the async
 /// handler, writes its response, and keeps the connection alive when both sides want to.
 ///
-/// Everything here runs on the channel's event loop; the handler closure runs in its own task, which prefers
-/// the same event loop (`EventLoopTaskExecutor`): handlers must not block, and should move long synchronous
-/// work elsewhere. Requests are answered in order; pipelined ones wait in a bounded queue. Every body byte is
-/// reserved from the server's `HTTPBodyBudget` before it is buffered and returned when its response is
-/// written (or the connection closes). The header and body timers run whether or not a response is pending,
-/// so a client cannot hold a half-sent request open behind a slow answer.
+/// Everything here runs on the channel's event loop; the handler closure runs in its own task, started
+/// immediately on the loop's thread and preferring that loop afterwards (`EventLoopTaskExecutor`): handlers must
+/// not block, and should move long synchronous work elsewhere. Requests are answered in order; pipelined ones
+/// wait in a bounded queue. Every body byte is reserved from the server's `HTTPBodyBudget` before it is buffered
+/// and returned when its response is written (or the connection closes). The header and body timers run whether
+/// or not a response is pending, so a client cannot hold a half-sent request open behind a slow answer.
 final class HTTPConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -88,6 +88,9 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     private var currentTask: Task<Void, Never>?
     /// Whether `currentTask` produces a streamed body (cancelled on shutdown) rather than running the handler.
     private var currentTaskIsStream = false
+    /// Requests handed to the handler so far, and the number of the one whose handler has not returned yet.
+    private var answered = 0
+    private var runningHandler: Int?
     private var remoteAddress: String?
     private var isActive = true
     private var executor: EventLoopTaskExecutor?
@@ -224,12 +227,21 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         let promise = context.eventLoop.makePromise(of: HTTPServerResponse.self)
         let handler = self.handler
         currentTaskIsStream = false
-        currentTask = Task(executorPreference: executor) {
+        answered &+= 1
+        let id = answered
+        runningHandler = id
+        promise.futureResult.assumeIsolated().whenSuccess { response in
+            if self.runningHandler == id { self.runningHandler = nil }
+            self.write(response, version: .http1_1, keepAlive: keepAlive, context: context)
+        }
+        // Started immediately: a handler that does not suspend (the webhook's review, probes) runs and is answered
+        // right here, without a trip through the event loop's task queue; one that suspends resumes on the loop.
+        let task = Task.immediate(executorPreference: executor) {
             let response = await handler(request)
             promise.succeed(response)
         }
-        promise.futureResult.assumeIsolated().whenSuccess { response in
-            self.write(response, version: .http1_1, keepAlive: keepAlive, context: context)
+        if runningHandler == id {
+            currentTask = task  // still running: cancelled if the connection closes
         }
     }
 

@@ -8,6 +8,6 @@ struct ECRBench: AsyncParsableCommand {
         abstract: "Benchmarks for ecr-pullsecret-operator.",
         subcommands: [
             ReconcileBenchmark.self, WebhookBenchmark.self, WebhookAttackBenchmark.self,
-            WebhookServeCommand.self, BenchAPIServerCommand.self,
+            WebhookServeCommand.self, WebhookReviewBenchmark.self, BenchAPIServerCommand.self,
         ])
 }

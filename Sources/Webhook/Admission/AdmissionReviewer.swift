@@ -80,8 +80,8 @@ public enum AdmissionReviewer {
     /// Most warnings kubectl shows in full; longer ones are cut with an ellipsis.
     static let warningLimit = 120
 
-    /// One decoder for every review (it holds no state between calls; made once, not per request).
-    private static let decoder = JSONDecoder()
+    /// One decoder for every review (it holds no state between calls). Not `JSONDecoder`: see `FlatJSON`.
+    private static let decoder = FlatJSONDecoder()
 
     /// Decodes an AdmissionReview for `kind`'s endpoint in one pass: the objects are decoded as `kind`'s type
     /// where they stand, and their errors are kept until the envelope's checks (kind, version) have passed, so
@@ -89,19 +89,30 @@ public enum AdmissionReviewer {
     public static func parse(_ body: Data, for kind: WebhookKind) throws(AdmissionRequestError) -> ParsedAdmission {
         switch kind {
         case .namespaced:
-            let (request, new, old) = try decodeEnvelope(body, AWSECRImagePullSecret.self, for: kind)
-            return try finish(request, kind: kind, objects: .namespaced(new: new, old: old))
+            let (request, new, old) = try decodeEnvelope(body, AWSECRImagePullSecretSpec.self, for: kind)
+            func object(_ admitted: AdmittedObject<AWSECRImagePullSecretSpec>?) -> AWSECRImagePullSecret? {
+                admitted.map { AWSECRImagePullSecret(metadata: $0.objectMeta, spec: $0.spec) }
+            }
+            return try finish(request, kind: kind, objects: .namespaced(new: object(new), old: object(old)))
         case .cluster:
-            let (request, new, old) = try decodeEnvelope(body, ClusterAWSECRImagePullSecret.self, for: kind)
-            return try finish(request, kind: kind, objects: .cluster(new: new, old: old))
+            let (request, new, old) = try decodeEnvelope(body, ClusterAWSECRImagePullSecretSpec.self, for: kind)
+            func object(
+                _ admitted: AdmittedObject<ClusterAWSECRImagePullSecretSpec>?
+            ) -> ClusterAWSECRImagePullSecret? {
+                admitted.map { ClusterAWSECRImagePullSecret(metadata: $0.objectMeta, spec: $0.spec) }
+            }
+            return try finish(request, kind: kind, objects: .cluster(new: object(new), old: object(old)))
         }
     }
 
     /// The envelope's checks in order (review kind, apiVersion, request, the request's kind and version),
     /// then the objects' decoding errors.
-    private static func decodeEnvelope<Object: Decodable>(
-        _ body: Data, _ type: Object.Type, for kind: WebhookKind
-    ) throws(AdmissionRequestError) -> (AdmissionEnvelope<Object>.Request, new: Object?, old: Object?) {
+    private static func decodeEnvelope<Spec: Decodable & Equatable>(
+        _ body: Data, _ type: Spec.Type, for kind: WebhookKind
+    ) throws(AdmissionRequestError) -> (
+        AdmissionEnvelope<AdmittedObject<Spec>>.Request, new: AdmittedObject<Spec>?, old: AdmittedObject<Spec>?
+    ) {
+        typealias Object = AdmittedObject<Spec>
         let review: AdmissionEnvelope<Object>
         do {
             review = try decoder.decode(AdmissionEnvelope<Object>.self, from: body)
@@ -131,7 +142,10 @@ public enum AdmissionReviewer {
                 code: .unknownVersion,
                 message: "\(expected.kind) version \(request.kind.version) is not supported; use \(expected.version)")
         }
-        return (request, try request.object?.value("object"), try request.oldObject?.value("oldObject"))
+        return (
+            request, try request.object?.value("object", kind: kind.rawValue),
+            try request.oldObject?.value("oldObject", kind: kind.rawValue)
+        )
     }
 
     private static func finish<Object>(

@@ -42,9 +42,11 @@ public struct SecretClaimConflict: Hashable, Sendable {
 
     /// Finds every other resource that claims `claim.secretName` in one of `claim`'s namespaces.
     public static func find(for claim: SecretClaim, among others: [SecretClaim]) -> [SecretClaimConflict] {
+        // The name first: it rules out nearly every other resource, before any set is built.
+        let sameName = others.filter { $0.secretName == claim.secretName && !$0.isSameResource(as: claim) }
+        guard !sameName.isEmpty else { return [] }
         let mine = Set(claim.targetNamespaces)
-        return others
-            .filter { !$0.isSameResource(as: claim) && $0.secretName == claim.secretName }
+        return sameName
             .compactMap { other in
                 let shared = mine.intersection(other.targetNamespaces).sorted()
                 return shared.isEmpty ? nil : SecretClaimConflict(other: other, namespaces: shared)
