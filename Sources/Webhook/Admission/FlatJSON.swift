@@ -1,5 +1,9 @@
 import CRDModels
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A JSON document scanned once into a flat table of values (pre-order: an object is followed by its keys and
 /// values, an array by its elements), which `FlatJSONDecoder` decodes `Decodable` types from.

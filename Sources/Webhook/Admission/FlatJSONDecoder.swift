@@ -1,5 +1,5 @@
 import CRDModels
-import Foundation
+import FoundationEssentials
 
 /// Decodes `Decodable` types from JSON through `FlatJSON`: the same models and the same `DecodingError`s (coding
 /// paths, `typeMismatch`/`valueNotFound`/`keyNotFound`) as `JSONDecoder` with default strategies, at a fraction of
