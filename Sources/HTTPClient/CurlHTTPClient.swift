@@ -188,9 +188,9 @@ final class CurlTransfer: @unchecked Sendable {
     private func url(of request: HTTPRequest, tls: TLSConfiguration) throws -> String {
         let url = request.url
         // The common case, checked without URLComponents (a visible cost per request): http(s)://host...
-        // with no server name to substitute. libcurl parses the rest.
+        // in printable ASCII (nothing URLComponents would percent-encode), no server name to substitute.
         if tls.serverName == nil, let rest = Self.afterScheme(url), let first = rest.utf8.first,
-            first != UInt8(ascii: "/")
+            first != UInt8(ascii: "/"), rest.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
         {
             return url
         }
