@@ -131,23 +131,8 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     private func configure(request: HTTPRequest, configuration: CurlHTTPClient.Configuration) throws {
-        guard var components = URLComponents(string: request.url), let host = components.host,
-            let scheme = components.scheme, scheme == "http" || scheme == "https"
-        else {
-            throw HTTPClientError(code: .invalidRequest, message: "not an http(s) URL: \(request.url)")
-        }
         let tls = configuration.tls
-        if let serverName = tls.serverName, serverName != host, scheme == "https" {
-            // libcurl has no SNI override: address the server by its TLS name and connect to the real host.
-            let port = components.port ?? 443
-            let connectHost = host.contains(":") ? "[\(host)]" : host
-            try setString(CURLOPT_CONNECT_TO, "\(serverName):\(port):\(connectHost):\(port)", keepList: true)
-            components.host = serverName
-        }
-        guard let url = components.string else {
-            throw HTTPClientError(code: .invalidRequest, message: "not a valid URL: \(request.url)")
-        }
-        try setString(CURLOPT_URL, url)
+        try setString(CURLOPT_URL, try url(of: request, tls: tls))
         try setLong(CURLOPT_NOSIGNAL, 1)
         try setLong(CURLOPT_FOLLOWLOCATION, 0)
         try setLong(CURLOPT_TCP_KEEPALIVE, 1)
@@ -168,7 +153,7 @@ final class CurlTransfer: @unchecked Sendable {
         case "HEAD": try setLong(CURLOPT_NOBODY, 1)
         default: try setString(CURLOPT_CUSTOMREQUEST, request.method)
         }
-        if !request.body.isEmpty || ["POST", "PUT", "PATCH"].contains(request.method) {
+        if !request.body.isEmpty || request.method == "POST" || request.method == "PUT" || request.method == "PATCH" {
             try check(ccurl_easy_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)))
             try request.body.withUnsafeBytes { bytes in
                 // COPYPOSTFIELDS copies, so the bytes need not outlive this call.
@@ -177,14 +162,15 @@ final class CurlTransfer: @unchecked Sendable {
             }
         }
 
-        // "Expect:" suppresses libcurl's 100-continue round trip for request bodies.
-        for header in request.headers + [HTTPHeader("Expect", "")] {
+        for header in request.headers {
             let line = header.value.isEmpty ? "\(header.name):" : "\(header.name): \(header.value)"
             guard !line.containsLineBreak else {
                 throw HTTPClientError(code: .invalidRequest, message: "header \(header.name) contains a line break")
             }
             headerList = curl_slist_append(headerList, line)
         }
+        // "Expect:" suppresses libcurl's 100-continue round trip for request bodies.
+        headerList = curl_slist_append(headerList, "Expect:")
         try check(ccurl_easy_setopt_ptr(handle, CURLOPT_HTTPHEADER, headerList))
 
         try applyTLS(tls)
@@ -195,6 +181,42 @@ final class CurlTransfer: @unchecked Sendable {
         try check(ccurl_easy_setopt_write(handle, CURLOPT_HEADERFUNCTION, curlHeaderCallback))
         try check(ccurl_easy_setopt_ptr(handle, CURLOPT_HEADERDATA, context))
         try check(ccurl_easy_setopt_ptr(handle, CURLOPT_PRIVATE, context))
+    }
+
+    /// The URL to hand libcurl; when the TLS server name differs from the URL's host, the URL names the
+    /// server and CURLOPT_CONNECT_TO the real host (libcurl has no SNI override).
+    private func url(of request: HTTPRequest, tls: TLSConfiguration) throws -> String {
+        let url = request.url
+        // The common case, checked without URLComponents (a visible cost per request): http(s)://host...
+        // in printable ASCII (nothing URLComponents would percent-encode), no server name to substitute.
+        if tls.serverName == nil, let rest = Self.afterScheme(url), let first = rest.utf8.first,
+            first != UInt8(ascii: "/"), rest.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+        {
+            return url
+        }
+        guard var components = URLComponents(string: url), let host = components.host,
+            let scheme = components.scheme, scheme == "http" || scheme == "https"
+        else {
+            throw HTTPClientError(code: .invalidRequest, message: "not an http(s) URL: \(url)")
+        }
+        if let serverName = tls.serverName, serverName != host, scheme == "https" {
+            let port = components.port ?? 443
+            let connectHost = host.contains(":") ? "[\(host)]" : host
+            try setString(CURLOPT_CONNECT_TO, "\(serverName):\(port):\(connectHost):\(port)", keepList: true)
+            components.host = serverName
+        }
+        guard let rewritten = components.string else {
+            throw HTTPClientError(code: .invalidRequest, message: "not a valid URL: \(url)")
+        }
+        return rewritten
+    }
+
+    /// What follows `http://` or `https://` (lowercase, as every caller writes it); nil for anything else.
+    private static func afterScheme(_ url: String) -> Substring? {
+        for prefix in ["https://", "http://"] where url.hasPrefix(prefix) {
+            return url.dropFirst(prefix.count)
+        }
+        return nil
     }
 
     private func applyTLS(_ tls: TLSConfiguration) throws {
@@ -297,27 +319,35 @@ private func curlHeaderCallback(
     let length = size * count
     guard let buffer, let context else { return length }
     let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
-    let line = httpTrimmed(String(decoding: UnsafeRawBufferPointer(start: buffer, count: length), as: UTF8.self))
-    if line.hasPrefix("HTTP/") {
-        let parts = line.split(separator: " ")
+    // Byte-level: this runs for every header line of every response (Foundation's trimming was a visible cost).
+    let line = trimmed(UnsafeRawBufferPointer(start: buffer, count: length))
+    if line.starts(with: "HTTP/".utf8) {
+        let parts = line.split(separator: UInt8(ascii: " "), maxSplits: 2)
         transfer.headers = []
-        transfer.version = parts.first.map(String.init)
-        transfer.status = Int(parts.dropFirst().first ?? "") ?? 0
+        transfer.version = parts.first.map { String(decoding: $0, as: UTF8.self) }
+        transfer.status = parts.dropFirst().first.flatMap { Int(String(decoding: $0, as: UTF8.self)) } ?? 0
     } else if line.isEmpty {
         if transfer.status >= 200 { transfer.finishHeaders() }
-    } else if let colon = line.firstIndex(of: ":") {
-        let name = String(line[..<colon])
-        let value = httpTrimmed(line[line.index(after: colon)...])
+    } else if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
+        let name = String(decoding: line[..<colon], as: UTF8.self)
+        let value = String(decoding: trimmed(line[(colon + 1)...]), as: UTF8.self)
         transfer.headers.append(HTTPHeader(name, value))
     }
     return length
 }
 
-/// Without the spaces, tabs and line ends around a header line or value (RFC 9110 OWS, and the CRLF).
-private func httpTrimmed(_ text: some StringProtocol) -> String {
-    let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r\n" || $0 == "\n" || $0 == "\r" }
-    guard let first = text.firstIndex(where: { !isSpace($0) }) else { return "" }
-    return String(text[first...text.lastIndex(where: { !isSpace($0) })!])
+/// `bytes` without leading and trailing ASCII whitespace (space, tab, CR, LF).
+private func trimmed(_ bytes: Slice<UnsafeRawBufferPointer>) -> Slice<UnsafeRawBufferPointer> {
+    func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
+    var start = bytes.startIndex
+    var end = bytes.endIndex
+    while start < end, isSpace(bytes[start]) { start += 1 }
+    while end > start, isSpace(bytes[end - 1]) { end -= 1 }
+    return bytes[start..<end]
+}
+
+private func trimmed(_ bytes: UnsafeRawBufferPointer) -> Slice<UnsafeRawBufferPointer> {
+    trimmed(bytes[...])
 }
 
 /// libcurl's body callback. Returning less than `length` aborts the transfer.

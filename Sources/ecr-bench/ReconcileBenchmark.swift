@@ -213,6 +213,7 @@ final class BenchRun: @unchecked Sendable {
 
         // Forced refreshes: a new registry account changes every Secret's content (moto's password names it).
         var refreshes: [PhaseResult] = []
+        let refreshCPUBefore = cpuNow()
         for cycle in 1...options.refreshCycles {
             spec.registries = [RegistrySpec(accountID: String(100_000_000_000 + cycle), region: "us-west-2")]
             let result = try await phase(
@@ -237,6 +238,7 @@ final class BenchRun: @unchecked Sendable {
         if refreshes.count > 1 {
             let sorted = refreshes.map(\.secrets).sorted()
             say("refresh_median_of_\(refreshes.count)", sorted[sorted.count / 2], "s")
+            sayCPU("refresh_all", from: refreshCPUBefore, count: count * refreshes.count)
         }
         if options.traceConnects, let log = try? String(contentsOfFile: connectLog, encoding: .utf8) {
             let port = URL(string: config.server)?.port ?? 443
@@ -286,6 +288,7 @@ final class BenchRun: @unchecked Sendable {
         ]
         @Sendable func annotations() -> [String: String] { [Annotations.expiresAt: Timestamp.format(Date())] }
         let writtenBox = Mutex([Secret?](repeating: nil, count: count))
+        let createCPUBefore = cpuNow()
         let createStart = ContinuousClock.now
         try await forEachConcurrently(0..<count) { index in
             let secret = try await bare.create(
@@ -297,7 +300,9 @@ final class BenchRun: @unchecked Sendable {
             writtenBox.withLock { $0[index] = secret }
         }
         let ceilingCreate = (ContinuousClock.now - createStart).seconds
+        sayCPU("ceiling_create", from: createCPUBefore, count: count, who: ["bench", "server"])
         let written = writtenBox.withLock { $0 }
+        let updateCPUBefore = cpuNow()
         let updateStart = ContinuousClock.now
         try await forEachConcurrently(0..<count) { index in
             guard var secret = written[index] else { return }
@@ -306,6 +311,7 @@ final class BenchRun: @unchecked Sendable {
             _ = try await bare.update(secret)
         }
         let ceilingUpdate = (ContinuousClock.now - updateStart).seconds
+        sayCPU("ceiling_update", from: updateCPUBefore, count: count, who: ["bench", "server"])
         say("ceiling_create", ceilingCreate, "s")
         say("ceiling_update", ceilingUpdate, "s")
         // Ratio = ceiling time / operator time: the operator's throughput as a fraction of the bare loop's.
@@ -334,6 +340,7 @@ final class BenchRun: @unchecked Sendable {
         let reconcilesBefore = await clusterReconciles()
         ownRequests.store(0, ordering: .relaxed)
         tracker.reset()
+        let cpuBefore = cpuNow()
         let start = ContinuousClock.now
         let generation = try await change()
         let deadline = start + .seconds(options.timeout)
@@ -359,6 +366,8 @@ final class BenchRun: @unchecked Sendable {
         // Let trailing requests (events, a last status write) land before counting.
         try await Task.sleep(for: .milliseconds(500))
         let result = PhaseResult(secrets: secretsAt.seconds, status: statusAt.seconds)
+        // Includes the status polls and the 500 ms above: small beside N writes, and the same for every build.
+        sayCPU(name, from: cpuBefore, count: count)
         if quiet {
             say("\(name)_secrets", result.secrets, "s")
             return result
@@ -395,6 +404,41 @@ final class BenchRun: @unchecked Sendable {
     }
 
     /// The test server's request count (nil on a cluster). Each query is itself no API request.
+    /// User + system CPU seconds a process has used so far (`/proc/<pid>/stat` utime + stime); nil when unreadable.
+    static func cpuSeconds(pid: String) -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        // After the command name: state is field 3, utime field 14, stime field 15.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// CPU seconds so far of the operator, the test server (nil on a cluster) and this process.
+    func cpuNow() -> (operator: Double?, server: Double?, bench: Double?) {
+        (
+            operatorProcess.flatMap { Self.cpuSeconds(pid: String($0.pid)) },
+            apiServer.flatMap { Self.cpuSeconds(pid: String($0.process.processIdentifier)) },
+            Self.cpuSeconds(pid: "self")
+        )
+    }
+
+    /// Prints `<name>_<who>_cpu_per_secret` in ms: each process's CPU between two `cpuNow()` readings over `count`.
+    func sayCPU(_ name: String, from before: (operator: Double?, server: Double?, bench: Double?),
+        count: Int, who: [String] = ["operator", "server"])
+    {
+        let after = cpuNow()
+        let pairs: [(String, Double?, Double?)] = [
+            ("operator", before.operator, after.operator), ("server", before.server, after.server),
+            ("bench", before.bench, after.bench),
+        ]
+        for (label, start, end) in pairs where who.contains(label) {
+            guard let start, let end else { continue }
+            say("\(name)_\(label)_cpu_per_secret", (end - start) * 1000 / Double(count), "ms", digits: 3)
+        }
+    }
+
     func serverRequests() -> Int? {
         apiServer?.ask("count").flatMap { Int($0) }
     }

@@ -28,4 +28,12 @@ import Testing
         var complete = LineSplitter(maxLineBytes: 4)
         #expect(throws: LineSplitter.LineTooLong.self) { try complete.append(Data("123456\n".utf8)) }
     }
+
+    @Test func aCRLFCutBetweenChunksEndsTheLineAtTheBound() throws {
+        var splitter = LineSplitter(maxLineBytes: 4)
+        #expect(try splitter.append(Data("abcd\r".utf8)).isEmpty)
+        let lines = try splitter.append(Data("\nef\n\r\n".utf8))
+        #expect(lines.map { String(decoding: $0, as: UTF8.self) } == ["abcd", "ef"])
+        #expect(splitter.finish() == nil)
+    }
 }

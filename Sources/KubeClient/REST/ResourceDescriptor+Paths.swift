@@ -19,7 +19,7 @@ extension ResourceDescriptor {
     }
 }
 
-/// Percent-encodes everything outside RFC 3986 unreserved characters.
+/// Percent-encodes everything outside RFC 3986 unreserved characters (UTF-8 bytes, uppercase hex).
 func escapePathSegment(_ text: String) -> String {
     PercentEncoding.encode(text)
 }

@@ -24,17 +24,21 @@ public struct LineSplitter: Sendable {
     public mutating func append(_ chunk: Data) throws -> [Data] {
         buffer.append(chunk)
         var lines: [Data] = []
-        var lineStart = buffer.startIndex
-        var index = buffer.startIndex + scanned
-        while let newline = buffer[index...].firstIndex(of: 0x0A) {
-            var line = buffer[lineStart..<newline]
-            if line.last == 0x0D { line = line.dropLast() }
-            if line.count > maxLineBytes { throw LineTooLong(limit: maxLineBytes) }
-            if !line.isEmpty { lines.append(Data(line)) }
-            lineStart = newline + 1
-            index = lineStart
+        // Offset of the first byte not yet returned in a line. Scanned through raw bytes: every event of
+        // every watch passes here, and `Data`'s generic indexing cost more than the scan itself.
+        var consumed = 0
+        try buffer.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+            var offset = scanned
+            while let newline = bytes[offset...].firstIndex(of: 0x0A) {
+                var end = newline
+                if end > consumed, bytes[end - 1] == 0x0D { end -= 1 }
+                if end - consumed > maxLineBytes { throw LineTooLong(limit: maxLineBytes) }
+                if end > consumed { lines.append(Data(UnsafeRawBufferPointer(rebasing: bytes[consumed..<end]))) }
+                consumed = newline + 1
+                offset = consumed
+            }
         }
-        if lineStart > buffer.startIndex { buffer.removeSubrange(buffer.startIndex..<lineStart) }
+        if consumed > 0 { buffer.removeSubrange(buffer.startIndex..<buffer.startIndex + consumed) }
         scanned = buffer.count
         // The unfinished line may end in the `\r` of a `\r\n` whose `\n` is in the next chunk.
         if buffer.count - (buffer.last == 0x0D ? 1 : 0) > maxLineBytes { throw LineTooLong(limit: maxLineBytes) }
