@@ -9,22 +9,17 @@ extension ResourceDescriptor {
     /// one object's subresource.
     public func path(namespace: String?, name: String? = nil, subresource: String? = nil) -> String {
         var path = apiPrefix
-        if namespaced, let namespace { path += "/namespaces/\(escapePathSegment(namespace))" }
+        if namespaced, let namespace { path += "/namespaces/\(PercentEncoding.encode(namespace))" }
         path += "/\(plural)"
         if let name {
-            path += "/\(escapePathSegment(name))"
-            if let subresource, !subresource.isEmpty { path += "/\(escapePathSegment(subresource))" }
+            path += "/\(PercentEncoding.encode(name))"
+            if let subresource, !subresource.isEmpty { path += "/\(PercentEncoding.encode(subresource))" }
         }
         return path
     }
 }
 
-/// Percent-encodes everything outside RFC 3986 unreserved characters (UTF-8 bytes, uppercase hex).
-func escapePathSegment(_ text: String) -> String {
-    PercentEncoding.encode(text)
-}
-
 /// Builds a query string with every key and value percent-encoded (selectors contain `=`, `!`, `,`).
 func encodeQuery(_ items: [(String, String)]) -> String {
-    items.map { "\(escapePathSegment($0.0))=\(escapePathSegment($0.1))" }.joined(separator: "&")
+    items.map { "\(PercentEncoding.encode($0.0))=\(PercentEncoding.encode($0.1))" }.joined(separator: "&")
 }
