@@ -14,15 +14,22 @@ import Glibc
 enum MemoryTuning {
     static func apply() {
         #if canImport(Glibc)
-        // `mallopt` is not in Swift's Glibc module; look it up in libc. Values from glibc's <malloc.h>.
+        // Values from glibc's <malloc.h>.
         let trimThreshold: Int32 = -1
         let mmapThreshold: Int32 = -3
-        guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "mallopt") else { return }
-        let mallopt = unsafeBitCast(symbol, to: (@convention(c) (Int32, Int32) -> Int32).self)
+        guard let mallopt = libc("mallopt", as: (@convention(c) (Int32, Int32) -> Int32).self) else { return }
         _ = mallopt(mmapThreshold, 64 * 1024)
         _ = mallopt(trimThreshold, 128 * 1024)
         #endif
     }
+
+    #if canImport(Glibc)
+    /// A libc function that Swift's Glibc module does not import (`mallopt`, `malloc_trim`: <malloc.h>).
+    private static func libc<Function>(_ name: String, as type: Function.Type) -> Function? {
+        guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, name) else { return nil }
+        return unsafeBitCast(symbol, to: Function.self)
+    }
+    #endif
 }
 
 extension MemoryTuning {
@@ -30,8 +37,7 @@ extension MemoryTuning {
     /// arenas, which neither threshold above releases.
     static func trim() {
         #if canImport(Glibc)
-        guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "malloc_trim") else { return }
-        let mallocTrim = unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
+        guard let mallocTrim = libc("malloc_trim", as: (@convention(c) (Int) -> Int32).self) else { return }
         _ = mallocTrim(0)
         #endif
     }
