@@ -18,9 +18,15 @@ struct RunningServer {
         _ configuration: HTTPServerConfiguration,
         handler: @escaping HTTPServer.Handler = echo
     ) async throws -> RunningServer {
+        try await start(configuration, responder: .asynchronous(handler))
+    }
+
+    static func start(
+        _ configuration: HTTPServerConfiguration, responder: HTTPServer.Responder
+    ) async throws -> RunningServer {
         var logger = Logger(label: "test.http")
         logger.logLevel = .warning
-        let server = HTTPServer(configuration: configuration, logger: logger, handler: handler)
+        let server = HTTPServer(configuration: configuration, logger: logger, responder: responder)
         let task = Task { try await server.run() }
         let port = try await server.localPort()
         return RunningServer(server: server, task: task, port: port)
