@@ -7,14 +7,18 @@ import NIOHTTP1
 /// record. This is the one place that frames responses; the server has no `HTTPResponseEncoder`.
 enum HTTPResponseBytes {
     /// A complete response: head and body in one buffer. `omitBody` for an answer to `HEAD`, which announces
-    /// the body's length but does not send it.
+    /// the body's length but does not send it. A 1xx, 204 or 304 answer has neither a body nor a length.
     static func response(
         _ status: HTTPResponseStatus, headers: HTTPHeaders, body: Data, omitBody: Bool, keepAlive: Bool,
         allocator: ByteBufferAllocator
     ) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: 128 + headers.count * 48 + (omitBody ? 0 : body.count))
-        writeHead(status, headers: headers, length: body.count, keepAlive: keepAlive, into: &buffer)
-        if !omitBody {
+        let mayHaveBody = status.mayHaveResponseBody
+        let sendsBody = mayHaveBody && !omitBody
+        var buffer = allocator.buffer(capacity: 128 + headers.count * 48 + (sendsBody ? body.count : 0))
+        writeHead(
+            status, headers: headers, framing: mayHaveBody ? .length(body.count) : .none, keepAlive: keepAlive,
+            into: &buffer)
+        if sendsBody {
             buffer.writeBytes(body)
         }
         return buffer
@@ -25,15 +29,19 @@ enum HTTPResponseBytes {
         _ status: HTTPResponseStatus, headers: HTTPHeaders, keepAlive: Bool, allocator: ByteBufferAllocator
     ) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: 128 + headers.count * 48)
-        writeHead(status, headers: headers, length: nil, keepAlive: keepAlive, into: &buffer)
+        writeHead(status, headers: headers, framing: .chunked, keepAlive: keepAlive, into: &buffer)
         return buffer
     }
 
-    /// Status line, the handler's headers and the framing headers (`Content-Length: length`, or chunked when
-    /// nil). The handler's own `Content-Length`, `Transfer-Encoding` and `Connection` are left out: the server
-    /// alone decides framing and keep-alive.
+    private enum Framing {
+        case length(Int), chunked, none
+    }
+
+    /// Status line, the handler's headers and the framing headers. The handler's own `Content-Length`,
+    /// `Transfer-Encoding` and `Connection` are left out: the server alone decides framing and keep-alive.
     private static func writeHead(
-        _ status: HTTPResponseStatus, headers: HTTPHeaders, length: Int?, keepAlive: Bool, into buffer: inout ByteBuffer
+        _ status: HTTPResponseStatus, headers: HTTPHeaders, framing: Framing, keepAlive: Bool,
+        into buffer: inout ByteBuffer
     ) {
         buffer.writeStaticString("HTTP/1.1 ")
         buffer.writeString(String(status.code))
@@ -46,12 +54,15 @@ enum HTTPResponseBytes {
             buffer.writeString(value)
             buffer.writeStaticString("\r\n")
         }
-        if let length {
+        switch framing {
+        case .length(let length):
             buffer.writeStaticString("Content-Length: ")
             buffer.writeString(String(length))
             buffer.writeStaticString("\r\n")
-        } else {
+        case .chunked:
             buffer.writeStaticString("Transfer-Encoding: chunked\r\n")
+        case .none:
+            break
         }
         buffer.writeStaticString(keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n")
     }
