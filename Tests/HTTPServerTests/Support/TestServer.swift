@@ -38,7 +38,9 @@ struct RunningServer {
     }
 
     /// Answers with a small JSON description of what it received.
-    static let echo: HTTPServer.Handler = { request in
+    static let echo: HTTPServer.Handler = { request in describe(request) }
+
+    static func describe(_ request: HTTPServerRequest) -> HTTPServerResponse {
         let description: [String: String] = [
             "method": request.method,
             "path": request.path,
@@ -59,11 +61,19 @@ func withTLSServer(
     handler: @escaping HTTPServer.Handler = RunningServer.echo,
     _ body: (TLSFixture, RunningServer) async throws -> Void
 ) async throws {
+    try await withTLSServer(configure: configure, responder: .asynchronous(handler), body)
+}
+
+func withTLSServer(
+    configure: (inout HTTPServerConfiguration) -> Void = { _ in },
+    responder: HTTPServer.Responder,
+    _ body: (TLSFixture, RunningServer) async throws -> Void
+) async throws {
     let fixture = try TLSFixture.make()
     defer { fixture.certificates.remove() }
     var configuration = HTTPServerConfiguration.testTLS(try fixture.store())
     configure(&configuration)
-    let server = try await RunningServer.start(configuration, handler: handler)
+    let server = try await RunningServer.start(configuration, responder: responder)
     try await withTeardown({ await server.stop() }) { try await body(fixture, server) }
 }
 
