@@ -27,10 +27,12 @@ final class InboundBytesObserver: ChannelInboundHandler, RemovableChannelHandler
 ///
 /// Everything here runs on the channel's event loop. A synchronous handler is called right here; an async one
 /// runs in its own task, started immediately on the loop's thread and preferring that loop afterwards
-/// (`EventLoopTaskExecutor`): handlers must not block, and should move long synchronous work elsewhere. Requests are answered in order; pipelined ones
-/// wait in a bounded queue. Every body byte is reserved from the server's `HTTPBodyBudget` before it is buffered
-/// and returned when its response is written (or the connection closes). The header and body timers run whether
-/// or not a response is pending, so a client cannot hold a half-sent request open behind a slow answer.
+/// (`EventLoopTaskExecutor`): handlers must not block, and should move long synchronous work elsewhere.
+/// Requests are answered in order; pipelined ones wait in a bounded queue. Every body byte is reserved from the
+/// server's `HTTPBodyBudget` before it is buffered and returned when the handler has answered (the body is no
+/// longer held then) or the connection closes. The next request is not answered before the response is
+/// written. The header and body timers run whether or not a response is pending, so a client cannot hold a
+/// half-sent request open behind a slow answer.
 final class HTTPConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = ByteBuffer
@@ -76,7 +78,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     private var reading: ReadState = .awaitingHead
     /// Complete requests not yet answered.
     private var queue: [Pending] = []
-    /// Budget bytes held by the request being read, and by the one being answered.
+    /// Budget bytes held by the request being read, and by the one being answered until its handler returns.
     private var readingReserved = 0
     private var respondingReserved = 0
     private var responding = false
@@ -266,6 +268,10 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         _ response: HTTPServerResponse, keepAlive: Bool, isHead: Bool = false, context: ChannelHandlerContext
     ) {
         guard isActive else { return }
+        // The handler has answered: the request's body is gone. Returned before the write, so a client that
+        // has read this answer never finds the budget still held by it.
+        budget.release(respondingReserved)
+        respondingReserved = 0
         let keepAlive = keepAlive && !shuttingDown && !closeAfterResponse
         let allocator = context.channel.allocator
         switch response.body {
@@ -309,8 +315,6 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
 
     private func finishResponse(keepAlive: Bool, context: ChannelHandlerContext) {
         responding = false
-        budget.release(respondingReserved)
-        respondingReserved = 0
         currentTask = nil
         currentTaskIsStream = false
         guard isActive else { return }
