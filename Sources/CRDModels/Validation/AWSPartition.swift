@@ -13,16 +13,29 @@ public enum AWSPartition: String, Hashable, Sendable, CaseIterable {
     case awsUSGov = "aws-us-gov"
 
     /// The partition `region` belongs to, or nil if it is not a region of a supported partition.
+    ///
+    /// Compares bytes in place (checked on every admission review): every accepted region is ASCII, so a
+    /// non-ASCII byte anywhere fails a comparison, as it failed the comparison of `Character`s.
     public init?(region: String) {
-        let parts = region.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count >= 3, let number = parts.last, (1...2).contains(number.count),
-            number.allSatisfy(\.isASCIIDigit), Self.directions.contains(parts[parts.count - 2])
+        let utf8 = region.utf8
+        let dash = UInt8(ascii: "-")
+        // `<area>-<direction>-<n>`, where `<area>` may hold a dash itself (`us-gov`).
+        guard let numberDash = utf8.lastIndex(of: dash), let directionDash = utf8[..<numberDash].lastIndex(of: dash)
         else { return nil }
-        switch parts.count {
-        case 3 where Self.awsAreas.contains(parts[0]): self = .aws
-        case 3 where parts[0] == "cn": self = .awsCN
-        case 4 where parts[0] == "us" && parts[1] == "gov": self = .awsUSGov
-        default: return nil
+        let number = utf8[utf8.index(after: numberDash)...]
+        let direction = utf8[utf8.index(after: directionDash)..<numberDash]
+        let area = utf8[..<directionDash]
+        guard (1...2).contains(number.count), number.allSatisfy(Formats.isDigit),
+            Self.directions.contains(where: { $0.utf8.elementsEqual(direction) })
+        else { return nil }
+        if Self.awsAreas.contains(where: { $0.utf8.elementsEqual(area) }) {
+            self = .aws
+        } else if area.elementsEqual("cn".utf8) {
+            self = .awsCN
+        } else if area.elementsEqual("us-gov".utf8) {
+            self = .awsUSGov
+        } else {
+            return nil
         }
     }
 
@@ -34,8 +47,8 @@ public enum AWSPartition: String, Hashable, Sendable, CaseIterable {
         }
     }
 
-    static let awsAreas: Set<String> = ["us", "eu", "ap", "sa", "ca", "me", "af", "il", "mx"]
-    static let directions: Set<String> = [
+    static let awsAreas = ["us", "eu", "ap", "sa", "ca", "me", "af", "il", "mx"]
+    static let directions = [
         "north", "south", "east", "west", "central", "northeast", "northwest", "southeast", "southwest",
     ]
 
@@ -45,6 +58,3 @@ public enum AWSPartition: String, Hashable, Sendable, CaseIterable {
         + "(north|south|east|west|central|northeast|northwest|southeast|southwest)-[0-9]{1,2}$"
 }
 
-extension Character {
-    var isASCIIDigit: Bool { isASCII && isNumber }
-}

@@ -11,27 +11,20 @@ enum Formats {
 
     /// DNS-1123 subdomain: at most 253 characters, dot-separated DNS-1123 labels.
     static func isDNS1123Subdomain(_ text: String) -> Bool {
-        guard (1...253).contains(text.utf8.count) else { return false }
-        return text.split(separator: ".", omittingEmptySubsequences: false).allSatisfy {
-            guard let first = $0.utf8.first, let last = $0.utf8.last else { return false }
-            return isLowerAlnum(first) && isLowerAlnum(last)
-                && $0.utf8.allSatisfy { isLowerAlnum($0) || $0 == UInt8(ascii: "-") }
-        }
+        isDNS1123Subdomain(text.utf8[...])
     }
 
     /// Label value: empty, or at most 63 alphanumerics, `-`, `_`, `.`, starting and ending alphanumeric.
     static func isLabelValue(_ text: String) -> Bool {
-        text.isEmpty || isQualifiedNamePart(text)
+        text.isEmpty || isQualifiedNamePart(text.utf8[...])
     }
 
     /// Label or annotation key: an optional DNS-1123 subdomain prefix and `/`, then a name as in a label value.
     static func isQualifiedName(_ text: String) -> Bool {
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        switch parts.count {
-        case 1: return isQualifiedNamePart(String(parts[0]))
-        case 2: return isDNS1123Subdomain(String(parts[0])) && isQualifiedNamePart(String(parts[1]))
-        default: return false
-        }
+        let utf8 = text.utf8
+        guard let slash = utf8.firstIndex(of: UInt8(ascii: "/")) else { return isQualifiedNamePart(utf8[...]) }
+        let name = utf8[utf8.index(after: slash)...]
+        return isDNS1123Subdomain(utf8[..<slash]) && isQualifiedNamePart(name)
     }
 
     /// Secret data key: at most 253 alphanumerics, `-`, `_`, `.`.
@@ -41,7 +34,7 @@ enum Formats {
 
     /// AWS account id: exactly 12 decimal digits.
     static func isAccountID(_ text: String) -> Bool {
-        text.utf8.count == 12 && text.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+        text.utf8.count == 12 && text.utf8.allSatisfy(isDigit)
     }
 
     /// `arn:<partition>:iam::<12 digits>:role/<path/><name>`; returns the partition, or nil if not a role ARN.
@@ -72,16 +65,38 @@ enum Formats {
         static let secretKey = "^[-._a-zA-Z0-9]+$"
     }
 
-    private static func isQualifiedNamePart(_ text: String) -> Bool {
-        guard (1...63).contains(text.utf8.count), let first = text.utf8.first, let last = text.utf8.last else {
+    /// The bytes of every name are checked in place, without splitting them into strings: these run on every
+    /// admission review. Each rule accepts only ASCII, so no byte of a multi-byte character can pass.
+    private static func isDNS1123Subdomain(_ bytes: Substring.UTF8View) -> Bool {
+        guard (1...253).contains(bytes.count) else { return false }
+        // Every label between dots is non-empty and alphanumeric at both ends: a dot or the end follows an
+        // alphanumeric, a label starts with one.
+        var previous = UInt8(ascii: ".")
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "."): guard isLowerAlnum(previous) else { return false }
+            case UInt8(ascii: "-"): guard previous != UInt8(ascii: ".") else { return false }
+            default: guard isLowerAlnum(byte) else { return false }
+            }
+            previous = byte
+        }
+        return isLowerAlnum(previous)
+    }
+
+    /// A name as in a label value (a second `/` fails `isNameByte`).
+    private static func isQualifiedNamePart(_ bytes: Substring.UTF8View) -> Bool {
+        guard (1...63).contains(bytes.count), let first = bytes.first, let last = bytes.last else {
             return false
         }
-        return isAlnum(first) && isAlnum(last)
-            && text.utf8.allSatisfy(isNameByte)
+        return isAlnum(first) && isAlnum(last) && bytes.allSatisfy(isNameByte)
+    }
+
+    static func isDigit(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
     }
 
     private static func isLowerAlnum(_ byte: UInt8) -> Bool {
-        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || isDigit(byte)
     }
 
     private static func isAlnum(_ byte: UInt8) -> Bool {

@@ -60,7 +60,7 @@ extension ImagePullSecretSpec {
                 "at most one credential source: set secretRef or inline accessKeyId/secretAccessKey, not both")
         }
         if hasInline {
-            for (name, value) in [("accessKeyId", access.accessKeyId), ("secretAccessKey", access.secretAccessKey)] {
+            func check(_ name: String, _ value: String?) {
                 if value == nil {
                     report.error(
                         "spec.awsAccess.\(name)",
@@ -69,6 +69,8 @@ extension ImagePullSecretSpec {
                     report.error("spec.awsAccess.\(name)", "must not be empty")
                 }
             }
+            check("accessKeyId", access.accessKeyId)
+            check("secretAccessKey", access.secretAccessKey)
         }
         if let ref = access.secretRef {
             if !Formats.isDNS1123Subdomain(ref.name) {
@@ -76,17 +78,20 @@ extension ImagePullSecretSpec {
                     "spec.awsAccess.secretRef.name",
                     "\(quoted(ref.name)) is not a DNS-1123 subdomain \(Rule.dns1123Subdomain)")
             }
-            let keys = [
-                ("accessKeyIdKey", ref.accessKeyIdKey), ("secretAccessKeyKey", ref.secretAccessKeyKey),
-                ("sessionTokenKey", ref.sessionTokenKey),
-            ]
-            for case (let name, let key?) in keys where !Formats.isSecretKey(key) {
-                report.error(
-                    "spec.awsAccess.secretRef.\(name)",
-                    "\(quoted(key)) is not a valid Secret data key (1-253 characters of [-._a-zA-Z0-9])")
+            // Without arrays or sets of the keys: this runs on every admission review.
+            func check(_ name: String, _ key: String?) {
+                if let key, !Formats.isSecretKey(key) {
+                    report.error(
+                        "spec.awsAccess.secretRef.\(name)",
+                        "\(quoted(key)) is not a valid Secret data key (1-253 characters of [-._a-zA-Z0-9])")
+                }
             }
-            let resolved = [ref.resolvedAccessKeyIdKey, ref.resolvedSecretAccessKeyKey, ref.resolvedSessionTokenKey]
-            if Set(resolved).count != resolved.count {
+            check("accessKeyIdKey", ref.accessKeyIdKey)
+            check("secretAccessKeyKey", ref.secretAccessKeyKey)
+            check("sessionTokenKey", ref.sessionTokenKey)
+            let (accessKeyID, secretAccessKey, sessionToken) =
+                (ref.resolvedAccessKeyIdKey, ref.resolvedSecretAccessKeyKey, ref.resolvedSessionTokenKey)
+            if accessKeyID == secretAccessKey || accessKeyID == sessionToken || secretAccessKey == sessionToken {
                 report.error(
                     "spec.awsAccess.secretRef",
                     "accessKeyIdKey, secretAccessKeyKey and sessionTokenKey must name different keys")
@@ -206,12 +211,13 @@ extension ImagePullSecretSpec {
 
 /// Checks every name in a list against `check` and reports duplicates.
 func validateNames(
-    _ names: [String], field: String, into report: inout ValidationReport, check: (String) -> Bool, rule: String
+    _ names: [String], field: String, into report: inout ValidationReport, check: (String) -> Bool,
+    rule: @autoclosure () -> String
 ) {
     var firstIndex: [String: Int] = [:]
     for (index, name) in names.enumerated() {
         if !check(name) {
-            report.error("\(field)[\(index)]", "\(quoted(name)) \(rule)")
+            report.error("\(field)[\(index)]", "\(quoted(name)) \(rule())")
         }
         if let first = firstIndex[name] {
             report.error("\(field)[\(index)]", "duplicates \(field)[\(first)] (\(quoted(name)))")
