@@ -14,6 +14,16 @@ public enum WebhookKind: String, Sendable, CaseIterable {
         }
     }
 
+    /// The kind validated at `path`, or nil. A switch, not a search of `allCases` (which builds an array):
+    /// every request is routed through it.
+    public init?(path: String) {
+        switch path {
+        case Self.namespaced.path: self = .namespaced
+        case Self.cluster.path: self = .cluster
+        default: return nil
+        }
+    }
+
     var descriptor: ResourceDescriptor {
         switch self {
         case .namespaced: AWSECRImagePullSecret.resource

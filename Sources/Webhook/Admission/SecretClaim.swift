@@ -77,7 +77,9 @@ extension SecretClaimLookup {
         case 1: namespaced = try namespacedClaims(in: claim.targetNamespaces[0])
         default: namespaced = try namespacedClaims(in: nil)
         }
-        return cluster + namespaced
+        // Usually one of them is empty: then no third array is built (nor every claim retained into it).
+        if cluster.isEmpty { return namespaced }
+        return namespaced.isEmpty ? cluster : cluster + namespaced
     }
 }
 

@@ -30,7 +30,7 @@ public struct AdmissionWebhook: Sendable {
             guard request.method == "GET" || request.method == "HEAD" else { return methodNotAllowed("GET") }
             return .text(.ok, "ok")
         }
-        guard let kind = WebhookKind.allCases.first(where: { $0.path == path }) else {
+        guard let kind = WebhookKind(path: path) else {
             return Self.error(.notFound, "no handler for \(path); POST AdmissionReviews to "
                 + WebhookKind.allCases.map(\.path).joined(separator: " or "))
         }

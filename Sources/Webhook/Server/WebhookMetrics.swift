@@ -17,7 +17,7 @@ public enum WebhookMetrics {
     ) -> HTTPServer.SynchronousHandler {
         let instruments = Instruments(factory: factory)
         return { request in
-            guard let kind = WebhookKind.allCases.first(where: { $0.path == request.path }) else {
+            guard let kind = WebhookKind(path: request.path) else {
                 return handler(request)
             }
             let start = ContinuousClock.now
@@ -46,6 +46,8 @@ private final class Instruments: Sendable {
     func record(kind: WebhookKind, code: UInt, duration: Duration) {
         let (counter, timer) = made.withLock { made in
             let key = CounterKey(kind: kind, code: code)
+            // Stored only when made: writing a dictionary entry back on every request costs a hash and a copy.
+            if let counter = made.counters[key], let timer = made.timers[kind] { return (counter, timer) }
             let counter = made.counters[key] ?? makeCounter(kind: kind, code: code)
             let timer = made.timers[kind] ?? makeTimer(kind: kind)
             made.counters[key] = counter
