@@ -128,6 +128,9 @@ struct AdmissionReviewerTests {
             "uid-3", message: "spec.secretName: \"Bad_Name\" é ✓ \\ back\nline\ttab\r\u{08}\u{0C}\u{01}\u{1F}\u{7F}",
             warnings: ["w"]),
         AdmissionResponse(uid: "", allowed: false, status: AdmissionStatus(code: 500, message: "")),
+        // Escapes first, last and back to back, around runs copied at once.
+        AdmissionResponse(
+            uid: "\"", allowed: false, status: AdmissionStatus(code: 403, message: "\n\\\"x\u{0}\u{1}y\"\"")),
     ])
     func encodedResponseMatchesJSONEncoder(_ response: AdmissionResponse) throws {
         let encoder = JSONEncoder()
