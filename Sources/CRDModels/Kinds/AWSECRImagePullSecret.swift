@@ -11,7 +11,7 @@ public struct AWSECRImagePullSecret: ImagePullSecretResource, Hashable {
     public var status: ImagePullSecretStatus?
 
     public init(metadata: ObjectMeta, spec: AWSECRImagePullSecretSpec, status: ImagePullSecretStatus? = nil) {
-        self.apiVersion = Self.resource.apiVersion
+        self.apiVersion = APIGroup.apiVersion  // a stored string: `resource.apiVersion` builds one per call
         self.kind = Self.resource.kind
         self.metadata = metadata
         self.spec = spec

@@ -14,7 +14,7 @@ public struct ClusterAWSECRImagePullSecret: ImagePullSecretResource, Hashable {
     public init(
         metadata: ObjectMeta, spec: ClusterAWSECRImagePullSecretSpec, status: ImagePullSecretStatus? = nil
     ) {
-        self.apiVersion = Self.resource.apiVersion
+        self.apiVersion = APIGroup.apiVersion  // a stored string: `resource.apiVersion` builds one per call
         self.kind = Self.resource.kind
         self.metadata = metadata
         self.spec = spec

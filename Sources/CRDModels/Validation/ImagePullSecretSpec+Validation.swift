@@ -182,7 +182,8 @@ extension ImagePullSecretSpec {
     }
 
     private func validateTemplate(into report: inout ValidationReport) {
-        for (key, value) in (secretTemplate?.labels ?? [:]).sorted(by: { $0.key < $1.key }) {
+        guard let secretTemplate else { return }
+        for (key, value) in (secretTemplate.labels ?? [:]).sorted(by: { $0.key < $1.key }) {
             let field = "spec.secretTemplate.labels[\(key)]"
             if Labels.isReserved(key) {
                 report.error(
@@ -196,7 +197,7 @@ extension ImagePullSecretSpec {
                         + "alphanumeric at both ends)")
             }
         }
-        for key in (secretTemplate?.annotations ?? [:]).keys.sorted() {
+        for key in (secretTemplate.annotations ?? [:]).keys.sorted() {
             let field = "spec.secretTemplate.annotations[\(key)]"
             if Annotations.isReserved(key) {
                 report.error(
