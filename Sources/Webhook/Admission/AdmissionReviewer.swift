@@ -185,6 +185,16 @@ public enum AdmissionReviewer {
         _ parsed: ParsedAdmission, ambientPolicy: AmbientCredentialsPolicy,
         existingClaims: Result<[SecretClaim], any Error>?
     ) -> AdmissionResponse {
+        decide(
+            parsed, ambientPolicy: ambientPolicy, claim: existingClaims == nil ? nil : parsed.claim,
+            existingClaims: existingClaims)
+    }
+
+    /// `decide` with `parsed.claim` as the caller already made it to look up `existingClaims`.
+    static func decide(
+        _ parsed: ParsedAdmission, ambientPolicy: AmbientCredentialsPolicy, claim: SecretClaim?,
+        existingClaims: Result<[SecretClaim], any Error>?
+    ) -> AdmissionResponse {
         // DELETE (and CONNECT) are never blocked: a resource must always be removable.
         guard parsed.operation == "CREATE" || parsed.operation == "UPDATE" else {
             return .allow(parsed.uid)
@@ -204,7 +214,7 @@ public enum AdmissionReviewer {
         default:
             return .deny(parsed.uid, message: "\(parsed.operation) request has no object")
         }
-        if let claim = parsed.claim, let existingClaims {
+        if let claim, let existingClaims {
             switch existingClaims {
             case .success(let others):
                 for conflict in SecretClaimConflict.find(for: claim, among: others) {

@@ -48,7 +48,8 @@ public struct AdmissionWebhook: Sendable {
             return Self.error(.badRequest, error.message)
         }
         var existing: Result<[SecretClaim], any Error>?
-        if let claim = parsed.claim {
+        let claim = parsed.claim
+        if let claim {
             do {
                 existing = .success(try claims.claims(relevantTo: claim))
             } catch {
@@ -58,7 +59,8 @@ public struct AdmissionWebhook: Sendable {
                 existing = .failure(error)
             }
         }
-        let response = AdmissionReviewer.decide(parsed, ambientPolicy: ambientPolicy, existingClaims: existing)
+        let response = AdmissionReviewer.decide(
+            parsed, ambientPolicy: ambientPolicy, claim: claim, existingClaims: existing)
         logger.log(
             level: response.allowed ? .debug : .info,
             "admission decided",
