@@ -119,6 +119,11 @@ public final class WrittenSecrets: Sendable {
         }
     }
 
+    /// Watch events waiting in `isOwnWrite` for the writes in flight on a Secret.
+    func eventsWaiting(namespace: String, name: String) -> Int {
+        state.withLock { $0.waiters[Self.key(namespace, name)]?.count ?? 0 }
+    }
+
     /// Whether a watch event of the Secret at `resourceVersion` is this process's own write. While a write
     /// of that Secret is in flight, waits for its answer (bounded by the request's timeout) and decides by
     /// the version it returns: an event of someone else's change, before or after ours, is never taken
