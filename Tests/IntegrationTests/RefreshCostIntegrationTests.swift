@@ -46,14 +46,19 @@ import Testing
         }
     }
 
+    /// Creates the shared resource and waits until it is Ready and the operator's cache has seen its writes.
+    func converge(_ harness: OperatorHarness, _ running: OperatorHarness.Running) async throws {
+        try await harness.createSharedResource(namespaces: namespaces)
+        #expect(await eventually { await harness.cluster("shared")?.status?.condition(.ready)?.status == "True" })
+        #expect(await cacheHasSeenTheWrites(harness, running))
+    }
+
     @Test func aRefreshIsOneUpdatePerSecretAndNoRead() async throws {
         try await withOperatorHarness { harness in
             try await setUp(harness)
             try await harness.withOperator(tokens: FakeTokenSource()) { running in
-                try await harness.createSharedResource(namespaces: namespaces)
-                #expect(await eventually { await harness.cluster("shared")?.status?.condition(.ready)?.status == "True" })
-                // The metadata cache has seen this process's writes (a refresh before that reads first).
-                #expect(await cacheHasSeenTheWrites(harness, running))
+                // Until the metadata cache has seen this process's writes (a refresh before that reads first).
+                try await converge(harness, running)
                 var before: [String: String] = [:]
                 for namespace in namespaces { before[namespace] = expiresAt(harness, namespace) }
                 let reads = harness.server.requestCount(method: "GET", pathContains: "/secrets/ecr-login")
@@ -129,9 +134,7 @@ import Testing
             try await setUp(harness)
             let tokens = FakeTokenSource()
             try await harness.withOperator(tokens: tokens) { running in
-                try await harness.createSharedResource(namespaces: namespaces)
-                #expect(await eventually { await harness.cluster("shared")?.status?.condition(.ready)?.status == "True" })
-                #expect(await cacheHasSeenTheWrites(harness, running))
+                try await converge(harness, running)
                 try await Task.sleep(for: .milliseconds(1100))  // a new expiry, to the second
                 let calls = tokens.calls
                 let updates = harness.server.requestCount(method: "PUT", pathContains: "/secrets/ecr-login")
@@ -158,9 +161,7 @@ import Testing
         try await withOperatorHarness { harness in
             try await setUp(harness)
             try await harness.withOperator(tokens: FakeTokenSource()) { running in
-                try await harness.createSharedResource(namespaces: namespaces)
-                #expect(await eventually { await harness.cluster("shared")?.status?.condition(.ready)?.status == "True" })
-                #expect(await cacheHasSeenTheWrites(harness, running))
+                try await converge(harness, running)
                 try await Task.sleep(for: .milliseconds(1100))
                 let before = expiresAt(harness, "a")
 

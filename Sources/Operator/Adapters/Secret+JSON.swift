@@ -71,21 +71,11 @@ extension JSONText {
         }
         if let references = metadata.ownerReferences {
             member("ownerReferences", &opened)
-            append("[")
-            for (index, reference) in references.enumerated() {
-                if index > 0 { append(",") }
-                append(ownerReference: reference)
-            }
-            append("]")
+            append(array: references) { $0.append(ownerReference: $1) }
         }
         if let finalizers = metadata.finalizers {
             member("finalizers", &opened)
-            append("[")
-            for (index, finalizer) in finalizers.enumerated() {
-                if index > 0 { append(",") }
-                append(string: finalizer)
-            }
-            append("]")
+            append(array: finalizers) { $0.append(string: $1) }
         }
         append(opened ? "}" : "{}")
     }
@@ -99,6 +89,15 @@ extension JSONText {
         append("\":")
         if let string { append(string: string) }
         if let raw { append(raw) }
+    }
+
+    private mutating func append<Element>(array: [Element], _ appendElement: (inout JSONText, Element) -> Void) {
+        append("[")
+        for (index, element) in array.enumerated() {
+            if index > 0 { append(",") }
+            appendElement(&self, element)
+        }
+        append("]")
     }
 
     private mutating func append(ownerReference reference: OwnerReference) {
