@@ -145,7 +145,7 @@ extension AdmissionReview {
     /// and unescaped slashes gives, written directly because the reply is on every review's path and this small
     /// fixed shape needs none of the encoder's generic machinery.
     public static func encoded(response: AdmissionResponse) -> Data {
-        var json = JSONBytes()
+        var json = JSONText()
         json.bytes.reserveCapacity(160 + response.uid.utf8.count + (response.status?.message.utf8.count ?? 0))
         json.append(#"{"apiVersion":"#)
         json.append(string: apiVersionV1)
@@ -174,38 +174,5 @@ extension AdmissionReview {
         }
         json.append("}}")
         return Data(json.bytes)
-    }
-}
-
-/// JSON text being written: raw fragments and escaped strings, escaped as `JSONEncoder` escapes them with
-/// `.withoutEscapingSlashes` (quote, backslash and control characters; everything else as UTF-8).
-private struct JSONBytes {
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
-    var bytes: [UInt8] = []
-
-    mutating func append(_ fragment: String) {
-        bytes.append(contentsOf: fragment.utf8)
-    }
-
-    mutating func append(string: String) {
-        bytes.append(UInt8(ascii: "\""))
-        for byte in string.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): bytes.append(contentsOf: #"\""#.utf8)
-            case UInt8(ascii: "\\"): bytes.append(contentsOf: #"\\"#.utf8)
-            case 0x08: bytes.append(contentsOf: #"\b"#.utf8)
-            case 0x0C: bytes.append(contentsOf: #"\f"#.utf8)
-            case 0x0A: bytes.append(contentsOf: #"\n"#.utf8)
-            case 0x0D: bytes.append(contentsOf: #"\r"#.utf8)
-            case 0x09: bytes.append(contentsOf: #"\t"#.utf8)
-            case 0..<0x20:
-                bytes.append(contentsOf: #"\u00"#.utf8)
-                bytes.append(Self.hexDigits[Int(byte >> 4)])
-                bytes.append(Self.hexDigits[Int(byte & 0x0F)])
-            default: bytes.append(byte)
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
     }
 }
