@@ -46,6 +46,7 @@ struct FlatJSONDecoderTests {
         #"{"map":{"a":2,"a":"1"}}"#, #"{"map":{"\u0061":"escaped","b":"\n"}}"#, #"{"list":[]}"#,
         #"{"optionals":["a",null,"b"]}"#,
         #"{"any":{"a":[1,true,null,"s",{"b":{}}],"c":-1.25}}"#, #"{"text":"a","text":"b"}"#,
+        #"{"any":1e400}"#, #"{"any":[1,{"a":-1e999}]}"#, #"{"any":{"a":1,"a":2}}"#, #"{"any":{"a":1e400,"a":2}}"#,
         #" { "text" : "spaced" } "#, #"{"text":"a",}"#, #"{"list":["a",]}"#, #"{"list":[,]}"#, #"{"list":["a",,]}"#,
         #"{,}"#, #"{"count":01}"#, #"{"count":-}"#, #"{"count":1.}"#,
         #"{"count":.5}"#, "{\"text\":\"tab\tinside\"}", #"{"text":"\x"}"#, #"{"text":"\u12"}"#, #"{"flag":tru}"#,
