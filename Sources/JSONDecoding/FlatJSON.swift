@@ -12,7 +12,9 @@ import FoundationEssentials
 /// the webhook's CPU, nearly all of it in the generic layer (a dictionary of every object's keys built per
 /// container, coding-path nodes, boxed values). Here a lookup compares a key's bytes with the member names of
 /// its (small) object in place, strings are made only for the values asked for, and members nobody asks for
-/// (`managedFields`, labels, `userInfo`) are scanned and skipped.
+/// (`managedFields`, labels, `userInfo`) are scanned and skipped. In KubeClient (release build): a metadata-only
+/// write answer 22 → 7 µs, 188 → 14 µs with the `managedFields` a real API server adds (`JSONValue`'s
+/// try-each-type `init(from:)` throws on every miss); a list of 1,000 such items 290 → 16 ms.
 ///
 /// The grammar is RFC 8259's with `JSONDecoder`'s one leniency (a trailing comma in an object or array): no
 /// comments, no leading zeros, no control characters in strings, valid escapes and valid UTF-8. Nesting deeper
