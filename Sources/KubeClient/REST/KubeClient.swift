@@ -1,6 +1,7 @@
 import CRDModels
 import FoundationEssentials
 import HTTPClient
+import JSONDecoding
 import Logging
 
 /// Typed REST access to one API server over an `HTTPTransport`.
@@ -293,29 +294,18 @@ public final class KubeClient: Sendable {
         }
     }
 
+    /// Decodes an answer with `FlatJSONDecoder` (JSONDecoder's semantics in one scan, see `FlatJSON`).
     func decode<T: Decodable>(_ type: T.Type, from data: Data, request: String) throws -> T {
         do {
-            return try JSONDecoder().decode(T.self, from: data)
+            return try FlatJSONDecoder().decode(T.self, from: data)
         } catch {
             throw KubeAPIError.decoding(error, type: "\(T.self)", request: request)
         }
     }
 
-    /// Decodes a list. The server omits `apiVersion`/`kind` on items; adding them to the raw JSON
-    /// first (one `JSONValue` pass) is far cheaper than `ObjectList`'s per-item fallback.
+    /// Decodes a list; `ObjectList` supplies the `apiVersion`/`kind` the server omits on items.
     func decodeList<R: KubeResource>(_ type: R.Type, from data: Data, request: String) throws -> ObjectList<R> {
-        var body = data
-        if var object = try? JSONValue.parse(data), var items = object["items"]?.arrayValue,
-            items.contains(where: { $0["apiVersion"] == nil || $0["kind"] == nil })
-        {
-            for index in items.indices {
-                if items[index]["apiVersion"] == nil { items[index]["apiVersion"] = .string(R.resource.apiVersion) }
-                if items[index]["kind"] == nil { items[index]["kind"] = .string(R.resource.kind) }
-            }
-            object["items"] = .array(items)
-            if let patched = try? object.serialized() { body = patched }
-        }
-        return try decode(ObjectList<R>.self, from: body, request: request)
+        try decode(ObjectList<R>.self, from: data, request: request)
     }
 
     func url(path: String, query: [(String, String)]) -> String {
