@@ -10,7 +10,8 @@
 # e.g. one of an older commit), PROFILE (a path: `perf record -g` of the operator
 # process during the webhook's measured run is written there; `perf report -i PATH` reads it), PROFILE_HANDSHAKES
 # (the same for the run with a new connection per request), PASSES (which of "nginx webhook nginx-hs webhook-hs"
-# to run, default all; e.g. PASSES=webhook to compare builds quickly).
+# to run, default all; e.g. PASSES=webhook to compare builds quickly), PIN (1: each server, all its threads, on
+# CPU 0 and wrk on CPU 1, so wrk's own CPU cannot preempt the server; needs 2 CPUs; default 0, shared as usual).
 # "CPU us/request" is the server process's user+system CPU time over the run divided by its requests: on a
 # shared machine it moves less than requests/s and p99, which follow the scheduler.
 set -euo pipefail
@@ -20,8 +21,9 @@ duration=${1:-10s}
 connections=${CONNECTIONS:-8}
 threads=${THREADS:-2}
 config=${CONFIG:-release}
+pin=${PIN:-0}
 corpus=${CORPUS:-test/kube-api-corpus/cases/admission-aeps-create.json}
-for tool in wrk nginx openssl python3; do
+for tool in wrk nginx openssl python3 $([ "$pin" = 1 ] && echo taskset); do
     command -v "$tool" >/dev/null || { echo "bench-webhook: $tool missing (hack/install-deps.sh installs it)" >&2; exit 1; }
 done
 
@@ -136,9 +138,11 @@ echo "$answer" | grep -q '"allowed":true' || { echo "the webhook did not allow t
 cpu_ticks() {  # utime + stime of a process, in clock ticks
     awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
+client=()
+if [ "$pin" = 1 ]; then client=(taskset -c 1); fi
 run() {  # name url pid [profile]: prints "name rps p50 p99 requests errors cpu-us-per-request"
     local script=${SCRIPT:-$work/review.lua}
-    wrk -t"$threads" -c"$connections" -d2s -s "$script" "$2" >/dev/null  # warm-up
+    "${client[@]}" wrk -t"$threads" -c"$connections" -d2s -s "$script" "$2" >/dev/null  # warm-up
     local perf_pid=
     if [ -n "${4:-}" ]; then
         perf record -F 999 -g -p "$3" -o "$4" >"$work/perf.log" 2>&1 &
@@ -147,7 +151,8 @@ run() {  # name url pid [profile]: prints "name rps p50 p99 requests errors cpu-
     fi
     local before result
     before=$(cpu_ticks "$3")
-    result=$(wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$script" "$2" | grep "^RESULT")
+    result=$("${client[@]}" wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$script" "$2" \
+        | grep "^RESULT")
     echo "$result $(( $(cpu_ticks "$3") - before ))" | sed "s/^RESULT/$1/"
     if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
 }
@@ -155,6 +160,11 @@ echo "== wrk: $connections keep-alive TLS connections, $threads threads, $durati
     "$(wc -c <"$work/review.json") byte AdmissionReview; $(nproc) cores: $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2)"
 nginx_worker=$(ps -o pid= --ppid "${pids[0]}" | head -1 | tr -d ' ')
 operator_pid=$(sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$work/serve.log")
+if [ "$pin" = 1 ]; then
+    taskset -a -p -c 0 "$operator_pid" >/dev/null
+    taskset -a -p -c 0 "$nginx_worker" >/dev/null
+    echo "== pinned: nginx worker $nginx_worker and operator $operator_pid (all threads) on CPU 0, wrk on CPU 1"
+fi
 passes=" ${PASSES:-nginx webhook nginx-hs webhook-hs} "
 want() { [[ "$passes" == *" $1 "* ]]; }
 rows=()

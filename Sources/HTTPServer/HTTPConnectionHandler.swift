@@ -21,18 +21,21 @@ final class InboundBytesObserver: ChannelInboundHandler, RemovableChannelHandler
     }
 }
 
-/// Serves HTTP/1.1 requests on one connection: reads each request whole within the limits, runs the async
-/// handler, writes its response, and keeps the connection alive when both sides want to.
+/// Serves HTTP/1.1 requests on one connection: reads each request whole within the limits, gets its response
+/// from the server's `Responder`, writes it (`HTTPResponseBytes`), and keeps the connection alive when both
+/// sides want to.
 ///
-/// Everything here runs on the channel's event loop; the handler closure runs in its own task, started
-/// immediately on the loop's thread and preferring that loop afterwards (`EventLoopTaskExecutor`): handlers must
-/// not block, and should move long synchronous work elsewhere. Requests are answered in order; pipelined ones
-/// wait in a bounded queue. Every body byte is reserved from the server's `HTTPBodyBudget` before it is buffered
-/// and returned when its response is written (or the connection closes). The header and body timers run whether
-/// or not a response is pending, so a client cannot hold a half-sent request open behind a slow answer.
+/// Everything here runs on the channel's event loop. A synchronous handler is called right here; an async one
+/// runs in its own task, started immediately on the loop's thread and preferring that loop afterwards
+/// (`EventLoopTaskExecutor`): handlers must not block, and should move long synchronous work elsewhere.
+/// Requests are answered in order; pipelined ones wait in a bounded queue. Every body byte is reserved from the
+/// server's `HTTPBodyBudget` before it is buffered and returned when the handler has answered (the body is no
+/// longer held then) or the connection closes. The next request is not answered before the response is
+/// written. The header and body timers run whether or not a response is pending, so a client cannot hold a
+/// half-sent request open behind a slow answer.
 final class HTTPConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundOut = ByteBuffer
 
     struct Limits {
         var maxBodyBytes: Int
@@ -47,6 +50,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         var request: HTTPServerRequest
         var keepAlive: Bool
         var reserved: Int
+        /// An answer to `HEAD` carries the body's length but not the body.
+        var isHead: Bool
     }
 
     private enum ReadState {
@@ -68,12 +73,12 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
 
     private let limits: Limits
     private let budget: HTTPBodyBudget
-    private let handler: @Sendable (HTTPServerRequest) async -> HTTPServerResponse
+    private let responder: HTTPServer.Responder
     private var logger: Logger
     private var reading: ReadState = .awaitingHead
     /// Complete requests not yet answered.
     private var queue: [Pending] = []
-    /// Budget bytes held by the request being read, and by the one being answered.
+    /// Budget bytes held by the request being read, and by the one being answered until its handler returns.
     private var readingReserved = 0
     private var respondingReserved = 0
     private var responding = false
@@ -96,13 +101,12 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     private var executor: EventLoopTaskExecutor?
 
     init(
-        limits: Limits, budget: HTTPBodyBudget, logger: Logger,
-        handler: @escaping @Sendable (HTTPServerRequest) async -> HTTPServerResponse
+        limits: Limits, budget: HTTPBodyBudget, logger: Logger, responder: HTTPServer.Responder
     ) {
         self.limits = limits
         self.budget = budget
         self.logger = logger
-        self.handler = handler
+        self.responder = responder
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -183,7 +187,9 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
                 budget.release(reserved)
                 return context.close(promise: nil)
             }
-            queue.append(Pending(request: request, keepAlive: head.isKeepAlive, reserved: reserved))
+            let pending = Pending(
+                request: request, keepAlive: head.isKeepAlive, reserved: reserved, isHead: head.method == .HEAD)
+            queue.append(pending)
             answerNext(context: context)
         }
     }
@@ -201,8 +207,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         reading = .body(head, Data(capacity: declared))
         arm(.body, limits.bodyReadTimeout, context: context)
         if head.headers.first(name: "expect")?.lowercased() == "100-continue", !responding {
-            let interim = HTTPResponseHead(version: head.version, status: .continue)
-            context.writeAndFlush(wrapOutboundOut(.head(interim)), promise: nil)
+            let interim = HTTPResponseBytes.continueResponse(allocator: context.channel.allocator)
+            context.writeAndFlush(wrapOutboundOut(interim), promise: nil)
         }
     }
 
@@ -224,18 +230,31 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         respondingReserved = next.reserved
         responding = true
         let keepAlive = next.keepAlive && !shuttingDown
-        let promise = context.eventLoop.makePromise(of: HTTPServerResponse.self)
-        let handler = self.handler
+        let isHead = next.isHead
         currentTaskIsStream = false
+        switch responder {
+        case .synchronous(let handler):
+            write(handler(request), keepAlive: keepAlive, isHead: isHead, context: context)
+        case .asynchronous(let handler):
+            run(handler, request, keepAlive: keepAlive, isHead: isHead, context: context)
+        }
+    }
+
+    /// Runs an async handler in its task and writes its response when it returns.
+    private func run(
+        _ handler: @escaping HTTPServer.Handler, _ request: HTTPServerRequest, keepAlive: Bool, isHead: Bool,
+        context: ChannelHandlerContext
+    ) {
+        let promise = context.eventLoop.makePromise(of: HTTPServerResponse.self)
         answered &+= 1
         let id = answered
         runningHandler = id
         promise.futureResult.assumeIsolated().whenSuccess { response in
             if self.runningHandler == id { self.runningHandler = nil }
-            self.write(response, version: .http1_1, keepAlive: keepAlive, context: context)
+            self.write(response, keepAlive: keepAlive, isHead: isHead, context: context)
         }
-        // Started immediately: a handler that does not suspend (the webhook's review, probes) runs and is answered
-        // right here, without a trip through the event loop's task queue; one that suspends resumes on the loop.
+        // Started immediately: a handler that does not suspend runs and is answered right here, without a trip
+        // through the event loop's task queue; one that suspends resumes on the loop.
         let task = Task.immediate(executorPreference: executor) {
             let response = await handler(request)
             promise.succeed(response)
@@ -246,32 +265,31 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     }
 
     private func write(
-        _ response: HTTPServerResponse, version: HTTPVersion, keepAlive: Bool, context: ChannelHandlerContext
+        _ response: HTTPServerResponse, keepAlive: Bool, isHead: Bool = false, context: ChannelHandlerContext
     ) {
         guard isActive else { return }
-        var headers = response.headers
+        // The handler has answered: the request's body is gone. Returned before the write, so a client that
+        // has read this answer never finds the budget still held by it.
+        budget.release(respondingReserved)
+        respondingReserved = 0
         let keepAlive = keepAlive && !shuttingDown && !closeAfterResponse
-        headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")
+        let allocator = context.channel.allocator
         switch response.body {
         case .data(let data):
             currentTask = nil
-            headers.replaceOrAdd(name: "Content-Length", value: String(data.count))
-            headers.remove(name: "Transfer-Encoding")
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: response.status, headers: headers))), promise: nil)
-            if !data.isEmpty {
-                context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: data)))), promise: nil)
-            }
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { result in
+            // One buffer, one write and one flush: the TLS handler seals it as one record.
+            let bytes = HTTPResponseBytes.response(
+                response.status, headers: response.headers, body: data, omitBody: isHead, keepAlive: keepAlive,
+                allocator: allocator)
+            context.writeAndFlush(wrapOutboundOut(bytes)).assumeIsolated().whenComplete { result in
                 var written = true
                 if case .failure = result { written = false }
                 self.finishResponse(keepAlive: keepAlive && written, context: context)
             }
         case .stream(let produce):
-            headers.remove(name: "Content-Length")
-            headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
-            context.writeAndFlush(
-                wrapOutboundOut(.head(HTTPResponseHead(version: version, status: response.status, headers: headers))),
-                promise: nil)
+            let head = HTTPResponseBytes.chunkedHead(
+                response.status, headers: response.headers, keepAlive: keepAlive, allocator: allocator)
+            context.writeAndFlush(wrapOutboundOut(head), promise: nil)
             let channel = context.channel
             let done = context.eventLoop.makePromise(of: Bool.self)
             currentTaskIsStream = true
@@ -279,7 +297,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
                 let writer = ChannelBodyWriter(channel: channel)
                 do {
                     try await produce(writer)
-                    try await channel.writeAndFlush(HTTPServerResponsePart.end(nil))
+                    try await channel.writeAndFlush(HTTPResponseBytes.end(allocator: channel.allocator))
                     done.succeed(true)
                 } catch {
                     done.succeed(false)
@@ -297,8 +315,6 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
 
     private func finishResponse(keepAlive: Bool, context: ChannelHandlerContext) {
         responding = false
-        budget.release(respondingReserved)
-        respondingReserved = 0
         currentTask = nil
         currentTaskIsStream = false
         guard isActive else { return }
@@ -360,7 +376,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         let body = Data(#"{"message":"\#(message)"}"#.utf8 + [0x0A])
         var headers = extra
         headers.add(name: "Content-Type", value: "application/json")
-        write(HTTPServerResponse(status: status, headers: headers, body: body), version: .http1_1, keepAlive: false, context: context)
+        write(HTTPServerResponse(status: status, headers: headers, body: body), keepAlive: false, context: context)
     }
 
     // MARK: Timers
@@ -429,6 +445,6 @@ struct ChannelBodyWriter: HTTPResponseBodyWriter {
     func write(_ data: Data) async throws {
         guard !data.isEmpty else { return }
         try Task.checkCancellation()
-        try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: data))))
+        try await channel.writeAndFlush(HTTPResponseBytes.chunk(data, allocator: channel.allocator))
     }
 }

@@ -13,7 +13,19 @@ import Synchronization
 /// flight finish for up to `shutdownTimeout` before closing what is left. With TLS from a directory it also
 /// polls the certificate files while it runs. `localPort()` tells which port was bound (useful with port 0).
 public final class HTTPServer: Service, Sendable {
+    /// A handler that may suspend: it runs in a task started immediately on the connection's event loop.
     public typealias Handler = @Sendable (HTTPServerRequest) async -> HTTPServerResponse
+    /// A handler that answers without suspending: called on the connection's event loop inside the read that
+    /// completed the request, with no task, promise or executor hop. It must not block.
+    public typealias SynchronousHandler = @Sendable (HTTPServerRequest) -> HTTPServerResponse
+
+    /// How the server gets each request's response.
+    public enum Responder: Sendable {
+        /// For handlers that only compute (the admission webhook, probes): the cheapest path per request.
+        case synchronous(SynchronousHandler)
+        /// For handlers that await (the API test server's writes and watches).
+        case asynchronous(Handler)
+    }
 
     private enum Phase {
         case idle, running, draining, stopped
@@ -29,21 +41,32 @@ public final class HTTPServer: Service, Sendable {
     }
 
     public let configuration: HTTPServerConfiguration
-    private let handler: Handler
+    private let responder: Responder
     private let logger: Logger
     private let group: any EventLoopGroup
     private let state = Mutex(State())
     private let budget: HTTPBodyBudget
 
-    public init(
+    public convenience init(
         configuration: HTTPServerConfiguration,
         logger: Logger = Logger(label: "http.server"),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         handler: @escaping Handler
     ) {
+        self.init(
+            configuration: configuration, logger: logger, eventLoopGroup: eventLoopGroup,
+            responder: .asynchronous(handler))
+    }
+
+    public init(
+        configuration: HTTPServerConfiguration,
+        logger: Logger = Logger(label: "http.server"),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        responder: Responder
+    ) {
         self.configuration = configuration
         self.budget = HTTPBodyBudget(limit: configuration.maxInFlightBodyBytes)
-        self.handler = handler
+        self.responder = responder
         var logger = logger
         logger[metadataKey: "server"] = .string(configuration.name)
         self.logger = logger
@@ -235,13 +258,13 @@ public final class HTTPServer: Service, Sendable {
         }
         try sync.addHandler(InboundBytesObserver())
         try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
-        try sync.addHandler(HTTPResponseEncoder())
+        // No HTTPResponseEncoder: the connection handler writes each response's bytes itself (HTTPResponseBytes).
         let limits = HTTPConnectionHandler.Limits(
             maxBodyBytes: configuration.maxBodyBytes,
             headerReadTimeout: configuration.headerReadTimeout,
             bodyReadTimeout: configuration.bodyReadTimeout,
             idleTimeout: configuration.idleTimeout,
             maxPipelinedRequests: configuration.maxPipelinedRequests)
-        try sync.addHandler(HTTPConnectionHandler(limits: limits, budget: budget, logger: logger, handler: handler))
+        try sync.addHandler(HTTPConnectionHandler(limits: limits, budget: budget, logger: logger, responder: responder))
     }
 }

@@ -19,12 +19,16 @@ struct HTTPServerBudgetTests {
     }
 
     /// One connection holds 60 KB of a 100 KB budget with a stalled body; a second asking for 60 KB is refused
-    /// at once with 503 and Retry-After, unread; when the first completes, the budget is free again.
-    @Test func requestBeyondTheBodyBudgetIsRefusedUnreadAndTheBudgetReturns() async throws {
+    /// at once with 503 and Retry-After, unread; when the first completes, the budget is free again. The same
+    /// for a synchronous handler (the webhook's), which answers inside the read.
+    @Test(arguments: [false, true])
+    func requestBeyondTheBodyBudgetIsRefusedUnreadAndTheBudgetReturns(synchronous: Bool) async throws {
+        let responder: HTTPServer.Responder = synchronous
+            ? .synchronous { request in RunningServer.describe(request) } : .asynchronous(RunningServer.echo)
         try await withTLSServer(configure: {
             $0.maxBodyBytes = 64 * 1024
             $0.maxInFlightBodyBytes = 100_000
-        }) { fixture, server in
+        }, responder: responder) { fixture, server in
             let script = #"""
                 import socket, ssl, sys, time
                 port, ca = int(sys.argv[1]), sys.argv[2]

@@ -24,13 +24,13 @@ final class ScriptedLookup: SecretClaimLookup, @unchecked Sendable {
         var description: String { "the API server answered 503" }
     }
 
-    func namespacedClaims(in namespace: String?) async throws -> [SecretClaim] {
+    func namespacedClaims(in namespace: String?) throws -> [SecretClaim] {
         let (claims, failing) = lock.withLock { (self.claims, self.failing) }
         if failing { throw Down() }
         return claims.filter { $0.namespace != nil && (namespace == nil || $0.namespace == namespace) }
     }
 
-    func clusterClaims() async throws -> [SecretClaim] {
+    func clusterClaims() throws -> [SecretClaim] {
         let (claims, failing) = lock.withLock { (self.claims, self.failing) }
         if failing { throw Down() }
         return claims.filter { $0.namespace == nil }

@@ -19,7 +19,7 @@ struct CachedSecretClaimLookupTests {
     func decide(
         _ webhook: AdmissionWebhook, _ object: [String: Any], _ kind: WebhookKind
     ) async throws -> AdmissionResponse {
-        let response = await webhook.review(Reviews.body(kind: kind, object: object), kind: kind)
+        let response = webhook.review(Reviews.body(kind: kind, object: object), kind: kind)
         let body = try #require(response.bodyData)
         return try #require(try JSONDecoder().decode(AdmissionReview.self, from: body).response)
     }
@@ -96,8 +96,8 @@ struct CachedSecretClaimLookupTests {
             try await decide(webhook, Reviews.namespaced(name: "other", namespace: "team-b"), .namespaced).allowed
         })
         // Namespaces the index does not hold have no claims.
-        #expect(try await lookup.namespacedClaims(in: "team-z").isEmpty)
-        #expect(try await lookup.namespacedClaims(in: "team-a").map(\.name) == ["first"])
+        #expect(try lookup.namespacedClaims(in: "team-z").isEmpty)
+        #expect(try lookup.namespacedClaims(in: "team-a").map(\.name) == ["first"])
         running.cancel()
         await server.shutdown()
     }

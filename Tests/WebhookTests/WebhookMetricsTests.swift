@@ -17,9 +17,9 @@ struct WebhookMetricsTests {
         let path = WebhookKind.namespaced.path
         let valid = Reviews.body(kind: .namespaced, object: Reviews.namespaced())
         for body in [valid, valid, Data("{oops".utf8)] {
-            _ = await handler(HTTPServerRequest(method: "POST", target: path, body: body))
+            _ = handler(HTTPServerRequest(method: "POST", target: path, body: body))
         }
-        _ = await handler(HTTPServerRequest(method: "GET", target: "/healthz"))
+        _ = handler(HTTPServerRequest(method: "GET", target: "/healthz"))
 
         let exposition = registry.emitToString()
         #expect(exposition.contains(#"controller_runtime_webhook_requests_total{code="200",webhook="\#(path)"} 2"#),

@@ -151,12 +151,21 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelH
     }
 
     private func readPlaintext(context: ChannelHandlerContext) {
-        guard let ssl else { return }
+        guard let ssl, let readBIO else { return }
         while state == .active || state == .closing {
+            // Sized by what is buffered (ciphertext bounds the plaintext), not a fixed 16 KiB per read; with
+            // nothing buffered there is nothing to read, so no buffer is made only to learn SSL_ERROR_WANT_READ.
+            let buffered = Int(copenssl_bio_pending(readBIO)) + Int(SSL_pending(ssl))
+            guard buffered > 0 || SSL_has_pending(ssl) == 1 else {
+                // Post-handshake messages (TLS 1.3 key updates) may have produced output.
+                if writeCiphertext(context: context, promise: nil) { context.flush() }
+                return
+            }
+            let size = min(max(buffered, 1024), 16 * 1024)
             OpenSSLErrors.clear()
-            var buffer = context.channel.allocator.buffer(capacity: 16 * 1024)
+            var buffer = context.channel.allocator.buffer(capacity: size)
             var result: Int32 = 0
-            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 16 * 1024) { raw in
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
                 result = SSL_read(ssl, raw.baseAddress, Int32(raw.count))
                 return result > 0 ? Int(result) : 0
             }

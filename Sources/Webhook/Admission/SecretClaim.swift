@@ -57,23 +57,25 @@ public struct SecretClaimConflict: Hashable, Sendable {
 
 /// Reads the claims of existing resources, so a new claim can be checked against them.
 ///
-/// The production implementation lists both kinds through the Kubernetes API; tests pass fixed lists.
+/// Synchronous on purpose: the admission path never waits on the API server (the production implementation,
+/// `CachedSecretClaimLookup`, reads informer caches), so the webhook can answer a review on the connection's
+/// event loop without a task. Tests pass fixed lists.
 public protocol SecretClaimLookup: Sendable {
     /// Claims of namespaced resources in `namespace`, or in every namespace when nil.
-    func namespacedClaims(in namespace: String?) async throws -> [SecretClaim]
+    func namespacedClaims(in namespace: String?) throws -> [SecretClaim]
     /// Claims of cluster-scoped resources.
-    func clusterClaims() async throws -> [SecretClaim]
+    func clusterClaims() throws -> [SecretClaim]
 }
 
 extension SecretClaimLookup {
     /// Everything that could conflict with `claim`: namespaced resources in its namespaces and all cluster ones.
-    public func claims(relevantTo claim: SecretClaim) async throws -> [SecretClaim] {
-        let cluster = try await clusterClaims()
+    public func claims(relevantTo claim: SecretClaim) throws -> [SecretClaim] {
+        let cluster = try clusterClaims()
         let namespaced: [SecretClaim]
         switch claim.targetNamespaces.count {
         case 0: namespaced = []
-        case 1: namespaced = try await namespacedClaims(in: claim.targetNamespaces[0])
-        default: namespaced = try await namespacedClaims(in: nil)
+        case 1: namespaced = try namespacedClaims(in: claim.targetNamespaces[0])
+        default: namespaced = try namespacedClaims(in: nil)
         }
         return cluster + namespaced
     }
@@ -87,11 +89,11 @@ public struct StaticSecretClaimLookup: SecretClaimLookup {
         self.claims = claims
     }
 
-    public func namespacedClaims(in namespace: String?) async throws -> [SecretClaim] {
+    public func namespacedClaims(in namespace: String?) throws -> [SecretClaim] {
         claims.filter { $0.namespace != nil && (namespace == nil || $0.namespace == namespace) }
     }
 
-    public func clusterClaims() async throws -> [SecretClaim] {
+    public func clusterClaims() throws -> [SecretClaim] {
         claims.filter { $0.namespace == nil }
     }
 }

@@ -18,12 +18,13 @@ public struct AdmissionWebhook: Sendable {
         self.logger = logger
     }
 
-    /// The handler closure for `HTTPServer`.
-    public var handler: HTTPServer.Handler {
-        { request in await self.handle(request) }
+    /// The handler closure for `HTTPServer`: synchronous, so a review is answered on the connection's event loop
+    /// inside the read that completed it (the claim lookup reads a cache and never waits).
+    public var handler: HTTPServer.SynchronousHandler {
+        { request in self.handle(request) }
     }
 
-    public func handle(_ request: HTTPServerRequest) async -> HTTPServerResponse {
+    public func handle(_ request: HTTPServerRequest) -> HTTPServerResponse {
         let path = request.path
         if path == "/healthz" || path == "/readyz" {
             guard request.method == "GET" || request.method == "HEAD" else { return methodNotAllowed("GET") }
@@ -34,11 +35,11 @@ public struct AdmissionWebhook: Sendable {
                 + WebhookKind.allCases.map(\.path).joined(separator: " or "))
         }
         guard request.method == "POST" else { return methodNotAllowed("POST") }
-        return await review(request.body, kind: kind)
+        return review(request.body, kind: kind)
     }
 
     /// Reviews one AdmissionReview body for `kind`.
-    public func review(_ body: Data, kind: WebhookKind) async -> HTTPServerResponse {
+    public func review(_ body: Data, kind: WebhookKind) -> HTTPServerResponse {
         let parsed: ParsedAdmission
         do {
             parsed = try AdmissionReviewer.parse(body, for: kind)
@@ -49,7 +50,7 @@ public struct AdmissionWebhook: Sendable {
         var existing: Result<[SecretClaim], any Error>?
         if let claim = parsed.claim {
             do {
-                existing = .success(try await claims.claims(relevantTo: claim))
+                existing = .success(try claims.claims(relevantTo: claim))
             } catch {
                 logger.warning(
                     "cannot read existing resources' Secret claims; denying",

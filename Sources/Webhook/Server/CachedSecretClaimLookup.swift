@@ -58,13 +58,13 @@ public final class CachedSecretClaimLookup: SecretClaimLookup {
         }
     }
 
-    public func namespacedClaims(in namespace: String?) async throws -> [SecretClaim] {
+    public func namespacedClaims(in namespace: String?) throws -> [SecretClaim] {
         guard hasSynced else { throw CacheNotSynced() }
         let index = currentIndex()
         return namespace.map { index.byNamespace[$0] ?? [] } ?? index.allNamespaced
     }
 
-    public func clusterClaims() async throws -> [SecretClaim] {
+    public func clusterClaims() throws -> [SecretClaim] {
         guard hasSynced else { throw CacheNotSynced() }
         return currentIndex().cluster
     }

@@ -13,15 +13,15 @@ public enum WebhookMetrics {
     /// Wraps `handler` so each admission request is counted and timed. `factory` nil uses the globally
     /// bootstrapped system (looked up at the first request, so after `main` has bootstrapped it).
     static func instrument(
-        _ handler: @escaping HTTPServer.Handler, factory: (any MetricsFactory)? = nil
-    ) -> HTTPServer.Handler {
+        _ handler: @escaping HTTPServer.SynchronousHandler, factory: (any MetricsFactory)? = nil
+    ) -> HTTPServer.SynchronousHandler {
         let instruments = Instruments(factory: factory)
         return { request in
             guard let kind = WebhookKind.allCases.first(where: { $0.path == request.path }) else {
-                return await handler(request)
+                return handler(request)
             }
             let start = ContinuousClock.now
-            let response = await handler(request)
+            let response = handler(request)
             instruments.record(kind: kind, code: response.status.code, duration: ContinuousClock.now - start)
             return response
         }

@@ -11,6 +11,7 @@ public enum WebhookServer {
     ) -> HTTPServer {
         let webhook = AdmissionWebhook(ambientPolicy: ambientPolicy, claims: claims, logger: logger)
         return HTTPServer(
-            configuration: configuration, logger: logger, handler: WebhookMetrics.instrument(webhook.handler))
+            configuration: configuration, logger: logger,
+            responder: .synchronous(WebhookMetrics.instrument(webhook.handler)))
     }
 }

@@ -18,9 +18,15 @@ struct RunningServer {
         _ configuration: HTTPServerConfiguration,
         handler: @escaping HTTPServer.Handler = echo
     ) async throws -> RunningServer {
+        try await start(configuration, responder: .asynchronous(handler))
+    }
+
+    static func start(
+        _ configuration: HTTPServerConfiguration, responder: HTTPServer.Responder
+    ) async throws -> RunningServer {
         var logger = Logger(label: "test.http")
         logger.logLevel = .warning
-        let server = HTTPServer(configuration: configuration, logger: logger, handler: handler)
+        let server = HTTPServer(configuration: configuration, logger: logger, responder: responder)
         let task = Task { try await server.run() }
         let port = try await server.localPort()
         return RunningServer(server: server, task: task, port: port)
@@ -32,7 +38,9 @@ struct RunningServer {
     }
 
     /// Answers with a small JSON description of what it received.
-    static let echo: HTTPServer.Handler = { request in
+    static let echo: HTTPServer.Handler = { request in describe(request) }
+
+    static func describe(_ request: HTTPServerRequest) -> HTTPServerResponse {
         let description: [String: String] = [
             "method": request.method,
             "path": request.path,
@@ -53,11 +61,19 @@ func withTLSServer(
     handler: @escaping HTTPServer.Handler = RunningServer.echo,
     _ body: (TLSFixture, RunningServer) async throws -> Void
 ) async throws {
+    try await withTLSServer(configure: configure, responder: .asynchronous(handler), body)
+}
+
+func withTLSServer(
+    configure: (inout HTTPServerConfiguration) -> Void = { _ in },
+    responder: HTTPServer.Responder,
+    _ body: (TLSFixture, RunningServer) async throws -> Void
+) async throws {
     let fixture = try TLSFixture.make()
     defer { fixture.certificates.remove() }
     var configuration = HTTPServerConfiguration.testTLS(try fixture.store())
     configure(&configuration)
-    let server = try await RunningServer.start(configuration, handler: handler)
+    let server = try await RunningServer.start(configuration, responder: responder)
     try await withTeardown({ await server.stop() }) { try await body(fixture, server) }
 }
 

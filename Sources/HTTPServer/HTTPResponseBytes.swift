@@ -1,0 +1,112 @@
+import FoundationEssentials
+import NIOCore
+import NIOHTTP1
+
+/// The bytes of HTTP/1.1 responses, written straight into `ByteBuffer`s: a response with a complete body is
+/// one buffer (head and body), so it takes one trip down the pipeline and the TLS handler seals it as one
+/// record. This is the one place that frames responses; the server has no `HTTPResponseEncoder`.
+enum HTTPResponseBytes {
+    /// A complete response: head and body in one buffer. `omitBody` for an answer to `HEAD`, which announces
+    /// the body's length but does not send it. A 1xx, 204 or 304 answer has neither a body nor a length.
+    static func response(
+        _ status: HTTPResponseStatus, headers: HTTPHeaders, body: Data, omitBody: Bool, keepAlive: Bool,
+        allocator: ByteBufferAllocator
+    ) -> ByteBuffer {
+        let mayHaveBody = status.mayHaveResponseBody
+        let sendsBody = mayHaveBody && !omitBody
+        var buffer = allocator.buffer(capacity: 128 + headers.count * 48 + (sendsBody ? body.count : 0))
+        writeHead(
+            status, headers: headers, framing: mayHaveBody ? .length(body.count) : .none, keepAlive: keepAlive,
+            into: &buffer)
+        if sendsBody {
+            buffer.writeBytes(body)
+        }
+        return buffer
+    }
+
+    /// The head of a response whose body follows in chunks (`chunk(_:)`, then `end`).
+    static func chunkedHead(
+        _ status: HTTPResponseStatus, headers: HTTPHeaders, keepAlive: Bool, allocator: ByteBufferAllocator
+    ) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: 128 + headers.count * 48)
+        writeHead(status, headers: headers, framing: .chunked, keepAlive: keepAlive, into: &buffer)
+        return buffer
+    }
+
+    private enum Framing {
+        case length(Int), chunked, none
+    }
+
+    /// Status line, the handler's headers and the framing headers. The handler's own `Content-Length`,
+    /// `Transfer-Encoding` and `Connection` are left out: the server alone decides framing and keep-alive.
+    private static func writeHead(
+        _ status: HTTPResponseStatus, headers: HTTPHeaders, framing: Framing, keepAlive: Bool,
+        into buffer: inout ByteBuffer
+    ) {
+        buffer.writeStaticString("HTTP/1.1 ")
+        buffer.writeString(String(status.code))
+        buffer.writeStaticString(" ")
+        buffer.writeString(status.reasonPhrase)
+        buffer.writeStaticString("\r\n")
+        for (name, value) in headers where !isFramingHeader(name) {
+            buffer.writeString(name)
+            buffer.writeStaticString(": ")
+            buffer.writeString(value)
+            buffer.writeStaticString("\r\n")
+        }
+        switch framing {
+        case .length(let length):
+            buffer.writeStaticString("Content-Length: ")
+            buffer.writeString(String(length))
+            buffer.writeStaticString("\r\n")
+        case .chunked:
+            buffer.writeStaticString("Transfer-Encoding: chunked\r\n")
+        case .none:
+            break
+        }
+        buffer.writeStaticString(keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n")
+    }
+
+    /// `100 Continue`, the interim answer to `Expect: 100-continue`.
+    static func continueResponse(allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: 25)
+        buffer.writeStaticString("HTTP/1.1 100 Continue\r\n\r\n")
+        return buffer
+    }
+
+    /// One chunk of a chunked body: its size in hex, the bytes, CRLF. `data` must not be empty (that is `end`).
+    static func chunk(_ data: Data, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: data.count + 12)
+        buffer.writeString(String(data.count, radix: 16))
+        buffer.writeStaticString("\r\n")
+        buffer.writeBytes(data)
+        buffer.writeStaticString("\r\n")
+        return buffer
+    }
+
+    /// The last chunk of a chunked body (no trailers).
+    static func end(allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: 5)
+        buffer.writeStaticString("0\r\n\r\n")
+        return buffer
+    }
+
+    private static func isFramingHeader(_ name: String) -> Bool {
+        // Compared as bytes, ASCII case-insensitively: this runs for every header of every response.
+        let utf8 = name.utf8
+        switch utf8.count {
+        case 10: return equalsLowercased(utf8, "connection")
+        case 14: return equalsLowercased(utf8, "content-length")
+        case 17: return equalsLowercased(utf8, "transfer-encoding")
+        default: return false
+        }
+    }
+
+    private static func equalsLowercased(_ name: String.UTF8View, _ lowercase: StaticString) -> Bool {
+        lowercase.withUTF8Buffer { expected in
+            zip(name, expected).allSatisfy { byte, want in
+                (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte) == want
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import AsyncTestSupport
+import Foundation
+import HTTPServer
+import KubeTestSupport
+import Testing
+
+/// The bytes of responses as real clients read them, from both kinds of handler: framing, keep-alive, `HEAD`
+/// and pipelining over TLS, with Python's `http.client` and raw sockets (curl and libcurl read them in the
+/// TLS and webhook suites).
+@Suite(.serialized)
+struct HTTPResponseWireTests {
+    /// Echoes the body; sets framing headers of its own, which the server must replace with the true ones.
+    static let answer: HTTPServer.SynchronousHandler = { request in
+        var response = HTTPServerResponse.text(.ok, "\(request.method) \(request.path) \(request.body.count)")
+        response.headers.add(name: "X-Handler", value: "yes")
+        response.headers.add(name: "content-length", value: "999")
+        response.headers.add(name: "Connection", value: "close")
+        response.headers.add(name: "Transfer-Encoding", value: "chunked")
+        if request.path == "/missing" { response.status = .notFound }
+        if request.path == "/empty" { response.status = .noContent }
+        return response
+    }
+
+    static func withServer(
+        _ responder: HTTPServer.Responder, _ body: (TLSFixture, RunningServer) async throws -> Void
+    ) async throws {
+        let fixture = try TLSFixture.make()
+        defer { fixture.certificates.remove() }
+        let server = try await RunningServer.start(.testTLS(try fixture.store()), responder: responder)
+        try await withTeardown({ await server.stop() }) { try await body(fixture, server) }
+    }
+
+    static let responders: [(String, HTTPServer.Responder)] = [
+        ("synchronous", .synchronous(answer)),
+        ("asynchronous", .asynchronous { request in answer(request) }),
+    ]
+
+    @Test(arguments: [0, 1])
+    func pythonHTTPClientReadsEveryAnswerOnOneConnection(responder: Int) async throws {
+        let (name, chosen) = Self.responders[responder]
+        try await Self.withServer(chosen) { fixture, server in
+            let script = #"""
+                import http.client, json, ssl, sys
+                port, ca = int(sys.argv[1]), sys.argv[2]
+                conn = http.client.HTTPSConnection("localhost", port, context=ssl.create_default_context(cafile=ca))
+                out, socks = [], set()
+                for method, path, body in [("GET", "/a", None), ("HEAD", "/h", None), ("POST", "/p", b"x" * 3000),
+                                           ("GET", "/missing", None), ("DELETE", "/empty", None),
+                                           ("GET", "/last", None)]:
+                    conn.request(method, path, body=body)
+                    r = conn.getresponse()
+                    data = r.read()
+                    socks.add(id(conn.sock))
+                    out.append({"status": r.status, "body": data.decode(), "length": r.getheader("Content-Length"),
+                                "connection": r.getheader("Connection"), "te": r.getheader("Transfer-Encoding"),
+                                "handler": r.getheader("X-Handler"),
+                                "lengths": len(r.headers.get_all("Content-Length") or [])})
+                print(json.dumps({"answers": out, "connections": len(socks)}))
+                """#
+            let result = try await Command.python(script, [String(server.port), fixture.caPath])
+            #expect(result.status == 0, "\(name): \(result.stderr)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            #expect(json["connections"] as? Int == 1, "\(name): one keep-alive connection for every request")
+            #expect(server.server.acceptedConnectionCount == 1)
+            let answers = try #require(json["answers"] as? [[String: Any]])
+            #expect(answers.map { $0["status"] as? Int } == [200, 200, 200, 404, 204, 200], "\(name)")
+            #expect(answers.map { $0["body"] as? String } == ["GET /a 0\n", "", "POST /p 3000\n", "GET /missing 0\n",
+                                                            "", "GET /last 0\n"], "\(name)")
+            // HEAD announces the length of the body it does not send; 204 has neither body nor length.
+            #expect(answers.map { $0["length"] as? String } == ["9", "10", "13", "15", nil, "12"], "\(name)")
+            #expect(answers.map { $0["lengths"] as? Int } == [1, 1, 1, 1, 0, 1], "\(name)")
+            #expect(answers.allSatisfy { $0["connection"] as? String == "keep-alive" }, "\(name)")
+            #expect(answers.allSatisfy { $0["te"] is NSNull }, "\(name)")
+            #expect(answers.allSatisfy { $0["handler"] as? String == "yes" }, "\(name)")
+        }
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrderThenClosed() async throws {
+        try await Self.withServer(.synchronous(Self.answer)) { fixture, server in
+            let payload = "GET /one HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "POST /two HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"
+            let script = #"""
+                import socket, ssl, sys
+                port, ca = int(sys.argv[1]), sys.argv[2]
+                s = ssl.create_default_context(cafile=ca).wrap_socket(
+                    socket.create_connection(("127.0.0.1", port), timeout=10), server_hostname="localhost")
+                s.sendall(sys.argv[3].encode())
+                data = b""
+                while True:
+                    chunk = s.recv(4096)
+                    if not chunk: break
+                    data += chunk
+                sys.stdout.write(data.decode())
+                """#
+            let result = try await Command.python(script, [String(server.port), fixture.caPath, payload])
+            #expect(result.status == 0, "\(result.stderr)")
+            let expected = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nX-Handler: yes\r\n"
+                + "Content-Length: 11\r\nConnection: keep-alive\r\n\r\nGET /one 0\n"
+                + "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nX-Handler: yes\r\n"
+                + "Content-Length: 12\r\nConnection: close\r\n\r\nPOST /two 5\n"
+            #expect(result.stdout == expected)
+        }
+    }
+}
