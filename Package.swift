@@ -37,10 +37,13 @@ let package = Package(
         .target(name: "Redaction"),
         // The two kinds, the core types they embed, and the pure validation rules. No I/O.
         .target(name: "CRDModels", dependencies: ["Redaction"]),
+        // The JSON decoder of API answers, watch events and admission reviews (JSONDecoder's semantics, one scan).
+        .target(name: "JSONDecoding", dependencies: ["CRDModels"]),
         // libcurl-based async HTTP client shared by the Kubernetes and AWS clients.
         .target(name: "HTTPClient", dependencies: ["CCurl", "Redaction", log]),
         // Kubernetes configuration, typed REST, watch and informers, events, leases.
-        .target(name: "KubeClient", dependencies: ["CRDModels", "HTTPClient", "Redaction", log, metrics]),
+        .target(
+            name: "KubeClient", dependencies: ["CRDModels", "JSONDecoding", "HTTPClient", "Redaction", log, metrics]),
         // SigV4, credential providers, STS, ECR and ECR Public, the shared token cache.
         .target(
             name: "ECRAuth", dependencies: ["CRDModels", "HTTPClient", "Redaction", "COpenSSL", log, metrics]),
@@ -52,7 +55,8 @@ let package = Package(
             ] + nio),
         // The admission webhook.
         .target(
-            name: "Webhook", dependencies: ["CRDModels", "KubeClient", "HTTPServer", "Redaction", log, metrics] + nio),
+            name: "Webhook",
+            dependencies: ["CRDModels", "JSONDecoding", "KubeClient", "HTTPServer", "Redaction", log, metrics] + nio),
         // Controller runtime and the two reconcilers.
         .target(
             name: "Operator",
@@ -101,20 +105,26 @@ let package = Package(
         // the test that replays their seeds and every saved crashing input.
         .target(
             name: "FuzzTargets",
-            dependencies: ["CRDModels", "KubeClient", "ECRAuth", "Webhook", "KubeTestSupport", "HTTPClient"],
+            dependencies: [
+                "CRDModels", "JSONDecoding", "KubeClient", "ECRAuth", "Webhook", "KubeTestSupport", "HTTPClient",
+            ],
             path: "Fuzz/FuzzTargets"),
         .target(name: "CFuzzEntry", path: "Fuzz/CFuzzEntry"),
         .executableTarget(name: "ecr-fuzz", dependencies: ["FuzzTargets", "CFuzzEntry"], path: "Fuzz/ecr-fuzz"),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"]),
 
         .testTarget(name: "CRDModelsTests", dependencies: ["CRDModels", "Yams"]),
+        // FlatJSONDecoder against JSONDecoder, for every test target that compares the two.
+        .target(name: "JSONDecodingTestSupport", dependencies: ["JSONDecoding"], path: "Tests/JSONDecodingTestSupport"),
+        .testTarget(name: "JSONDecodingTests", dependencies: ["JSONDecoding", "JSONDecodingTestSupport", "CRDModels"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["AsyncTestSupport", "HTTPClient", "KubeTestSupport"] + nio),
         .testTarget(
             name: "KubeClientTests",
             dependencies: ["AsyncTestSupport", "KubeClient", "KubeTestSupport", "CRDModels", "HTTPClient", "Yams"]),
         // Replays the recorded kube-apiserver corpus (test/kube-api-corpus) against the API test server.
         .testTarget(
-            name: "ConformanceTests", dependencies: ["KubeTestSupport", "KubeClient", "HTTPClient", "CRDModels"]),
+            name: "ConformanceTests",
+            dependencies: ["KubeTestSupport", "KubeClient", "HTTPClient", "CRDModels", "JSONDecodingTestSupport"]),
         .testTarget(
             name: "ECRAuthTests",
             dependencies: [
@@ -130,8 +140,8 @@ let package = Package(
         .testTarget(
             name: "WebhookTests",
             dependencies: [
-                "AsyncTestSupport", "Webhook", "CRDModels", "KubeTestSupport", "HTTPClient", "HTTPServer", "KubeClient",
-                log,
+                "AsyncTestSupport", "Webhook", "CRDModels", "JSONDecodingTestSupport", "KubeTestSupport", "HTTPClient",
+                "HTTPServer", "KubeClient", log,
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ] + nio),
         .testTarget(

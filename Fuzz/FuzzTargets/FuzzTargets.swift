@@ -1,5 +1,6 @@
 import Foundation
 import HTTPClient
+import JSONDecoding
 
 @testable import CRDModels
 @testable import ECRAuth
@@ -21,7 +22,9 @@ public struct FuzzTarget: Sendable {
 public enum FuzzTargets {
     public static let all: [FuzzTarget] = [
         FuzzTarget(name: "admission", summary: "AdmissionReview decode + decide (Webhook)", run: admission),
-        FuzzTarget(name: "watch", summary: "watch line splitter + event decoding (KubeClient)", run: watch),
+        FuzzTarget(
+            name: "watch", summary: "watch line splitter + event decoding, against JSONDecoder (KubeClient)",
+            run: watch),
         FuzzTarget(name: "goduration", summary: "Go durations (CRDModels)", run: goDuration),
         FuzzTarget(name: "labelselector", summary: "label selectors (CRDModels, test server)", run: labelSelector),
         FuzzTarget(name: "kubeconfig", summary: "kubeconfig YAML (KubeClient)", run: kubeconfig),
@@ -60,8 +63,8 @@ public enum FuzzTargets {
     }
 
     /// The first byte picks the chunk size, so line boundaries fall anywhere; every line is decoded as the
-    /// kinds the operator watches. How a stream is cut must not change its lines: the chunked result is
-    /// compared with the whole body appended at once.
+    /// kinds the operator watches, by KubeClient's decoder and by `JSONDecoder`. How a stream is cut must not
+    /// change its lines: the chunked result is compared with the whole body appended at once.
     static func watch(_ data: Data) {
         guard let first = data.first else { return }
         let body = Data(data.dropFirst())
@@ -72,12 +75,34 @@ public enum FuzzTargets {
             fatalError("LineSplitter: chunked \(sizes[0]), whole \(sizes[1])")
         }
         guard let lines = chunked else { return }
-        let decoder = JSONDecoder()
         for line in lines {
-            _ = try? decoder.decode(WatchEvent<Secret>.self, from: line)
-            _ = try? decoder.decode(WatchEvent<PartialObjectMetadata>.self, from: line)
-            _ = try? decoder.decode(WatchEvent<AWSECRImagePullSecret>.self, from: line)
-            _ = try? decoder.decode(WatchEvent<ClusterAWSECRImagePullSecret>.self, from: line)
+            decodeAlike(WatchEvent<Secret>.self, line)
+            decodeAlike(WatchEvent<PartialObjectMetadata>.self, line)
+            decodeAlike(WatchEvent<AWSECRImagePullSecret>.self, line)
+            decodeAlike(WatchEvent<ClusterAWSECRImagePullSecret>.self, line)
+        }
+    }
+
+    /// KubeClient's decoder (`FlatJSONDecoder`) must read what `JSONDecoder` reads, to the same value. The one
+    /// difference allowed: it refuses a document that is not JSON at all, where `JSONDecoder` checks only the
+    /// members it is asked for.
+    static func decodeAlike<T: Codable>(_ type: T.Type, _ line: Data) {
+        func encoded(_ value: T) -> Data? {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            return try? encoder.encode(value)
+        }
+        switch (try? FlatJSONDecoder().decode(T.self, from: line), try? JSONDecoder().decode(T.self, from: line)) {
+        case (nil, nil):
+            return
+        case (let flat?, let foundation?):
+            precondition(encoded(flat) == encoded(foundation), "FlatJSONDecoder read \(T.self) differently")
+        case (nil, _?):
+            precondition(
+                (try? JSONSerialization.jsonObject(with: line, options: [.fragmentsAllowed])) == nil,
+                "FlatJSONDecoder refused a \(T.self) that JSONDecoder reads")
+        case (_?, nil):
+            preconditionFailure("FlatJSONDecoder read a \(T.self) that JSONDecoder refuses")
         }
     }
 

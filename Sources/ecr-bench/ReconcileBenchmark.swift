@@ -193,7 +193,9 @@ final class BenchRun: @unchecked Sendable {
             say("rss_idle_file", String(format: "%.1f", mebibytes), "MiB \(file)")
         }
 
-        let tracker = SecretTracker(prefix: "ecr-bench-\(id)-")
+        // The operator's Secrets and the ceiling's carry the resource's name (`Labels.ownerName`): the tracker
+        // observes both, so the server streams every timed write to it in both measurements.
+        let tracker = SecretTracker(prefix: "ecr-bench-\(id)-", labelSelector: "\(Labels.ownerName)=\(resourceName)")
         let watching = Task { await tracker.follow(client: client) }
         defer { watching.cancel() }
 
@@ -279,15 +281,17 @@ final class BenchRun: @unchecked Sendable {
         let payload = dockerConfig("x")
         let updatedPayload = dockerConfig("y")
         // The operator's metadata too (the server validates, stores and encodes it with every write): its
-        // labels, but another managed-by value (the tracker selects the operator's), and its expiry annotation,
-        // which an update changes as a refresh does. No owner reference: the owner is gone, and the garbage
-        // collector would delete the Secrets.
+        // labels, but another managed-by value, and its expiry annotation, which an update changes as a refresh
+        // does. No owner reference: the owner is gone, and the garbage collector would delete the Secrets. Its
+        // owner-name label puts the writes in the tracker's watch, and the loop's time ends when the tracker has
+        // seen all N, as the operator's does.
         let labels = [
             Labels.managedBy: "ecr-bench-ceiling", Labels.ownerKind: ClusterAWSECRImagePullSecret.resource.kind,
             Labels.ownerName: resourceName,
         ]
         @Sendable func annotations() -> [String: String] { [Annotations.expiresAt: Timestamp.format(Date())] }
         let writtenBox = Mutex([Secret?](repeating: nil, count: count))
+        tracker.reset()
         let createCPUBefore = cpuNow()
         let createStart = ContinuousClock.now
         try await forEachConcurrently(0..<count) { index in
@@ -299,9 +303,10 @@ final class BenchRun: @unchecked Sendable {
                     data: [".dockerconfigjson": payload], type: "kubernetes.io/dockerconfigjson"))
             writtenBox.withLock { $0[index] = secret }
         }
-        let ceilingCreate = (ContinuousClock.now - createStart).seconds
+        let ceilingCreate = try await observed(by: tracker, count: count, since: createStart, name: "ceiling_create")
         sayCPU("ceiling_create", from: createCPUBefore, count: count, who: ["bench", "server"])
         let written = writtenBox.withLock { $0 }
+        tracker.reset()
         let updateCPUBefore = cpuNow()
         let updateStart = ContinuousClock.now
         try await forEachConcurrently(0..<count) { index in
@@ -310,7 +315,7 @@ final class BenchRun: @unchecked Sendable {
             secret.metadata.annotations = annotations()
             _ = try await bare.update(secret)
         }
-        let ceilingUpdate = (ContinuousClock.now - updateStart).seconds
+        let ceilingUpdate = try await observed(by: tracker, count: count, since: updateStart, name: "ceiling_update")
         sayCPU("ceiling_update", from: updateCPUBefore, count: count, who: ["bench", "server"])
         say("ceiling_create", ceilingCreate, "s")
         say("ceiling_update", ceilingUpdate, "s")
@@ -321,6 +326,20 @@ final class BenchRun: @unchecked Sendable {
             let sorted = refreshes.map(\.secrets).sorted()
             say("refresh_median_vs_ceiling_update", ceilingUpdate / sorted[sorted.count / 2], "x", digits: 2)
         }
+    }
+
+    /// Seconds from `start` until the tracker has seen a write in `count` namespaces, checked as `phase` checks
+    /// the operator's (every 20 ms).
+    func observed(by tracker: SecretTracker, count: Int, since start: ContinuousClock.Instant, name: String)
+        async throws -> Double
+    {
+        while tracker.written < count {
+            guard ContinuousClock.now < start + .seconds(options.timeout) else {
+                throw ValidationError("\(name): \(tracker.written)/\(count) Secrets seen within \(options.timeout) s")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return (ContinuousClock.now - start).seconds
     }
 
     struct PhaseResult {
@@ -499,13 +518,17 @@ final class BenchRun: @unchecked Sendable {
     }
 }
 
-/// Follows the operator's Secrets (its managed-by label) and counts the run's namespaces written since
+/// Follows the Secrets a label selector picks (a metadata watch) and counts the run's namespaces written since
 /// `reset()`.
 final class SecretTracker: Sendable {
     let prefix: String
+    let labelSelector: String
     private let state = Mutex(Set<String>())
 
-    init(prefix: String) { self.prefix = prefix }
+    init(prefix: String, labelSelector: String) {
+        self.prefix = prefix
+        self.labelSelector = labelSelector
+    }
 
     var written: Int { state.withLock { $0.count } }
 
@@ -514,8 +537,7 @@ final class SecretTracker: Sendable {
     func follow(client: KubeClient) async {
         var resourceVersion: String?
         while !Task.isCancelled {
-            let options = WatchOptions(
-                labelSelector: "app.kubernetes.io/managed-by=ecr-pullsecret-operator", resourceVersion: resourceVersion)
+            let options = WatchOptions(labelSelector: labelSelector, resourceVersion: resourceVersion)
             do {
                 for try await event in client.watchMetadata(Secret.resource, options: options) {
                     switch event {

@@ -30,6 +30,26 @@ struct JSONValueTests {
         #expect(String(decoding: try JSONValue.number(3).serialized(), as: UTF8.self) == "3")
     }
 
+    @Test("serialized writes the bytes JSONEncoder writes with sorted keys and unescaped slashes")
+    func serializedMatchesJSONEncoder() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let texts = [
+            #"{"b":1,"a":{"Z":true,"z":false,"ä":null,"a1":[],"a10":{},"a2":"x"},"":""}"#,
+            #"["quote \" backslash \\ slash / tab \t nl \n cr \r bs \b ff \f nul \u0000 us \u001f del \u007f"]"#,
+            #"{"n":[0,-0,1,-1,0.5,-2.25,0.1,1e20,-1e-7,9007199254740991,9007199254740993,123456789012.5]}"#,
+            #"[1.7976931348623157e308,5e-324,4503599627370496.5,-9007199254740992]"#,
+            #"{"unicode":"日本語 ü \ud83d\ude00","url":"https://example.test/a/b?c=d&e"}"#,
+            #"{"metadata":{"name":"a","labels":{"app.kubernetes.io/name":"x"},"generation":3},"data":{"x":"eA=="}}"#,
+        ]
+        for text in texts {
+            let value = try JSONValue.parse(Data(text.utf8))
+            let expected = try encoder.encode(value)
+            let written = try value.serialized()
+            #expect(String(decoding: written, as: UTF8.self) == String(decoding: expected, as: UTF8.self))
+        }
+    }
+
     @Test("merge patch: objects merge, null deletes, scalars and arrays replace")
     func mergePatch() throws {
         let target = try JSONValue.parse(Data(#"{"a":{"b":1,"c":2},"d":[1,2],"e":"x"}"#.utf8))

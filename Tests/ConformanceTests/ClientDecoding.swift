@@ -1,11 +1,13 @@
 import CRDModels
 import Foundation
 import HTTPClient
+import JSONDecodingTestSupport
 import KubeClient
 
 /// The client side of the corpus: every recorded answer whose shape KubeClient decodes (object,
 /// list, metadata-only object and list, watch event, Status) must decode with KubeClient's own
-/// types, so the client accepts what a real kube-apiserver sends.
+/// types, so the client accepts what a real kube-apiserver sends, and its decoder (`FlatJSONDecoder`)
+/// must read each exactly as Foundation's `JSONDecoder` does.
 enum ClientDecoding {
     /// The kinds the client has a model for.
     static let types: [any KubeResource.Type] = [
@@ -63,12 +65,9 @@ enum ClientDecoding {
         return decode(WatchEvent<R>.self, data)
     }
 
-    private static func decode<T: Decodable>(_ type: T.Type, _ data: Data) -> String? {
-        do {
-            _ = try JSONDecoder().decode(T.self, from: data)
-            return nil
-        } catch {
-            return "\(T.self) does not decode: \(error)"
-        }
+    private static func decode<T: Codable>(_ type: T.Type, _ data: Data) -> String? {
+        let (flat, foundation) = DecodingComparison.encodedOutcomes(T.self, data)
+        if foundation.hasPrefix("error: ") { return "\(T.self) does not decode: \(foundation)" }
+        return flat == foundation ? nil : "\(T.self) decodes differently: \(flat) instead of \(foundation)"
     }
 }

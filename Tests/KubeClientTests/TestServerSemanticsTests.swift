@@ -177,6 +177,11 @@ struct TestServerSemanticsTests {
             let gadget = try await wire.call(
                 "POST", Self.path, .literal(#"{"apiVersion":"example.test/v1","kind":"Gadget","metadata":{"name":"g2"}}"#))
             let gadgetUID = gadget.json["metadata"]!["uid"]!.stringValue!
+            let gadget3 = try await wire.call(
+                "POST", Self.path,
+                .literal(#"{"apiVersion":"example.test/v1","kind":"Gadget","metadata":{"name":"g3"}}"#))
+            let gadget3UID = gadget3.json["metadata"]!["uid"]!.stringValue!
+            let ghostUID = "00000000-0000-0000-0000-000000000000"
             func ref(_ kind: String, _ name: String, _ uid: String, controller: Bool = true) -> String {
                 #"{"apiVersion":"example.test/v1","kind":"\#(kind)","name":"\#(name)","uid":"\#(uid)","controller":\#(controller)}"#
             }
@@ -199,8 +204,29 @@ struct TestServerSemanticsTests {
             #expect(deleted.json["status"] == .string("Success"))
             #expect(try await serverEventually { server.object("secrets", namespace: "default", name: "by-cluster") == nil })
             #expect(server.object("secrets", namespace: "default", name: "two-owners") != nil)
+            // An update that only changes data leaves the owners as they are; one that points them at an owner that
+            // does not exist makes the Secret the collector's again.
+            var retargeted = try #require(server.object("secrets", namespace: "default", name: "two-owners"))
+            retargeted["apiVersion"] = .string("v1")
+            retargeted["kind"] = .string("Secret")
+            retargeted["data"] = .object(["k": .string("dmFsdWU=")])
+            let kept = try await wire.call("PUT", "/api/v1/namespaces/default/secrets/two-owners", retargeted)
+            #expect(kept.status == 200)
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(server.object("secrets", namespace: "default", name: "two-owners") != nil)
             try await wire.call("DELETE", Self.path + "/g2")
             #expect(try await serverEventually { server.object("secrets", namespace: "default", name: "two-owners") == nil })
+            try await wire.call(
+                "POST", "/api/v1/namespaces/default/secrets",
+                .literal(#"{"metadata":{"name":"moved","ownerReferences":[\#(ref("Gadget", "g3", gadget3UID))]}}"#))
+            try await Task.sleep(for: .milliseconds(100))
+            var moved = try #require(server.object("secrets", namespace: "default", name: "moved"))
+            moved["apiVersion"] = .string("v1")
+            moved["kind"] = .string("Secret")
+            let ghostReference = "[\(ref("Owner", "ghost", ghostUID))]"
+            moved["metadata"]?["ownerReferences"] = try JSONValue.parse(Data(ghostReference.utf8))
+            #expect(try await wire.call("PUT", "/api/v1/namespaces/default/secrets/moved", moved).status == 200)
+            #expect(try await serverEventually { server.object("secrets", namespace: "default", name: "moved") == nil })
         }
     }
 

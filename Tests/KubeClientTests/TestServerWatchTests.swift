@@ -233,6 +233,52 @@ struct TestServerWatchTests {
         }
     }
 
+    /// The server writes the events queued for a watch together and flushes once (as the real watch server
+    /// flushes only when no event waits): a burst of concurrent writes still reaches every watch whole, in
+    /// resourceVersion order, each event in its watch's form.
+    @Test func aBurstOfWritesReachesEveryWatchWholeAndInOrder() async throws {
+        let server = try await KubeAPITestServer.start()
+        try await withTeardown({ await server.shutdown() }) {
+            let wire = TestServerWire(server)
+            let start = server.resourceVersion
+            let path = "/api/v1/namespaces/default/secrets?watch=true&resourceVersion=\(start)"
+                + "&labelSelector=app%3Dburst"
+            let (fullStatus, full) = try await wire.watch(path)
+            let (metaStatus, meta) = try await wire.watch(
+                path, accept: "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1")
+            #expect(fullStatus == 200 && metaStatus == 200)
+            let count = 200
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for worker in 0..<8 {
+                    group.addTask {
+                        for index in stride(from: worker, to: count, by: 8) {
+                            let created = try await wire.call(
+                                "POST", "/api/v1/namespaces/default/secrets",
+                                Self.secret("burst-\(index)", labels: ["app": "burst"]))
+                            #expect(created.status == 201)
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            for (events, kind) in [(full, "Secret"), (meta, "PartialObjectMetadata")] {
+                var names: Set<String> = []
+                var last = 0
+                for _ in 0..<count {
+                    let event = try #require(try await events.nextChange())
+                    #expect(event["type"] == .string("ADDED"))
+                    #expect(event["object"]?["kind"] == .string(kind))
+                    let version = Int(event["object"]?["metadata"]?["resourceVersion"]?.stringValue ?? "") ?? 0
+                    #expect(version > last)
+                    last = version
+                    names.insert(event["object"]?["metadata"]?["name"]?.stringValue ?? "")
+                }
+                #expect(names.count == count)
+                #expect(last == Int(server.resourceVersion))
+            }
+        }
+    }
+
     @Test func watchWithoutResourceVersionStartsWithCurrentObjectsAndSendsBookmarks() async throws {
         var options = KubeAPITestServerOptions()
         options.bookmarkInterval = .milliseconds(100)

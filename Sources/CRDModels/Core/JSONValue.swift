@@ -45,11 +45,13 @@ public enum JSONValue: Codable, Hashable, Sendable {
         }
     }
 
-    /// Encodes with sorted keys, so equal values give equal bytes.
+    /// Encodes with sorted keys, so equal values give equal bytes: the bytes `JSONEncoder` writes for this value
+    /// with `[.sortedKeys, .withoutEscapingSlashes]` (`JSONValue+Serialize.swift`), without its generic layer.
     public func serialized() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(512)
+        write(to: &bytes)
+        return Data(bytes)
     }
 
     /// Re-decodes this value as a typed model.

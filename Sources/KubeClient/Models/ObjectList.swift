@@ -1,5 +1,6 @@
 import CRDModels
 import FoundationEssentials
+import JSONDecoding
 
 /// A list response: `metadata` carries the snapshot's resourceVersion and the `continue` token.
 ///
@@ -43,10 +44,18 @@ public struct ObjectList<R: KubeResource>: Codable, Sendable {
 
 /// Decodes `R`, supplying `apiVersion` and `kind` from `R.resource` when the JSON lacks them.
 /// Coding paths of errors inside the item are kept.
+///
+/// `FlatJSONDecoder` (the client's) reads the item once with the two as defaults; any other decoder tries `R`
+/// and, when one is missing, decodes the item again from a patched `JSONValue`.
 struct TypeMetaDefaulted<R: KubeResource>: Decodable {
     var value: R
 
     init(from decoder: any Decoder) throws {
+        if let decoder = decoder as? any MemberDefaultingDecoder {
+            value = try decoder.decode(
+                R.self, defaultingMissing: ["apiVersion": R.resource.apiVersion, "kind": R.resource.kind])
+            return
+        }
         do {
             value = try R(from: decoder)
         } catch DecodingError.keyNotFound(let key, _) where key.stringValue == "apiVersion" || key.stringValue == "kind" {

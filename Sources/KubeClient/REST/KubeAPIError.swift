@@ -1,6 +1,7 @@
 import CRDModels
 import FoundationEssentials
 import HTTPClient
+import JSONDecoding
 
 /// Why a Kubernetes API call failed.
 ///
@@ -111,7 +112,7 @@ public struct KubeAPIError: Error, CustomStringConvertible, Sendable {
     public static func fromResponse(
         httpStatus: Int, headers: [HTTPHeader], body: Data, request: String?, now: Date = Date()
     ) -> KubeAPIError {
-        let status = try? JSONDecoder().decode(Status.self, from: body)
+        let status = try? FlatJSONDecoder().decode(Status.self, from: body)
         let validStatus = status?.kind == "Status" || status?.reason != nil ? status : nil
         let code = classify(httpStatus: httpStatus, status: validStatus)
         let retryHeader = headers.first { $0.hasName("Retry-After") }?.value

@@ -1,6 +1,7 @@
 import CRDModels
 import FoundationEssentials
 import HTTPClient
+import JSONDecoding
 import Logging
 
 /// Typed REST access to one API server over an `HTTPTransport`.
@@ -91,17 +92,21 @@ public final class KubeClient: Sendable {
 
     /// `create`, answered with the stored object's metadata only (resourceVersion, uid, labels, owners):
     /// for a caller that holds the rest, the content it just sent, and need not decode it back.
+    /// `encoded`: `object`'s JSON as the caller already wrote it, sent instead of encoding `object` again.
     public func createReturningMetadata<R: KubeResource>(
-        _ object: R, namespace: String? = nil, timeout: Duration? = nil
+        _ object: R, encoded: Data? = nil, namespace: String? = nil, timeout: Duration? = nil
     ) async throws -> ObjectMeta {
-        try await post(object, namespace: namespace, answer: PartialObjectMetadata.self, timeout: timeout).metadata
+        try await post(
+            object, encoded: encoded, namespace: namespace, answer: PartialObjectMetadata.self, timeout: timeout
+        ).metadata
     }
 
     /// `update`, answered with the stored object's metadata only (see `createReturningMetadata`).
-    public func updateReturningMetadata<R: KubeResource>(_ object: R, timeout: Duration? = nil) async throws
-        -> ObjectMeta
+    public func updateReturningMetadata<R: KubeResource>(_ object: R, encoded: Data? = nil, timeout: Duration? = nil)
+        async throws -> ObjectMeta
     {
-        try await put(object, subresource: nil, answer: PartialObjectMetadata.self, timeout: timeout).metadata
+        try await put(object, encoded: encoded, subresource: nil, answer: PartialObjectMetadata.self, timeout: timeout)
+            .metadata
     }
 
     /// PUT to `/status`: only `.status` changes when the kind has the status subresource.
@@ -192,26 +197,26 @@ public final class KubeClient: Sendable {
     }
 
     private func post<R: KubeResource, A: KubeResource>(
-        _ object: R, namespace: String?, answer: A.Type, timeout: Duration?
+        _ object: R, encoded: Data? = nil, namespace: String?, answer: A.Type, timeout: Duration?
     ) async throws -> A {
         try checkTyped(R.self)
         let namespace = try requireNamespace(R.self, namespace ?? object.metadata.namespace)
         let path = R.resource.path(namespace: namespace)
         let response = try await perform(
-            "POST", path: path, body: try encode(object), contentType: "application/json",
+            "POST", path: path, body: try encoded ?? encode(object), contentType: "application/json",
             accept: accept(answering: A.self), timeout: timeout)
         return try decode(A.self, from: response.body, request: "POST \(path)")
     }
 
     private func put<R: KubeResource, A: KubeResource>(
-        _ object: R, subresource: String?, answer: A.Type, timeout: Duration?
+        _ object: R, encoded: Data? = nil, subresource: String?, answer: A.Type, timeout: Duration?
     ) async throws -> A {
         guard let name = object.metadata.name, !name.isEmpty else {
             throw KubeAPIError(code: .invalidRequest, message: "update of \(R.resource.kind) needs metadata.name")
         }
         let path = try objectPath(R.self, name: name, namespace: object.metadata.namespace, subresource: subresource)
         let response = try await perform(
-            "PUT", path: path, body: try encode(object), contentType: "application/json",
+            "PUT", path: path, body: try encoded ?? encode(object), contentType: "application/json",
             accept: accept(answering: A.self), timeout: timeout)
         return try decode(A.self, from: response.body, request: "PUT \(path)")
     }
@@ -289,29 +294,18 @@ public final class KubeClient: Sendable {
         }
     }
 
+    /// Decodes an answer with `FlatJSONDecoder` (JSONDecoder's semantics in one scan, see `FlatJSON`).
     func decode<T: Decodable>(_ type: T.Type, from data: Data, request: String) throws -> T {
         do {
-            return try JSONDecoder().decode(T.self, from: data)
+            return try FlatJSONDecoder().decode(T.self, from: data)
         } catch {
             throw KubeAPIError.decoding(error, type: "\(T.self)", request: request)
         }
     }
 
-    /// Decodes a list. The server omits `apiVersion`/`kind` on items; adding them to the raw JSON
-    /// first (one `JSONValue` pass) is far cheaper than `ObjectList`'s per-item fallback.
+    /// Decodes a list; `ObjectList` supplies the `apiVersion`/`kind` the server omits on items.
     func decodeList<R: KubeResource>(_ type: R.Type, from data: Data, request: String) throws -> ObjectList<R> {
-        var body = data
-        if var object = try? JSONValue.parse(data), var items = object["items"]?.arrayValue,
-            items.contains(where: { $0["apiVersion"] == nil || $0["kind"] == nil })
-        {
-            for index in items.indices {
-                if items[index]["apiVersion"] == nil { items[index]["apiVersion"] = .string(R.resource.apiVersion) }
-                if items[index]["kind"] == nil { items[index]["kind"] = .string(R.resource.kind) }
-            }
-            object["items"] = .array(items)
-            if let patched = try? object.serialized() { body = patched }
-        }
-        return try decode(ObjectList<R>.self, from: body, request: request)
+        try decode(ObjectList<R>.self, from: data, request: request)
     }
 
     func url(path: String, query: [(String, String)]) -> String {

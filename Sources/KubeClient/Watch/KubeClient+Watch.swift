@@ -54,15 +54,12 @@ extension KubeClient {
         let label = "WATCH \(path)"
         let response = try await openWatch(path: path, query: query, accept: accept, label: label)
         var splitter = LineSplitter(maxLineBytes: maxWatchLineBytes)
-        let decoder = JSONDecoder()
 
-        func deliver(_ line: Data) throws {
-            let event: WatchEvent<R>
-            do {
-                event = try decoder.decode(WatchEvent<R>.self, from: line)
-            } catch {
-                throw KubeAPIError.decoding(error, type: "WatchEvent<\(R.resource.kind)>", request: label)
-            }
+        func decode(_ line: Data) throws -> WatchEvent<R> {
+            try self.decode(WatchEvent<R>.self, from: line, request: label)
+        }
+
+        func deliver(_ event: WatchEvent<R>) throws {
             if case .error(let status) = event {
                 let httpStatus = status.code ?? 500
                 throw KubeAPIError(
@@ -79,7 +76,7 @@ extension KubeClient {
 
         do {
             for try await chunk in response.body {
-                for line in try splitter.append(chunk) { try deliver(line) }
+                for line in try splitter.append(chunk) { try deliver(try decode(line)) }
             }
         } catch let error as KubeAPIError {
             throw error
@@ -90,10 +87,10 @@ extension KubeClient {
         }
         if let rest = splitter.finish() {
             // A final line without its newline: deliver it if it is whole, else the connection broke.
-            guard (try? decoder.decode(WatchEvent<R>.self, from: rest)) != nil else {
+            guard let event = try? decode(rest) else {
                 throw KubeAPIError(code: .transport, message: "watch stream ended inside an event", request: label)
             }
-            try deliver(rest)
+            try deliver(event)
         }
     }
 

@@ -16,6 +16,9 @@ struct APIRequest: Sendable {
     func header(_ name: String) -> String? {
         headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
     }
+
+    /// The `Accept` header split into its alternatives (`MediaNegotiation.alternatives`).
+    var acceptAlternatives: [[String]]? { MediaNegotiation.alternatives(header("Accept")) }
 }
 
 /// What the HTTP layer must send back.
@@ -158,7 +161,7 @@ struct APIRouter: Sendable {
         let dryRun = try Self.dryRun(query, method: method)
         let fieldValidation = FieldValidation(rawValue: query["fieldValidation"] ?? "") ?? .warn
         guard let name = target.name else {
-            if method == "GET" { try MediaNegotiation.checkAcceptable(request.header("Accept"), type: type) }
+            if method == "GET" { try MediaNegotiation.checkAcceptable(request.acceptAlternatives, type: type) }
             let options = try ListOptions(query: query, type: type)
             let (labels, fields) = (options.labels, options.fields)
             switch method {
@@ -170,7 +173,8 @@ struct APIRouter: Sendable {
                     let listFormOnly = MediaNegotiation.asksOnlyForListForm(request.header("Accept"))
                     let metadataOnly =
                         try listFormOnly
-                        ? true : MediaNegotiation.metadataOnly(request.header("Accept"), wanted: "PartialObjectMetadata")
+                        ? true
+                        : MediaNegotiation.metadataOnly(request.acceptAlternatives, wanted: "PartialObjectMetadata")
                     return .watch(
                         WatchPlan(
                             type: type, namespace: target.namespace, labels: labels, fields: fields,
@@ -179,7 +183,7 @@ struct APIRouter: Sendable {
                             timeout: options.timeoutSeconds.map { .seconds($0) }, uri: request.uri,
                             endsAtFirstEvent: listFormOnly))
                 }
-                try MediaNegotiation.checkListForm(request.header("Accept"), isList: true, type: type)
+                try MediaNegotiation.checkListForm(request.acceptAlternatives, isList: true, type: type)
                 if let table = tableConvertor(request, type: type, query: query) {
                     let page = try store.list(
                         type, namespace: target.namespace, labels: labels, fields: fields,
@@ -187,7 +191,7 @@ struct APIRouter: Sendable {
                     return .json(status: 200, body: table.table(page.items, metadata: Self.listMetadata(page)))
                 }
                 let metadataVersion = try MediaNegotiation.metadataVersion(
-                    request.header("Accept"), wanted: "PartialObjectMetadataList")
+                    request.acceptAlternatives, wanted: "PartialObjectMetadataList")
                 let current = store.withLock { store.resourceVersion }
                 if options.resourceVersionMatch == "Exact", let requestedVersion,
                     requestedVersion < store.withLock({ store.hub.compactedResourceVersion })
@@ -215,7 +219,7 @@ struct APIRouter: Sendable {
                 return Self.listResponse(body, accept: request.header("Accept"))
             case "POST":
                 guard target.namespace != nil || !type.namespaced else { throw APIError.methodNotAllowed(method, type.groupResource) }
-                let render = try MediaNegotiation.objectRender(request.header("Accept"), type: type)
+                let render = try MediaNegotiation.objectRender(request.acceptAlternatives, type: type)
                 let created = try store.create(
                     type, namespace: namespace, body: try Self.decodeObject(request.body, type: type), dryRun: dryRun,
                     fieldValidation: fieldValidation, user: request.user)
@@ -254,17 +258,17 @@ struct APIRouter: Sendable {
         switch method {
         case "GET":
             if let table = tableConvertor(request, type: type, query: query) {
-                try MediaNegotiation.checkAcceptable(request.header("Accept"), type: type)
-                try MediaNegotiation.checkListForm(request.header("Accept"), isList: false, type: type)
+                try MediaNegotiation.checkAcceptable(request.acceptAlternatives, type: type)
+                try MediaNegotiation.checkListForm(request.acceptAlternatives, isList: false, type: type)
                 let object = try store.get(type, namespace: type.namespaced ? namespace : "", name: name)
                 let metadata = ["resourceVersion": object["metadata"]?["resourceVersion"] ?? .string("")]
                 return .json(status: 200, body: table.table([object], metadata: metadata))
             }
-            let render = try MediaNegotiation.objectRender(request.header("Accept"), type: type)
+            let render = try MediaNegotiation.objectRender(request.acceptAlternatives, type: type)
             let object = try store.get(type, namespace: type.namespaced ? namespace : "", name: name)
             return .json(status: 200, body: render.render(object))
         case "PUT":
-            let render = try MediaNegotiation.objectRender(request.header("Accept"), type: type)
+            let render = try MediaNegotiation.objectRender(request.acceptAlternatives, type: type)
             let existed = store.peek(type.groupResource, namespace: type.namespaced ? namespace : "", name: name) != nil
             let updated = try store.update(
                 type, namespace: namespace, name: name, body: try Self.decodeObject(request.body, type: type),
@@ -285,7 +289,7 @@ struct APIRouter: Sendable {
             guard let kind, kind != .apply, !(kind == .strategicMerge && type.isCustom) else {
                 throw APIError.unsupportedMediaType(contentType, accepted: accepted)
             }
-            let render = try MediaNegotiation.objectRender(request.header("Accept"), type: type)
+            let render = try MediaNegotiation.objectRender(request.acceptAlternatives, type: type)
             let patched = try store.patch(
                 type, namespace: namespace, name: name, kind: kind,
                 patch: try Self.decodePatch(request.body, kind: kind), statusOnly: statusOnly, dryRun: dryRun,
@@ -477,16 +481,21 @@ struct APIRouter: Sendable {
 }
 
 /// `Accept` negotiation for metadata-only responses (`as=PartialObjectMetadata[List];g=meta.k8s.io;v=v1`).
+/// The checks read the header as `APIRequest.acceptAlternatives` splits it, once per request.
 enum MediaNegotiation {
+    /// Each alternative of an `Accept` header as its parts (media type, then parameters), trimmed, in order;
+    /// nil when the header is absent or blank.
+    static func alternatives(_ accept: String?) -> [[String]]? {
+        guard let accept, !accept.trimmingSpaces.isEmpty else { return nil }
+        return accept.split(separator: ",").map { $0.split(separator: ";").map { String($0).trimmingSpaces } }
+    }
+
     /// `NegotiateOutputMediaType`: some alternative must name a media type the server encodes.
     /// Protobuf is accepted here and answered as JSON (deliberate difference).
-    static func checkAcceptable(_ accept: String?, type: APIResourceType) throws(APIError) {
-        guard let accept, !accept.trimmingSpaces.isEmpty else { return }
+    static func checkAcceptable(_ alternatives: [[String]]?, type: APIResourceType) throws(APIError) {
+        guard let alternatives else { return }
         let served = ["application/json", "application/yaml", "application/vnd.kubernetes.protobuf", "*/*", "application/*"]
-        let acceptable = accept.split(separator: ",").contains { alternative in
-            let mediaType = alternative.split(separator: ";").first.map { String($0).trimmingSpaces.lowercased() } ?? ""
-            return served.contains(mediaType)
-        }
+        let acceptable = alternatives.contains { served.contains($0.first?.lowercased() ?? "") }
         guard !acceptable else { return }
         let representations =
             type.isCustom
@@ -517,9 +526,8 @@ enum MediaNegotiation {
 
     /// When the first alternative asks for the metadata form of the other shape (a list form for one
     /// object, or the object form for a list), the real server answers 406 without falling back.
-    static func checkListForm(_ accept: String?, isList: Bool, type: APIResourceType) throws(APIError) {
-        guard let first = accept?.split(separator: ",").first else { return }
-        let parameters = first.split(separator: ";").map { String($0).trimmingSpaces }
+    static func checkListForm(_ alternatives: [[String]]?, isList: Bool, type: APIResourceType) throws(APIError) {
+        guard let parameters = alternatives?.first else { return }
         guard parameters.first == "application/json", parameters.contains("g=meta.k8s.io") else { return }
         let requested = isList ? "as=PartialObjectMetadata" : "as=PartialObjectMetadataList"
         guard parameters.contains(requested) else { return }
@@ -543,24 +551,23 @@ enum MediaNegotiation {
     /// result through `transformResponseObject` with it: `as=PartialObjectMetadata;g=meta.k8s.io;v=v1`
     /// (or `v1beta1`) answers `kind: PartialObjectMetadata`, `apiVersion: meta.k8s.io/<v>` and the whole
     /// `metadata` (`asPartialObjectMetadata` in `handlers/response.go`), with the write's status code.
-    static func objectRender(_ accept: String?, type: APIResourceType) throws(APIError) -> RenderOptions {
-        try checkAcceptable(accept, type: type)
-        try checkListForm(accept, isList: false, type: type)
-        let version = try metadataVersion(accept, wanted: "PartialObjectMetadata")
+    static func objectRender(_ alternatives: [[String]]?, type: APIResourceType) throws(APIError) -> RenderOptions {
+        try checkAcceptable(alternatives, type: type)
+        try checkListForm(alternatives, isList: false, type: type)
+        let version = try metadataVersion(alternatives, wanted: "PartialObjectMetadata")
         return RenderOptions(type: type, metadataOnly: version != nil, metadataVersion: version ?? "v1")
     }
 
     /// Walks the alternatives in order: plain JSON gives the full object, the wanted metadata form
     /// gives metadata only, Table and protobuf are skipped (clients then fall back to plain JSON).
-    static func metadataOnly(_ accept: String?, wanted: String) throws(APIError) -> Bool {
-        try metadataVersion(accept, wanted: wanted) != nil
+    static func metadataOnly(_ alternatives: [[String]]?, wanted: String) throws(APIError) -> Bool {
+        try metadataVersion(alternatives, wanted: wanted) != nil
     }
 
     /// The `meta.k8s.io` version (`v1`, `v1beta1`) of the wanted metadata form, nil for the full object.
-    static func metadataVersion(_ accept: String?, wanted: String) throws(APIError) -> String? {
-        guard let accept, !accept.trimmingSpaces.isEmpty else { return nil }
-        for alternative in accept.split(separator: ",") {
-            let parts = alternative.split(separator: ";").map { String($0).trimmingSpaces }
+    static func metadataVersion(_ alternatives: [[String]]?, wanted: String) throws(APIError) -> String? {
+        guard let alternatives else { return nil }
+        for parts in alternatives {
             let mediaType = parts.first?.lowercased() ?? ""
             if mediaType == "application/yaml" { return nil }
             guard ["application/json", "*/*", "application/*"].contains(mediaType) else { continue }

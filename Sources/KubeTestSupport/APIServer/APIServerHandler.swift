@@ -2,6 +2,7 @@ import CRDModels
 import Foundation
 import HTTPServer
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 
@@ -28,7 +29,8 @@ final class APIServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var watchKeepAlive = true
     /// A watch response is open: its head is written and its end is not.
     private var watchOpen = false
-    /// A slow watch client is disconnected rather than buffered without bound (the real server does the same).
+    /// A slow watch client (this many unwritten batches of events) is disconnected rather than buffered
+    /// without bound (the real server does the same).
     static let maxPendingWatchWrites = 10_000
 
     init(
@@ -178,13 +180,13 @@ final class APIServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         let loop = context.eventLoop
         let bound = NIOLoopBound(self, eventLoop: loop)
         let endsAtFirstEvent = plan.endsAtFirstEvent
+        let outbox = WatchOutbox()
         let sink: WatchSink = { signal in
             // An event the client's media type cannot encode ends the stream (the watch server's error path).
-            if endsAtFirstEvent, case .line = signal {
-                loop.execute { bound.value.deliver(.end) }
-                return
-            }
-            loop.execute { bound.value.deliver(signal) }
+            let queued: WatchSignal
+            if endsAtFirstEvent, case .line = signal { queued = .end } else { queued = signal }
+            guard outbox.push(queued) else { return }
+            loop.execute { bound.value.deliver(outbox.drain()) }
         }
         let store = router.store
         do throws(APIError) {
@@ -204,7 +206,7 @@ final class APIServerHandler: ChannelInboundHandler, RemovableChannelHandler {
                 watchTimers.append(
                     loop.scheduleTask(in: .milliseconds(timeout.milliseconds)) {
                         store.endWatch(id)
-                        bound.value.deliver(.end)
+                        bound.value.deliver([.end])
                     })
             }
         } catch {
@@ -213,32 +215,54 @@ final class APIServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    private func deliver(_ signal: WatchSignal) {
+    /// Writes the queued events of a watch as one chunk and flushes once: the real watch server
+    /// (`serveWatch` in k8s.io/apiserver `pkg/endpoints/handlers/watch.go`) flushes only when no further
+    /// event is waiting, so a burst of writes reaches the client in few TLS records and socket writes.
+    private func deliver(_ signals: [WatchSignal]) {
+        var lines = ByteBuffer()
+        var count = 0
+        for signal in signals {
+            guard case .line(let data) = signal else {
+                writeLines(&lines, count: count)
+                count = 0
+                finishWatch(signal)
+                continue
+            }
+            lines.writeBytes(data)
+            count += 1
+        }
+        writeLines(&lines, count: count)
+    }
+
+    /// Writes `count` queued events as one chunk.
+    private func writeLines(_ lines: inout ByteBuffer, count: Int) {
+        guard count > 0, let context, watchOpen else { return }
+        defer { lines.clear() }
+        guard pendingWatchWrites < Self.maxPendingWatchWrites else {
+            logger.warning("dropping a watch whose client does not read")
+            finishWatch(.drop)
+            return
+        }
+        pendingWatchWrites += 1
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(lines)))).whenComplete { _ in
+            bound.value.pendingWatchWrites -= 1
+        }
+    }
+
+    /// Ends the watch response (`.end`) or the connection (`.drop`).
+    private func finishWatch(_ signal: WatchSignal) {
         guard let context, watchOpen else { return }
-        switch signal {
-        case .line(let data):
-            guard pendingWatchWrites < Self.maxPendingWatchWrites else {
-                logger.warning("dropping a watch whose client does not read")
-                deliver(.drop)
-                return
-            }
-            pendingWatchWrites += 1
-            let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: data))))).whenComplete { _ in
-                bound.value.pendingWatchWrites -= 1
-            }
-        case .end:
-            stopWatch()
-            watchOpen = false
-            let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-            if !watchKeepAlive {
-                let channel = context.channel
-                done.whenComplete { _ in channel.close(promise: nil) }
-            }
-        case .drop:
-            stopWatch()
-            watchOpen = false
+        stopWatch()
+        watchOpen = false
+        if case .drop = signal {
             context.close(promise: nil)
+            return
+        }
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !watchKeepAlive {
+            let channel = context.channel
+            done.whenComplete { _ in channel.close(promise: nil) }
         }
     }
 
@@ -249,5 +273,32 @@ final class APIServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         bookmarkTask = nil
         for timer in watchTimers { timer.cancel() }
         watchTimers = []
+    }
+}
+
+/// The watch signals waiting for one connection's event loop. The store's writers push (under its lock,
+/// from any thread); one scheduled task drains everything queued by then, so a burst costs one task and
+/// one flush instead of one each per event.
+final class WatchOutbox: Sendable {
+    private let state = NIOLockedValueBox<(signals: [WatchSignal], scheduled: Bool)>(([], false))
+
+    /// Queues a signal; true when no drain is scheduled yet, so the caller must schedule one.
+    func push(_ signal: WatchSignal) -> Bool {
+        state.withLockedValue { state in
+            state.signals.append(signal)
+            defer { state.scheduled = true }
+            return !state.scheduled
+        }
+    }
+
+    /// Everything queued, in order; the next push schedules a new drain.
+    func drain() -> [WatchSignal] {
+        state.withLockedValue { state in
+            defer {
+                state.signals = []
+                state.scheduled = false
+            }
+            return state.signals
+        }
     }
 }

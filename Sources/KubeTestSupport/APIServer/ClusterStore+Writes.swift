@@ -518,9 +518,9 @@ extension ClusterStore {
         stored["metadata"]?["resourceVersion"] = .string(String(resourceVersion))
         let previousStored = objects[type.groupResource]?[key]
         objects[type.groupResource, default: [:]][key] = stored
-        ownership.stored(stored, previous: previousStored, at: ObjectReference(resource: type.groupResource, key: key))
-        if stored["metadata"]?["deletionTimestamp"] != nil
-            || !(stored["metadata"]?["ownerReferences"]?.arrayValue ?? []).isEmpty
+        let reference = ObjectReference(resource: type.groupResource, key: key)
+        if ownership.stored(stored, previous: previousStored, at: reference)
+            || stored["metadata"]?["deletionTimestamp"] != nil
         {
             collectionNeeded = true
         }

@@ -384,12 +384,19 @@ struct OwnershipIndex {
         object?["metadata"]?["ownerReferences"]?.arrayValue?.compactMap { $0["uid"]?.stringValue } ?? []
     }
 
-    mutating func stored(_ object: JSONValue, previous: JSONValue?, at reference: ObjectReference) {
+    /// Records a stored object; returns whether it became a candidate. Only a new object with owners or a change
+    /// of its `ownerReferences` makes it one: the real collector's graph builder queues nothing for an update that
+    /// keeps the references (`processGraphChanges` in kubernetes `pkg/controller/garbagecollector/graph_builder.go`
+    /// acts on `referencesDiffs`), and a pass that finds every owner live changes nothing.
+    @discardableResult
+    mutating func stored(_ object: JSONValue, previous: JSONValue?, at reference: ObjectReference) -> Bool {
         if let uid = Self.uid(object) { live[uid] = reference }
         for owner in Self.owners(previous) { dependents[owner]?.remove(reference) }
         let owners = Self.owners(object)
         for owner in owners { dependents[owner, default: []].insert(reference) }
-        if !owners.isEmpty { candidates.insert(reference) }
+        let referencesChanged = object["metadata"]?["ownerReferences"] != previous?["metadata"]?["ownerReferences"]
+        let candidate = !owners.isEmpty && referencesChanged
+        if candidate { candidates.insert(reference) }
         let finalizers = object["metadata"]?["finalizers"]?.arrayValue ?? []
         if object["metadata"]?["deletionTimestamp"] != nil,
             finalizers.contains(where: Self.propagationFinalizers.contains)
@@ -398,6 +405,7 @@ struct OwnershipIndex {
         } else {
             propagating.remove(reference)
         }
+        return candidate
     }
 
     mutating func removed(_ object: JSONValue, at reference: ObjectReference) {

@@ -1,4 +1,5 @@
 import CRDModels
+import FoundationEssentials
 import KubeClient
 
 /// The API operations the reconcilers perform: reads by name and conditional writes. Over HTTP in
@@ -13,9 +14,11 @@ public protocol KubeObjectAPI: Sendable {
     /// PUT of the whole object, conditional on `metadata.resourceVersion`.
     func update<R: KubeResource>(_ object: R) async throws -> R
     /// `create`, answered with the stored object's metadata only: the caller holds the content it sent.
-    func createReturningMetadata<R: KubeResource>(_ object: R, namespace: String) async throws -> ObjectMeta
+    /// `encoded`: `object`'s JSON, already written by the caller (`Secret.json`), sent as it is.
+    func createReturningMetadata<R: KubeResource>(_ object: R, encoded: Data?, namespace: String) async throws
+        -> ObjectMeta
     /// `update`, answered with the stored object's metadata only.
-    func updateReturningMetadata<R: KubeResource>(_ object: R) async throws -> ObjectMeta
+    func updateReturningMetadata<R: KubeResource>(_ object: R, encoded: Data?) async throws -> ObjectMeta
     /// PUT of `/status`: only `.status` changes.
     func updateStatus<R: KubeResource>(_ object: R) async throws -> R
     /// JSON merge patch; `metadata.resourceVersion` in the patch makes it conditional.
@@ -27,11 +30,14 @@ public protocol KubeObjectAPI: Sendable {
 }
 
 extension KubeObjectAPI {
-    public func createReturningMetadata<R: KubeResource>(_ object: R, namespace: String) async throws -> ObjectMeta {
+    /// Without a wire, the object itself is the content (`encoded` is the same content as JSON).
+    public func createReturningMetadata<R: KubeResource>(_ object: R, encoded: Data?, namespace: String) async throws
+        -> ObjectMeta
+    {
         try await create(object, namespace: namespace).metadata
     }
 
-    public func updateReturningMetadata<R: KubeResource>(_ object: R) async throws -> ObjectMeta {
+    public func updateReturningMetadata<R: KubeResource>(_ object: R, encoded: Data?) async throws -> ObjectMeta {
         try await update(object).metadata
     }
 }
@@ -60,12 +66,14 @@ public struct KubeClientObjectAPI: KubeObjectAPI {
 
     /// Asks for `PartialObjectMetadata` (`KubeClient.createReturningMetadata`): the server does not encode,
     /// nor this process decode, the content it just sent.
-    public func createReturningMetadata<R: KubeResource>(_ object: R, namespace: String) async throws -> ObjectMeta {
-        try await client.createReturningMetadata(object, namespace: namespace)
+    public func createReturningMetadata<R: KubeResource>(_ object: R, encoded: Data?, namespace: String) async throws
+        -> ObjectMeta
+    {
+        try await client.createReturningMetadata(object, encoded: encoded, namespace: namespace)
     }
 
-    public func updateReturningMetadata<R: KubeResource>(_ object: R) async throws -> ObjectMeta {
-        try await client.updateReturningMetadata(object)
+    public func updateReturningMetadata<R: KubeResource>(_ object: R, encoded: Data?) async throws -> ObjectMeta {
+        try await client.updateReturningMetadata(object, encoded: encoded)
     }
 
     public func updateStatus<R: KubeResource>(_ object: R) async throws -> R { try await client.updateStatus(object) }

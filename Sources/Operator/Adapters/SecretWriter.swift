@@ -103,15 +103,21 @@ public struct SecretWriter: Sendable {
     }
 
     /// Creates the desired Secret and records it; the answer is its metadata only (the data is what was sent).
+    /// The body is written directly (`Secret.json`), its `.dockerconfigjson` encoded once per reconcile.
     private func create(_ desired: DesiredSecret) async throws {
         let secret = desired.secret
-        let answer = try await api.createReturningMetadata(secret, namespace: desired.namespace)
-        written.record(desired, sent: secret, answer: answer)
+        let body = secret.json(reusingEncodingOf: desired)
+        try await written.write(desired, sent: secret) {
+            try await api.createReturningMetadata(secret, encoded: body, namespace: desired.namespace)
+        }
     }
 
     /// Writes `updated` (conditional on its resourceVersion) and records it, as `create`.
     private func update(_ updated: Secret, _ desired: DesiredSecret) async throws {
-        written.record(desired, sent: updated, answer: try await api.updateReturningMetadata(updated))
+        let body = updated.json(reusingEncodingOf: desired)
+        try await written.write(desired, sent: updated) {
+            try await api.updateReturningMetadata(updated, encoded: body)
+        }
     }
 
     /// Whose the Secret is and, when it is this owner's or adoptable, the whole Secret. Another team's

@@ -7,6 +7,10 @@ import Synchronization
 /// that same version, nobody has touched the Secret since: an unchanged desired state needs no API call
 /// at all, and a refresh is one update from the stored Secret, conditional on that version.
 /// In memory only: after a restart each Secret costs one GET before it is trusted again.
+///
+/// It also tells the managed-Secret watch which events are this process's own writes
+/// (`isOwnWrite`), including the event of a write whose answer has not arrived yet: an API server may
+/// send a write's watch event before its response (the test server always can; a real one rarely).
 public final class WrittenSecrets: Sendable {
     private struct Entry {
         var resourceVersion: String
@@ -16,22 +20,47 @@ public final class WrittenSecrets: Sendable {
         var stored: Secret?
     }
 
-    private let entries = Mutex<[String: Entry]>([:])
+    private struct State {
+        var entries: [String: Entry] = [:]
+        /// Writes sent and not answered yet, by Secret.
+        var inFlight: [String: Int] = [:]
+        /// Watch events waiting for the writes in flight on their Secret to end (`isOwnWrite`).
+        var waiters: [String: [CheckedContinuation<Void, Never>]] = [:]
+    }
+
+    private let state = Mutex(State())
 
     public init() {}
 
-    /// Records a create or whole-object update from what was sent and the metadata the server answered:
-    /// such a write stores the sent data and type as sent (nothing defaults them), so only the metadata
-    /// is the server's.
-    func record(_ desired: DesiredSecret, sent: Secret, answer: ObjectMeta) {
+    private static func key(_ namespace: String, _ name: String) -> String { "\(namespace)/\(name)" }
+
+    /// Sends a create or whole-object update of `sent` for `desired` (`send` returns the metadata the
+    /// server answered) and records it: such a write stores the sent data and type as sent (nothing
+    /// defaults them), so only the metadata is the server's. While it is in flight, watch events of the
+    /// Secret wait in `isOwnWrite` until the answer says whether they are this write's.
+    func write(_ desired: DesiredSecret, sent: Secret, _ send: () async throws -> ObjectMeta) async throws {
+        let key = Self.key(desired.namespace, desired.name)
+        state.withLock { $0.inFlight[key, default: 0] += 1 }
+        let answer: ObjectMeta
+        do {
+            answer = try await send()
+        } catch {
+            endWrite(key, recording: nil)
+            throw error
+        }
         var stored = sent
         stored.metadata = answer
-        record(desired, stored: stored)
+        endWrite(key, recording: Self.entry(desired, stored: stored))
     }
 
-    /// Records the Secret as the server holds it (a write's whole answer, or a read).
+    /// Records the Secret as the server holds it (a read).
     func record(_ desired: DesiredSecret, stored: Secret) {
-        guard let resourceVersion = stored.metadata.resourceVersion else { return }
+        guard let entry = Self.entry(desired, stored: stored) else { return }
+        state.withLock { $0.entries[Self.key(desired.namespace, desired.name)] = entry }
+    }
+
+    private static func entry(_ desired: DesiredSecret, stored: Secret) -> Entry? {
+        guard let resourceVersion = stored.metadata.resourceVersion else { return nil }
         var kept: Secret? = stored
         if stored.data.map({ Set($0.keys) == [DesiredSecret.dockerConfigKey] }) == true {
             kept?.metadata.managedFields = nil
@@ -39,13 +68,28 @@ public final class WrittenSecrets: Sendable {
         } else {
             kept = nil
         }
-        let entry = Entry(resourceVersion: resourceVersion, desired: desired, stored: kept)
-        entries.withLock { $0["\(desired.namespace)/\(desired.name)"] = entry }
+        return Entry(resourceVersion: resourceVersion, desired: desired, stored: kept)
+    }
+
+    /// Ends one write in flight, recording its answer in the same step (so an event checked in between
+    /// never sees neither), and wakes the events that waited for the Secret's last write in flight.
+    private func endWrite(_ key: String, recording entry: Entry?) {
+        let woken = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            if let entry { state.entries[key] = entry }
+            let remaining = (state.inFlight[key] ?? 1) - 1
+            guard remaining == 0 else {
+                state.inFlight[key] = remaining
+                return []
+            }
+            state.inFlight[key] = nil
+            return state.waiters.removeValue(forKey: key) ?? []
+        }
+        for waiter in woken { waiter.resume() }
     }
 
     /// The Secret as this process last stored it, at the version it wrote; nil when unknown.
     func lastStored(namespace: String, name: String) -> Secret? {
-        guard let entry = entries.withLock({ $0["\(namespace)/\(name)"] }), var secret = entry.stored else {
+        guard let entry = state.withLock({ $0.entries[Self.key(namespace, name)] }), var secret = entry.stored else {
             return nil
         }
         secret.data = [DesiredSecret.dockerConfigKey: entry.desired.dockerConfigJSON]
@@ -53,14 +97,14 @@ public final class WrittenSecrets: Sendable {
     }
 
     func forget(namespace: String, name: String) {
-        _ = entries.withLock { $0.removeValue(forKey: "\(namespace)/\(name)") }
+        _ = state.withLock { $0.entries.removeValue(forKey: Self.key(namespace, name)) }
     }
 
     /// Whether the Secret at `resourceVersion` is exactly what this process wrote for `desired`.
     func isCurrent(_ desired: DesiredSecret, resourceVersion: String?) -> Bool {
         guard let resourceVersion else { return false }
-        return entries.withLock { entries in
-            guard let entry = entries["\(desired.namespace)/\(desired.name)"] else { return false }
+        return state.withLock { state in
+            guard let entry = state.entries[Self.key(desired.namespace, desired.name)] else { return false }
             return entry.resourceVersion == resourceVersion && entry.desired == desired
         }
     }
@@ -68,14 +112,39 @@ public final class WrittenSecrets: Sendable {
     /// Namespace, name and uid-less identity of the Secrets this process wrote for an owner (the
     /// prune candidates when there is no Secret cache, `--watch-secrets=false`).
     func secrets(ownerUID: String) -> [(namespace: String, name: String)] {
-        entries.withLock { entries in
-            entries.values.filter { $0.desired.owner.uid == ownerUID }.map { ($0.desired.namespace, $0.desired.name) }
+        state.withLock { state in
+            state.entries.values.filter { $0.desired.owner.uid == ownerUID }.map {
+                ($0.desired.namespace, $0.desired.name)
+            }
         }
     }
 
-    /// Whether `resourceVersion` is the version this process wrote (a watch event caused by our own write).
-    public func wroteVersion(namespace: String, name: String, resourceVersion: String?) -> Bool {
+    /// Watch events waiting in `isOwnWrite` for the writes in flight on a Secret.
+    func eventsWaiting(namespace: String, name: String) -> Int {
+        state.withLock { $0.waiters[Self.key(namespace, name)]?.count ?? 0 }
+    }
+
+    /// Whether a watch event of the Secret at `resourceVersion` is this process's own write. While a write
+    /// of that Secret is in flight, waits for its answer (bounded by the request's timeout) and decides by
+    /// the version it returns: an event of someone else's change, before or after ours, is never taken
+    /// for ours, whatever its content.
+    public func isOwnWrite(namespace: String, name: String, resourceVersion: String?) async -> Bool {
         guard let resourceVersion else { return false }
-        return entries.withLock { $0["\(namespace)/\(name)"]?.resourceVersion == resourceVersion }
+        let key = Self.key(namespace, name)
+        while true {
+            let known: Bool? = state.withLock { state in
+                if state.entries[key]?.resourceVersion == resourceVersion { return true }
+                return state.inFlight[key] == nil ? false : nil
+            }
+            if let known { return known }
+            await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+                let waiting = state.withLock { state in
+                    guard state.inFlight[key] != nil else { return false }
+                    state.waiters[key, default: []].append(waiter)
+                    return true
+                }
+                if !waiting { waiter.resume() }
+            }
+        }
     }
 }

@@ -29,7 +29,9 @@ public struct DesiredSecret: Sendable, Hashable {
     public var labels: [String: String]
     public var annotations: [String: String]
     public var owner: OwnerReference
-    public var dockerConfigJSON: Data
+    public private(set) var dockerConfigJSON: Data
+    /// `dockerConfigJSON` as the Secret's JSON carries it: encoded once per reconcile, not once per namespace.
+    public private(set) var dockerConfigBase64: String
 
     /// Builds the desired Secret.
     /// - Parameters:
@@ -56,9 +58,10 @@ public struct DesiredSecret: Sendable, Hashable {
         var controller = owner
         controller.controller = true
         controller.blockOwnerDeletion = true
+        let dockerConfig = try encodeDockerConfig(credentials)
         return DesiredSecret(
             name: name, namespace: namespace, labels: labels, annotations: annotations, owner: controller,
-            dockerConfigJSON: try encodeDockerConfig(credentials))
+            dockerConfigJSON: dockerConfig, dockerConfigBase64: dockerConfig.base64EncodedString())
     }
 
     /// `.dockerconfigjson` bytes (CRDModels' `DockerConfigJSON`, canonical: sorted keys).

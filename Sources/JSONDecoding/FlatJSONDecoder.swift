@@ -2,13 +2,22 @@ import CRDModels
 import FoundationEssentials
 
 /// Decodes `Decodable` types from JSON through `FlatJSON`: the same models and the same `DecodingError`s (coding
-/// paths, `typeMismatch`/`valueNotFound`/`keyNotFound`) as `JSONDecoder` with default strategies, at a fraction of
-/// its cost per value. Holds no state between calls.
-struct FlatJSONDecoder {
-    func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+/// paths, `typeMismatch`/`valueNotFound`/`keyNotFound`) as `JSONDecoder` with default strategies (`Data` from
+/// base64, `Date` by its own `Codable`), at a fraction of its cost per value. Holds no state between calls.
+public struct FlatJSONDecoder: Sendable {
+    public init() {}
+
+    public func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
         let document = try FlatJSON(data)
         return try FlatJSONValueDecoder(document, node: 0, parent: nil, key: nil).decode(T.self)
     }
+}
+
+/// A decoder that can supply string members an object lacks, without re-reading the document: list items arrive
+/// without `apiVersion` and `kind`, which their models require.
+public protocol MemberDefaultingDecoder: Decoder {
+    /// Decodes `T` from this decoder's value as if its object had the members of `defaults` it does not have.
+    func decode<T: Decodable>(_ type: T.Type, defaultingMissing defaults: [String: String]) throws -> T
 }
 
 /// The key of a map member in a coding path.
@@ -29,17 +38,27 @@ private struct IndexKey: CodingKey {
 
 /// Decodes one value of the document; also its own single-value container. The coding path is kept as a link
 /// to the parent and built only when an error or a caller asks for it.
-private final class FlatJSONValueDecoder: Decoder, SingleValueDecodingContainer {
+private final class FlatJSONValueDecoder: MemberDefaultingDecoder, SingleValueDecodingContainer {
     let document: FlatJSON
     let node: Int
     let parent: FlatJSONValueDecoder?
     let key: (any CodingKey)?
+    /// String members this value's object reads as present when it lacks them (see `MemberDefaultingDecoder`).
+    let memberDefaults: [String: String]
 
-    init(_ document: FlatJSON, node: Int, parent: FlatJSONValueDecoder?, key: (any CodingKey)?) {
+    init(
+        _ document: FlatJSON, node: Int, parent: FlatJSONValueDecoder?, key: (any CodingKey)?,
+        memberDefaults: [String: String] = [:]
+    ) {
         self.document = document
         self.node = node
         self.parent = parent
         self.key = key
+        self.memberDefaults = memberDefaults
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, defaultingMissing defaults: [String: String]) throws -> T {
+        try T(from: FlatJSONValueDecoder(document, node: node, parent: parent, key: key, memberDefaults: defaults))
     }
 
     var codingPath: [any CodingKey] {
@@ -68,7 +87,7 @@ private final class FlatJSONValueDecoder: Decoder, SingleValueDecodingContainer 
 
     /// A nested value, decoded by a decoder for it (or directly, see `direct`).
     func decode<T: Decodable>(_ type: T.Type, at node: Int, key: any CodingKey) throws -> T {
-        if Self.isDirect(T.self) { return try direct(T.self, at: node, path: self.codingPath + [key]) }
+        if Self.isDirect(T.self) { return try direct(T.self, at: node, key: key) }
         return try FlatJSONValueDecoder(document, node: node, parent: self, key: key).decode(T.self)
     }
 
@@ -76,24 +95,31 @@ private final class FlatJSONValueDecoder: Decoder, SingleValueDecodingContainer 
     /// lookup per value.)
     private static func isDirect<T>(_ type: T.Type) -> Bool {
         T.self == String.self || T.self == [String: String].self || T.self == [String].self || T.self == JSONValue.self
+            || T.self == Data.self
     }
 
     /// `String`, `[String]`, `[String: String]` (labels, annotations) and `JSONValue` built straight from the table,
-    /// with the values and errors their `init(from:)` gives, but without a decoder and a container per value.
-    private func direct<T>(_ type: T.Type, at node: Int, path: @autoclosure () -> [any CodingKey]) throws -> T {
+    /// with the values and errors their `init(from:)` gives, but without a decoder and a container per value;
+    /// `Data` from base64, as `JSONDecoder` decodes it by default (its own `init(from:)` reads an array of bytes).
+    /// `node` is this decoder's own (`key` nil) or its member's or element's at `key`.
+    private func direct<T: Decodable>(_ type: T.Type, at node: Int, key: (any CodingKey)?) throws -> T {
+        func path() -> [any CodingKey] { key.map { codingPath + [$0] } ?? codingPath }
         if T.self == String.self {
             return unsafeBitCast(try string(node, path: path()), to: T.self)
+        }
+        if T.self == Data.self {
+            return unsafeBitCast(try base64(node, path: path()), to: T.self)
         }
         if T.self == [String: String].self {
             try expect(node, .object, [String: Any].self, path: path())
             var map: [String: String] = [:]
-            var key = node + 1
+            var member = node + 1
             for _ in 0..<document[node].count {
-                let name = document.unescapedString(key)
+                let name = document.unescapedString(member)
                 if map[name] == nil {  // the first of repeated names, as `member(of:named:)` finds
-                    map[name] = try string(key + 1, path: path() + [NameKey(stringValue: name)])
+                    map[name] = try string(member + 1, path: path() + [NameKey(stringValue: name)])
                 }
-                key = document[key + 1].after
+                member = document[member + 1].after
             }
             return unsafeBitCast(map, to: T.self)
         }
@@ -109,7 +135,9 @@ private final class FlatJSONValueDecoder: Decoder, SingleValueDecodingContainer 
             return unsafeBitCast(list, to: T.self)
         }
         precondition(T.self == JSONValue.self, "direct(\(T.self)) without isDirect")
-        return unsafeBitCast(document.jsonValue(node), to: T.self)
+        if let value = document.jsonValue(node) { return unsafeBitCast(value, to: T.self) }
+        // A number too big for a Double: `init(from:)` gives the error.
+        return try T(from: key.map { FlatJSONValueDecoder(document, node: node, parent: self, key: $0) } ?? self)
     }
 
     // MARK: Single value
@@ -131,7 +159,7 @@ private final class FlatJSONValueDecoder: Decoder, SingleValueDecodingContainer 
     func decode(_ type: UInt64.Type) throws -> UInt64 { try integer(node, path: codingPath) }
 
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        if Self.isDirect(T.self) { return try direct(T.self, at: node, path: codingPath) }
+        if Self.isDirect(T.self) { return try direct(T.self, at: node, key: nil) }
         return try T(from: self)
     }
 
@@ -160,6 +188,21 @@ private final class FlatJSONValueDecoder: Decoder, SingleValueDecodingContainer 
     func string(_ node: Int, path: @autoclosure () -> [any CodingKey]) throws -> String {
         try expect(node, .string, String.self, path: path())
         return document.unescapedString(node)
+    }
+
+    /// `JSONDecoder`'s `.base64` strategy: null is a missing `Data`, anything else but a string a mismatched `String`.
+    func base64(_ node: Int, path: @autoclosure () -> [any CodingKey]) throws -> Data {
+        if document[node].kind == .null {
+            throw DecodingError.valueNotFound(
+                Data.self,
+                .init(
+                    codingPath: path(), debugDescription: "Cannot get value of type Data -- found null value instead"))
+        }
+        guard let data = Data(base64Encoded: try string(node, path: path())) else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: path(), debugDescription: "Encountered Data is not valid Base64."))
+        }
+        return data
     }
 
     func double(_ node: Int, path: @autoclosure () -> [any CodingKey]) throws -> Double {
@@ -202,10 +245,15 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         decoder.document.memberNames(of: decoder.node).compactMap { Key(stringValue: $0) }
     }
 
-    func contains(_ key: Key) -> Bool { find(key) != nil }
+    func contains(_ key: Key) -> Bool { find(key) != nil || defaulted(key) != nil }
 
     private func find(_ key: Key) -> Int? {
         decoder.document.member(of: decoder.node, named: key.stringValue)
+    }
+
+    /// The member default for `key`, when the object lacks it (only ever asked once a lookup failed).
+    private func defaulted(_ key: Key) -> String? {
+        decoder.memberDefaults.isEmpty ? nil : decoder.memberDefaults[key.stringValue]
     }
 
     private func value(_ key: Key) throws -> Int {
@@ -229,7 +277,8 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         try decoder.bool(try value(key), path: codingPath + [key])
     }
     func decode(_ type: String.Type, forKey key: Key) throws -> String {
-        try decoder.string(try value(key), path: codingPath + [key])
+        if find(key) == nil, let value = defaulted(key) { return value }
+        return try decoder.string(try value(key), path: codingPath + [key])
     }
     func decode(_ type: Double.Type, forKey key: Key) throws -> Double {
         try decoder.double(try value(key), path: codingPath + [key])
@@ -258,7 +307,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     // The optional fields of every model: one lookup each instead of the default `contains`, `decodeNil`, `decode`.
     func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? {
-        guard let node = present(key) else { return nil }
+        guard let node = present(key) else { return find(key) == nil ? defaulted(key) : nil }
         return try decoder.string(node, path: codingPath + [key])
     }
     func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? {

@@ -1,0 +1,68 @@
+/// JSON text written directly: raw fragments and escaped strings, escaped as `JSONEncoder` escapes them with
+/// `.withoutEscapingSlashes` (quote, backslash and control characters; everything else as UTF-8). For the few
+/// fixed shapes on a hot path, where the encoder's generic machinery costs more than the bytes.
+public struct JSONText: Sendable {
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    public var bytes: [UInt8] = []
+
+    public init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
+
+    /// Appends `fragment` as it is (JSON punctuation, keys known not to need escaping, numbers).
+    public mutating func append(_ fragment: String) {
+        bytes.append(contentsOf: fragment.utf8)
+    }
+
+    /// Appends `string` as a JSON string literal. Runs of bytes that need no escape (most of any message or
+    /// base64 value) are copied at once rather than byte by byte.
+    public mutating func append(string: String) {
+        bytes.append(UInt8(ascii: "\""))
+        var string = string
+        string.withUTF8 { utf8 in
+            var runStart = 0
+            for (index, byte) in utf8.enumerated()
+            where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+                appendEscaped(byte)
+                runStart = index + 1
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func appendEscaped(_ byte: UInt8) {
+        switch byte {
+        case UInt8(ascii: "\""): bytes.append(contentsOf: #"\""#.utf8)
+        case UInt8(ascii: "\\"): bytes.append(contentsOf: #"\\"#.utf8)
+        case 0x08: bytes.append(contentsOf: #"\b"#.utf8)
+        case 0x0C: bytes.append(contentsOf: #"\f"#.utf8)
+        case 0x0A: bytes.append(contentsOf: #"\n"#.utf8)
+        case 0x0D: bytes.append(contentsOf: #"\r"#.utf8)
+        case 0x09: bytes.append(contentsOf: #"\t"#.utf8)
+        default:
+            bytes.append(contentsOf: #"\u00"#.utf8)
+            bytes.append(Self.hexDigits[Int(byte >> 4)])
+            bytes.append(Self.hexDigits[Int(byte & 0x0F)])
+        }
+    }
+
+    /// Appends `"key":` (the key escaped).
+    public mutating func append(key: String) {
+        append(string: key)
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    /// Appends a JSON object of strings; keys in the dictionary's order.
+    public mutating func append(object: [String: String]) {
+        bytes.append(UInt8(ascii: "{"))
+        var first = true
+        for (key, value) in object {
+            if !first { bytes.append(UInt8(ascii: ",")) }
+            first = false
+            append(key: key)
+            append(string: value)
+        }
+        bytes.append(UInt8(ascii: "}"))
+    }
+}
