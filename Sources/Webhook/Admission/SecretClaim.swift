@@ -65,21 +65,31 @@ public protocol SecretClaimLookup: Sendable {
     func namespacedClaims(in namespace: String?) throws -> [SecretClaim]
     /// Claims of cluster-scoped resources.
     func clusterClaims() throws -> [SecretClaim]
+    /// Everything that could conflict with `claim`: namespaced resources in its namespaces and all cluster ones.
+    /// The default reads the two lists above; a lookup may read both from one snapshot.
+    func claims(relevantTo claim: SecretClaim) throws -> [SecretClaim]
 }
 
 extension SecretClaimLookup {
-    /// Everything that could conflict with `claim`: namespaced resources in its namespaces and all cluster ones.
     public func claims(relevantTo claim: SecretClaim) throws -> [SecretClaim] {
-        let cluster = try clusterClaims()
-        let namespaced: [SecretClaim]
+        try SecretClaim.relevant(to: claim, cluster: clusterClaims(), namespaced: namespacedClaims(in:))
+    }
+}
+
+extension SecretClaim {
+    /// The cluster claims and the namespaced ones in `claim`'s namespaces (`namespaced(nil)`: every namespace).
+    static func relevant(
+        to claim: SecretClaim, cluster: [SecretClaim], namespaced: (String?) throws -> [SecretClaim]
+    ) rethrows -> [SecretClaim] {
+        let namespacedClaims: [SecretClaim]
         switch claim.targetNamespaces.count {
-        case 0: namespaced = []
-        case 1: namespaced = try namespacedClaims(in: claim.targetNamespaces[0])
-        default: namespaced = try namespacedClaims(in: nil)
+        case 0: namespacedClaims = []
+        case 1: namespacedClaims = try namespaced(claim.targetNamespaces[0])
+        default: namespacedClaims = try namespaced(nil)
         }
         // Usually one of them is empty: then no third array is built (nor every claim retained into it).
-        if cluster.isEmpty { return namespaced }
-        return namespaced.isEmpty ? cluster : cluster + namespaced
+        if cluster.isEmpty { return namespacedClaims }
+        return namespacedClaims.isEmpty ? cluster : cluster + namespacedClaims
     }
 }
 

@@ -60,8 +60,14 @@ public final class CachedSecretClaimLookup: SecretClaimLookup {
 
     public func namespacedClaims(in namespace: String?) throws -> [SecretClaim] {
         guard hasSynced else { throw CacheNotSynced() }
+        return currentIndex().namespaced(in: namespace)
+    }
+
+    /// Both kinds' claims from one index: one sync check and one lock per review, not two.
+    public func claims(relevantTo claim: SecretClaim) throws -> [SecretClaim] {
+        guard hasSynced else { throw CacheNotSynced() }
         let index = currentIndex()
-        return namespace.map { index.byNamespace[$0] ?? [] } ?? index.allNamespaced
+        return SecretClaim.relevant(to: claim, cluster: index.cluster, namespaced: index.namespaced(in:))
     }
 
     public func clusterClaims() throws -> [SecretClaim] {
@@ -108,5 +114,9 @@ private struct ClaimIndex: Sendable {
         self.allNamespaced = namespaced
         self.byNamespace = Dictionary(grouping: namespaced) { $0.namespace ?? "" }
         self.cluster = cluster
+    }
+
+    func namespaced(in namespace: String?) -> [SecretClaim] {
+        namespace.map { byNamespace[$0] ?? [] } ?? allNamespaced
     }
 }
