@@ -15,8 +15,20 @@ public struct JSONText: Sendable {
 
     /// Appends `string` as a JSON string literal.
     public mutating func append(string: String) {
+        Self.write(string: string, to: &bytes)
+    }
+
+    /// Writes `string` as a JSON string literal to `bytes`: the one home of the escaping rule, for this type
+    /// and for `JSONValue.serialized()`.
+    static func write(string: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
-        for byte in string.utf8 {
+        defer { bytes.append(UInt8(ascii: "\"")) }
+        let utf8 = string.utf8
+        if !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            bytes.append(contentsOf: utf8)
+            return
+        }
+        for byte in utf8 {
             switch byte {
             case UInt8(ascii: "\""): bytes.append(contentsOf: #"\""#.utf8)
             case UInt8(ascii: "\\"): bytes.append(contentsOf: #"\\"#.utf8)
@@ -27,12 +39,11 @@ public struct JSONText: Sendable {
             case 0x09: bytes.append(contentsOf: #"\t"#.utf8)
             case 0..<0x20:
                 bytes.append(contentsOf: #"\u00"#.utf8)
-                bytes.append(Self.hexDigits[Int(byte >> 4)])
-                bytes.append(Self.hexDigits[Int(byte & 0x0F)])
+                bytes.append(hexDigits[Int(byte >> 4)])
+                bytes.append(hexDigits[Int(byte & 0x0F)])
             default: bytes.append(byte)
             }
         }
-        bytes.append(UInt8(ascii: "\""))
     }
 
     /// Appends `"key":` (the key escaped).
