@@ -112,4 +112,26 @@ import Testing
         #expect(foreign.labels == nil && foreign.annotations == nil && foreign.ownerReferences == nil)
         #expect(foreign.uid == "s1" && foreign.resourceVersion == "7")
     }
+
+    /// Equal owner references decoded for two Secrets end up in one array's storage; the pool is bounded.
+    @Test func sharedValuesKeepOneCopyOfEqualValues() {
+        func owners(_ uid: String) -> [OwnerReference] {
+            [OwnerReference(apiVersion: "v1", kind: "K", name: "n", uid: uid, controller: true)]
+        }
+        func storage(_ array: [OwnerReference]) -> UnsafeRawPointer? {
+            array.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+        }
+        let pool = SharedValues<[OwnerReference]>(limit: 2)
+        let first = owners("u1")
+        let second = owners("u1")
+        #expect(storage(first) != storage(second))
+        #expect(storage(pool.shared(first)) == storage(first))
+        #expect(storage(pool.shared(second)) == storage(first))
+        #expect(pool.shared(owners("u2")) == owners("u2"))
+        // Full at two: a third distinct value starts the pool again, and values still come back equal.
+        let third = owners("u3")
+        #expect(storage(pool.shared(third)) == storage(third))
+        let again = owners("u1")
+        #expect(storage(pool.shared(again)) == storage(again))
+    }
 }

@@ -50,6 +50,10 @@ public final class WrittenSecrets: Sendable {
         }
         var stored = sent
         stored.metadata = answer
+        // The answer repeats the labels and annotations sent, which are the same for every namespace of one
+        // reconcile: keep `desired`'s copy, shared by all of them, rather than one decoded copy per Secret.
+        if answer.labels == desired.labels { stored.metadata.labels = desired.labels }
+        if answer.annotations == desired.annotations { stored.metadata.annotations = desired.annotations }
         endWrite(key, recording: Self.entry(desired, stored: stored))
     }
 

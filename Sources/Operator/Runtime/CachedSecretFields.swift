@@ -1,5 +1,6 @@
 import CRDModels
 import KubeClient
+import Synchronization
 
 /// What the Secret caches keep: only the fields a decision reads, so that neither another team's data
 /// (`kubectl.kubernetes.io/last-applied-configuration` holds a whole Secret) nor `managedFields` stays in memory.
@@ -14,15 +15,38 @@ extension PartialObjectMetadata {
     }
 
     /// A Secret the operator manages: identity and version, the owner labels, and the owner references.
+    /// The Secrets of one resource carry the same labels and owner references in every namespace: the cache
+    /// keeps one copy of each (`SharedValues`), not one per namespace.
     @Sendable static func managedSecretFields(_ object: PartialObjectMetadata) -> PartialObjectMetadata {
         var kept = identityOnly(object)
-        kept.metadata.labels = object.metadata.labels
-        kept.metadata.ownerReferences = object.metadata.ownerReferences
+        kept.metadata.labels = object.metadata.labels.map(sharedLabels.shared)
+        kept.metadata.ownerReferences = object.metadata.ownerReferences.map(sharedOwners.shared)
         return kept
     }
+
+    private static let sharedLabels = SharedValues<[String: String]>()
+    private static let sharedOwners = SharedValues<[OwnerReference]>()
 
     /// The uid of the resource that controls a managed Secret: the key of the managed-Secret index.
     @Sendable public static func controllerUID(_ object: PartialObjectMetadata) -> [String] {
         object.metadata.ownerReferences?.filter { $0.controller == true }.map(\.uid) ?? []
+    }
+}
+
+/// Equal values stored once: `shared(_:)` returns a copy already held when one is equal, so the caller keeps that
+/// copy's storage instead of its own. Bounded: when `limit` distinct values are held, it starts again from none.
+final class SharedValues<Value: Hashable & Sendable>: Sendable {
+    private let held = Mutex(Set<Value>())
+    private let limit: Int
+
+    init(limit: Int = 256) { self.limit = limit }
+
+    func shared(_ value: Value) -> Value {
+        held.withLock { held in
+            if let existing = held.firstIndex(of: value) { return held[existing] }
+            if held.count >= limit { held.removeAll(keepingCapacity: true) }
+            held.insert(value)
+            return value
+        }
     }
 }
