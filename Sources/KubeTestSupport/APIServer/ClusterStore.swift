@@ -393,12 +393,15 @@ struct OwnershipIndex {
     @discardableResult
     mutating func stored(_ object: JSONValue, previous: JSONValue?, at reference: ObjectReference) -> Bool {
         if let uid = Self.uid(object) { live[uid] = reference }
-        for owner in Self.owners(previous) { dependents[owner]?.remove(reference) }
-        let owners = Self.owners(object)
-        for owner in owners { dependents[owner, default: []].insert(reference) }
-        let referencesChanged = object["metadata"]?["ownerReferences"] != previous?["metadata"]?["ownerReferences"]
-        let candidate = referencesChanged && owners.contains { live[$0] == nil }
-        if candidate { candidates.insert(reference) }
+        var candidate = false
+        // Unchanged references leave the dependents index as it is.
+        if object["metadata"]?["ownerReferences"] != previous?["metadata"]?["ownerReferences"] {
+            for owner in Self.owners(previous) { dependents[owner]?.remove(reference) }
+            let owners = Self.owners(object)
+            for owner in owners { dependents[owner, default: []].insert(reference) }
+            candidate = owners.contains { live[$0] == nil }
+            if candidate { candidates.insert(reference) }
+        }
         let finalizers = object["metadata"]?["finalizers"]?.arrayValue ?? []
         if object["metadata"]?["deletionTimestamp"] != nil,
             finalizers.contains(where: Self.propagationFinalizers.contains)
