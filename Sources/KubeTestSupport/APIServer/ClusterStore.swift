@@ -384,19 +384,24 @@ struct OwnershipIndex {
         object?["metadata"]?["ownerReferences"]?.arrayValue?.compactMap { $0["uid"]?.stringValue } ?? []
     }
 
-    /// Records a stored object; returns whether it became a candidate. Only a new object with owners or a change
-    /// of its `ownerReferences` makes it one: the real collector's graph builder queues nothing for an update that
-    /// keeps the references (`processGraphChanges` in kubernetes `pkg/controller/garbagecollector/graph_builder.go`
-    /// acts on `referencesDiffs`), and a pass that finds every owner live changes nothing.
+    /// Records a stored object; returns whether it became a candidate. Only a new object or a change of its
+    /// `ownerReferences` naming an owner that is not live makes it one: the real collector's graph builder queues
+    /// nothing for an update that keeps the references (`processGraphChanges` in kubernetes
+    /// `pkg/controller/garbagecollector/graph_builder.go` acts on `referencesDiffs`), and `addDependentToOwners`
+    /// queues a check only for an owner missing from its graph. A pass that finds every owner live changes nothing;
+    /// an owner that goes later makes its dependents candidates (`removed`).
     @discardableResult
     mutating func stored(_ object: JSONValue, previous: JSONValue?, at reference: ObjectReference) -> Bool {
         if let uid = Self.uid(object) { live[uid] = reference }
-        for owner in Self.owners(previous) { dependents[owner]?.remove(reference) }
-        let owners = Self.owners(object)
-        for owner in owners { dependents[owner, default: []].insert(reference) }
-        let referencesChanged = object["metadata"]?["ownerReferences"] != previous?["metadata"]?["ownerReferences"]
-        let candidate = !owners.isEmpty && referencesChanged
-        if candidate { candidates.insert(reference) }
+        var candidate = false
+        // Unchanged references leave the dependents index as it is.
+        if object["metadata"]?["ownerReferences"] != previous?["metadata"]?["ownerReferences"] {
+            for owner in Self.owners(previous) { dependents[owner]?.remove(reference) }
+            let owners = Self.owners(object)
+            for owner in owners { dependents[owner, default: []].insert(reference) }
+            candidate = owners.contains { live[$0] == nil }
+            if candidate { candidates.insert(reference) }
+        }
         let finalizers = object["metadata"]?["finalizers"]?.arrayValue ?? []
         if object["metadata"]?["deletionTimestamp"] != nil,
             finalizers.contains(where: Self.propagationFinalizers.contains)
