@@ -179,32 +179,6 @@ import Testing
         }
     }
 
-    @Test func ignoredChangesReachTheStoreButNotTheConsumer() async throws {
-        try await withWireClient(tls: wireTLSModes.last!) { server, client in
-            try await makeNamespace(client, "quiet")
-            _ = try await client.create(secret("listed-skip", in: "quiet"))
-            _ = try await client.create(secret("listed", in: "quiet"))
-            var configuration = Self.configuration()
-            configuration.ignoredChange = { $0.object.metadata.name?.hasSuffix("skip") == true }
-            let informer = Informer<Secret>(client: client, namespace: "quiet", configuration: configuration)
-            let log = ChangeLog(informer)
-            let run = Task { await informer.run() }
-            #expect(await informer.waitUntilSynced(timeout: .seconds(10)))
-
-            var skipped = try await client.create(secret("watched-skip", in: "quiet"))
-            skipped.data = ["key": Data("changed".utf8)]
-            _ = try await client.update(skipped)
-            _ = try await client.create(secret("watched", in: "quiet"))
-            #expect(await eventually { log.all.count == 2 })
-            #expect(log.all == ["added listed", "added watched"])
-            #expect(informer.store.get(namespace: "quiet", name: "watched-skip")?.data?["key"] == Data("changed".utf8))
-            #expect(informer.store.count == 4)
-            run.cancel()
-            await run.value
-            await log.task.value
-        }
-    }
-
     @Test func metadataInformerCachesOnlyLabelledSecretMetadata() async throws {
         try await withWireClient(tls: wireTLSModes.last!) { server, client in
             try await makeNamespace(client, "meta")

@@ -42,18 +42,14 @@ public final class Informer<R: KubeResource>: Sendable {
         public var transform: (@Sendable (R) -> R)?
         /// The store's secondary index (`ObjectStore.items(indexedUnder:)`).
         public var index: ObjectStore<R>.IndexFunction?
-        /// Changes the store applies but `changes` does not publish: ones its consumer would ignore, which
-        /// then cost no hand-over to it (a consumer waiting for its next change is a task to wake).
-        public var ignoredChange: (@Sendable (ResourceChange<R>) -> Bool)?
 
         public init(
             labelSelector: String? = nil, fieldSelector: String? = nil, pageSize: Int = 500,
             minWatchTimeout: Duration = .seconds(300), maxWatchTimeout: Duration = .seconds(600),
             backoff: Backoff = Backoff(), changeBuffer: Int = 1024, emitChanges: Bool = true,
             emitsInitialList: Bool = true, transform: (@Sendable (R) -> R)? = nil,
-            index: ObjectStore<R>.IndexFunction? = nil, ignoredChange: (@Sendable (ResourceChange<R>) -> Bool)? = nil
+            index: ObjectStore<R>.IndexFunction? = nil
         ) {
-            self.ignoredChange = ignoredChange
             self.emitChanges = emitChanges
             self.emitsInitialList = emitsInitialList
             self.transform = transform
@@ -239,7 +235,7 @@ public final class Informer<R: KubeResource>: Sendable {
         }
         markSynced()
         if configuration.emitChanges, !initial || configuration.emitsInitialList {
-            for change in changes { await publish(change) }
+            for change in changes { await self.changes.send(change) }
         }
         logger.debug("listed", metadata: ["k8s.count": "\(items.count)", "k8s.resourceVersion": "\(resourceVersion)"])
         return resourceVersion
@@ -282,11 +278,6 @@ public final class Informer<R: KubeResource>: Sendable {
         return delivered || ContinuousClock.now - start > .seconds(10)
     }
 
-    private func publish(_ change: ResourceChange<R>) async {
-        if configuration.ignoredChange?(change) == true { return }
-        await changes.send(change)
-    }
-
     /// Applies watch events to the store until the stream ends. Returns whether any arrived.
     private func consume(_ stream: AsyncThrowingStream<WatchEvent<R>, any Error>) async throws -> Bool {
         var delivered = false
@@ -301,7 +292,7 @@ public final class Informer<R: KubeResource>: Sendable {
                 continue
             }
             let event = configuration.transform.map { event.map($0) } ?? event
-            if let change = store.apply(event), configuration.emitChanges { await publish(change) }
+            if let change = store.apply(event), configuration.emitChanges { await changes.send(change) }
         }
         try Task.checkCancellation()
         return delivered

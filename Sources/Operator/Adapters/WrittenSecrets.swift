@@ -128,28 +128,19 @@ public final class WrittenSecrets: Sendable {
         state.withLock { $0.waiters[Self.key(namespace, name)]?.count ?? 0 }
     }
 
-    /// `isOwnWrite` when it needs no wait: nil while a write of the Secret is in flight and the event is not
-    /// that of the write already answered.
-    public func knownOwnWrite(namespace: String, name: String, resourceVersion: String?) -> Bool? {
-        knownOwnWrite(key: Self.key(namespace, name), resourceVersion: resourceVersion)
-    }
-
-    private func knownOwnWrite(key: String, resourceVersion: String?) -> Bool? {
-        guard let resourceVersion else { return false }
-        return state.withLock { state in
-            if state.entries[key]?.resourceVersion == resourceVersion { return true }
-            return state.inFlight[key] == nil ? false : nil
-        }
-    }
-
     /// Whether a watch event of the Secret at `resourceVersion` is this process's own write. While a write
     /// of that Secret is in flight, waits for its answer (bounded by the request's timeout) and decides by
     /// the version it returns: an event of someone else's change, before or after ours, is never taken
     /// for ours, whatever its content.
     public func isOwnWrite(namespace: String, name: String, resourceVersion: String?) async -> Bool {
+        guard let resourceVersion else { return false }
         let key = Self.key(namespace, name)
         while true {
-            if let known = knownOwnWrite(key: key, resourceVersion: resourceVersion) { return known }
+            let known: Bool? = state.withLock { state in
+                if state.entries[key]?.resourceVersion == resourceVersion { return true }
+                return state.inFlight[key] == nil ? false : nil
+            }
+            if let known { return known }
             await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
                 let waiting = state.withLock { state in
                     guard state.inFlight[key] != nil else { return false }

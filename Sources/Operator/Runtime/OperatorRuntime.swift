@@ -93,23 +93,16 @@ public final class OperatorRuntime: Service, Sendable {
             name: "clusterawsecrimagepullsecret", client: client, namespace: nil, backoff: configuration.backoff,
             clock: clock, logger: logger)
         namespaceInformer = Informer(client: client, logger: logger)
-        let written = WrittenSecrets()
         managedSecretInformer = Informer.metadata(
             client: client, resource: Secret.resource, namespace: watch,
             configuration: .init(
                 labelSelector: "\(Labels.managedBy)=\(Labels.managedByValue)",
-                transform: PartialObjectMetadata.managedSecretFields, index: PartialObjectMetadata.controllerUID,
-                ignoredChange: { change in
-                    // Own writes already answered: `runWatches` would skip them, and a refresh is all of those.
-                    Self.writtenSecret(change).map {
-                        written.knownOwnWrite(namespace: $0, name: $1, resourceVersion: $2) == true
-                    } ?? false
-                }),
+                transform: PartialObjectMetadata.managedSecretFields, index: PartialObjectMetadata.controllerUID),
             logger: logger)
         self.events = events
         let dependencies = ReconcilerDependencies(
             api: KubeClientObjectAPI(client: client), tokens: tokens, events: events,
-            settings: configuration.settings, clock: clock, logger: logger, written: written,
+            settings: configuration.settings, clock: clock, logger: logger,
             caches: .init(
                 namespacedResources: namespaced.informer.store, clusterResources: cluster.informer.store,
                 namespaces: namespaceInformer.store, managedSecrets: managedSecretInformer.store))
@@ -292,17 +285,10 @@ public final class OperatorRuntime: Service, Sendable {
     /// alive, writes the Secret again). The event of a write whose answer is still on its way waits for
     /// it (`WrittenSecrets.isOwnWrite`), so it does not wake its owner for a second reconcile.
     private func isOwnWrite(_ change: ResourceChange<PartialObjectMetadata>) async -> Bool {
-        guard let (namespace, name, resourceVersion) = Self.writtenSecret(change) else { return false }
-        return await dependencies.written.isOwnWrite(namespace: namespace, name: name, resourceVersion: resourceVersion)
-    }
-
-    /// The Secret and version a managed-Secret change may have written; nil for a deletion.
-    private static func writtenSecret(
-        _ change: ResourceChange<PartialObjectMetadata>
-    ) -> (namespace: String, name: String, resourceVersion: String?)? {
-        if case .deleted = change { return nil }
+        if case .deleted = change { return false }
         let metadata = change.object.metadata
-        return (metadata.namespace ?? "", metadata.name ?? "", metadata.resourceVersion)
+        return await dependencies.written.isOwnWrite(
+            namespace: metadata.namespace ?? "", name: metadata.name ?? "", resourceVersion: metadata.resourceVersion)
     }
 
     /// Whether a namespace change can change any selection (created, deleted, relabelled, started terminating).
