@@ -11,14 +11,16 @@ public struct HTTPHeader: Hashable, Sendable {
     }
 
     /// Whether this header is `name`: header names are case-insensitive (ASCII).
-    public func hasName(_ name: String) -> Bool {
-        func lower(_ byte: UInt8) -> UInt8 { (0x41...0x5A).contains(byte) ? byte | 0x20 : byte }
-        return self.name.utf8.count == name.utf8.count
-            && zip(self.name.utf8, name.utf8).allSatisfy { lower($0) == lower($1) }
-    }
+    public func hasName(_ name: String) -> Bool { self.name.equalsIgnoringASCIICase(name) }
 }
 
 extension StringProtocol {
+    /// Whether the two are equal with ASCII letters compared case-insensitively (HTTP header names), by bytes.
+    public func equalsIgnoringASCIICase(_ other: some StringProtocol) -> Bool {
+        func lower(_ byte: UInt8) -> UInt8 { (0x41...0x5A).contains(byte) ? byte | 0x20 : byte }
+        return utf8.count == other.utf8.count && zip(utf8, other.utf8).allSatisfy { lower($0) == lower($1) }
+    }
+
     /// Whether the text holds a CR or LF (header injection). By bytes: "\r\n" is one `Character`, so
     /// `contains("\r")` without Foundation misses it.
     public var containsLineBreak: Bool { utf8.contains { $0 == 0x0A || $0 == 0x0D } }

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import HTTPClient
 import NIOCore
 import NIOHTTP1
 
@@ -92,21 +93,7 @@ enum HTTPResponseBytes {
     }
 
     private static func isFramingHeader(_ name: String) -> Bool {
-        // Compared as bytes, ASCII case-insensitively: this runs for every header of every response.
-        let utf8 = name.utf8
-        switch utf8.count {
-        case 10: return equalsLowercased(utf8, "connection")
-        case 14: return equalsLowercased(utf8, "content-length")
-        case 17: return equalsLowercased(utf8, "transfer-encoding")
-        default: return false
-        }
-    }
-
-    private static func equalsLowercased(_ name: String.UTF8View, _ lowercase: StaticString) -> Bool {
-        lowercase.withUTF8Buffer { expected in
-            zip(name, expected).allSatisfy { byte, want in
-                (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte) == want
-            }
-        }
+        name.equalsIgnoringASCIICase("connection") || name.equalsIgnoringASCIICase("content-length")
+            || name.equalsIgnoringASCIICase("transfer-encoding")
     }
 }
