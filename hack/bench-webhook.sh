@@ -13,7 +13,7 @@
 # to run, default all; e.g. PASSES=webhook to compare builds quickly), PIN (1: each server, all its threads, on
 # CPU 0 and wrk on CPU 1, so wrk's own CPU cannot preempt the server; needs 2 CPUs; default 0, shared as usual).
 # "CPU us/request" is the server process's user+system CPU time over the run divided by its requests: on a
-# shared machine it moves less than requests/s and p99, which follow the scheduler.
+# shared machine it moves less than requests/s and p99, which follow the scheduler; "of it sys" is its kernel part.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -135,8 +135,8 @@ answer=$(curl -sS --cacert "$work/ca.crt" -H "Content-Type: application/json" --
     "https://localhost:$webhook_port/validate-awsecrimagepullsecret")
 echo "$answer" | grep -q '"allowed":true' || { echo "the webhook did not allow the review: $answer"; exit 1; }
 
-cpu_ticks() {  # utime + stime of a process, in clock ticks
-    awk '{ print $14 + $15 }' "/proc/$1/stat"
+cpu_ticks() {  # "utime stime" of a process, in clock ticks
+    awk '{ print $14, $15 }' "/proc/$1/stat"
 }
 client=()
 if [ "$pin" = 1 ]; then client=(taskset -c 1); fi
@@ -149,11 +149,12 @@ run() {  # name url pid [profile]: prints "name rps p50 p99 requests errors cpu-
         perf_pid=$!
         sleep 0.5
     fi
-    local before result
-    before=$(cpu_ticks "$3")
+    local before after result
+    before=($(cpu_ticks "$3"))
     result=$("${client[@]}" wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$script" "$2" \
         | grep "^RESULT")
-    echo "$result $(( $(cpu_ticks "$3") - before ))" | sed "s/^RESULT/$1/"
+    after=($(cpu_ticks "$3"))
+    echo "$result $(( after[0] - before[0] )) $(( after[1] - before[1] ))" | sed "s/^RESULT/$1/"
     if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
 }
 echo "== wrk: $connections keep-alive TLS connections, $threads threads, $duration each," \
@@ -185,11 +186,12 @@ python3 - "$(getconf CLK_TCK)" "${rows[@]}" <<'PY'
 import sys
 tick_us = 1e6 / int(sys.argv[1])
 rows = [line.split() for line in sys.argv[2:]]
-print("%-10s %12s %10s %10s %10s %7s %14s" % ("server", "requests/s", "p50 ms", "p99 ms", "requests", "errors",
-                                             "CPU us/request"))
-for name, rps, p50, p99, count, errors, ticks in rows:
-    print("%-10s %12.0f %10.3f %10.3f %10s %7s %14.1f" % (name, float(rps), float(p50), float(p99), count, errors,
-                                                         int(ticks) * tick_us / int(count)))
+print("%-10s %12s %10s %10s %10s %7s %14s %8s" % ("server", "requests/s", "p50 ms", "p99 ms", "requests", "errors",
+                                                  "CPU us/request", "of it sys"))
+for name, rps, p50, p99, count, errors, user, system in rows:
+    print("%-10s %12.0f %10.3f %10.3f %10s %7s %14.1f %8.1f" % (
+        name, float(rps), float(p50), float(p99), count, errors, (int(user) + int(system)) * tick_us / int(count),
+        int(system) * tick_us / int(count)))
 if len(rows) < 4:
     sys.exit(0)
 nginx, webhook, nginx_hs, webhook_hs = rows
