@@ -304,7 +304,16 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
             let bytes = HTTPResponseBytes.response(
                 response.status, headers: response.headers, body: data, omitBody: isHead, keepAlive: keepAlive,
                 allocator: allocator)
-            context.writeAndFlush(wrapOutboundOut(bytes)).assumeIsolated().whenComplete { result in
+            context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
+            if Self.bufferedBytes(context) == 0 {
+                // The socket took it all (the usual case): written, with no promise, future and callback made
+                // and released per request.
+                return finishResponse(keepAlive: keepAlive, context: context)
+            }
+            // A slow reader: go on once the rest has reached the socket. An empty write's promise completes
+            // after everything written before it.
+            let barrier = context.channel.allocator.buffer(capacity: 0)
+            context.writeAndFlush(wrapOutboundOut(barrier)).assumeIsolated().whenComplete { result in
                 var written = true
                 if case .failure = result { written = false }
                 self.finishResponse(keepAlive: keepAlive && written, context: context)
@@ -334,6 +343,11 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
                 self.finishResponse(keepAlive: keepAlive && completed, context: context)
             }
         }
+    }
+
+    /// Bytes the channel holds that the socket has not taken yet; unknown (closed channel) counts as some.
+    private static func bufferedBytes(_ context: ChannelHandlerContext) -> Int {
+        (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 1
     }
 
     private func finishResponse(keepAlive: Bool, context: ChannelHandlerContext) {
