@@ -11,6 +11,11 @@ public struct FlatJSONDecoder: Sendable {
         let document = try FlatJSON(data)
         return try FlatJSONValueDecoder(document, node: 0, parent: nil, key: nil).decode(T.self)
     }
+
+    /// The document's root object, to read member by member (`FlatJSONObject`).
+    public func object(from data: Data) throws -> FlatJSONObject {
+        try FlatJSONObject(FlatJSONValueDecoder(try FlatJSON(data), node: 0, parent: nil, key: nil))
+    }
 }
 
 /// A decoder that can supply string members an object lacks, without re-reading the document: list items arrive
@@ -21,7 +26,7 @@ public protocol MemberDefaultingDecoder: Decoder {
 }
 
 /// The key of a map member in a coding path.
-private struct NameKey: CodingKey {
+struct NameKey: CodingKey {
     var stringValue: String
     var intValue: Int? { nil }
     init(stringValue: String) { self.stringValue = stringValue }
@@ -38,7 +43,7 @@ private struct IndexKey: CodingKey {
 
 /// Decodes one value of the document; also its own single-value container. The coding path is kept as a link
 /// to the parent and built only when an error or a caller asks for it.
-private final class FlatJSONValueDecoder: MemberDefaultingDecoder, SingleValueDecodingContainer {
+final class FlatJSONValueDecoder: MemberDefaultingDecoder, SingleValueDecodingContainer {
     let document: FlatJSON
     let node: Int
     let parent: FlatJSONValueDecoder?
@@ -236,7 +241,7 @@ private final class FlatJSONValueDecoder: MemberDefaultingDecoder, SingleValueDe
     }
 }
 
-private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
+struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let decoder: FlatJSONValueDecoder
 
     var codingPath: [any CodingKey] { decoder.codingPath }
@@ -336,6 +341,12 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
         try child(key).unkeyedContainer()
     }
+
+    /// A decoder of the member at `key` (`keyNotFound` when it is absent).
+    func member(_ key: Key) throws -> FlatJSONValueDecoder { try child(key) }
+
+    /// Whether the member at `key` is there and not null.
+    func isPresent(_ key: Key) -> Bool { present(key) != nil }
 
     func superDecoder() throws -> any Decoder { try child(IndexKey(intValue: 0), name: "super") }
     func superDecoder(forKey key: Key) throws -> any Decoder { try child(key) }
