@@ -106,7 +106,8 @@ struct HTTPResponseWireTests {
     /// second (pipelined, `Connection: close`) is answered only after the first has reached the socket, and
     /// the close after it loses none of its bytes.
     @Test func largeResponsesToASlowReaderArriveWholeAndInOrder() async throws {
-        let size = 4 * 1024 * 1024
+        // Well beyond what the kernel buffers for one socket (Linux's tcp_wmem maximum is 4 MiB by default).
+        let size = 12 * 1024 * 1024
         let large: HTTPServer.SynchronousHandler = { request in
             let fill = UInt8(ascii: request.path == "/one" ? "a" : "b")
             return HTTPServerResponse(status: .ok, body: Data(repeating: fill, count: size))
@@ -122,11 +123,12 @@ struct HTTPResponseWireTests {
                 s = ssl.create_default_context(cafile=ca).wrap_socket(raw, server_hostname="localhost")
                 s.sendall(sys.argv[3].encode())
                 time.sleep(1.0)  # reads nothing: the server's socket fills and the channel holds the rest
-                data = b""
+                chunks = []
                 while True:
                     chunk = s.recv(1 << 20)
                     if not chunk: break
-                    data += chunk
+                    chunks.append(chunk)
+                data = b"".join(chunks)
                 answers = []
                 while data:
                     head, _, rest = data.partition(b"\r\n\r\n")
