@@ -11,7 +11,9 @@
 # process during the webhook's measured run is written there; `perf report -i PATH` reads it), PROFILE_HANDSHAKES
 # (the same for the run with a new connection per request), PASSES (which of "nginx webhook nginx-hs webhook-hs"
 # to run, default all; e.g. PASSES=webhook to compare builds quickly), PIN (1: each server, all its threads, on
-# CPU 0 and wrk on CPU 1, so wrk's own CPU cannot preempt the server; needs 2 CPUs; default 0, shared as usual).
+# CPU 0 and wrk on CPU 1, so wrk's own CPU cannot preempt the server; needs 2 CPUs; default 0, shared as usual),
+# HEALTHZ (1: GET /healthz instead of POSTing the review, so the webhook's figures are its HTTP server's and TLS's
+# alone, with no AdmissionReview decoded: what is left of the gap to nginx is the server's, not the review's).
 # "CPU us/request" is the server process's user+system CPU time over the run divided by its requests: on a
 # shared machine it moves less than requests/s and p99, which follow the scheduler; "of it sys" is its kernel part.
 set -euo pipefail
@@ -73,10 +75,15 @@ for i in range(10):
     text = text.replace("<uid:%d>" % i, str(uuid.uuid4()))
 open(sys.argv[2], "w").write(text)
 PY
+if [ "${HEALTHZ:-0}" = 1 ]; then
+    request_lua='wrk.method = "GET"'
+else
+    request_lua="wrk.method = \"POST\"
+wrk.headers[\"Content-Type\"] = \"application/json\"
+wrk.body = io.open(\"$work/review.json\"):read(\"*a\")"
+fi
 cat >"$work/review.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = io.open("$work/review.json"):read("*a")
+$request_lua
 done = function(summary, latency, requests)
     local e = summary.errors
     io.write(string.format("RESULT %.1f %.3f %.3f %d %d\n", summary.requests / (summary.duration / 1e6),
@@ -85,7 +92,7 @@ done = function(summary, latency, requests)
 end
 LUA
 # New handshakes: the same request with "Connection: close", so every request is a new TCP and TLS connection.
-sed 's/^wrk.method = "POST"$/wrk.method = "POST"\nwrk.headers["Connection"] = "close"/' "$work/review.lua" >"$work/close.lua"
+sed 's/^\(wrk.method = .*\)$/\1\nwrk.headers["Connection"] = "close"/' "$work/review.lua" >"$work/close.lua"
 
 # nginx: 1 worker, OpenSSL, the same certificate and TLS versions, a static 200.
 mkdir -p "$work/nginx"
@@ -170,6 +177,7 @@ passes=" ${PASSES:-nginx webhook nginx-hs webhook-hs} "
 want() { [[ "$passes" == *" $1 "* ]]; }
 rows=()
 url=/validate-awsecrimagepullsecret
+if [ "${HEALTHZ:-0}" = 1 ]; then url=/healthz; fi
 if want nginx; then rows+=("$(run nginx "https://localhost:$nginx_port$url" "$nginx_worker")"); fi
 if want webhook; then rows+=("$(run webhook "https://localhost:$webhook_port$url" "$operator_pid" "${PROFILE:-}")"); fi
 if want nginx-hs || want webhook-hs; then

@@ -3,20 +3,26 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// Fired by `InboundBytesObserver` when bytes arrive, so the connection handler can start the header timer
-/// at the first byte of a request, before the HTTP decoder has seen a whole head.
-struct InboundBytesSeen: Sendable {}
-
 /// Sent to every connection when the server begins a graceful shutdown.
 struct HTTPServerShuttingDown: Sendable {}
 
-/// Sits between TLS and the HTTP decoder and reports that bytes arrived.
+/// Sits between TLS and the HTTP decoder and tells the connection handler that bytes arrived, so it can start
+/// the header timer at the first byte of a request, before the HTTP decoder has seen a whole head.
+///
+/// A direct call rather than a user event: an event would travel through the decoder's handler, and be cast
+/// from `Any`, on every request of every keep-alive connection.
 final class InboundBytesObserver: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
 
+    private let connection: HTTPConnectionHandler
+
+    init(reportingTo connection: HTTPConnectionHandler) {
+        self.connection = connection
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        context.fireUserInboundEventTriggered(InboundBytesSeen())
+        connection.bytesArrived()
         context.fireChannelRead(data)
     }
 }
@@ -99,6 +105,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     private var remoteAddress: String?
     private var isActive = true
     private var executor: EventLoopTaskExecutor?
+    /// This handler's context while it is in the pipeline, for `bytesArrived()`, which the observer calls.
+    private var context: ChannelHandlerContext?
 
     init(
         limits: Limits, budget: HTTPBodyBudget, logger: Logger, responder: HTTPServer.Responder
@@ -110,10 +118,23 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
         executor = EventLoopTaskExecutor(context.eventLoop)
         remoteAddress = context.channel.remoteAddress.map { "\($0)" }
         logger[metadataKey: "peer"] = remoteAddress.map { .string($0) }
         // The first request's clock starts at accept and covers the TLS handshake.
+        arm(.header, limits.headerReadTimeout, context: context)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil  // the pipeline holds this handler: no cycle left behind
+    }
+
+    /// Bytes of the connection arrived (called by `InboundBytesObserver`, before the decoder sees them): the first
+    /// bytes after an answered request start the next request's header timer.
+    func bytesArrived() {
+        guard case .idle = reading, let context else { return }
+        reading = .awaitingHead
         arm(.header, limits.headerReadTimeout, context: context)
     }
 
@@ -136,11 +157,6 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         switch event {
         case let completed as TLSHandshakeCompleted:
             tls = completed
-        case is InboundBytesSeen:
-            if case .idle = reading {
-                reading = .awaitingHead
-                arm(.header, limits.headerReadTimeout, context: context)
-            }
         case is HTTPServerShuttingDown:
             shuttingDown = true
             if !responding, queue.isEmpty, case .idle = reading {
@@ -182,15 +198,17 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
                 remoteAddress: remoteAddress, tls: tls)
             let reserved = readingReserved
             readingReserved = 0
-            if responding, queue.count >= limits.maxPipelinedRequests {
+            let pending = Pending(
+                request: request, keepAlive: head.isKeepAlive, reserved: reserved, isHead: head.method == .HEAD)
+            if !responding, queue.isEmpty {
+                return answer(pending, context: context)  // the usual case: nothing to wait for, no queueing
+            }
+            if queue.count >= limits.maxPipelinedRequests {
                 logger.debug("too many pipelined requests; closing")
                 budget.release(reserved)
                 return context.close(promise: nil)
             }
-            let pending = Pending(
-                request: request, keepAlive: head.isKeepAlive, reserved: reserved, isHead: head.method == .HEAD)
             queue.append(pending)
-            answerNext(context: context)
         }
     }
 
@@ -225,7 +243,12 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
 
     private func answerNext(context: ChannelHandlerContext) {
         guard !responding, isActive, !queue.isEmpty else { return }
-        let next = queue.removeFirst()
+        answer(queue.removeFirst(), context: context)
+    }
+
+    /// Hands `next` to the responder; nothing may be responding.
+    private func answer(_ next: Pending, context: ChannelHandlerContext) {
+        guard isActive else { return budget.release(next.reserved) }
         let request = next.request
         respondingReserved = next.reserved
         responding = true
@@ -281,7 +304,16 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
             let bytes = HTTPResponseBytes.response(
                 response.status, headers: response.headers, body: data, omitBody: isHead, keepAlive: keepAlive,
                 allocator: allocator)
-            context.writeAndFlush(wrapOutboundOut(bytes)).assumeIsolated().whenComplete { result in
+            context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
+            if Self.bufferedBytes(context) == 0 {
+                // The socket took it all (the usual case): written, with no promise, future and callback made
+                // and released per request.
+                return finishResponse(keepAlive: keepAlive, context: context)
+            }
+            // A slow reader: go on once the rest has reached the socket. An empty write's promise completes
+            // after everything written before it.
+            let barrier = context.channel.allocator.buffer(capacity: 0)
+            context.writeAndFlush(wrapOutboundOut(barrier)).assumeIsolated().whenComplete { result in
                 var written = true
                 if case .failure = result { written = false }
                 self.finishResponse(keepAlive: keepAlive && written, context: context)
@@ -311,6 +343,11 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
                 self.finishResponse(keepAlive: keepAlive && completed, context: context)
             }
         }
+    }
+
+    /// Bytes the channel holds that the socket has not taken yet; unknown (closed channel) counts as some.
+    private static func bufferedBytes(_ context: ChannelHandlerContext) -> Int {
+        (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 1
     }
 
     private func finishResponse(keepAlive: Bool, context: ChannelHandlerContext) {

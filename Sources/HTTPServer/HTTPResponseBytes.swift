@@ -93,7 +93,13 @@ enum HTTPResponseBytes {
     }
 
     private static func isFramingHeader(_ name: String) -> Bool {
-        name.equalsIgnoringASCIICase("connection") || name.equalsIgnoringASCIICase("content-length")
-            || name.equalsIgnoringASCIICase("transfer-encoding")
+        // By length first: every response has headers (Content-Type, ...) that cannot be one of these, and the
+        // comparison is not specialized across modules.
+        switch name.utf8.count {
+        case 10: name.equalsIgnoringASCIICase("connection")
+        case 14: name.equalsIgnoringASCIICase("content-length")
+        case 17: name.equalsIgnoringASCIICase("transfer-encoding")
+        default: false
+        }
     }
 }

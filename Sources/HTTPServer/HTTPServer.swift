@@ -252,19 +252,20 @@ public final class HTTPServer: Service, Sendable {
         channel.closeFuture.whenComplete { [self] _ in
             _ = state.withLock { $0.connections.removeValue(forKey: id) }
         }
-        let sync = channel.pipeline.syncOperations
-        if let store = configuration.tls {
-            try sync.addHandler(OpenSSLServerHandler(context: store.current, logger: logger))
-        }
-        try sync.addHandler(InboundBytesObserver())
-        try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
-        // No HTTPResponseEncoder: the connection handler writes each response's bytes itself (HTTPResponseBytes).
         let limits = HTTPConnectionHandler.Limits(
             maxBodyBytes: configuration.maxBodyBytes,
             headerReadTimeout: configuration.headerReadTimeout,
             bodyReadTimeout: configuration.bodyReadTimeout,
             idleTimeout: configuration.idleTimeout,
             maxPipelinedRequests: configuration.maxPipelinedRequests)
-        try sync.addHandler(HTTPConnectionHandler(limits: limits, budget: budget, logger: logger, responder: responder))
+        let connection = HTTPConnectionHandler(limits: limits, budget: budget, logger: logger, responder: responder)
+        let sync = channel.pipeline.syncOperations
+        if let store = configuration.tls {
+            try sync.addHandler(OpenSSLServerHandler(context: store.current, logger: logger))
+        }
+        try sync.addHandler(InboundBytesObserver(reportingTo: connection))
+        try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+        // No HTTPResponseEncoder: the connection handler writes each response's bytes itself (HTTPResponseBytes).
+        try sync.addHandler(connection)
     }
 }

@@ -101,4 +101,50 @@ struct HTTPResponseWireTests {
             #expect(result.stdout == expected)
         }
     }
+
+    /// Responses larger than the socket takes at once, to a client that reads nothing for a while: the
+    /// second (pipelined, `Connection: close`) is answered only after the first has reached the socket, and
+    /// the close after it loses none of its bytes.
+    @Test func largeResponsesToASlowReaderArriveWholeAndInOrder() async throws {
+        // Well beyond what the kernel buffers for one socket (Linux's tcp_wmem maximum is 4 MiB by default).
+        let size = 12 * 1024 * 1024
+        let large: HTTPServer.SynchronousHandler = { request in
+            let fill = UInt8(ascii: request.path == "/one" ? "a" : "b")
+            return HTTPServerResponse(status: .ok, body: Data(repeating: fill, count: size))
+        }
+        try await Self.withServer(.synchronous(large)) { fixture, server in
+            let payload = "GET /one HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "GET /two HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            let script = #"""
+                import socket, ssl, sys, time
+                port, ca = int(sys.argv[1]), sys.argv[2]
+                raw = socket.create_connection(("127.0.0.1", port), timeout=20)
+                raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+                s = ssl.create_default_context(cafile=ca).wrap_socket(raw, server_hostname="localhost")
+                s.sendall(sys.argv[3].encode())
+                time.sleep(1.0)  # reads nothing: the server's socket fills and the channel holds the rest
+                chunks = []
+                while True:
+                    chunk = s.recv(1 << 20)
+                    if not chunk: break
+                    chunks.append(chunk)
+                data = b"".join(chunks)
+                answers = []
+                while data:
+                    head, _, rest = data.partition(b"\r\n\r\n")
+                    length = int([l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")][0]
+                                 .split(b":")[1])
+                    body, data = rest[:length], rest[length:]
+                    answers.append("%s %d %s" % (head.split(b"\r\n")[0].decode(), len(body),
+                                                 "".join(sorted(set(body.decode())))))
+                print("|".join(answers))
+                """#
+            let result = try await Command.python(
+                script, [String(server.port), fixture.caPath, payload], timeout: .seconds(60))
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(
+                result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+                    == "HTTP/1.1 200 OK \(size) a|HTTP/1.1 200 OK \(size) b")
+        }
+    }
 }

@@ -86,6 +86,48 @@ struct HTTPServerLimitTests {
         }
     }
 
+    /// On a kept-alive connection the next request's header timer starts at its first byte, not the idle timer's
+    /// end: a client that sends a few bytes of a second request and stalls is answered 408 on time.
+    @Test func stalledSecondRequestOnKeepAliveIsAnswered408OnTime() async throws {
+        try await withTLSServer(configure: {
+            $0.headerReadTimeout = .milliseconds(1000)
+            $0.idleTimeout = .seconds(30)
+        }) { fixture, server in
+            let script = #"""
+                import socket, ssl, sys, time
+                port, ca = int(sys.argv[1]), sys.argv[2]
+                ctx = ssl.create_default_context(cafile=ca)
+                s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="localhost")
+                s.settimeout(10)
+                s.sendall(b"GET /first HTTP/1.1\r\nHost: x\r\n\r\n")
+                answer = b""
+                while b"\r\n\r\n" not in answer:
+                    answer += s.recv(65536)
+                time.sleep(0.5)  # idle between requests: not part of the next request's header time
+                s.sendall(b"GET /second HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+                start = time.time()
+                data = b""
+                try:
+                    while b"\r\n" not in data:
+                        chunk = s.recv(65536)
+                        if not chunk:
+                            break
+                        data += chunk
+                except socket.timeout:
+                    pass
+                print("%s|%.2f|%s" % (answer.split(b"\r\n")[0].decode(), time.time() - start,
+                                      data.split(b"\r\n")[0].decode()))
+                """#
+            let result = try await Command.python(script, [String(server.port), fixture.caPath], timeout: .seconds(30))
+            let parts = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "|")
+            try #require(parts.count == 3, "\(result.stdout) \(result.stderr)")
+            #expect(parts[0] == "HTTP/1.1 200 OK")
+            let elapsed = try #require(Double(parts[1]))
+            #expect(elapsed >= 0.7 && elapsed < 4, "answered after \(elapsed) s")
+            #expect(parts[2] == "HTTP/1.1 408 Request Timeout")
+        }
+    }
+
     @Test func idleKeepAliveConnectionIsClosed() async throws {
         var configuration = HTTPServerConfiguration(port: 0)
         configuration.idleTimeout = .milliseconds(300)

@@ -19,6 +19,10 @@ struct WebhookMetricsTests {
         for body in [valid, valid, Data("{oops".utf8)] {
             _ = handler(HTTPServerRequest(method: "POST", target: path, body: body))
         }
+        let clusterPath = WebhookKind.cluster.path
+        _ = handler(
+            HTTPServerRequest(
+                method: "POST", target: clusterPath, body: Reviews.body(kind: .cluster, object: Reviews.cluster())))
         _ = handler(HTTPServerRequest(method: "GET", target: "/healthz"))
 
         let exposition = registry.emitToString()
@@ -26,6 +30,9 @@ struct WebhookMetricsTests {
                 "\(exposition)")
         #expect(exposition.contains(#"controller_runtime_webhook_requests_total{code="400",webhook="\#(path)"} 1"#))
         #expect(exposition.contains(#"controller_runtime_webhook_latency_seconds_count{webhook="\#(path)"} 3"#))
+        #expect(exposition.contains(
+            #"controller_runtime_webhook_requests_total{code="200",webhook="\#(clusterPath)"} 1"#))
+        #expect(exposition.contains(#"controller_runtime_webhook_latency_seconds_count{webhook="\#(clusterPath)"} 1"#))
         #expect(!exposition.contains("healthz"))
     }
 }

@@ -261,8 +261,10 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelH
             }
             remaining.moveReaderIndex(forwardBy: Int(written))
         }
-        if !writeCiphertext(context: context, promise: promise) {
-            promise?.succeed(())
+        if !writeCiphertext(context: context, promise: promise), let promise {
+            // Nothing to send (an empty write), but its promise must still complete only after everything
+            // written before it has reached the socket, as the channel's own writes do.
+            context.write(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)), promise: promise)
         }
     }
 

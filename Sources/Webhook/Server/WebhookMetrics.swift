@@ -30,28 +30,43 @@ public enum WebhookMetrics {
 
 /// The counters and timers, each made once at its first use and then reused: making one asks the metrics
 /// backend to look it up by label and dimensions, which per request cost 4% of the webhook's CPU.
+///
+/// Found per request by the kind's slot and a short list of status codes, not a dictionary: `WebhookKind`'s
+/// hash is its raw value's, a string hashed on every request.
 private final class Instruments: Sendable {
-    private struct CounterKey: Hashable {
-        var kind: WebhookKind
-        var code: UInt
+    private struct Made {
+        var timer: Metrics.Timer?
+        /// A handful at most (200, 400, ...).
+        var counters: [(code: UInt, counter: Counter)] = []
+
+        func counter(_ code: UInt) -> Counter? {
+            counters.first { $0.code == code }?.counter
+        }
     }
 
     private let factory: (any MetricsFactory)?
-    private let made = Mutex<(counters: [CounterKey: Counter], timers: [WebhookKind: Metrics.Timer])>(([:], [:]))
+    private let made = Mutex<[Made]>(Array(repeating: Made(), count: 2))
 
     init(factory: (any MetricsFactory)?) {
         self.factory = factory
     }
 
+    private static func slot(_ kind: WebhookKind) -> Int {
+        switch kind {
+        case .namespaced: 0
+        case .cluster: 1
+        }
+    }
+
     func record(kind: WebhookKind, code: UInt, duration: Duration) {
+        let slot = Self.slot(kind)
         let (counter, timer) = made.withLock { made in
-            let key = CounterKey(kind: kind, code: code)
-            // Stored only when made: writing a dictionary entry back on every request costs a hash and a copy.
-            if let counter = made.counters[key], let timer = made.timers[kind] { return (counter, timer) }
-            let counter = made.counters[key] ?? makeCounter(kind: kind, code: code)
-            let timer = made.timers[kind] ?? makeTimer(kind: kind)
-            made.counters[key] = counter
-            made.timers[kind] = timer
+            if let timer = made[slot].timer, let counter = made[slot].counter(code) { return (counter, timer) }
+            let timer = made[slot].timer ?? makeTimer(kind: kind)
+            made[slot].timer = timer
+            if let counter = made[slot].counter(code) { return (counter, timer) }
+            let counter = makeCounter(kind: kind, code: code)
+            made[slot].counters.append((code, counter))
             return (counter, timer)
         }
         counter.increment()
