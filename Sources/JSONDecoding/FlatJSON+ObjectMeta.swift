@@ -28,7 +28,7 @@ extension FlatJSONValueDecoder {
     func objectMeta(keepingManagedFields: Bool) throws -> ObjectMeta {
         try expect(node, .object, [String: Any].self, path: codingPath)
         return try document.withMembers(of: node, MetaMember.self) { members in
-            func path(_ member: MetaMember) -> [any CodingKey] { codingPath + [NameKey(stringValue: "\(member)")] }
+            func path(_ member: MetaMember) -> [any CodingKey] { codingPath + [member.key] }
             func string(_ member: MetaMember) throws -> String? {
                 guard let node = members[member] else { return nil }
                 return try self.string(node, path: path(member))
@@ -82,16 +82,16 @@ extension FlatJSONValueDecoder {
         try expect(node, .object, [String: Any].self, path: path())
         return try document.withMembers(of: node, OwnerMember.self) { members in
             func required(_ member: OwnerMember) throws -> String {
-                let key = NameKey(stringValue: "\(member)")
                 guard let value = members.value(member) else {
                     throw DecodingError.keyNotFound(
-                        key, .init(codingPath: path(), debugDescription: "No value associated with key \(member)."))
+                        member.key,
+                        .init(codingPath: path(), debugDescription: "No value associated with key \(member.key)."))
                 }
-                return try string(value, path: path() + [key])
+                return try string(value, path: path() + [member.key])
             }
             func flag(_ member: OwnerMember) throws -> Bool? {
                 guard let value = members[member] else { return nil }
-                return try bool(value, path: path() + [NameKey(stringValue: "\(member)")])
+                return try bool(value, path: path() + [member.key])
             }
             return OwnerReference(
                 apiVersion: try required(.apiVersion), kind: try required(.kind), name: try required(.name),
@@ -103,12 +103,11 @@ extension FlatJSONValueDecoder {
     /// `managedFields` as `[JSONValue]` (or nil when not `keeping`), with the errors of its `init(from:)`: anything
     /// but an array, or a number beyond a `Double` in it, is left to that `init(from:)`, which throws.
     private func managedFields(_ node: Int, keeping: Bool) throws -> [JSONValue]? {
-        let key = NameKey(stringValue: "\(MetaMember.managedFields)")
         if document[node].kind == .array {
             if keeping, case .array(let entries)? = document.jsonValue(node) { return entries }
             if !keeping, !document.holdsNumberBeyondDouble(node) { return nil }
         }
-        let entries = try decode([JSONValue].self, at: node, key: key)
+        let entries = try decode([JSONValue].self, at: node, key: MetaMember.managedFields.key)
         return keeping ? entries : nil
     }
 }
@@ -117,6 +116,11 @@ extension FlatJSONValueDecoder {
 protocol FlatJSONMembers: CaseIterable, RawRepresentable<Int> {
     /// Each case's member name as UTF-8, indexed by raw value.
     static var names: [[UInt8]] { get }
+}
+
+extension FlatJSONMembers {
+    /// The member's key in a coding path (for errors only: it makes a string).
+    var key: NameKey { NameKey(stringValue: String(decoding: Self.names[rawValue], as: UTF8.self)) }
 }
 
 /// The value nodes of one object's members, by case (`FlatJSON.withMembers`).
@@ -149,9 +153,9 @@ extension FlatJSON {
             nodes.initialize(repeating: 0)  // 0 is the document's root, never a member's value
             var key = object + 1
             for _ in 0..<self[object].count {
-                for index in names.indices where nodes[index] == 0 {
-                    let found = names[index].withUnsafeBufferPointer { keyMatches(key, $0) }
-                    if found {
+                let length = self[key].flag ? nil : self[key].end - self[key].start  // escaped: any length
+                for index in names.indices where nodes[index] == 0 && (length == nil || names[index].count == length) {
+                    if names[index].withUnsafeBufferPointer({ keyMatches(key, $0) }) {
                         nodes[index] = key + 1
                         break
                     }
