@@ -28,7 +28,7 @@ extension FlatJSONValueDecoder {
         static let names = allCases.map { Array("\($0)".utf8) }
     }
 
-    /// This decoder's value as `ObjectMeta`; without `managedFields` (checked, not built) unless `keepingManagedFields`.
+    /// This decoder's value as `ObjectMeta`; unless `keepingManagedFields`, without `managedFields` (checked, not built).
     func objectMeta(keepingManagedFields: Bool) throws -> ObjectMeta {
         try expect(node, .object, [String: Any].self, path: codingPath)
         return try document.withMembers(of: node, MetaMember.self) { members in
@@ -172,6 +172,8 @@ extension FlatJSON {
 
     /// Whether a number in the subtree of `node` does not fit in a `Double` (where `JSONValue.init(from:)` throws).
     func holdsNumberBeyondDouble(_ node: Int) -> Bool {
-        (node..<nodes[node].after).contains { nodes[$0].kind == .number && !(Double(numberText($0))?.isFinite ?? false) }
+        (node..<nodes[node].after).contains {
+            nodes[$0].kind == .number && !(Double(numberText($0))?.isFinite ?? false)
+        }
     }
 }
