@@ -140,7 +140,7 @@ let package = Package(
         .testTarget(
             name: "WebhookTests",
             dependencies: [
-                "AsyncTestSupport", "Webhook", "CRDModels", "JSONDecodingTestSupport", "KubeTestSupport", "HTTPClient",
+                "AsyncTestSupport", "Webhook", "CRDModels", "JSONDecoding", "JSONDecodingTestSupport", "KubeTestSupport", "HTTPClient",
                 "HTTPServer", "KubeClient", log,
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ] + nio),

@@ -11,6 +11,11 @@ public struct FlatJSONDecoder: Sendable {
         let document = try FlatJSON(data)
         return try FlatJSONValueDecoder(document, node: 0, parent: nil, key: nil).decode(T.self)
     }
+
+    /// The document's root object, to read member by member (`FlatJSONObject`).
+    public func object(from data: Data) throws -> FlatJSONObject {
+        try FlatJSONObject(FlatJSONValueDecoder(try FlatJSON(data), node: 0, parent: nil, key: nil))
+    }
 }
 
 /// A decoder that can supply string members an object lacks, without re-reading the document: list items arrive
@@ -255,7 +260,7 @@ final class FlatJSONValueDecoder: MemberDefaultingDecoder, SingleValueDecodingCo
     }
 }
 
-private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
+struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let decoder: FlatJSONValueDecoder
 
     var codingPath: [any CodingKey] { decoder.codingPath }
@@ -355,6 +360,12 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
         try child(key).unkeyedContainer()
     }
+
+    /// A decoder of the member at `key` (`keyNotFound` when it is absent).
+    func member(_ key: Key) throws -> FlatJSONValueDecoder { try child(key) }
+
+    /// Whether the member at `key` is there and not null.
+    func isPresent(_ key: Key) -> Bool { present(key) != nil }
 
     func superDecoder() throws -> any Decoder { try child(IndexKey(intValue: 0), name: "super") }
     func superDecoder(forKey key: Key) throws -> any Decoder { try child(key) }

@@ -1,13 +1,14 @@
 import CRDModels
 import Foundation
+import JSONDecoding
 import JSONDecodingTestSupport
 import Testing
 @testable import Webhook
 
-/// `FlatJSONDecoder` against Foundation's `JSONDecoder`, which it replaces on the webhook's path: for the
-/// recorded reviews and thousands of mutations of them, both must accept the same documents, decode the same
-/// values, and throw the same kind of error at the same coding path. (The decoder's own edge cases:
-/// JSONDecodingTests.)
+/// The webhook's direct envelope reader and `FlatJSONDecoder` against Foundation's `JSONDecoder` decoding the
+/// `Codable` model of what the webhook reads (`ReferenceEnvelope`): for the recorded reviews and thousands of
+/// mutations of them, all must accept the same documents, read the same values, and throw the same kind of error
+/// at the same coding path. (The decoder's own edge cases: JSONDecodingTests.)
 struct AdmissionDecodingTests {
     typealias ErrorSummary = DecodingComparison.ErrorSummary
 
@@ -15,52 +16,106 @@ struct AdmissionDecodingTests {
         DecodingComparison.outcome(T.self, body, flat: flat)
     }
 
-    /// What `AdmissionReviewer.parse` reads of a review, comparable.
-    struct Envelope<Object: Decodable & Equatable>: Equatable {
+    /// What `AdmissionReviewer.parse` reads of a review, comparable: from the `Codable` reference below (with
+    /// either decoder) or from the webhook's direct reader (`AdmissionEnvelope`).
+    struct Envelope<Object: Equatable>: Equatable {
         var apiVersion: String
         var kind: String
         var request: [String?]?
         var object: Result<Object, AdmissionRequestError>?
         var oldObject: Result<Object, AdmissionRequestError>?
 
-        init(_ envelope: AdmissionEnvelope<Object>) {
+        init<Model: Decodable>(_ envelope: ReferenceEnvelope<Model>, _ summary: (Model) -> Object) {
             apiVersion = envelope.apiVersion
             kind = envelope.kind
             let request = envelope.request
             self.request = request.map {
                 [$0.uid, $0.kind.group, $0.kind.version, $0.kind.kind, $0.name, $0.namespace, $0.operation]
             }
-            object = request?.object.map { later in
-                Result { () throws(AdmissionRequestError) in try later.value("object", kind: "\(Object.self)") }
+            func read(_ later: DecodedLater<Model>, _ field: String) -> Result<Object, AdmissionRequestError> {
+                Result { () throws(AdmissionRequestError) in summary(try later.value(field, kind: "\(Model.self)")) }
             }
-            oldObject = request?.oldObject.map { later in
-                Result { () throws(AdmissionRequestError) in try later.value("oldObject", kind: "\(Object.self)") }
+            object = request?.object.map { read($0, "object") }
+            oldObject = request?.oldObject.map { read($0, "oldObject") }
+        }
+
+        init<Spec>(direct envelope: AdmissionEnvelope, objectKind: String) where Object == AdmittedSummary<Spec> {
+            apiVersion = envelope.apiVersion
+            kind = envelope.kind
+            let request = envelope.request
+            self.request = request.map {
+                [$0.uid, $0.kind.group, $0.kind.version, $0.kind.kind, $0.name, $0.namespace, $0.operation]
             }
+            func read(_ field: String) -> Result<Object, AdmissionRequestError>? {
+                do throws(AdmissionRequestError) {
+                    return try request?.object(field, Spec.self, kind: objectKind).map { .success(AdmittedSummary($0)) }
+                } catch {
+                    return .failure(error)
+                }
+            }
+            object = read("object")
+            oldObject = read("oldObject")
         }
     }
 
-    /// Whether both decoders agree on `body`. The one difference allowed: JSONDecoder checks only the strings it
-    /// reads, so it accepts a document with a bad escape, control character or invalid UTF-8 in a member nobody
-    /// asks for; FlatJSON refuses it (and so must `JSONSerialization`, which reads everything).
+    /// The fields the webhook reads of an object, from either reader.
+    struct AdmittedSummary<Spec: Decodable & Equatable>: Equatable {
+        var apiVersion, kind: String
+        var name, namespace: String?
+        var spec: Spec
+
+        init(_ object: ReferenceAdmitted<Spec>) {
+            (apiVersion, kind, name, namespace, spec) =
+                (object.apiVersion, object.kind, object.metadata.name, object.metadata.namespace, object.spec)
+        }
+
+        init(_ object: AdmittedObject<Spec>) {
+            (apiVersion, kind, name, namespace, spec) =
+                (object.apiVersion, object.kind, object.metadata.name, object.metadata.namespace, object.spec)
+        }
+    }
+
+    /// The direct reader's outcome for a review whose objects are read as `Spec`'s kind.
+    static func directOutcome<Spec: Decodable & Equatable>(
+        _ type: Spec.Type, _ body: Data
+    ) -> Result<Envelope<AdmittedSummary<Spec>>, ErrorSummary> {
+        do {
+            let envelope = try AdmissionEnvelope(try FlatJSONDecoder().object(from: body))
+            return .success(Envelope(direct: envelope, objectKind: "\(ReferenceAdmitted<Spec>.self)"))
+        } catch {
+            return .failure(DecodingComparison.summary(error))
+        }
+    }
+
+    /// Whether both decoders agree on `body`, and the direct reader with the `Codable` reference. The one difference
+    /// allowed: JSONDecoder checks only the strings it reads, so it accepts a document with a bad escape, control
+    /// character or invalid UTF-8 in a member nobody asks for; FlatJSON refuses it (and so must
+    /// `JSONSerialization`, which reads everything).
     static func compareEnvelopes(_ body: Data, _ label: String) -> Bool {
         func agree<T: Equatable>(_ flat: Result<T, ErrorSummary>, _ foundation: Result<T, ErrorSummary>) -> Bool {
             if flat == foundation { return true }
             guard case .failure(ErrorSummary(description: "dataCorrupted")) = flat else { return false }
             return (try? JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed])) == nil
         }
-        let namespaced = agree(
-            outcome(AdmissionEnvelope<AWSECRImagePullSecret>.self, body, flat: true).map(Envelope.init),
-            outcome(AdmissionEnvelope<AWSECRImagePullSecret>.self, body, flat: false).map(Envelope.init))
-        let cluster = agree(
-            outcome(AdmissionEnvelope<ClusterAWSECRImagePullSecret>.self, body, flat: true).map(Envelope.init),
-            outcome(AdmissionEnvelope<ClusterAWSECRImagePullSecret>.self, body, flat: false).map(Envelope.init))
-        // What the webhook decodes: only name, namespace and spec of the objects.
-        typealias Admitted = AdmittedObject<ClusterAWSECRImagePullSecretSpec>
-        let admitted = agree(
-            outcome(AdmissionEnvelope<Admitted>.self, body, flat: true).map(Envelope.init),
-            outcome(AdmissionEnvelope<Admitted>.self, body, flat: false).map(Envelope.init))
-        #expect(namespaced && cluster && admitted, "\(label): \(String(decoding: body, as: UTF8.self))")
-        return namespaced && cluster && admitted
+        func both<Model: Decodable & Equatable>(_ type: Model.Type) -> Bool {
+            agree(
+                outcome(ReferenceEnvelope<Model>.self, body, flat: true).map { Envelope($0) { $0 } },
+                outcome(ReferenceEnvelope<Model>.self, body, flat: false).map { Envelope($0) { $0 } })
+        }
+        // What the webhook reads: only name, namespace and spec of the objects, each kind's spec.
+        func direct<Spec: Decodable & Equatable>(_ type: Spec.Type) -> Bool {
+            agree(
+                directOutcome(Spec.self, body),
+                outcome(ReferenceEnvelope<ReferenceAdmitted<Spec>>.self, body, flat: false)
+                    .map { Envelope($0, AdmittedSummary.init) })
+        }
+        let results = [
+            both(AWSECRImagePullSecret.self), both(ClusterAWSECRImagePullSecret.self),
+            direct(AWSECRImagePullSecretSpec.self), direct(ClusterAWSECRImagePullSecretSpec.self),
+        ]
+        let agreed = !results.contains(false)
+        #expect(agreed, "\(label) \(results): \(String(decoding: body, as: UTF8.self))")
+        return agreed
     }
 
     static func recordedBodies() throws -> [(name: String, body: Data)] {
@@ -74,11 +129,52 @@ struct AdmissionDecodingTests {
         #expect(bodies.count >= 10)
         for (name, body) in bodies {
             _ = Self.compareEnvelopes(body, name)
-            guard case .success = Self.outcome(AdmissionEnvelope<AWSECRImagePullSecret>.self, body, flat: true) else {
+            guard case .success = Self.directOutcome(AWSECRImagePullSecretSpec.self, body) else {
                 Issue.record("\(name) did not decode")
                 continue
             }
         }
+    }
+
+    /// Every member the webhook reads, and pairs of them, removed or replaced by a value of each other JSON type: the
+    /// direct reader must fail first where the `Codable` model fails first (members read in the same order).
+    @Test func everyReadMemberBrokenAloneAndInPairsDecodesAlike() throws {
+        let paths = [
+            ["apiVersion"], ["kind"], ["request"], ["request", "uid"], ["request", "kind"], ["request", "kind", "group"],
+            ["request", "kind", "version"], ["request", "kind", "kind"], ["request", "name"], ["request", "namespace"],
+            ["request", "operation"], ["request", "object"], ["request", "object", "apiVersion"],
+            ["request", "object", "kind"], ["request", "object", "metadata"], ["request", "object", "metadata", "name"],
+            ["request", "object", "metadata", "namespace"], ["request", "object", "spec"],
+            ["request", "oldObject"], ["request", "oldObject", "spec"],
+        ]
+        let replacements: [Any?] = [nil, NSNull(), 42, "x", [String: Any](), [Any]()]
+        func replacing(_ document: Any, _ path: ArraySlice<String>, with value: Any?) -> Any {
+            guard var object = document as? [String: Any], let first = path.first else { return document }
+            if path.count == 1 {
+                object[first] = value
+            } else if let inner = object[first] {
+                object[first] = replacing(inner, path.dropFirst(), with: value)
+            }
+            return object
+        }
+        var compared = 0
+        // Pairs (which member is read first) in three reviews, absent or of the wrong type: enough for the order.
+        for (number, (name, body)) in try Self.recordedBodies().enumerated() {
+            let original = try JSONSerialization.jsonObject(with: body)
+            for (index, path) in paths.enumerated() {
+                for second in [nil] + (number < 3 ? paths[(index + 1)...].map(Optional.some) : []) {
+                    for value in second == nil ? replacements : [nil, 42] {
+                        var document = replacing(original, path[...], with: value)
+                        if let second { document = replacing(document, second[...], with: value) }
+                        let mutated = try JSONSerialization.data(withJSONObject: document)
+                        compared += 1
+                        guard Self.compareEnvelopes(mutated, "\(name) \(path) \(second ?? []) = \(value ?? "absent")")
+                        else { return }
+                    }
+                }
+            }
+        }
+        #expect(compared > 2_000)
     }
 
     /// Byte-level mutations (replace, insert, delete, truncate, repeat a slice) of every recorded review.
@@ -109,5 +205,67 @@ struct AdmissionDecodingTests {
             }
         }
         #expect(compared > 4000)
+    }
+}
+
+/// The `Codable` model of what `AdmissionReviewer.parse` reads of a review (the webhook reads it directly, see
+/// `AdmissionEnvelope`): the reference the direct reader must match.
+struct ReferenceEnvelope<Object: Decodable>: Decodable {
+    var apiVersion: String
+    var kind: String
+    var request: Request?
+
+    struct Request: Decodable {
+        var uid: String
+        var kind: GroupVersionKind
+        var name: String?
+        var namespace: String?
+        var operation: String
+        /// Absent or null: nil.
+        var object: DecodedLater<Object>?
+        var oldObject: DecodedLater<Object>?
+    }
+}
+
+/// The reference of `AdmittedObject`.
+struct ReferenceAdmitted<Spec: Decodable & Equatable>: Decodable, Equatable {
+    struct Metadata: Decodable, Equatable {
+        var name: String?
+        var namespace: String?
+    }
+
+    var apiVersion: String
+    var kind: String
+    var metadata: Metadata
+    var spec: Spec
+}
+
+/// A value decoded where it stands whose decoding error is kept, not thrown, so that the envelope's checks come
+/// first, as in the webhook.
+struct DecodedLater<Value: Decodable>: Decodable {
+    private let result: Result<Value, any Error>
+    /// Coding keys from the document's root to this value, left out of error paths.
+    private let depth: Int
+
+    init(from decoder: any Decoder) {
+        do {
+            result = .success(try Value(from: decoder))
+            depth = 0
+        } catch {
+            result = .failure(error)
+            depth = decoder.codingPath.count
+        }
+    }
+
+    func value(_ field: String, kind: String) throws(AdmissionRequestError) -> Value {
+        switch result {
+        case .success(let value):
+            return value
+        case .failure(let error):
+            throw AdmissionRequestError(
+                code: .undecodableObject,
+                message: "request.\(field) is not a valid \(kind): "
+                    + AdmissionReviewer.describe(error, droppingPrefix: depth))
+        }
     }
 }

@@ -117,16 +117,16 @@ public enum AdmissionReviewer {
     }
 
     /// The envelope's checks in order (review kind, apiVersion, request, the request's kind and version),
-    /// then the objects' decoding errors.
+    /// then the objects, read as `kind`'s type: a review for the wrong endpoint is reported as such rather than
+    /// as an undecodable object.
     private static func decodeEnvelope<Spec: Decodable & Equatable>(
         _ body: Data, _ type: Spec.Type, for kind: WebhookKind
     ) throws(AdmissionRequestError) -> (
-        AdmissionEnvelope<AdmittedObject<Spec>>.Request, new: AdmittedObject<Spec>?, old: AdmittedObject<Spec>?
+        AdmissionEnvelope.Request, new: AdmittedObject<Spec>?, old: AdmittedObject<Spec>?
     ) {
-        typealias Object = AdmittedObject<Spec>
-        let review: AdmissionEnvelope<Object>
+        let review: AdmissionEnvelope
         do {
-            review = try decoder.decode(AdmissionEnvelope<Object>.self, from: body)
+            review = try AdmissionEnvelope(try decoder.object(from: body))
         } catch {
             throw AdmissionRequestError(code: .malformedBody, message: "body is not an AdmissionReview: \(describe(error))")
         }
@@ -154,13 +154,13 @@ public enum AdmissionReviewer {
                 message: "\(expected.kind) version \(request.kind.version) is not supported; use \(expected.version)")
         }
         return (
-            request, try request.object?.value("object", kind: kind.rawValue),
-            try request.oldObject?.value("oldObject", kind: kind.rawValue)
+            request, try request.object("object", Spec.self, kind: kind.rawValue),
+            try request.object("oldObject", Spec.self, kind: kind.rawValue)
         )
     }
 
-    private static func finish<Object>(
-        _ request: AdmissionEnvelope<Object>.Request, kind: WebhookKind, objects: ParsedAdmission.Objects
+    private static func finish(
+        _ request: AdmissionEnvelope.Request, kind: WebhookKind, objects: ParsedAdmission.Objects
     ) throws(AdmissionRequestError) -> ParsedAdmission {
         var parsed = ParsedAdmission(
             uid: request.uid, operation: request.operation, kind: kind, name: request.name,

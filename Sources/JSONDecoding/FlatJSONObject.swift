@@ -1,0 +1,44 @@
+import FoundationEssentials
+
+/// One object of a `FlatJSON` document, read member by member without a `Decodable` model, for a hot path that
+/// needs a few members of a large document (the webhook's AdmissionReview envelope). Through `Codable`, every
+/// model level costs a boxed container, generic-metadata lookups and protocol dispatch per member; here a member is
+/// one lookup in the table. Values and errors are those of `FlatJSONDecoder`'s keyed container (this wraps it):
+/// a missing member is `keyNotFound`, a member of the wrong type `typeMismatch`, null where a value is required
+/// `valueNotFound`, each with its coding path from the document's root, so a direct reader of a model fails
+/// exactly as the model's decode would.
+public struct FlatJSONObject {
+    private let container: KeyedContainer<NameKey>
+
+    init(_ decoder: FlatJSONValueDecoder) throws {
+        try decoder.expect(decoder.node, .object, [String: Any].self, path: decoder.codingPath)
+        container = KeyedContainer(decoder: decoder)
+    }
+
+    /// Coding keys from the document's root to this object.
+    public var codingPath: [any CodingKey] { container.codingPath }
+
+    public func string(_ name: String) throws -> String {
+        try container.decode(String.self, forKey: NameKey(stringValue: name))
+    }
+
+    /// nil when the member is absent or null.
+    public func stringIfPresent(_ name: String) throws -> String? {
+        try container.decodeIfPresent(String.self, forKey: NameKey(stringValue: name))
+    }
+
+    public func object(_ name: String) throws -> FlatJSONObject {
+        try FlatJSONObject(container.member(NameKey(stringValue: name)))
+    }
+
+    /// nil when the member is absent or null.
+    public func objectIfPresent(_ name: String) throws -> FlatJSONObject? {
+        guard container.isPresent(NameKey(stringValue: name)) else { return nil }
+        return try object(name)
+    }
+
+    /// A member decoded through its `Decodable` model (the errors' paths start at the document's root).
+    public func decode<T: Decodable>(_ type: T.Type, _ name: String) throws -> T {
+        try container.decode(T.self, forKey: NameKey(stringValue: name))
+    }
+}
