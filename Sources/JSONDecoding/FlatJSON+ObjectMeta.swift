@@ -28,7 +28,7 @@ extension FlatJSONValueDecoder {
         static let names = allCases.map { Array("\($0)".utf8) }
     }
 
-    /// This decoder's value as `ObjectMeta`; unless `keepingManagedFields`, without `managedFields` (checked, not built).
+    /// This decoder's value as `ObjectMeta`; unless `keepingManagedFields`, without `managedFields` (checked only).
     func objectMeta(keepingManagedFields: Bool) throws -> ObjectMeta {
         try expect(node, .object, [String: Any].self, path: codingPath)
         return try document.withMembers(of: node, MetaMember.self) { members in

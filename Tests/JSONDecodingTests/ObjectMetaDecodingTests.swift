@@ -108,7 +108,8 @@ struct ObjectMetaDecodingTests {
                     mutated[name] = wrong
                     try expectAlike(mutated)
                 }
-                guard name == "ownerReferences", case .array(let owners) = value, case .object(let owner)? = owners.first
+                guard name == "ownerReferences", case .array(let owners) = value,
+                    case .object(let owner)? = owners.first
                 else { continue }
                 for ownerMember in owner.keys {
                     for wrong in wrongValues + [nil] {
