@@ -80,10 +80,15 @@ struct ObjectMetaDecodingTests {
         #expect(Self.corpusMetadata.count > 50)
         #expect(Self.corpusMetadata.contains { $0["ownerReferences"] != nil })
         let managedFields = try JSONValue.parse(Data(Self.managedFields.utf8))
+        var shapes: Set<[String]> = []
         for metadata in Self.corpusMetadata {
-            var withManagedFields = metadata
-            withManagedFields["managedFields"] = managedFields
-            for metadata in [metadata, withManagedFields] {
+            var variants = [metadata]
+            // With a real server's managedFields: once per set of member names (Foundation's decode is slow).
+            if shapes.insert(metadata.objectValue?.keys.sorted() ?? []).inserted {
+                variants.append(metadata)
+                variants[1]["managedFields"] = managedFields
+            }
+            for metadata in variants {
                 let text = String(decoding: try JSONValue.object(["metadata": metadata]).serialized(), as: UTF8.self)
                 Self.expectAlike(text)
             }
