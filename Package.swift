@@ -120,7 +120,10 @@ let package = Package(
         .testTarget(name: "HTTPClientTests", dependencies: ["AsyncTestSupport", "HTTPClient", "KubeTestSupport"] + nio),
         .testTarget(
             name: "KubeClientTests",
-            dependencies: ["AsyncTestSupport", "KubeClient", "KubeTestSupport", "CRDModels", "HTTPClient", "Yams"]),
+            dependencies: [
+                "AsyncTestSupport", "KubeClient", "KubeTestSupport", "CRDModels", "HTTPClient", "Yams",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]),
         // Replays the recorded kube-apiserver corpus (test/kube-api-corpus) against the API test server.
         .testTarget(
             name: "ConformanceTests",

@@ -87,7 +87,8 @@ final class FlatJSON {
         return names
     }
 
-    private func keyMatches(_ key: Int, _ wanted: UnsafeBufferPointer<UInt8>) -> Bool {
+    /// Whether the key node `key` reads `wanted` (escapes resolved).
+    func keyMatches(_ key: Int, _ wanted: UnsafeBufferPointer<UInt8>) -> Bool {
         let node = nodes[key]
         if node.flag { return Array(unescapedString(key).utf8).elementsEqual(wanted) }
         guard node.end - node.start == wanted.count else { return false }

@@ -34,7 +34,7 @@ struct NameKey: CodingKey {
 }
 
 /// The key of an array element in a coding path.
-private struct IndexKey: CodingKey {
+struct IndexKey: CodingKey {
     var intValue: Int?
     var stringValue: String { "Index \(intValue ?? 0)" }
     init(intValue: Int) { self.intValue = intValue }
@@ -100,11 +100,12 @@ final class FlatJSONValueDecoder: MemberDefaultingDecoder, SingleValueDecodingCo
     /// lookup per value.)
     private static func isDirect<T>(_ type: T.Type) -> Bool {
         T.self == String.self || T.self == [String: String].self || T.self == [String].self || T.self == JSONValue.self
-            || T.self == Data.self
+            || T.self == Data.self || T.self == ObjectMeta.self || T.self == ObjectMeta.WithoutManagedFields.self
     }
 
-    /// `String`, `[String]`, `[String: String]` (labels, annotations) and `JSONValue` built straight from the table,
-    /// with the values and errors their `init(from:)` gives, but without a decoder and a container per value;
+    /// `String`, `[String]`, `[String: String]` (labels, annotations), `JSONValue` and `ObjectMeta` (see
+    /// `objectMeta`) built straight from the table, with the values and errors their `init(from:)` gives, but without
+    /// a decoder and a container per value;
     /// `Data` from base64, as `JSONDecoder` decodes it by default (its own `init(from:)` reads an array of bytes).
     /// `node` is this decoder's own (`key` nil) or its member's or element's at `key`.
     private func direct<T: Decodable>(_ type: T.Type, at node: Int, key: (any CodingKey)?) throws -> T {
@@ -116,28 +117,18 @@ final class FlatJSONValueDecoder: MemberDefaultingDecoder, SingleValueDecodingCo
             return unsafeBitCast(try base64(node, path: path()), to: T.self)
         }
         if T.self == [String: String].self {
-            try expect(node, .object, [String: Any].self, path: path())
-            var map: [String: String] = [:]
-            var member = node + 1
-            for _ in 0..<document[node].count {
-                let name = document.unescapedString(member)
-                if map[name] == nil {  // the first of repeated names, as `member(of:named:)` finds
-                    map[name] = try string(member + 1, path: path() + [NameKey(stringValue: name)])
-                }
-                member = document[member + 1].after
-            }
-            return unsafeBitCast(map, to: T.self)
+            return unsafeBitCast(try stringMap(node, path: path()), to: T.self)
         }
         if T.self == [String].self {
-            try expect(node, .array, [Any].self, path: path())
-            var list: [String] = []
-            list.reserveCapacity(document[node].count)
-            var element = node + 1
-            for index in 0..<document[node].count {
-                list.append(try string(element, path: path() + [IndexKey(intValue: index)]))
-                element = document[element].after
-            }
-            return unsafeBitCast(list, to: T.self)
+            return unsafeBitCast(try stringList(node, path: path()), to: T.self)
+        }
+        if T.self == ObjectMeta.self || T.self == ObjectMeta.WithoutManagedFields.self {
+            let metadata = key.map { FlatJSONValueDecoder(document, node: node, parent: self, key: $0) } ?? self
+            let keepingManagedFields = T.self == ObjectMeta.self
+            let value = try metadata.objectMeta(keepingManagedFields: keepingManagedFields)
+            return keepingManagedFields
+                ? unsafeBitCast(value, to: T.self)
+                : unsafeBitCast(ObjectMeta.WithoutManagedFields(value), to: T.self)
         }
         precondition(T.self == JSONValue.self, "direct(\(T.self)) without isDirect")
         if let value = document.jsonValue(node) { return unsafeBitCast(value, to: T.self) }
@@ -193,6 +184,34 @@ final class FlatJSONValueDecoder: MemberDefaultingDecoder, SingleValueDecodingCo
     func string(_ node: Int, path: @autoclosure () -> [any CodingKey]) throws -> String {
         try expect(node, .string, String.self, path: path())
         return document.unescapedString(node)
+    }
+
+    /// `[String: String]` (labels, annotations) as its `init(from:)` reads it.
+    func stringMap(_ node: Int, path: @autoclosure () -> [any CodingKey]) throws -> [String: String] {
+        try expect(node, .object, [String: Any].self, path: path())
+        var map: [String: String] = [:]
+        var member = node + 1
+        for _ in 0..<document[node].count {
+            let name = document.unescapedString(member)
+            if map[name] == nil {  // the first of repeated names, as `member(of:named:)` finds
+                map[name] = try string(member + 1, path: path() + [NameKey(stringValue: name)])
+            }
+            member = document[member + 1].after
+        }
+        return map
+    }
+
+    /// `[String]` as its `init(from:)` reads it.
+    func stringList(_ node: Int, path: @autoclosure () -> [any CodingKey]) throws -> [String] {
+        try expect(node, .array, [Any].self, path: path())
+        var list: [String] = []
+        list.reserveCapacity(document[node].count)
+        var element = node + 1
+        for index in 0..<document[node].count {
+            list.append(try string(element, path: path() + [IndexKey(intValue: index)]))
+            element = document[element].after
+        }
+        return list
     }
 
     /// `JSONDecoder`'s `.base64` strategy: null is a missing `Data`, anything else but a string a mismatched `String`.

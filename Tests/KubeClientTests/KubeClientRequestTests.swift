@@ -117,6 +117,37 @@ import Testing
         #expect(transport.requests.first?.header("Accept") == KubeClient.metadataListAccept)
     }
 
+    /// A real API server's write answer carries `managedFields` (about a kilobyte): the metadata-only answer is read
+    /// without them, every other field kept, and a malformed one still fails the decode at its path.
+    @Test func metadataWriteAnswersDropManagedFieldsButCheckThem() async throws {
+        @Sendable func answer(_ managedFields: String) -> String {
+            #"{"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":{"name":"s","namespace":"n","#
+                + #""uid":"u1","resourceVersion":"9","labels":{"m":"1"},"ownerReferences":[{"apiVersion":"ecr.aws/v1","#
+                + #""kind":"ClusterAWSECRImagePullSecret","name":"all","uid":"o1","controller":true}],"#
+                + #""managedFields":\#(managedFields)}}"#
+        }
+        let good = #"[{"manager":"m","operation":"Update","fieldsType":"FieldsV1","fieldsV1":{"f:data":{}}}]"#
+        let secret = Secret(metadata: ObjectMeta(name: "s", namespace: "n"))
+        let metadata = try await client(FakeTransport { _ in .json(200, answer(good)) })
+            .updateReturningMetadata(secret)
+        var expected = ObjectMeta(
+            name: "s", namespace: "n", labels: ["m": "1"],
+            ownerReferences: [
+                OwnerReference(
+                    apiVersion: "ecr.aws/v1", kind: "ClusterAWSECRImagePullSecret", name: "all", uid: "o1",
+                    controller: true)
+            ], resourceVersion: "9")
+        expected.uid = "u1"
+        #expect(metadata == expected)
+        await #expect {
+            _ = try await client(FakeTransport { _ in .json(201, answer(#"{"manager":"m"}"#)) })
+                .createReturningMetadata(secret)
+        } throws: { error in
+            let error = error as? KubeAPIError
+            return error?.code == .decoding && error?.message.contains("metadata.managedFields") == true
+        }
+    }
+
     @Test func errorsCarryTheServerStatus() async throws {
         let transport = FakeTransport { _ in
             .json(409, #"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"Operation cannot be fulfilled on secrets \"s\": the object has been modified","reason":"Conflict","details":{"name":"s","kind":"secrets"},"code":409}"#)

@@ -66,3 +66,21 @@ public struct ListMeta: Codable, Hashable, Sendable {
         self.continue = `continue`
     }
 }
+
+extension ObjectMeta {
+    /// `ObjectMeta` decoded without `managedFields`, for metadata-only answers: nobody reads them there, and a real
+    /// API server sends about a kilobyte of them per object. The value is still checked (a malformed one fails the
+    /// decode as `ObjectMeta`'s would); `FlatJSONDecoder` does that without building it.
+    public struct WithoutManagedFields: Decodable, Sendable {
+        public var value: ObjectMeta
+
+        public init(_ value: ObjectMeta) {
+            self.value = value
+            self.value.managedFields = nil
+        }
+
+        public init(from decoder: any Decoder) throws {
+            self.init(try ObjectMeta(from: decoder))
+        }
+    }
+}

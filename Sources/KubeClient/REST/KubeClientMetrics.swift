@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Metrics
+import Synchronization
 
 /// Kubernetes client metrics under client-go's names (as controller-runtime registers them), so the
 /// dashboards and alerts written for controller-runtime operators work on this one unchanged:
@@ -20,8 +21,10 @@ public struct KubeClientMetrics: Sendable {
 
     /// `host:port` of the API server, as client-go's `url.Host`.
     let host: String
+    private let handles: Handles
 
-    init(server: String) {
+    /// `factory` nil: the globally bootstrapped system (asked at each method's and status's first request).
+    init(server: String, factory: (any MetricsFactory)? = nil) {
         let url = URL(string: server)
         if let name = url?.host {
             let port = url?.port ?? (url?.scheme == "http" ? 80 : 443)
@@ -29,14 +32,55 @@ public struct KubeClientMetrics: Sendable {
         } else {
             host = server
         }
+        handles = Handles(factory: factory)
     }
 
     /// Records one attempt; `status` nil when the transport failed before a response.
     func record(method: String, status: Int?, elapsed: Duration) {
-        let code = status.map(String.init) ?? "<error>"
-        Counter(label: Self.requestsLabel, dimensions: [("code", code), ("method", method), ("host", host)])
-            .increment()
-        Metrics.Timer(label: Self.durationLabel, dimensions: [("verb", method), ("host", host)])
-            .record(duration: elapsed)
+        let (counter, timer) = handles.get(method: method, status: status) { factory in
+            let code = status.map(String.init) ?? "<error>"
+            let requests = [("code", code), ("method", method), ("host", host)]
+            let duration = [("verb", method), ("host", host)]
+            guard let factory else {
+                return (
+                    Counter(label: Self.requestsLabel, dimensions: requests),
+                    Metrics.Timer(label: Self.durationLabel, dimensions: duration)
+                )
+            }
+            return (
+                Counter(label: Self.requestsLabel, dimensions: requests, factory: factory),
+                Metrics.Timer(label: Self.durationLabel, dimensions: duration, factory: factory)
+            )
+        }
+        counter.increment()
+        timer.record(duration: elapsed)
+    }
+
+    /// The counter and timer of each method and status, made on first use: making them per request asked the
+    /// factory each time (dimension arrays, strings, a locked lookup), 1.6 % of the operator's CPU in a refresh at
+    /// 5,000 namespaces. Bounded by the methods the client sends times the statuses a server answers.
+    private final class Handles: Sendable {
+        private struct Key: Hashable {
+            var method: String
+            var status: Int?
+        }
+
+        private let factory: (any MetricsFactory)?
+        private let made = Mutex<[Key: (Counter, Metrics.Timer)]>([:])
+
+        init(factory: (any MetricsFactory)?) { self.factory = factory }
+
+        func get(
+            method: String, status: Int?, make: ((any MetricsFactory)?) -> (Counter, Metrics.Timer)
+        ) -> (Counter, Metrics.Timer) {
+            let key = Key(method: method, status: status)
+            if let handles = made.withLock({ $0[key] }) { return handles }
+            let handles = make(factory)
+            return made.withLock { made in
+                if let existing = made[key] { return existing }
+                made[key] = handles
+                return handles
+            }
+        }
     }
 }
