@@ -71,15 +71,7 @@ extension FlatJSONValueDecoder {
     }
 
     private func ownerReferences(_ node: Int, path: @autoclosure () -> [any CodingKey]) throws -> [OwnerReference] {
-        try expect(node, .array, [Any].self, path: path())
-        var owners: [OwnerReference] = []
-        owners.reserveCapacity(document[node].count)
-        var element = node + 1
-        for index in 0..<document[node].count {
-            owners.append(try ownerReference(element, path: path() + [IndexKey(intValue: index)]))
-            element = document[element].after
-        }
-        return owners
+        try list(node, path: path()) { element, elementPath in try ownerReference(element, path: elementPath()) }
     }
 
     private func ownerReference(_ node: Int, path: @autoclosure () -> [any CodingKey]) throws -> OwnerReference {

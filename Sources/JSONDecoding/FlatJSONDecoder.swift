@@ -203,13 +203,23 @@ final class FlatJSONValueDecoder: MemberDefaultingDecoder, SingleValueDecodingCo
 
     /// `[String]` as its `init(from:)` reads it.
     func stringList(_ node: Int, path: @autoclosure () -> [any CodingKey]) throws -> [String] {
+        try list(node, path: path()) { element, elementPath in try string(element, path: elementPath()) }
+    }
+
+    /// An array whose elements `read` builds (given an element's node and its coding path, made only if asked for).
+    func list<Element>(
+        _ node: Int, path: @autoclosure () -> [any CodingKey],
+        _ read: (Int, () -> [any CodingKey]) throws -> Element
+    ) throws -> [Element] {
         try expect(node, .array, [Any].self, path: path())
-        var list: [String] = []
+        var list: [Element] = []
         list.reserveCapacity(document[node].count)
         var element = node + 1
-        for index in 0..<document[node].count {
-            list.append(try string(element, path: path() + [IndexKey(intValue: index)]))
-            element = document[element].after
+        try withoutActuallyEscaping(path) { path in
+            for index in 0..<document[node].count {
+                list.append(try read(element, { path() + [IndexKey(intValue: index)] }))
+                element = document[element].after
+            }
         }
         return list
     }
