@@ -29,6 +29,12 @@ struct TestServerStringValidationTests {
         for invalid in ["", "-a", "a-", "a b", "/a", "Bad.Prefix/a", "a/b/c", "a/", "a/_b"] {
             #expect(!StringValidation.qualifiedName(invalid).isEmpty, "\(invalid)")
         }
+        // Split on bytes, as Go's strings.Split: a `/` that a combining mark follows (one `Character` with it) still
+        // separates the prefix, which is then checked, and the name part.
+        #expect(StringValidation.qualifiedName("a_b/\u{301}x") == [
+            "prefix part " + StringValidation.dns1123SubdomainMessage, "name part " + StringValidation.qualifiedNameMessage,
+        ])
+        #expect(!StringValidation.isDNS1123Subdomain("a.\u{301}b"))
         for valid in ["", "v", "My_Value", "1.2-3"] {
             #expect(StringValidation.labelValue(valid).isEmpty, "\(valid)")
         }

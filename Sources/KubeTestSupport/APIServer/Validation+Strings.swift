@@ -38,13 +38,17 @@ enum StringValidation {
     // CPU per write.
 
     /// `[a-z0-9]([-a-z0-9]*[a-z0-9])?`
-    static func isDNS1123Label(_ text: some StringProtocol) -> Bool {
-        isRun(text.utf8, inner: { isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") }, ends: isLowerAlphanumeric)
+    static func isDNS1123Label(_ text: some StringProtocol) -> Bool { isDNS1123Label(bytes: text.utf8) }
+
+    private static func isDNS1123Label(bytes: some Collection<UInt8>) -> Bool {
+        isRun(bytes, inner: { isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") }, ends: isLowerAlphanumeric)
     }
 
-    /// `dns1123LabelFormat(\.dns1123LabelFormat)*`
+    /// `dns1123LabelFormat(\.dns1123LabelFormat)*`. Split on bytes, as Go's `strings.Split` does (and without
+    /// `Character` segmentation, which made label checks a sixth of this server's CPU per Secret write).
     static func isDNS1123Subdomain(_ text: some StringProtocol) -> Bool {
-        text.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { isDNS1123Label($0) }
+        text.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+            .allSatisfy { isDNS1123Label(bytes: $0) }
     }
 
     /// `([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]`
@@ -82,7 +86,7 @@ enum StringValidation {
         return errors
     }
 
-    static func dns1123Subdomain(_ text: String) -> [String] {
+    static func dns1123Subdomain(_ text: some StringProtocol) -> [String] {
         var errors: [String] = []
         if text.utf8.count > dns1123SubdomainMaxLength { errors.append(maxLengthError(dns1123SubdomainMaxLength)) }
         if !isDNS1123Subdomain(text) { errors.append(dns1123SubdomainMessage) }
@@ -91,24 +95,27 @@ enum StringValidation {
 
     /// `IsQualifiedName`: an optional DNS-subdomain prefix and `/`, then a name part.
     static func qualifiedName(_ text: String) -> [String] {
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        // Cut at the `/` bytes, as Go's `strings.Split` does (a cut there keeps both sides valid UTF-8), in place.
+        let slash = UInt8(ascii: "/")
         var errors: [String] = []
-        let name: String
-        switch parts.count {
-        case 1:
-            name = parts[0]
-        case 2:
-            name = parts[1]
-            if parts[0].isEmpty {
+        let name: Substring
+        if let cut = text.utf8.firstIndex(of: slash) {
+            let rest = text.utf8.index(after: cut)
+            guard !text.utf8[rest...].contains(slash) else {
+                return [
+                    "a qualified name " + qualifiedNameMessage
+                        + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
+                ]
+            }
+            let prefix = text[..<cut]
+            name = text[rest...]
+            if prefix.isEmpty {
                 errors.append("prefix part must be non-empty")
             } else {
-                errors += dns1123Subdomain(parts[0]).map { "prefix part " + $0 }
+                errors += dns1123Subdomain(prefix).map { "prefix part " + $0 }
             }
-        default:
-            return [
-                "a qualified name " + qualifiedNameMessage
-                    + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
-            ]
+        } else {
+            name = text[...]
         }
         if name.isEmpty {
             errors.append("name part must be non-empty")
