@@ -10,8 +10,8 @@ import CRDModels
 /// not built.
 ///
 /// Measured (release, loaded machine, median of 5 × 100,000): a metadata-only write answer of a managed Secret
-/// 6.7-10.6 → 4.4-7.4 µs, 12.2-17.5 → 5.1-8.2 µs with the `managedFields` a real API server adds; in the operator's
-/// profile of a refresh at 5,000 namespaces, `ObjectMeta`'s decode 3.9-4.3 % → 2.3-2.5 % of its CPU.
+/// 6.7-10.6 → 4.4-7.4 µs, 12.2-17.5 → 5.1-8.2 µs with the `managedFields` a real API server adds; in the
+/// operator's profile of a refresh at 5,000 namespaces, `ObjectMeta`'s decode 3.9-4.3 % → 2.3-2.5 % of its CPU.
 extension FlatJSONValueDecoder {
     /// `ObjectMeta`'s members in the order its synthesized `init(from:)` decodes them.
     private enum MetaMember: Int, FlatJSONMembers {

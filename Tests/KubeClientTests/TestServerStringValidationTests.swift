@@ -32,7 +32,8 @@ struct TestServerStringValidationTests {
         // Split on bytes, as Go's strings.Split: a `/` that a combining mark follows (one `Character` with it) still
         // separates the prefix, which is then checked, and the name part.
         #expect(StringValidation.qualifiedName("a_b/\u{301}x") == [
-            "prefix part " + StringValidation.dns1123SubdomainMessage, "name part " + StringValidation.qualifiedNameMessage,
+            "prefix part " + StringValidation.dns1123SubdomainMessage,
+            "name part " + StringValidation.qualifiedNameMessage,
         ])
         #expect(!StringValidation.isDNS1123Subdomain("a.\u{301}b"))
         for valid in ["", "v", "My_Value", "1.2-3"] {
@@ -47,5 +48,19 @@ struct TestServerStringValidationTests {
         for invalid in ["", "bad key!", "a/b", ".", "..", "..a"] {
             #expect(!StringValidation.configMapKey(invalid).isEmpty, "\(invalid)")
         }
+    }
+}
+
+/// The request URI as Go's `url.ParseQuery` and path unescaping read it, with and without escapes.
+struct TestServerURITests {
+    @Test func pathAndQueryAreUnescapedOnlyWhereEscaped() {
+        let plain = APIRouter.split("/api/v1/namespaces/a/secrets?labelSelector=x&watch=true&watch=false")
+        #expect(plain.path == "/api/v1/namespaces/a/secrets")
+        #expect(plain.query == ["labelSelector": "x", "watch": "true"])  // the first of repeated keys
+        let escaped = APIRouter.split(
+            "/api/v1/namespaces/a%2Db/secrets?labelSelector=app%3Din+x&fieldSelector=a%2Bb+c&e=")
+        #expect(escaped.path == "/api/v1/namespaces/a-b/secrets")
+        #expect(escaped.query == ["labelSelector": "app=in x", "fieldSelector": "a+b c", "e": ""])
+        #expect(APIRouter.split("/x?%zz=1").query == ["%zz": "1"])  // invalid escapes kept as sent
     }
 }

@@ -140,7 +140,8 @@ struct AdmissionDecodingTests {
     /// direct reader must fail first where the `Codable` model fails first (members read in the same order).
     @Test func everyReadMemberBrokenAloneAndInPairsDecodesAlike() throws {
         let paths = [
-            ["apiVersion"], ["kind"], ["request"], ["request", "uid"], ["request", "kind"], ["request", "kind", "group"],
+            ["apiVersion"], ["kind"], ["request"], ["request", "uid"], ["request", "kind"],
+            ["request", "kind", "group"],
             ["request", "kind", "version"], ["request", "kind", "kind"], ["request", "name"], ["request", "namespace"],
             ["request", "operation"], ["request", "object"], ["request", "object", "apiVersion"],
             ["request", "object", "kind"], ["request", "object", "metadata"], ["request", "object", "metadata", "name"],

@@ -128,7 +128,8 @@ public enum AdmissionReviewer {
         do {
             review = try AdmissionEnvelope(try decoder.object(from: body))
         } catch {
-            throw AdmissionRequestError(code: .malformedBody, message: "body is not an AdmissionReview: \(describe(error))")
+            throw AdmissionRequestError(
+                code: .malformedBody, message: "body is not an AdmissionReview: \(describe(error))")
         }
         guard review.kind == "AdmissionReview" else {
             throw AdmissionRequestError(code: .wrongKind, message: "kind must be AdmissionReview, got \(review.kind)")
