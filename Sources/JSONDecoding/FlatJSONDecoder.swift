@@ -374,8 +374,10 @@ struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     /// A decoder of the member at `key` (`keyNotFound` when it is absent).
     func member(_ key: Key) throws -> FlatJSONValueDecoder { try child(key) }
 
-    /// Whether the member at `key` is there and not null.
-    func isPresent(_ key: Key) -> Bool { present(key) != nil }
+    /// A decoder of the member at `key`; nil when it is absent or null (one lookup, as `decodeIfPresent`).
+    func memberIfPresent(_ key: Key) -> FlatJSONValueDecoder? {
+        present(key).map { FlatJSONValueDecoder(decoder.document, node: $0, parent: decoder, key: key) }
+    }
 
     func superDecoder() throws -> any Decoder { try child(IndexKey(intValue: 0), name: "super") }
     func superDecoder(forKey key: Key) throws -> any Decoder { try child(key) }

@@ -33,8 +33,7 @@ public struct FlatJSONObject {
 
     /// nil when the member is absent or null.
     public func objectIfPresent(_ name: String) throws -> FlatJSONObject? {
-        guard container.isPresent(NameKey(stringValue: name)) else { return nil }
-        return try object(name)
+        try container.memberIfPresent(NameKey(stringValue: name)).map(FlatJSONObject.init)
     }
 
     /// A member decoded through its `Decodable` model (the errors' paths start at the document's root).
