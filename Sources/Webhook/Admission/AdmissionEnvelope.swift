@@ -32,7 +32,7 @@ struct AdmissionEnvelope {
                 throw AdmissionRequestError(
                     code: .undecodableObject,
                     message: "request.\(field) is not a valid \(kind): "
-                        + AdmissionReviewer.describe(error, droppingPrefix: 2))
+                        + AdmissionReviewer.describe(error, droppingPrefix: members.codingPath.count + 1))
             }
         }
     }
