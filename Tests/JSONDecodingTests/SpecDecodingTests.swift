@@ -149,7 +149,8 @@ struct SpecDecodingTests {
         #"{"secretName":"a","awsAccess":{"region":"r"},"secretTemplate":{"labels":{"a":"1","a":2}}}"#,
         // Escapes in member names and values.
         #"{"secret\u004eame":"\u00e9\ud83d\ude00\n\"","aws\u0041ccess":{"\u0072egion":"r\/s"}}"#,
-        #"{"secretName":"a","awsAccess":{"region":"r","secretRef":{"n\u0061me":"\\"}},"registries":[{"accountID":"\u0031"}]}"#,
+        #"{"secretName":"a","awsAccess":{"region":"r","secretRef":{"n\u0061me":"\\"}},"#
+            + #""registries":[{"accountID":"\u0031"}]}"#,
         // Huge and odd numbers where values of other types are read, and in unknown members.
         #"{"secretName":"a","awsAccess":{"region":"r"},"ecrPublic":1e400,"x":1e400}"#,
         #"{"secretName":"a","awsAccess":{"region":"r"},"registries":[1e400],"serviceAccounts":[-0.0]}"#,

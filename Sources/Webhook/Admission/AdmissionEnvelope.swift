@@ -78,5 +78,11 @@ struct AdmittedObject<Spec: Decodable & Equatable>: Equatable {
         spec = try object.decode(Spec.self, "spec")
     }
 
-    var objectMeta: ObjectMeta { ObjectMeta(name: metadata.name, namespace: metadata.namespace) }
+    /// The resource `make` builds from this object (the kind's `init(metadata:spec:status:)`), its spec moved, not
+    /// copied.
+    consuming func resource<Resource>(
+        _ make: (ObjectMeta, consuming Spec, ImagePullSecretStatus?) -> Resource
+    ) -> Resource {
+        make(ObjectMeta(name: metadata.name, namespace: metadata.namespace), spec, nil)
+    }
 }
