@@ -105,8 +105,8 @@ final class FlatJSONValueDecoder: MemberDefaultingDecoder, SingleValueDecodingCo
     }
 
     /// `String`, `[String]`, `[String: String]` (labels, annotations), `JSONValue`, `ObjectMeta` (see
-    /// `objectMeta`) and the two kinds' specs (see `namespacedSpec`) built straight from the table, with the values and errors their `init(from:)` gives, but without
-    /// a decoder and a container per value;
+    /// `objectMeta`) and the two kinds' specs (see `namespacedSpec`) built straight from the table, with the values
+    /// and errors their `init(from:)` gives, but without a decoder and a container per value;
     /// `Data` from base64, as `JSONDecoder` decodes it by default (its own `init(from:)` reads an array of bytes).
     /// `node` is this decoder's own (`key` nil) or its member's or element's at `key`.
     private func direct<T: Decodable>(_ type: T.Type, at node: Int, key: (any CodingKey)?) throws -> T {
