@@ -101,11 +101,12 @@ final class FlatJSONValueDecoder: MemberDefaultingDecoder, SingleValueDecodingCo
     private static func isDirect<T>(_ type: T.Type) -> Bool {
         T.self == String.self || T.self == [String: String].self || T.self == [String].self || T.self == JSONValue.self
             || T.self == Data.self || T.self == ObjectMeta.self || T.self == ObjectMeta.WithoutManagedFields.self
+            || T.self == AWSECRImagePullSecretSpec.self || T.self == ClusterAWSECRImagePullSecretSpec.self
     }
 
-    /// `String`, `[String]`, `[String: String]` (labels, annotations), `JSONValue` and `ObjectMeta` (see
-    /// `objectMeta`) built straight from the table, with the values and errors their `init(from:)` gives, but without
-    /// a decoder and a container per value;
+    /// `String`, `[String]`, `[String: String]` (labels, annotations), `JSONValue`, `ObjectMeta` (see
+    /// `objectMeta`) and the two kinds' specs (see `namespacedSpec`) built straight from the table, with the values
+    /// and errors their `init(from:)` gives, but without a decoder and a container per value;
     /// `Data` from base64, as `JSONDecoder` decodes it by default (its own `init(from:)` reads an array of bytes).
     /// `node` is this decoder's own (`key` nil) or its member's or element's at `key`.
     private func direct<T: Decodable>(_ type: T.Type, at node: Int, key: (any CodingKey)?) throws -> T {
@@ -129,6 +130,12 @@ final class FlatJSONValueDecoder: MemberDefaultingDecoder, SingleValueDecodingCo
             return keepingManagedFields
                 ? unsafeBitCast(value, to: T.self)
                 : unsafeBitCast(ObjectMeta.WithoutManagedFields(value), to: T.self)
+        }
+        if T.self == AWSECRImagePullSecretSpec.self {
+            return unsafeBitCast(try namespacedSpec(node, path: path()), to: T.self)
+        }
+        if T.self == ClusterAWSECRImagePullSecretSpec.self {
+            return unsafeBitCast(try clusterSpec(node, path: path()), to: T.self)
         }
         precondition(T.self == JSONValue.self, "direct(\(T.self)) without isDirect")
         if let value = document.jsonValue(node) { return unsafeBitCast(value, to: T.self) }

@@ -43,7 +43,10 @@ struct ObjectMetaDecodingTests {
     }
 
     /// Every distinct metadata object in the recorded corpus: answers, watch events and requests.
-    static let corpusMetadata: [JSONValue] = {
+    static let corpusMetadata = corpusObjects(named: "metadata")
+
+    /// Every distinct object in the recorded corpus that is the value of a member called `name`, at any depth.
+    static func corpusObjects(named name: String) -> [JSONValue] {
         let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("test/kube-api-corpus/cases")
         let files = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
@@ -51,7 +54,7 @@ struct ObjectMetaDecodingTests {
         func collect(_ value: JSONValue) {
             switch value {
             case .object(let members):
-                if let metadata = members["metadata"], case .object = metadata { found.append(metadata) }
+                if let object = members[name], case .object = object { found.append(object) }
                 members.values.forEach(collect)
             case .array(let elements): elements.forEach(collect)
             default: break
@@ -65,7 +68,7 @@ struct ObjectMetaDecodingTests {
         }
         var distinct: Set<Data> = []
         return found.filter { (try? $0.serialized()).map { distinct.insert($0).inserted } ?? false }
-    }()
+    }
 
     /// `managedFields` as kube-apiserver v1.26 writes them for a Secret the operator updated (the corpus was
     /// recorded without them: its README strips them).

@@ -146,7 +146,10 @@ struct AdmissionDecodingTests {
             ["request", "operation"], ["request", "object"], ["request", "object", "apiVersion"],
             ["request", "object", "kind"], ["request", "object", "metadata"], ["request", "object", "metadata", "name"],
             ["request", "object", "metadata", "namespace"], ["request", "object", "spec"],
-            ["request", "oldObject"], ["request", "oldObject", "spec"],
+            ["request", "object", "spec", "secretName"], ["request", "object", "spec", "awsAccess"],
+            ["request", "object", "spec", "awsAccess", "region"], ["request", "object", "spec", "awsAccess", "secretRef"],
+            ["request", "object", "spec", "ecrPublic"], ["request", "object", "spec", "namespaces"],
+            ["request", "oldObject"], ["request", "oldObject", "spec"], ["request", "oldObject", "spec", "secretName"],
         ]
         let replacements: [Any?] = [nil, NSNull(), 42, "x", [String: Any](), [Any]()]
         func replacing(_ document: Any, _ path: ArraySlice<String>, with value: Any?) -> Any {

@@ -120,6 +120,37 @@ struct AdmissionReviewerTests {
         }
     }
 
+    /// The request's name, else the new object's, else the old one's (a DELETE carries only the old object).
+    @Test func nameComesFromTheRequestElseTheObject() throws {
+        func parsedName(_ body: Data, droppingRequestName: Bool) throws -> String? {
+            var review = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
+            var request = try #require(review["request"] as? [String: Any])
+            if droppingRequestName { request["name"] = nil }
+            review["request"] = request
+            let edited = try JSONSerialization.data(withJSONObject: review)
+            return try AdmissionReviewer.parse(edited, for: .namespaced).name
+        }
+        let create = Reviews.body(kind: .namespaced, object: Reviews.namespaced(name: "new"))
+        #expect(try parsedName(create, droppingRequestName: false) == "new")
+        #expect(try parsedName(create, droppingRequestName: true) == "new")
+        let update = Reviews.body(
+            kind: .namespaced, operation: "UPDATE", object: Reviews.namespaced(name: "new"),
+            old: Reviews.namespaced(name: "old"))
+        #expect(try parsedName(update, droppingRequestName: true) == "new")
+        let delete = Reviews.body(
+            kind: .namespaced, operation: "DELETE", object: nil, old: Reviews.namespaced(name: "old"))
+        #expect(try parsedName(delete, droppingRequestName: true) == "old")
+        var unnamed = Reviews.namespaced()
+        unnamed["metadata"] = ["namespace": "team-a"]
+        let noName = Reviews.body(
+            kind: .namespaced, operation: "UPDATE", object: unnamed, old: Reviews.namespaced(name: "old"))
+        #expect(try parsedName(noName, droppingRequestName: true) == nil)
+        #expect(throws: AdmissionRequestError(code: .missingObject, message: "UPDATE request has no oldObject")) {
+            try AdmissionReviewer.parse(
+                Reviews.body(kind: .namespaced, operation: "UPDATE", object: Reviews.namespaced()), for: .namespaced)
+        }
+    }
+
     /// The response is written without JSONEncoder; it must be byte for byte what JSONEncoder wrote.
     @Test(arguments: [
         AdmissionResponse.allow("uid-1"),

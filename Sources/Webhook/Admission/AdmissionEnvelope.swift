@@ -57,7 +57,8 @@ struct AdmissionEnvelope {
 /// What the admission rules read of an object: its name, namespace and spec (CRDModels' validation reads
 /// nothing else). The API server has checked the rest against the CRD's schema before it asks the webhook, so
 /// labels, annotations, `managedFields` and status are skipped unread. `apiVersion`, `kind` and `metadata`
-/// stay required, as in the full model; the spec is decoded through its `Codable` model (one home for its rules).
+/// stay required, as in the full model; the spec is read by `FlatJSONDecoder`'s direct reader of the kinds' specs,
+/// with the values and errors of their `Codable` models (`FlatJSONValueDecoder.namespacedSpec`).
 struct AdmittedObject<Spec: Decodable & Equatable>: Equatable {
     struct Metadata: Equatable {
         var name: String?
@@ -78,5 +79,11 @@ struct AdmittedObject<Spec: Decodable & Equatable>: Equatable {
         spec = try object.decode(Spec.self, "spec")
     }
 
-    var objectMeta: ObjectMeta { ObjectMeta(name: metadata.name, namespace: metadata.namespace) }
+    /// The resource `make` builds from this object (the kind's `init(metadata:spec:status:)`), its spec moved, not
+    /// copied.
+    consuming func resource<Resource>(
+        _ make: (ObjectMeta, consuming Spec, ImagePullSecretStatus?) -> Resource
+    ) -> Resource {
+        make(ObjectMeta(name: metadata.name, namespace: metadata.namespace), spec, nil)
+    }
 }

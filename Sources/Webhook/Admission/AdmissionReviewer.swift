@@ -100,29 +100,31 @@ public enum AdmissionReviewer {
     public static func parse(_ body: Data, for kind: WebhookKind) throws(AdmissionRequestError) -> ParsedAdmission {
         switch kind {
         case .namespaced:
-            let (request, new, old) = try decodeEnvelope(body, AWSECRImagePullSecretSpec.self, for: kind)
-            func object(_ admitted: AdmittedObject<AWSECRImagePullSecretSpec>?) -> AWSECRImagePullSecret? {
-                admitted.map { AWSECRImagePullSecret(metadata: $0.objectMeta, spec: $0.spec) }
-            }
-            return try finish(request, kind: kind, objects: .namespaced(new: object(new), old: object(old)))
+            let (request, name, new, old) = try decodeEnvelope(body, AWSECRImagePullSecretSpec.self, for: kind)
+            return ParsedAdmission(
+                request, kind: kind, name: name,
+                objects: .namespaced(
+                    new: new?.resource(AWSECRImagePullSecret.init), old: old?.resource(AWSECRImagePullSecret.init)))
         case .cluster:
-            let (request, new, old) = try decodeEnvelope(body, ClusterAWSECRImagePullSecretSpec.self, for: kind)
-            func object(
-                _ admitted: AdmittedObject<ClusterAWSECRImagePullSecretSpec>?
-            ) -> ClusterAWSECRImagePullSecret? {
-                admitted.map { ClusterAWSECRImagePullSecret(metadata: $0.objectMeta, spec: $0.spec) }
-            }
-            return try finish(request, kind: kind, objects: .cluster(new: object(new), old: object(old)))
+            let (request, name, new, old) = try decodeEnvelope(body, ClusterAWSECRImagePullSecretSpec.self, for: kind)
+            return ParsedAdmission(
+                request, kind: kind, name: name,
+                objects: .cluster(
+                    new: new?.resource(ClusterAWSECRImagePullSecret.init),
+                    old: old?.resource(ClusterAWSECRImagePullSecret.init)))
         }
     }
 
     /// The envelope's checks in order (review kind, apiVersion, request, the request's kind and version),
     /// then the objects, read as `kind`'s type: a review for the wrong endpoint is reported as such rather than
-    /// as an undecodable object.
+    /// as an undecodable object; then the objects the operation needs. The name is the request's, else the object's.
+    /// (Checked here on the small `AdmittedObject`s, before the resources are built: every look into
+    /// `ParsedAdmission.Objects` copied a whole resource, retaining each of its strings; `webhook-review`'s parse,
+    /// median of 8 alternating runs, 9.1 → 7.2 µs.)
     private static func decodeEnvelope<Spec: Decodable & Equatable>(
         _ body: Data, _ type: Spec.Type, for kind: WebhookKind
     ) throws(AdmissionRequestError) -> (
-        AdmissionEnvelope.Request, new: AdmittedObject<Spec>?, old: AdmittedObject<Spec>?
+        AdmissionEnvelope.Request, name: String?, new: AdmittedObject<Spec>?, old: AdmittedObject<Spec>?
     ) {
         let review: AdmissionEnvelope
         do {
@@ -154,28 +156,17 @@ public enum AdmissionReviewer {
                 code: .unknownVersion,
                 message: "\(expected.kind) version \(request.kind.version) is not supported; use \(expected.version)")
         }
-        return (
-            request, try request.object("object", Spec.self, kind: kind.rawValue),
-            try request.object("oldObject", Spec.self, kind: kind.rawValue)
-        )
-    }
-
-    private static func finish(
-        _ request: AdmissionEnvelope.Request, kind: WebhookKind, objects: ParsedAdmission.Objects
-    ) throws(AdmissionRequestError) -> ParsedAdmission {
-        var parsed = ParsedAdmission(
-            uid: request.uid, operation: request.operation, kind: kind, name: request.name,
-            namespace: request.namespace, objects: objects)
-        if parsed.operation == "CREATE" || parsed.operation == "UPDATE" {
-            guard parsed.hasNewObject else {
-                throw AdmissionRequestError(code: .missingObject, message: "\(parsed.operation) request has no object")
+        let new = try request.object("object", Spec.self, kind: kind.rawValue)
+        let old = try request.object("oldObject", Spec.self, kind: kind.rawValue)
+        if request.operation == "CREATE" || request.operation == "UPDATE" {
+            guard new != nil else {
+                throw AdmissionRequestError(code: .missingObject, message: "\(request.operation) request has no object")
             }
-            if parsed.operation == "UPDATE", !parsed.hasOldObject {
+            if request.operation == "UPDATE", old == nil {
                 throw AdmissionRequestError(code: .missingObject, message: "UPDATE request has no oldObject")
             }
         }
-        if parsed.name == nil { parsed.name = parsed.objectName }
-        return parsed
+        return (request, request.name ?? new.map { $0.metadata.name } ?? old?.metadata.name, new, old)
     }
 
     /// Decides a parsed request.
@@ -284,18 +275,10 @@ public enum AdmissionReviewer {
 }
 
 extension ParsedAdmission {
-    var hasNewObject: Bool {
-        switch objects {
-        case .namespaced(let new, _): new != nil
-        case .cluster(let new, _): new != nil
-        }
-    }
-
-    var hasOldObject: Bool {
-        switch objects {
-        case .namespaced(_, let old): old != nil
-        case .cluster(_, let old): old != nil
-        }
+    init(_ request: AdmissionEnvelope.Request, kind: WebhookKind, name: String?, objects: Objects) {
+        self.init(
+            uid: request.uid, operation: request.operation, kind: kind, name: name, namespace: request.namespace,
+            objects: objects)
     }
 
     /// UPDATE whose new and old spec are equal.
@@ -307,10 +290,4 @@ extension ParsedAdmission {
         }
     }
 
-    var objectName: String? {
-        switch objects {
-        case .namespaced(let new, let old): (new ?? old)?.metadata.name
-        case .cluster(let new, let old): (new ?? old)?.metadata.name
-        }
-    }
 }
