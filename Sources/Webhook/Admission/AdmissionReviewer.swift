@@ -289,5 +289,4 @@ extension ParsedAdmission {
         default: false
         }
     }
-
 }
