@@ -577,16 +577,25 @@ enum MediaNegotiation {
             let mediaType = parts.first?.lowercased() ?? ""
             if mediaType == "application/yaml" { return nil }
             guard ["application/json", "*/*", "application/*"].contains(mediaType) else { continue }
-            var parameters: [String: String] = [:]
+            // The last of each parameter counts; one without a name or a value is none (read in place: every
+            // request with an Accept header comes here, a metadata-only one with three parameters).
+            var target: Substring?
+            var group: Substring?
+            var version: Substring?
             for parameter in parts.dropFirst() {
-                let pair = parameter.split(separator: "=", maxSplits: 1).map(String.init)
-                if pair.count == 2 { parameters[pair[0].lowercased()] = pair[1] }
+                guard let equals = parameter.firstIndex(of: "="), equals != parameter.startIndex else { continue }
+                let value = parameter[parameter.index(after: equals)...]
+                guard !value.isEmpty else { continue }
+                switch parameter[..<equals].lowercased() {
+                case "as": target = value
+                case "g": group = value
+                case "v": version = value
+                default: break
+                }
             }
-            guard let target = parameters["as"] else { return nil }
-            if target == wanted && parameters["g"] == "meta.k8s.io", let version = parameters["v"],
-                ["v1", "v1beta1"].contains(version)
-            {
-                return version
+            guard let target else { return nil }
+            if target == wanted && group == "meta.k8s.io", let version, version == "v1" || version == "v1beta1" {
+                return String(version)
             }
         }
         throw APIError(

@@ -167,6 +167,11 @@ struct FieldQuery: Sendable, Equatable {
 
 extension String {
     var trimmingSpaces: String {
+        // Printable ASCII at both ends: neither end's Character is whitespace, nothing to trim (the common case:
+        // every header value and selector term comes here).
+        if let first = utf8.first, let last = utf8.last, (0x21..<0x7F).contains(first), (0x21..<0x7F).contains(last) {
+            return self
+        }
         var text = Substring(self)
         while text.first?.isWhitespace == true { text = text.dropFirst() }
         while text.last?.isWhitespace == true { text = text.dropLast() }
