@@ -493,7 +493,10 @@ enum MediaNegotiation {
     /// nil when the header is absent or blank.
     static func alternatives(_ accept: String?) -> [[String]]? {
         guard let accept, !accept.trimmingSpaces.isEmpty else { return nil }
-        return accept.split(separator: ",").map { $0.split(separator: ";").map { String($0).trimmingSpaces } }
+        // Cut at the bytes, as Go's `strings.Split` does (and without walking the header's Characters).
+        return accept.utf8.split(separator: UInt8(ascii: ",")).map { alternative in
+            alternative.split(separator: UInt8(ascii: ";")).map { String(Substring($0)).trimmingSpaces }
+        }
     }
 
     /// `NegotiateOutputMediaType`: some alternative must name a media type the server encodes.
