@@ -43,6 +43,32 @@ func namespace(_ name: String, _ version: String, labels: [String: String]? = ni
         #expect(store.count == 0)
     }
 
+    /// The secondary index follows every event: an update that keeps the indexed value leaves the object under
+    /// it (with its new state), one that changes it refiles it, a deletion unfiles it and drops an empty value.
+    @Test func watchEventsKeepTheIndexCurrent() {
+        let store = ObjectStore<Secret>(index: { [$0.metadata.labels?["owner"]].compactMap { $0 } })
+        func secret(_ name: String, owner: String?, version: String) -> Secret {
+            Secret(metadata: ObjectMeta(
+                name: name, namespace: "n", labels: owner.map { ["owner": $0] }, resourceVersion: version))
+        }
+        func indexed(_ owner: String) -> [String] {
+            store.items(indexedUnder: owner).map { "\($0.metadata.name ?? "")@\($0.metadata.resourceVersion ?? "")" }
+                .sorted()
+        }
+        _ = store.apply(.added(secret("a", owner: "x", version: "1")))
+        _ = store.apply(.added(secret("b", owner: "x", version: "2")))
+        _ = store.apply(.modified(secret("a", owner: "x", version: "3")))
+        #expect(indexed("x") == ["a@3", "b@2"])
+        _ = store.apply(.modified(secret("b", owner: "y", version: "4")))
+        #expect(indexed("x") == ["a@3"])
+        #expect(indexed("y") == ["b@4"])
+        _ = store.apply(.modified(secret("a", owner: nil, version: "5")))
+        #expect(store.indexValues == ["y"])
+        _ = store.apply(.deleted(secret("b", owner: "y", version: "6")))
+        #expect(store.indexValues.isEmpty)
+        #expect(store.keys == ["n/a"])
+    }
+
     @Test func channelAppliesBackpressureAndKeepsOrder() async throws {
         let channel = BoundedChannel<Int>(capacity: 2)
         let sent = Locked(0)

@@ -76,22 +76,33 @@ public final class ObjectStore<R: KubeResource>: Sendable {
         }
     }
 
-    /// Stores `object`, refiling it in the index; returns the object it replaced.
+    /// Stores `object`, refiling it in the index; returns the object it replaced. An update that keeps the
+    /// object's index values (most do: a managed Secret keeps its controller) leaves the index as it is.
     private func store(_ object: R, in contents: inout Contents) -> R? {
         let key = Self.key(of: object)
-        let old = remove(key: key, from: &contents)
-        contents.objects[key] = object
-        for value in indexFunction?(object) ?? [] { contents.index[value, default: []].insert(key) }
+        let old = contents.objects.updateValue(object, forKey: key)
+        guard let indexFunction else { return old }
+        let values = indexFunction(object)
+        if let old {
+            let oldValues = indexFunction(old)
+            if oldValues == values { return old }
+            unfile(key, under: oldValues, in: &contents)
+        }
+        for value in values { contents.index[value, default: []].insert(key) }
         return old
     }
 
     private func remove(key: String, from contents: inout Contents) -> R? {
         guard let old = contents.objects.removeValue(forKey: key) else { return nil }
-        for value in indexFunction?(old) ?? [] {
+        if let indexFunction { unfile(key, under: indexFunction(old), in: &contents) }
+        return old
+    }
+
+    private func unfile(_ key: String, under values: [String], in contents: inout Contents) {
+        for value in values {
             contents.index[value]?.remove(key)
             if contents.index[value]?.isEmpty == true { contents.index[value] = nil }
         }
-        return old
     }
 
     /// Replaces the contents with a fresh list and returns the changes that turn the old contents

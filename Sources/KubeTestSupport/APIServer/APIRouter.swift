@@ -493,7 +493,10 @@ enum MediaNegotiation {
     /// nil when the header is absent or blank.
     static func alternatives(_ accept: String?) -> [[String]]? {
         guard let accept, !accept.trimmingSpaces.isEmpty else { return nil }
-        return accept.split(separator: ",").map { $0.split(separator: ";").map { String($0).trimmingSpaces } }
+        // Cut at the bytes, as Go's `strings.Split` does (and without walking the header's Characters).
+        return accept.utf8.split(separator: UInt8(ascii: ",")).map { alternative in
+            alternative.split(separator: UInt8(ascii: ";")).map { String(Substring($0)).trimmingSpaces }
+        }
     }
 
     /// `NegotiateOutputMediaType`: some alternative must name a media type the server encodes.
@@ -577,16 +580,25 @@ enum MediaNegotiation {
             let mediaType = parts.first?.lowercased() ?? ""
             if mediaType == "application/yaml" { return nil }
             guard ["application/json", "*/*", "application/*"].contains(mediaType) else { continue }
-            var parameters: [String: String] = [:]
+            // The last of each parameter counts; one without a name or a value is none (read in place: every
+            // request with an Accept header comes here, a metadata-only one with three parameters).
+            var target: Substring?
+            var group: Substring?
+            var version: Substring?
             for parameter in parts.dropFirst() {
-                let pair = parameter.split(separator: "=", maxSplits: 1).map(String.init)
-                if pair.count == 2 { parameters[pair[0].lowercased()] = pair[1] }
+                guard let equals = parameter.firstIndex(of: "="), equals != parameter.startIndex else { continue }
+                let value = parameter[parameter.index(after: equals)...]
+                guard !value.isEmpty else { continue }
+                switch parameter[..<equals].lowercased() {
+                case "as": target = value
+                case "g": group = value
+                case "v": version = value
+                default: break
+                }
             }
-            guard let target = parameters["as"] else { return nil }
-            if target == wanted && parameters["g"] == "meta.k8s.io", let version = parameters["v"],
-                ["v1", "v1beta1"].contains(version)
-            {
-                return version
+            guard let target else { return nil }
+            if target == wanted && group == "meta.k8s.io", let version, version == "v1" || version == "v1beta1" {
+                return String(version)
             }
         }
         throw APIError(

@@ -20,8 +20,14 @@ struct LabelQuery: Sendable, Equatable {
 
     /// `!=` and `notin` match objects that lack the key, as in Kubernetes.
     func matches(_ labels: [String: String]) -> Bool {
+        matches { labels[$0] }
+    }
+
+    /// The rule of `matches(_:)` over any lookup of a label's value, so an object's labels are read where
+    /// they are (`matches(object:)`: every watcher checks every write) rather than copied into a dictionary.
+    private func matches(label: (String) -> String?) -> Bool {
         requirements.allSatisfy { requirement in
-            let value = labels[requirement.key]
+            let value = label(requirement.key)
             switch requirement.op {
             case .equals(let expected): return value == expected
             case .notEquals(let expected): return value != expected
@@ -36,7 +42,9 @@ struct LabelQuery: Sendable, Equatable {
     }
 
     func matches(object: JSONValue) -> Bool {
-        isEmpty || matches(LabelQuery.labels(of: object))
+        guard !isEmpty else { return true }
+        let labels = object["metadata"]?["labels"]?.objectValue
+        return matches { labels?[$0]?.stringValue }  // a non-string value is no label, as in `labels(of:)`
     }
 
     static func labels(of object: JSONValue) -> [String: String] {
@@ -159,6 +167,11 @@ struct FieldQuery: Sendable, Equatable {
 
 extension String {
     var trimmingSpaces: String {
+        // Printable ASCII at both ends: neither end's Character is whitespace, nothing to trim (the common case:
+        // every header value and selector term comes here).
+        if let first = utf8.first, let last = utf8.last, (0x21..<0x7F).contains(first), (0x21..<0x7F).contains(last) {
+            return self
+        }
         var text = Substring(self)
         while text.first?.isWhitespace == true { text = text.dropFirst() }
         while text.last?.isWhitespace == true { text = text.dropLast() }

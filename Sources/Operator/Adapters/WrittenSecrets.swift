@@ -20,19 +20,26 @@ public final class WrittenSecrets: Sendable {
         var stored: Secret?
     }
 
+    /// A Secret's namespace and name: hashed as they are, where a `namespace/name` string would be built for
+    /// every look-up (several per Secret and write).
+    private struct Key: Hashable {
+        var namespace: String
+        var name: String
+    }
+
     private struct State {
-        var entries: [String: Entry] = [:]
+        var entries: [Key: Entry] = [:]
         /// Writes sent and not answered yet, by Secret.
-        var inFlight: [String: Int] = [:]
+        var inFlight: [Key: Int] = [:]
         /// Watch events waiting for the writes in flight on their Secret to end (`isOwnWrite`).
-        var waiters: [String: [CheckedContinuation<Void, Never>]] = [:]
+        var waiters: [Key: [CheckedContinuation<Void, Never>]] = [:]
     }
 
     private let state = Mutex(State())
 
     public init() {}
 
-    private static func key(_ namespace: String, _ name: String) -> String { "\(namespace)/\(name)" }
+    private static func key(_ namespace: String, _ name: String) -> Key { Key(namespace: namespace, name: name) }
 
     /// Sends a create or whole-object update of `sent` for `desired` (`send` returns the metadata the
     /// server answered) and records it: such a write stores the sent data and type as sent (nothing
@@ -66,7 +73,7 @@ public final class WrittenSecrets: Sendable {
     private static func entry(_ desired: DesiredSecret, stored: Secret) -> Entry? {
         guard let resourceVersion = stored.metadata.resourceVersion else { return nil }
         var kept: Secret? = stored
-        if stored.data.map({ Set($0.keys) == [DesiredSecret.dockerConfigKey] }) == true {
+        if let data = stored.data, data.count == 1, data[DesiredSecret.dockerConfigKey] != nil {
             kept?.metadata.managedFields = nil
             kept?.data = nil  // it is `desired`'s; put back by `lastStored`
         } else {
@@ -77,7 +84,7 @@ public final class WrittenSecrets: Sendable {
 
     /// Ends one write in flight, recording its answer in the same step (so an event checked in between
     /// never sees neither), and wakes the events that waited for the Secret's last write in flight.
-    private func endWrite(_ key: String, recording entry: Entry?) {
+    private func endWrite(_ key: Key, recording entry: Entry?) {
         let woken = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             if let entry { state.entries[key] = entry }
             let remaining = (state.inFlight[key] ?? 1) - 1
