@@ -148,6 +148,10 @@ final class CurlTransfer: @unchecked Sendable {
         try setLong(CURLOPT_PIPEWAIT, 1)
         try setString(CURLOPT_USERAGENT, configuration.userAgent)
         try setString(CURLOPT_ACCEPT_ENCODING, "")  // every encoding libcurl can decode
+        // libcurl 7.88 allocates the upload buffer for every transfer and frees it when the transfer is done
+        // (`multi_done`), reset or not; at its default 64 KiB glibc serves that with mmap and munmap each time.
+        // Our bodies are set with COPYPOSTFIELDS and small; the smallest size libcurl accepts is plenty.
+        try setLong(CURLOPT_UPLOAD_BUFFERSIZE, Self.uploadBufferSize)
         try setLong(CURLOPT_CONNECTTIMEOUT_MS, Int(min(configuration.connectTimeout, request.timeout).milliseconds))
         if mode == .buffered {
             try setLong(CURLOPT_TIMEOUT_MS, Int(request.timeout.milliseconds))
@@ -283,6 +287,9 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     var errorDetail: String { String(cString: errorBuffer) }
+
+    /// libcurl's minimum upload buffer (`UPLOADBUFFER_MIN`, 16 KiB), below glibc's mmap threshold.
+    static let uploadBufferSize = 16 * 1024
 
     private func setLong(_ option: CURLoption, _ value: Int) throws {
         try check(ccurl_easy_setopt_long(handle, option, value))

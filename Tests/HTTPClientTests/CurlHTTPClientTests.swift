@@ -86,6 +86,20 @@ struct CurlHTTPClientTests {
         }
     }
 
+    @Test("a body many times the upload buffer is sent whole")
+    func largeBody() async throws {
+        let server = try await EchoServer()
+        try await withTeardown({ try await server.shutdown() }) {
+            // 200 KiB of varying text against libcurl's 16 KiB upload buffer.
+            let text = (0..<20_000).map { String(format: "%09d\n", $0) }.joined()
+            let response = try await CurlHTTPClient().send(
+                HTTPRequest(method: "PUT", url: server.baseURL + "/echo", body: Data(text.utf8)))
+            let echo = try JSONDecoder().decode(Echo.self, from: response.body)
+            #expect(echo.body.utf8.count == 200_000)
+            #expect(echo.body == text)
+        }
+    }
+
     @Test("non-2xx statuses are responses, not errors")
     func errorStatus() async throws {
         let server = try await EchoServer()
