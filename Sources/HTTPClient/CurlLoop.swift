@@ -174,8 +174,9 @@ final class CurlLoop: @unchecked Sendable {
         guard active.removeValue(forKey: ObjectIdentifier(transfer)) != nil else { return }
         inbox.withLock { _ in transfer.phase = .ended }
         curl_multi_remove_handle(multi, transfer.handle)
-        transfer.finish(error: error)
+        // The handle back in the pool before the waiter resumes, so the caller's next request can take it.
         transfer.cleanup()
+        transfer.finish(error: error)
     }
 
     private func collectCompleted(active: inout [ObjectIdentifier: CurlTransfer]) {
