@@ -51,7 +51,8 @@ public final class CurlHTTPClient: HTTPTransport, Sendable {
     }
 
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let transfer = try CurlTransfer(request: request, mode: .buffered, configuration: configuration)
+        let transfer = try CurlTransfer(
+            request: request, mode: .buffered, configuration: configuration, handles: loop.handles)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 transfer.completion = continuation
@@ -63,7 +64,8 @@ public final class CurlHTTPClient: HTTPTransport, Sendable {
     }
 
     public func stream(_ request: HTTPRequest) async throws -> HTTPStreamResponse {
-        let transfer = try CurlTransfer(request: request, mode: .streaming, configuration: configuration)
+        let transfer = try CurlTransfer(
+            request: request, mode: .streaming, configuration: configuration, handles: loop.handles)
         let (body, continuation) = AsyncThrowingStream<Data, any Error>.makeStream(
             bufferingPolicy: .bufferingOldest(configuration.maxBufferedStreamChunks))
         transfer.bodyContinuation = continuation
@@ -95,6 +97,8 @@ final class CurlTransfer: @unchecked Sendable {
     /// Guarded by the owning `CurlLoop`'s inbox mutex.
     var phase = Phase.new
     let handle: UnsafeMutableRawPointer
+    /// Where `handle` came from and goes back to.
+    private let handles: CurlHandlePool
     let mode: Mode
     let maxResponseBytes: Int
     /// For streams: the deadline for the status line and headers. Buffered requests use CURLOPT_TIMEOUT_MS.
@@ -112,12 +116,14 @@ final class CurlTransfer: @unchecked Sendable {
     /// Set by a callback that aborted the transfer, to report the real reason.
     var abortReason: HTTPClientError?
 
-    init(request: HTTPRequest, mode: Mode, configuration: CurlHTTPClient.Configuration) throws {
-        CurlGlobal.initialize()
-        guard let handle = curl_easy_init() else {
+    init(
+        request: HTTPRequest, mode: Mode, configuration: CurlHTTPClient.Configuration, handles: CurlHandlePool
+    ) throws {
+        guard let handle = handles.take() else {
             throw HTTPClientError(code: .transport, message: "curl_easy_init failed")
         }
         self.handle = handle
+        self.handles = handles
         self.mode = mode
         self.maxResponseBytes = configuration.maxResponseBytes
         self.headerDeadline = mode == .streaming ? ContinuousClock.now + request.timeout : nil
@@ -142,6 +148,10 @@ final class CurlTransfer: @unchecked Sendable {
         try setLong(CURLOPT_PIPEWAIT, 1)
         try setString(CURLOPT_USERAGENT, configuration.userAgent)
         try setString(CURLOPT_ACCEPT_ENCODING, "")  // every encoding libcurl can decode
+        // libcurl 7.88 allocates the upload buffer for every transfer and frees it when the transfer is done
+        // (`multi_done`), reset or not; at its default 64 KiB glibc serves that with mmap and munmap each time.
+        // Our bodies are set with COPYPOSTFIELDS and small; the smallest size libcurl accepts is plenty.
+        try setLong(CURLOPT_UPLOAD_BUFFERSIZE, Self.uploadBufferSize)
         try setLong(CURLOPT_CONNECTTIMEOUT_MS, Int(min(configuration.connectTimeout, request.timeout).milliseconds))
         if mode == .buffered {
             try setLong(CURLOPT_TIMEOUT_MS, Int(request.timeout.milliseconds))
@@ -265,8 +275,10 @@ final class CurlTransfer: @unchecked Sendable {
         return response
     }
 
+    /// Returns the handle to the pool (reset, so nothing of this request stays on it), then frees the lists it
+    /// pointed to. Once only, after the handle left the multi handle (or never entered it).
     func cleanup() {
-        curl_easy_cleanup(handle)
+        handles.giveBack(handle)
         curl_slist_free_all(headerList)
         curl_slist_free_all(connectTo)
         headerList = nil
@@ -275,6 +287,9 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     var errorDetail: String { String(cString: errorBuffer) }
+
+    /// libcurl's minimum upload buffer (`UPLOADBUFFER_MIN`, 16 KiB), below glibc's mmap threshold.
+    static let uploadBufferSize = 16 * 1024
 
     private func setLong(_ option: CURLoption, _ value: Int) throws {
         try check(ccurl_easy_setopt_long(handle, option, value))
@@ -357,7 +372,6 @@ private func curlWriteCallback(
     let length = size * count
     guard let buffer, let context else { return length }
     let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
-    let chunk = Data(bytes: buffer, count: length)
     switch transfer.mode {
     case .buffered:
         guard transfer.body.count + length <= transfer.maxResponseBytes else {
@@ -365,11 +379,14 @@ private func curlWriteCallback(
                 code: .transport, message: "response body exceeds \(transfer.maxResponseBytes) bytes")
             return 0
         }
-        transfer.body.append(chunk)
+        // Straight into the body: no intermediate `Data` per chunk.
+        UnsafeRawPointer(buffer).withMemoryRebound(to: UInt8.self, capacity: length) {
+            transfer.body.append($0, count: length)
+        }
     case .streaming:
         if !transfer.headersComplete { transfer.finishHeaders() }
         guard let continuation = transfer.bodyContinuation else { return 0 }
-        if case .dropped = continuation.yield(chunk) {
+        if case .dropped = continuation.yield(Data(bytes: buffer, count: length)) {
             transfer.abortReason = HTTPClientError(
                 code: .transport, message: "stream consumer too slow: buffered chunk limit reached")
             return 0

@@ -9,22 +9,43 @@ import Synchronization
 /// The thread that owns a `CURLM` handle and every transfer added to it.
 ///
 /// Other threads only enqueue work (`submit`, `cancel`, `stop`) under a mutex and wake the loop with
-/// `curl_multi_wakeup`; all libcurl calls on the handles happen on this thread, as libcurl requires.
+/// `curl_multi_wakeup` when it sleeps in `curl_multi_poll`; all libcurl calls on the handles in the multi
+/// handle happen on this thread, as libcurl requires.
 final class CurlLoop: @unchecked Sendable {
     private struct Inbox {
         var additions: [CurlTransfer] = []
         var cancellations: [CurlTransfer] = []
         var stopping = false
+        /// The loop is in (or about to enter) `curl_multi_poll` with nothing queued: whoever queues next
+        /// wakes it and clears this, so a busy loop, which looks at the inbox before it sleeps, gets no
+        /// wakeup (a write to libcurl's socket pair, and a spurious pass through the loop) per request.
+        var sleeping = false
+
+        /// Marks the loop asleep if nothing is queued; false when there is work to take first.
+        mutating func sleepIfEmpty() -> Bool {
+            guard additions.isEmpty, cancellations.isEmpty, !stopping else { return false }
+            sleeping = true
+            return true
+        }
+
+        /// Whether the caller, having queued something, must wake the loop.
+        mutating func takeWakeup() -> Bool {
+            defer { sleeping = false }
+            return sleeping
+        }
     }
 
     /// Touched only by the loop thread, except `curl_multi_wakeup`, which libcurl makes thread-safe.
     private let multi: UnsafeMutableRawPointer
     /// Guards the inbox and every transfer's `phase`.
     private let inbox = Mutex(Inbox())
+    /// Easy handles for this client's transfers.
+    let handles: CurlHandlePool
 
     init(configuration: CurlHTTPClient.Configuration) {
         CurlGlobal.initialize()
         multi = curl_multi_init()
+        handles = CurlHandlePool(capacity: configuration.maxConnectionsPerHost)
         _ = ccurl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
         _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, configuration.maxConnectionsPerHost)
         // Connections kept open, in use or idle. libcurl's default is 4x the easy handles added at the time;
@@ -53,14 +74,15 @@ final class CurlLoop: @unchecked Sendable {
     }
 
     func submit(_ transfer: CurlTransfer) {
-        let accepted = inbox.withLock { inbox -> Bool in
-            guard transfer.phase == .new, !inbox.stopping else { return false }
+        // nil: refused; otherwise whether the loop must be woken.
+        let wake = inbox.withLock { inbox -> Bool? in
+            guard transfer.phase == .new, !inbox.stopping else { return nil }
             transfer.phase = .submitted
             inbox.additions.append(transfer)
-            return true
+            return inbox.takeWakeup()
         }
-        if accepted {
-            curl_multi_wakeup(multi)
+        if let wake {
+            if wake { curl_multi_wakeup(multi) }
         } else {
             // Cancelled before it started, or the client is shutting down.
             transfer.finish(error: HTTPClientError(code: .cancelled, message: "request cancelled"))
@@ -76,7 +98,7 @@ final class CurlLoop: @unchecked Sendable {
                 return false
             case .submitted:
                 inbox.cancellations.append(transfer)
-                return true
+                return inbox.takeWakeup()
             case .cancelledEarly, .ended:
                 return false
             }
@@ -86,7 +108,10 @@ final class CurlLoop: @unchecked Sendable {
 
     /// Fails every transfer still running and ends the thread.
     func stop() {
-        inbox.withLock { $0.stopping = true }
+        inbox.withLock {
+            $0.stopping = true
+            $0.sleeping = false
+        }
         curl_multi_wakeup(multi)
     }
 
@@ -100,6 +125,7 @@ final class CurlLoop: @unchecked Sendable {
                 defer {
                     inbox.additions = []
                     inbox.cancellations = []
+                    inbox.sleeping = false
                 }
                 return (inbox.additions, inbox.cancellations, inbox.stopping)
             }
@@ -111,20 +137,23 @@ final class CurlLoop: @unchecked Sendable {
                 for transfer in active.values {
                     end(transfer, error: HTTPClientError(code: .cancelled, message: "HTTP client shut down"), active: &active)
                 }
+                handles.close()
                 curl_multi_cleanup(multi)
                 return
             }
 
             curl_multi_perform(multi, &running)
             collectCompleted(active: &active)
-            expireHeaderDeadlines(active: &active)
+            let headerDeadline = expireHeaderDeadlines(active: &active)
 
+            // Work queued while this pass ran: take it now rather than sleep and be woken.
+            guard inbox.withLock({ $0.sleepIfEmpty() }) else { continue }
             var timeout = 1000
             var curlTimeout = -1
             curl_multi_timeout(multi, &curlTimeout)
             if curlTimeout >= 0 { timeout = min(timeout, curlTimeout) }
-            if let deadline = active.values.compactMap({ $0.headersComplete ? nil : $0.headerDeadline }).min() {
-                let remaining = ContinuousClock.now.duration(to: deadline).milliseconds
+            if let headerDeadline {
+                let remaining = ContinuousClock.now.duration(to: headerDeadline).milliseconds
                 timeout = min(timeout, max(0, Int(remaining)))
             }
             curl_multi_poll(multi, nil, 0, Int32(timeout), nil)
@@ -145,8 +174,9 @@ final class CurlLoop: @unchecked Sendable {
         guard active.removeValue(forKey: ObjectIdentifier(transfer)) != nil else { return }
         inbox.withLock { _ in transfer.phase = .ended }
         curl_multi_remove_handle(multi, transfer.handle)
-        transfer.finish(error: error)
+        // The handle back in the pool before the waiter resumes, so the caller's next request can take it.
         transfer.cleanup()
+        transfer.finish(error: error)
     }
 
     private func collectCompleted(active: inout [ObjectIdentifier: CurlTransfer]) {
@@ -162,14 +192,24 @@ final class CurlLoop: @unchecked Sendable {
         }
     }
 
-    private func expireHeaderDeadlines(active: inout [ObjectIdentifier: CurlTransfer]) {
+    /// Ends the streams still without headers at their deadline; returns the earliest deadline left.
+    private func expireHeaderDeadlines(active: inout [ObjectIdentifier: CurlTransfer]) -> ContinuousClock.Instant? {
+        var expired: [CurlTransfer] = []
+        var earliest: ContinuousClock.Instant?
         let now = ContinuousClock.now
         for transfer in active.values where !transfer.headersComplete {
-            if let deadline = transfer.headerDeadline, deadline <= now {
-                let error = HTTPClientError(code: .timedOut, message: "no response headers before the deadline")
-                end(transfer, error: error, active: &active)
+            guard let deadline = transfer.headerDeadline else { continue }
+            if deadline <= now {
+                expired.append(transfer)
+            } else if earliest.map({ deadline < $0 }) ?? true {
+                earliest = deadline
             }
         }
+        for transfer in expired {
+            end(transfer, error: HTTPClientError(code: .timedOut, message: "no response headers before the deadline"),
+                active: &active)
+        }
+        return earliest
     }
     private static func error(for code: CURLcode, transfer: CurlTransfer) -> HTTPClientError {
         if let reason = transfer.abortReason { return reason }

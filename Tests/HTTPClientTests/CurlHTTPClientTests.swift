@@ -36,6 +36,70 @@ struct CurlHTTPClientTests {
         }
     }
 
+    /// Easy handles are reused (`curl_easy_reset` between requests): nothing one request set may reach the
+    /// next. One connection and sequential requests, so each request gets the handle the previous one left.
+    @Test("a reused handle keeps no method, header, body or timeout of the request before")
+    func handleReuse() async throws {
+        let server = try await EchoServer()
+        try await withTeardown({ try await server.shutdown() }) {
+            let client = CurlHTTPClient(configuration: .init(maxConnectionsPerHost: 1))
+            let body = Data(#"{"spec":{"a":1}}"#.utf8)
+            let first = try await client.send(
+                HTTPRequest(
+                    method: "PATCH", url: server.baseURL + "/echo?first",
+                    headers: [HTTPHeader("Content-Type", "application/merge-patch+json"), HTTPHeader("X-Custom", "v")],
+                    body: body, timeout: .milliseconds(1500)))
+            let firstEcho = try JSONDecoder().decode(Echo.self, from: first.body)
+            #expect(firstEcho.method == "PATCH")
+            #expect(firstEcho.headers["x-custom"] == "v")
+            #expect(firstEcho.body == String(decoding: body, as: UTF8.self))
+
+            let second = try await client.send(HTTPRequest(url: server.baseURL + "/echo?second"))
+            let echo = try JSONDecoder().decode(Echo.self, from: second.body)
+            #expect(echo.method == "GET")
+            #expect(echo.uri == "/echo?second")
+            #expect(echo.headers["x-custom"] == nil)
+            #expect(echo.headers["content-type"] == nil)
+            #expect(echo.headers["content-length"] == nil)
+            #expect(echo.body == "")
+            // Still on the first request's connection (reset keeps connections), and the client's own options
+            // (User-Agent, no `Expect`) set again.
+            #expect(echo.headers["user-agent"] == "ecr-pullsecret-operator")
+            #expect(echo.headers["expect"] == nil)
+
+            // The first request's 1.5 s timeout is gone: a 2.4 s answer completes.
+            let slow = try await client.send(HTTPRequest(url: server.baseURL + "/stream?chunks=3&delayMs=800"))
+            #expect(String(decoding: slow.body, as: UTF8.self) == "chunk-0\nchunk-1\nchunk-2\n")
+
+            // HEAD (CURLOPT_NOBODY) then GET: the GET gets its body.
+            let head = try await client.send(HTTPRequest(method: "HEAD", url: server.baseURL + "/bytes/10"))
+            #expect(head.status == 200 && head.body.isEmpty)
+            let get = try await client.send(HTTPRequest(url: server.baseURL + "/bytes/10"))
+            #expect(get.body == Data(repeating: UInt8(ascii: "x"), count: 10))
+
+            // A failed request (its timeout, its error buffer) leaves nothing behind either.
+            await #expect(throws: HTTPClientError.self) {
+                try await client.send(HTTPRequest(url: server.baseURL + "/hang", timeout: .milliseconds(200)))
+            }
+            let after = try await client.send(HTTPRequest(method: "DELETE", url: server.baseURL + "/echo?after"))
+            #expect(try JSONDecoder().decode(Echo.self, from: after.body).method == "DELETE")
+        }
+    }
+
+    @Test("a body many times the upload buffer is sent whole")
+    func largeBody() async throws {
+        let server = try await EchoServer()
+        try await withTeardown({ try await server.shutdown() }) {
+            // 200 KiB of varying text against libcurl's 16 KiB upload buffer.
+            let text = (0..<20_000).map { String(format: "%09d\n", $0) }.joined()
+            let response = try await CurlHTTPClient().send(
+                HTTPRequest(method: "PUT", url: server.baseURL + "/echo", body: Data(text.utf8)))
+            let echo = try JSONDecoder().decode(Echo.self, from: response.body)
+            #expect(echo.body.utf8.count == 200_000)
+            #expect(echo.body == text)
+        }
+    }
+
     @Test("non-2xx statuses are responses, not errors")
     func errorStatus() async throws {
         let server = try await EchoServer()
