@@ -147,7 +147,8 @@ struct AdmissionDecodingTests {
             ["request", "object", "kind"], ["request", "object", "metadata"], ["request", "object", "metadata", "name"],
             ["request", "object", "metadata", "namespace"], ["request", "object", "spec"],
             ["request", "object", "spec", "secretName"], ["request", "object", "spec", "awsAccess"],
-            ["request", "object", "spec", "awsAccess", "region"], ["request", "object", "spec", "awsAccess", "secretRef"],
+            ["request", "object", "spec", "awsAccess", "region"],
+            ["request", "object", "spec", "awsAccess", "secretRef"],
             ["request", "object", "spec", "ecrPublic"], ["request", "object", "spec", "namespaces"],
             ["request", "oldObject"], ["request", "oldObject", "spec"], ["request", "oldObject", "spec", "secretName"],
         ]
