@@ -24,20 +24,45 @@ final class FlatJSON {
         case null, `false`, `true`, number, string, array, object
     }
 
+    /// 32-bit offsets and counts (a document is at most `maxBytes` long, and has fewer nodes than bytes): 18 bytes
+    /// a node (stride 20) rather than 34 (stride 40), half the table's memory and bandwidth.
     struct Node {
         var kind: Kind
         /// Strings: whether the text holds a backslash escape. Numbers: whether it has a fraction or exponent.
         var flag: Bool
+        private var start32: UInt32
+        private var end32: UInt32
+        private var count32: UInt32
+        private var after32: UInt32
+
+        init(kind: Kind, flag: Bool, start: Int, end: Int, count: Int, after: Int) {
+            self.kind = kind
+            self.flag = flag
+            start32 = UInt32(truncatingIfNeeded: start)
+            end32 = UInt32(truncatingIfNeeded: end)
+            count32 = UInt32(truncatingIfNeeded: count)
+            after32 = UInt32(truncatingIfNeeded: after)
+        }
+
         /// The text: between the quotes of a string, the digits of a number; the brackets of a container.
-        var start: Int
-        var end: Int
+        var start: Int { Int(start32) }
+        var end: Int { Int(end32) }
         /// Members of an object (key-value pairs) or elements of an array.
-        var count: Int
+        var count: Int { Int(count32) }
         /// The index of the first node after this value's subtree.
-        var after: Int
+        var after: Int { Int(after32) }
+
+        /// Completes a container's node once its closing bracket is scanned.
+        mutating func close(end: Int, count: Int, after: Int) {
+            end32 = UInt32(truncatingIfNeeded: end)
+            count32 = UInt32(truncatingIfNeeded: count)
+            after32 = UInt32(truncatingIfNeeded: after)
+        }
     }
 
     static let maxDepth = 512
+    /// The longest document read: offsets are 32-bit (`Node`). API answers and reviews are capped far below this.
+    static let maxBytes = Int(UInt32.max)
     /// Objects with more members than this get a key index on their first lookup, so decoding a large map
     /// (labels, annotations) stays linear.
     static let indexThreshold = 16
@@ -48,6 +73,13 @@ final class FlatJSON {
     private var memberIndexes: [Int: [String: Int]] = [:]
 
     init(_ data: Data) throws(DecodingError) {
+        guard data.count <= Self.maxBytes else {
+            throw .dataCorrupted(
+                DecodingError.Context(
+                    codingPath: [],
+                    debugDescription: "The document is \(data.count) bytes long, more than the \(Self.maxBytes) "
+                        + "bytes FlatJSON reads (its offsets are 32-bit)"))
+        }
         bytes = [UInt8](data)
         var scanner = Scanner(bytes: bytes)
         try scanner.scanDocument()
@@ -354,9 +386,7 @@ final class FlatJSON {
                     break
                 }
             }
-            nodes[node].end = index
-            nodes[node].count = count
-            nodes[node].after = nodes.count
+            nodes[node].close(end: index, count: count, after: nodes.count)
         }
 
         private mutating func string(_ bytes: UnsafeBufferPointer<UInt8>) throws(DecodingError) {

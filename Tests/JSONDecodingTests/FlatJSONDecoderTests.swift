@@ -72,6 +72,18 @@ struct FlatJSONDecoderTests {
         #expect(throws: Never.self) { try FlatJSONDecoder().decode(JSONValue.self, from: fine) }
     }
 
+    /// Offsets are 32-bit: a longer document is refused before it is copied or scanned (`Data(count:)` is zeroed
+    /// lazily by the kernel, so this test touches no 4 GiB).
+    @Test func documentsOverTheSizeLimitAreRefused() throws {
+        let huge = Data(count: FlatJSON.maxBytes + 1)
+        let error = try #require(throws: DecodingError.self) { try FlatJSONDecoder().decode(JSONValue.self, from: huge) }
+        guard case .dataCorrupted(let context) = error else {
+            Issue.record("expected dataCorrupted, got \(error)")
+            return
+        }
+        #expect(context.debugDescription.contains("\(FlatJSON.maxBytes + 1) bytes long, more than"))
+    }
+
     @Test func invalidUTF8IsRefused() {
         let body = Data([UInt8(ascii: "\""), 0xC3, 0x28, UInt8(ascii: "\"")])
         #expect(throws: DecodingError.self) { try FlatJSONDecoder().decode(String.self, from: body) }
