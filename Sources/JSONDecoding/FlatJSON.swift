@@ -394,7 +394,8 @@ final class FlatJSON {
             index = start
             var escaped = false
             while true {
-                // Plain ASCII text in one tight loop; everything else below.
+                // Plain ASCII text eight bytes at a time, then byte by byte; everything else below.
+                index = Self.plainASCIIPrefix(bytes, from: index)
                 while index < bytes.count, case let byte = bytes[index], byte >= 0x20, byte < 0x80,
                     byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\")
                 {
@@ -426,6 +427,25 @@ final class FlatJSON {
             }
             append(.string, flag: escaped, start: start, end: index)
             index += 1
+        }
+
+        /// The end of the run of whole 8-byte words from `index` that hold no quote, backslash, control character
+        /// or non-ASCII byte (SWAR: a word's bytes tested at once; the string loop finishes byte by byte).
+        private static func plainASCIIPrefix(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highs: UInt64 = 0x8080_8080_8080_8080
+            func hasZeroByte(_ word: UInt64) -> UInt64 { (word &- ones) & ~word & highs }
+            var index = start
+            let base = UnsafeRawPointer(bytes.baseAddress!)
+            while index + 8 <= bytes.count {
+                let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+                let special = hasZeroByte(word ^ (ones &* 0x22)) | hasZeroByte(word ^ (ones &* 0x5C))
+                    | ((word &- ones &* 0x20) & ~word & highs)  // a byte below 0x20
+                    | (word & highs)  // a byte of 0x80 or more
+                if special != 0 { break }
+                index += 8
+            }
+            return index
         }
 
         private mutating func literal(
