@@ -24,20 +24,45 @@ final class FlatJSON {
         case null, `false`, `true`, number, string, array, object
     }
 
+    /// 32-bit offsets and counts (a document is at most `maxBytes` long, and has fewer nodes than bytes): 18 bytes
+    /// a node (stride 20) rather than 34 (stride 40), half the table's memory and bandwidth.
     struct Node {
         var kind: Kind
         /// Strings: whether the text holds a backslash escape. Numbers: whether it has a fraction or exponent.
         var flag: Bool
+        private var start32: UInt32
+        private var end32: UInt32
+        private var count32: UInt32
+        private var after32: UInt32
+
+        init(kind: Kind, flag: Bool, start: Int, end: Int, count: Int, after: Int) {
+            self.kind = kind
+            self.flag = flag
+            start32 = UInt32(truncatingIfNeeded: start)
+            end32 = UInt32(truncatingIfNeeded: end)
+            count32 = UInt32(truncatingIfNeeded: count)
+            after32 = UInt32(truncatingIfNeeded: after)
+        }
+
         /// The text: between the quotes of a string, the digits of a number; the brackets of a container.
-        var start: Int
-        var end: Int
+        var start: Int { Int(start32) }
+        var end: Int { Int(end32) }
         /// Members of an object (key-value pairs) or elements of an array.
-        var count: Int
+        var count: Int { Int(count32) }
         /// The index of the first node after this value's subtree.
-        var after: Int
+        var after: Int { Int(after32) }
+
+        /// Completes a container's node once its closing bracket is scanned.
+        mutating func close(end: Int, count: Int, after: Int) {
+            end32 = UInt32(truncatingIfNeeded: end)
+            count32 = UInt32(truncatingIfNeeded: count)
+            after32 = UInt32(truncatingIfNeeded: after)
+        }
     }
 
     static let maxDepth = 512
+    /// The longest document read: offsets are 32-bit (`Node`). API answers and reviews are capped far below this.
+    static let maxBytes = Int(UInt32.max)
     /// Objects with more members than this get a key index on their first lookup, so decoding a large map
     /// (labels, annotations) stays linear.
     static let indexThreshold = 16
@@ -48,6 +73,13 @@ final class FlatJSON {
     private var memberIndexes: [Int: [String: Int]] = [:]
 
     init(_ data: Data) throws(DecodingError) {
+        guard data.count <= Self.maxBytes else {
+            throw .dataCorrupted(
+                DecodingError.Context(
+                    codingPath: [],
+                    debugDescription: "The document is \(data.count) bytes long, more than the \(Self.maxBytes) "
+                        + "bytes FlatJSON reads (its offsets are 32-bit)"))
+        }
         bytes = [UInt8](data)
         var scanner = Scanner(bytes: bytes)
         try scanner.scanDocument()
@@ -257,6 +289,8 @@ final class FlatJSON {
 
         init(bytes: [UInt8]) {
             self.text = bytes
+            // Measured: 10.4 bytes a node in the corpus's answers (median; 7.3 at least), 12.5 in admission
+            // reviews. An eighth rarely grows the table (a copy) and over-reserves by a quarter to a half.
             nodes.reserveCapacity(bytes.count / 8)
         }
 
@@ -354,9 +388,7 @@ final class FlatJSON {
                     break
                 }
             }
-            nodes[node].end = index
-            nodes[node].count = count
-            nodes[node].after = nodes.count
+            nodes[node].close(end: index, count: count, after: nodes.count)
         }
 
         private mutating func string(_ bytes: UnsafeBufferPointer<UInt8>) throws(DecodingError) {
@@ -364,7 +396,8 @@ final class FlatJSON {
             index = start
             var escaped = false
             while true {
-                // Plain ASCII text in one tight loop; everything else below.
+                // Plain ASCII text eight bytes at a time, then byte by byte; everything else below.
+                index = Self.plainASCIIPrefix(bytes, from: index)
                 while index < bytes.count, case let byte = bytes[index], byte >= 0x20, byte < 0x80,
                     byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\")
                 {
@@ -396,6 +429,25 @@ final class FlatJSON {
             }
             append(.string, flag: escaped, start: start, end: index)
             index += 1
+        }
+
+        /// The end of the run of whole 8-byte words from `index` that hold no quote, backslash, control character
+        /// or non-ASCII byte (SWAR: a word's bytes tested at once; the string loop finishes byte by byte).
+        private static func plainASCIIPrefix(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highs: UInt64 = 0x8080_8080_8080_8080
+            func hasZeroByte(_ word: UInt64) -> UInt64 { (word &- ones) & ~word & highs }
+            var index = start
+            let base = UnsafeRawPointer(bytes.baseAddress!)
+            while index + 8 <= bytes.count {
+                let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+                let special = hasZeroByte(word ^ (ones &* 0x22)) | hasZeroByte(word ^ (ones &* 0x5C))
+                    | ((word &- ones &* 0x20) & ~word & highs)  // a byte below 0x20
+                    | (word & highs)  // a byte of 0x80 or more
+                if special != 0 { break }
+                index += 8
+            }
+            return index
         }
 
         private mutating func literal(

@@ -56,6 +56,25 @@ struct FlatJSONDecoderTests {
         _ = Self.alike(Sample.self, text)
     }
 
+    /// The string scan tests eight bytes at a time: each byte it must stop at (quote, backslash, a control
+    /// character, the first byte of a multi-byte character, an invalid UTF-8 byte), at every position of the first
+    /// two words and at the document's end, decodes alike.
+    @Test(arguments: ["\"", "\\", "\\n", "\n", "\u{1F}", "\u{7F}", "é", "\u{80}"])
+    func stopBytesAtEveryWordPositionDecodeAlike(_ stop: String) {
+        for position in 0...17 {
+            let text = String(repeating: "a", count: position) + stop + String(repeating: "b", count: 20 - position)
+            _ = Self.alike(Sample.self, #"{"text":""# + text + #""}"#)
+            _ = Self.alike(Sample.self, #"{"text":""# + String(repeating: "c", count: position) + #"""#)
+        }
+        for position in 0...17 {
+            var bytes = Array(#"{"text":""#.utf8) + Array(repeating: UInt8(ascii: "a"), count: 20)
+            bytes += Array(#""}"#.utf8)
+            bytes[9 + position] = 0xFF
+            let flat = DecodingComparison.outcome(Sample.self, Data(bytes), flat: true)
+            #expect(flat == DecodingComparison.outcome(Sample.self, Data(bytes), flat: false), "0xFF at \(position)")
+        }
+    }
+
     /// Maps past the indexing threshold, with a repeated key (the first one wins, as with `JSONDecoder`).
     @Test func largeMapsDecodeAlike() {
         let members = (0..<200).map { #""k\#($0)":"v\#($0)""# } + [#""k7":"again""#]
@@ -70,6 +89,18 @@ struct FlatJSONDecoderTests {
         #expect(throws: DecodingError.self) { try FlatJSONDecoder().decode(JSONValue.self, from: deep) }
         let fine = Data((String(repeating: "[", count: 100) + String(repeating: "]", count: 100)).utf8)
         #expect(throws: Never.self) { try FlatJSONDecoder().decode(JSONValue.self, from: fine) }
+    }
+
+    /// Offsets are 32-bit: a longer document is refused before it is copied or scanned (`Data(count:)` is zeroed
+    /// lazily by the kernel, so this test touches no 4 GiB).
+    @Test func documentsOverTheSizeLimitAreRefused() throws {
+        let huge = Data(count: FlatJSON.maxBytes + 1)
+        let error = try #require(throws: DecodingError.self) { try FlatJSONDecoder().decode(JSONValue.self, from: huge) }
+        guard case .dataCorrupted(let context) = error else {
+            Issue.record("expected dataCorrupted, got \(error)")
+            return
+        }
+        #expect(context.debugDescription.contains("\(FlatJSON.maxBytes + 1) bytes long, more than"))
     }
 
     @Test func invalidUTF8IsRefused() {
