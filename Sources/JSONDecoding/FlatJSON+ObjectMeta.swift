@@ -30,40 +30,22 @@ extension FlatJSONValueDecoder {
 
     /// This decoder's value as `ObjectMeta`; unless `keepingManagedFields`, without `managedFields` (checked only).
     func objectMeta(keepingManagedFields: Bool) throws -> ObjectMeta {
-        try expect(node, .object, [String: Any].self, path: codingPath)
-        return try document.withMembers(of: node, MetaMember.self) { members in
-            func path(_ member: MetaMember) -> [any CodingKey] { codingPath + [member.key] }
-            func string(_ member: MetaMember) throws -> String? {
-                guard let node = members[member] else { return nil }
-                return try self.string(node, path: path(member))
-            }
-            func integer(_ member: MetaMember) throws -> Int64? {
-                guard let node = members[member] else { return nil }
-                return try self.integer(node, path: path(member))
-            }
-            func stringMap(_ member: MetaMember) throws -> [String: String]? {
-                guard let node = members[member] else { return nil }
-                return try self.stringMap(node, path: path(member))
-            }
+        try object(node, path: codingPath, MetaMember.self) { meta in
             var metadata = ObjectMeta()
-            metadata.name = try string(.name)
-            metadata.generateName = try string(.generateName)
-            metadata.namespace = try string(.namespace)
-            metadata.uid = try string(.uid)
-            metadata.resourceVersion = try string(.resourceVersion)
-            metadata.generation = try integer(.generation)
-            metadata.creationTimestamp = try string(.creationTimestamp)
-            metadata.deletionTimestamp = try string(.deletionTimestamp)
-            metadata.deletionGracePeriodSeconds = try integer(.deletionGracePeriodSeconds)
-            metadata.labels = try stringMap(.labels)
-            metadata.annotations = try stringMap(.annotations)
-            if let node = members[.ownerReferences] {
-                metadata.ownerReferences = try ownerReferences(node, path: path(.ownerReferences))
-            }
-            if let node = members[.finalizers] {
-                metadata.finalizers = try stringList(node, path: path(.finalizers))
-            }
-            if let node = members[.managedFields] {
+            metadata.name = try meta.stringIfPresent(.name)
+            metadata.generateName = try meta.stringIfPresent(.generateName)
+            metadata.namespace = try meta.stringIfPresent(.namespace)
+            metadata.uid = try meta.stringIfPresent(.uid)
+            metadata.resourceVersion = try meta.stringIfPresent(.resourceVersion)
+            metadata.generation = try meta.integerIfPresent(.generation)
+            metadata.creationTimestamp = try meta.stringIfPresent(.creationTimestamp)
+            metadata.deletionTimestamp = try meta.stringIfPresent(.deletionTimestamp)
+            metadata.deletionGracePeriodSeconds = try meta.integerIfPresent(.deletionGracePeriodSeconds)
+            metadata.labels = try meta.stringMapIfPresent(.labels)
+            metadata.annotations = try meta.stringMapIfPresent(.annotations)
+            metadata.ownerReferences = try meta.optional(.ownerReferences) { try ownerReferences($0, path: $1()) }
+            metadata.finalizers = try meta.stringListIfPresent(.finalizers)
+            if let node = meta.members[.managedFields] {
                 metadata.managedFields = try managedFields(node, keeping: keepingManagedFields)
             }
             return metadata
@@ -75,24 +57,11 @@ extension FlatJSONValueDecoder {
     }
 
     private func ownerReference(_ node: Int, path: @autoclosure () -> [any CodingKey]) throws -> OwnerReference {
-        try expect(node, .object, [String: Any].self, path: path())
-        return try document.withMembers(of: node, OwnerMember.self) { members in
-            func required(_ member: OwnerMember) throws -> String {
-                guard let value = members.value(member) else {
-                    throw DecodingError.keyNotFound(
-                        member.key,
-                        .init(codingPath: path(), debugDescription: "No value associated with key \(member.key)."))
-                }
-                return try string(value, path: path() + [member.key])
-            }
-            func flag(_ member: OwnerMember) throws -> Bool? {
-                guard let value = members[member] else { return nil }
-                return try bool(value, path: path() + [member.key])
-            }
-            return OwnerReference(
-                apiVersion: try required(.apiVersion), kind: try required(.kind), name: try required(.name),
-                uid: try required(.uid), controller: try flag(.controller),
-                blockOwnerDeletion: try flag(.blockOwnerDeletion))
+        try object(node, path: path(), OwnerMember.self) { owner in
+            OwnerReference(
+                apiVersion: try owner.string(.apiVersion), kind: try owner.string(.kind), name: try owner.string(.name),
+                uid: try owner.string(.uid), controller: try owner.boolIfPresent(.controller),
+                blockOwnerDeletion: try owner.boolIfPresent(.blockOwnerDeletion))
         }
     }
 
@@ -108,60 +77,7 @@ extension FlatJSONValueDecoder {
     }
 }
 
-/// The members of an object that a direct reader looks for, as cases numbered from 0 (`FlatJSON.withMembers`).
-protocol FlatJSONMembers: CaseIterable, RawRepresentable<Int> {
-    /// Each case's member name as UTF-8, indexed by raw value.
-    static var names: [[UInt8]] { get }
-}
-
-extension FlatJSONMembers {
-    /// The member's key in a coding path (for errors only: it makes a string).
-    var key: NameKey { NameKey(stringValue: String(decoding: Self.names[rawValue], as: UTF8.self)) }
-}
-
-/// The value nodes of one object's members, by case (`FlatJSON.withMembers`).
-struct FlatJSONMemberNodes<Member: FlatJSONMembers> {
-    fileprivate let nodes: UnsafeMutableBufferPointer<Int>
-    fileprivate let document: FlatJSON
-
-    /// The member's value node; nil when it is absent or null (what `decodeIfPresent` reads as nil).
-    subscript(member: Member) -> Int? {
-        guard let node = value(member), document[node].kind != .null else { return nil }
-        return node
-    }
-
-    /// The member's value node, null included; nil when it is absent.
-    func value(_ member: Member) -> Int? {
-        let node = nodes[member.rawValue]
-        return node == 0 ? nil : node
-    }
-}
-
 extension FlatJSON {
-    /// Runs `body` with the value nodes of `object`'s members named by `Member`'s cases, found in one pass over
-    /// the members (the first of repeated names, as `member(of:named:)` finds). No allocation: the table of nodes
-    /// lives on the stack.
-    func withMembers<Member: FlatJSONMembers, Result>(
-        of object: Int, _ member: Member.Type, _ body: (FlatJSONMemberNodes<Member>) throws -> Result
-    ) throws -> Result {
-        let names = Member.names
-        return try withUnsafeTemporaryAllocation(of: Int.self, capacity: names.count) { nodes in
-            nodes.initialize(repeating: 0)  // 0 is the document's root, never a member's value
-            var key = object + 1
-            for _ in 0..<self[object].count {
-                let length = self[key].flag ? nil : self[key].end - self[key].start  // escaped: any length
-                for index in names.indices where nodes[index] == 0 && (length == nil || names[index].count == length) {
-                    if names[index].withUnsafeBufferPointer({ keyMatches(key, $0) }) {
-                        nodes[index] = key + 1
-                        break
-                    }
-                }
-                key = self[key + 1].after
-            }
-            return try body(FlatJSONMemberNodes(nodes: nodes, document: self))
-        }
-    }
-
     /// Whether a number in the subtree of `node` does not fit in a `Double` (where `JSONValue.init(from:)` throws).
     func holdsNumberBeyondDouble(_ node: Int) -> Bool {
         (node..<nodes[node].after).contains {
