@@ -143,8 +143,8 @@ let package = Package(
         .testTarget(
             name: "WebhookTests",
             dependencies: [
-                "AsyncTestSupport", "Webhook", "CRDModels", "JSONDecoding", "JSONDecodingTestSupport", "KubeTestSupport", "HTTPClient",
-                "HTTPServer", "KubeClient", log,
+                "AsyncTestSupport", "Webhook", "CRDModels", "JSONDecoding", "JSONDecodingTestSupport",
+                "KubeTestSupport", "HTTPClient", "HTTPServer", "KubeClient", log,
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ] + nio),
         .testTarget(

@@ -39,17 +39,13 @@ public struct KubeClientMetrics: Sendable {
     func record(method: String, status: Int?, elapsed: Duration) {
         let (counter, timer) = handles.get(method: method, status: status) { factory in
             let code = status.map(String.init) ?? "<error>"
-            let requests = [("code", code), ("method", method), ("host", host)]
-            let duration = [("verb", method), ("host", host)]
-            guard let factory else {
-                return (
-                    Counter(label: Self.requestsLabel, dimensions: requests),
-                    Metrics.Timer(label: Self.durationLabel, dimensions: duration)
-                )
-            }
+            let factory = factory ?? MetricsSystem.factory
             return (
-                Counter(label: Self.requestsLabel, dimensions: requests, factory: factory),
-                Metrics.Timer(label: Self.durationLabel, dimensions: duration, factory: factory)
+                Counter(
+                    label: Self.requestsLabel, dimensions: [("code", code), ("method", method), ("host", host)],
+                    factory: factory),
+                Metrics.Timer(
+                    label: Self.durationLabel, dimensions: [("verb", method), ("host", host)], factory: factory)
             )
         }
         counter.increment()

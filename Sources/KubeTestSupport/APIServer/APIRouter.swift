@@ -475,7 +475,8 @@ struct APIRouter: Sendable {
                 let keyValue = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 func decode(_ text: Substring) -> String {
                     let text = String(text)
-                    let spaced = text.utf8.contains(UInt8(ascii: "+")) ? text.replacingOccurrences(of: "+", with: " ") : text
+                    let spaced =
+                        text.utf8.contains(UInt8(ascii: "+")) ? text.replacingOccurrences(of: "+", with: " ") : text
                     return unescaped(spaced)
                 }
                 let key = decode(keyValue[0])
