@@ -126,10 +126,14 @@ final class APIServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func respond(_ response: APIResponse, keepAlive: Bool, context: ChannelHandlerContext) {
         switch response {
         case .json(let status, let body, let extraHeaders):
-            var data = (try? body.serialized()) ?? Data()
-            data.append(UInt8(ascii: "\n"))
+            let data = (try? body.serialized()) ?? Data()
+            respond(
+                .serializedJSON(status: status, body: data, headers: extraHeaders), keepAlive: keepAlive,
+                context: context)
+        case .serializedJSON(let status, var body, let extraHeaders):
+            body.append(UInt8(ascii: "\n"))
             writeComplete(
-                status: status, contentType: "application/json", body: data, extraHeaders: extraHeaders,
+                status: status, contentType: "application/json", body: body, extraHeaders: extraHeaders,
                 keepAlive: keepAlive, context: context)
         case .text(let status, let body, let contentType):
             writeComplete(

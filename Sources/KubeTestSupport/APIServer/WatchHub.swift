@@ -39,6 +39,11 @@ struct RenderOptions: Sendable {
         return rendered
     }
 
+    /// `render(object)`'s bytes, as an answer or an event carries them.
+    func serialized(_ object: JSONValue) -> Data {
+        (try? render(object).serialized()) ?? Data("{}".utf8)
+    }
+
     var bookmarkKind: (kind: String, apiVersion: String) {
         metadataOnly ? ("PartialObjectMetadata", "meta.k8s.io/v1") : (type.kind, type.apiVersion)
     }
@@ -115,7 +120,7 @@ final class Watcher: @unchecked Sendable {
 
     /// The serialized event as this watcher's format renders it.
     func eventLine(type: String, object: JSONValue) -> Data {
-        Self.line(.object(["type": .string(type), "object": render.render(object)]))
+        Self.line(type: type, object: render.serialized(object))
     }
 
     /// Sends one serialized event (shared by every watcher of the same format); false as `send(type:object:)`.
@@ -142,6 +147,17 @@ final class Watcher: @unchecked Sendable {
     static func line(_ event: JSONValue) -> Data {
         var data = (try? event.serialized()) ?? Data("{}".utf8)
         data.append(UInt8(ascii: "\n"))
+        return data
+    }
+
+    /// The line `line(_:)` writes for `{"type": type, "object": object}`, around an object already serialized:
+    /// keys sorted as `serialized()` sorts them, so the same bytes, and the object's bytes can also answer a write.
+    static func line(type: String, object: Data) -> Data {
+        var data = Data(#"{"object":"#.utf8)
+        data.append(object)
+        data.append(contentsOf: #","type":"#.utf8)
+        data.append((try? JSONValue.string(type).serialized()) ?? Data())
+        data.append(contentsOf: "}\n".utf8)
         return data
     }
 }
@@ -184,31 +200,76 @@ struct WatchHub {
     /// once per format and the bytes shared by every watcher that sees it in that format, as the real
     /// server's watch cache does (`cachingObject` in k8s.io/apiserver `pkg/storage/cacher`); for one
     /// record, the event type a watcher sees fixes the object it sees.
+    ///
+    /// The record's object as each format rendered it is kept until the next publish (`lastRendered`), so the
+    /// write that made the record can answer with the same bytes (`renderedObject(_:as:)`).
     mutating func publish(_ record: WatchRecord) {
         storage.append(record)
         trim()
         var lines: [EventFormat: Data] = [:]
+        lastRendered = RenderedRecord(resourceVersion: record.resourceVersion)
         for watcher in watchers.values {
             guard let view = watcher.view(of: record) else { continue }
             let format = EventFormat(type: view.type, render: watcher.render)
-            let line = lines[format] ?? watcher.eventLine(type: view.type, object: view.object)
+            let line: Data
+            if let shared = lines[format] {
+                line = shared
+            } else if view.type == "DELETED" && record.type == "MODIFIED" {
+                // Leaving a selection: the previous object, not the record's.
+                line = watcher.eventLine(type: view.type, object: view.object)
+            } else {
+                let form = ObjectForm(watcher.render)
+                let object = lastRendered.objects[form] ?? watcher.render.serialized(record.object)
+                lastRendered.objects[form] = object
+                line = Watcher.line(type: view.type, object: object)
+            }
             lines[format] = line
             if !watcher.send(line: line) { watchers[watcher.id] = nil }
+        }
+    }
+
+    /// The bytes `render` gives `object`, if the last published record is `object` and a watcher rendered it so;
+    /// otherwise nil. `object` must be what the store committed (not a dry run's answer): its resourceVersion
+    /// then names the record.
+    func renderedObject(_ object: JSONValue, as render: RenderOptions) -> Data? {
+        guard let version = object["metadata"]?["resourceVersion"]?.stringValue,
+            Int(version) == lastRendered.resourceVersion
+        else { return nil }
+        return lastRendered.objects[ObjectForm(render)]
+    }
+
+    private var lastRendered = RenderedRecord(resourceVersion: 0)
+
+    /// One record's object as the watchers' formats rendered it.
+    private struct RenderedRecord {
+        var resourceVersion: Int
+        var objects: [ObjectForm: Data] = [:]
+    }
+
+    /// What decides a rendered object's bytes (`RenderOptions.render` outside a list): the metadata form and its
+    /// version, or the type's kind and apiVersion.
+    private struct ObjectForm: Hashable {
+        var kind: String
+        var apiVersion: String
+        var metadataOnly: Bool
+        var metadataVersion: String
+
+        init(_ render: RenderOptions) {
+            kind = render.type.kind
+            apiVersion = render.type.apiVersion
+            metadataOnly = render.metadataOnly
+            metadataVersion = render.metadataVersion
         }
     }
 
     /// What decides an event's bytes for one record: its type and how the watcher renders objects.
     private struct EventFormat: Hashable {
         var type: String
-        var apiVersion: String
-        var metadataOnly: Bool
-        var metadataVersion: String
+        var form: ObjectForm
 
         init(type: String, render: RenderOptions) {
             self.type = type
-            apiVersion = render.type.apiVersion
-            metadataOnly = render.metadataOnly
-            metadataVersion = render.metadataVersion
+            form = ObjectForm(render)
         }
     }
 
