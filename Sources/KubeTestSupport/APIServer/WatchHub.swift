@@ -39,11 +39,6 @@ struct RenderOptions: Sendable {
         return rendered
     }
 
-    /// `render(object)`'s bytes, as an answer or an event carries them.
-    func serialized(_ object: JSONValue) -> Data {
-        (try? render(object).serialized()) ?? Data("{}".utf8)
-    }
-
     var bookmarkKind: (kind: String, apiVersion: String) {
         metadataOnly ? ("PartialObjectMetadata", "meta.k8s.io/v1") : (type.kind, type.apiVersion)
     }
@@ -120,7 +115,7 @@ final class Watcher: @unchecked Sendable {
 
     /// The serialized event as this watcher's format renders it.
     func eventLine(type: String, object: JSONValue) -> Data {
-        Self.line(type: type, object: render.serialized(object))
+        Self.line(.object(["type": .string(type), "object": render.render(object)]))
     }
 
     /// Sends one serialized event (shared by every watcher of the same format); false as `send(type:object:)`.
@@ -150,15 +145,13 @@ final class Watcher: @unchecked Sendable {
         return data
     }
 
-    /// The line `line(_:)` writes for `{"type": type, "object": object}`, around an object already serialized:
-    /// keys sorted as `serialized()` sorts them, so the same bytes, and the object's bytes can also answer a write.
-    static func line(type: String, object: Data) -> Data {
-        var data = Data(#"{"object":"#.utf8)
-        data.append(object)
-        data.append(contentsOf: #","type":"#.utf8)
-        data.append((try? JSONValue.string(type).serialized()) ?? Data())
-        data.append(contentsOf: "}\n".utf8)
-        return data
+    /// The object's bytes in a line `line(_:)` wrote for `{"type": type, "object": object}`: the keys are sorted,
+    /// so the line is `{"object":` + object + `,"type":"` + type + `"}` and a newline (event types are upper-case
+    /// words, written without escapes).
+    static func object(inLine line: Data, type: String) -> Data {
+        let prefix = #"{"object":"#.utf8.count
+        let suffix = #","type":""}"#.utf8.count + type.utf8.count + 1
+        return line[(line.startIndex + prefix)..<(line.endIndex - suffix)]
     }
 }
 
@@ -201,8 +194,8 @@ struct WatchHub {
     /// server's watch cache does (`cachingObject` in k8s.io/apiserver `pkg/storage/cacher`); for one
     /// record, the event type a watcher sees fixes the object it sees.
     ///
-    /// The record's object as each format rendered it is kept until the next publish (`lastRendered`), so the
-    /// write that made the record can answer with the same bytes (`renderedObject(_:as:)`).
+    /// The lines whose object is the record's are kept until the next publish (`lastRendered`), so the write that
+    /// made the record can answer with the object's bytes (`renderedObject(_:as:)`).
     mutating func publish(_ record: WatchRecord) {
         storage.append(record)
         trim()
@@ -211,39 +204,32 @@ struct WatchHub {
         for watcher in watchers.values {
             guard let view = watcher.view(of: record) else { continue }
             let format = EventFormat(type: view.type, render: watcher.render)
-            let line: Data
-            if let shared = lines[format] {
-                line = shared
-            } else if view.type == "DELETED" && record.type == "MODIFIED" {
-                // Leaving a selection: the previous object, not the record's.
-                line = watcher.eventLine(type: view.type, object: view.object)
-            } else {
-                let form = ObjectForm(watcher.render)
-                let object = lastRendered.objects[form] ?? watcher.render.serialized(record.object)
-                lastRendered.objects[form] = object
-                line = Watcher.line(type: view.type, object: object)
-            }
+            let line = lines[format] ?? watcher.eventLine(type: view.type, object: view.object)
             lines[format] = line
+            // Leaving a selection, a watcher gets the previous object, not the record's.
+            if !(view.type == "DELETED" && record.type == "MODIFIED") {
+                lastRendered.lines[format.form] = (line, view.type)
+            }
             if !watcher.send(line: line) { watchers[watcher.id] = nil }
         }
     }
 
-    /// The bytes `render` gives `object`, if the last published record is `object` and a watcher rendered it so;
-    /// otherwise nil. `object` must be what the store committed (not a dry run's answer): its resourceVersion
-    /// then names the record.
+    /// The bytes `render` gives `object`, if the last published record is `object` and a watcher was sent it in
+    /// that form; otherwise nil. `object` must be what the store committed (not a dry run's answer): its
+    /// resourceVersion then names the record.
     func renderedObject(_ object: JSONValue, as render: RenderOptions) -> Data? {
         guard let version = object["metadata"]?["resourceVersion"]?.stringValue,
-            Int(version) == lastRendered.resourceVersion
+            Int(version) == lastRendered.resourceVersion, let sent = lastRendered.lines[ObjectForm(render)]
         else { return nil }
-        return lastRendered.objects[ObjectForm(render)]
+        return Watcher.object(inLine: sent.line, type: sent.type)
     }
 
     private var lastRendered = RenderedRecord(resourceVersion: 0)
 
-    /// One record's object as the watchers' formats rendered it.
+    /// One record's event lines by the form of their object.
     private struct RenderedRecord {
         var resourceVersion: Int
-        var objects: [ObjectForm: Data] = [:]
+        var lines: [ObjectForm: (line: Data, type: String)] = [:]
     }
 
     /// What decides a rendered object's bytes (`RenderOptions.render` outside a list): the metadata form and its
