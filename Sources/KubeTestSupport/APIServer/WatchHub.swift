@@ -194,24 +194,20 @@ struct WatchHub {
     /// server's watch cache does (`cachingObject` in k8s.io/apiserver `pkg/storage/cacher`); for one
     /// record, the event type a watcher sees fixes the object it sees.
     ///
-    /// The lines whose object is the record's are kept until the next publish (`lastRendered`), so the write that
-    /// made the record can answer with the object's bytes (`renderedObject(_:as:)`).
+    /// The record's lines are kept until the next publish (`lastPublished`), so the write that made the record can
+    /// answer with its object's bytes (`renderedObject(_:as:)`).
     mutating func publish(_ record: WatchRecord) {
         storage.append(record)
         trim()
         var lines: [EventFormat: Data] = [:]
-        lastRendered = RenderedRecord(resourceVersion: record.resourceVersion)
         for watcher in watchers.values {
             guard let view = watcher.view(of: record) else { continue }
             let format = EventFormat(type: view.type, render: watcher.render)
             let line = lines[format] ?? watcher.eventLine(type: view.type, object: view.object)
             lines[format] = line
-            // Leaving a selection, a watcher gets the previous object, not the record's.
-            if !(view.type == "DELETED" && record.type == "MODIFIED") {
-                lastRendered.lines[format.form] = (line, view.type)
-            }
             if !watcher.send(line: line) { watchers[watcher.id] = nil }
         }
+        lastPublished = (record.resourceVersion, record.type, lines)
     }
 
     /// The bytes `render` gives `object`, if the last published record is `object` and a watcher was sent it in
@@ -219,43 +215,34 @@ struct WatchHub {
     /// resourceVersion then names the record.
     func renderedObject(_ object: JSONValue, as render: RenderOptions) -> Data? {
         guard let version = object["metadata"]?["resourceVersion"]?.stringValue,
-            Int(version) == lastRendered.resourceVersion, let sent = lastRendered.lines[ObjectForm(render)]
+            Int(version) == lastPublished.resourceVersion
         else { return nil }
-        return Watcher.object(inLine: sent.line, type: sent.type)
+        // The record's object goes out as the record's type, or as ADDED where it entered a selection; a DELETED
+        // for a MODIFIED record carries the previous object.
+        for type in [lastPublished.type, "ADDED"] {
+            if let line = lastPublished.lines[EventFormat(type: type, render: render)] {
+                return Watcher.object(inLine: line, type: type)
+            }
+        }
+        return nil
     }
 
-    private var lastRendered = RenderedRecord(resourceVersion: 0)
+    private var lastPublished: (resourceVersion: Int, type: String, lines: [EventFormat: Data]) = (0, "", [:])
 
-    /// One record's event lines by the form of their object.
-    private struct RenderedRecord {
-        var resourceVersion: Int
-        var lines: [ObjectForm: (line: Data, type: String)] = [:]
-    }
-
-    /// What decides a rendered object's bytes (`RenderOptions.render` outside a list): the metadata form and its
-    /// version, or the type's kind and apiVersion.
-    private struct ObjectForm: Hashable {
+    /// What decides an event's bytes for one record: its type and how the watcher renders objects.
+    private struct EventFormat: Hashable {
+        var type: String
         var kind: String
         var apiVersion: String
         var metadataOnly: Bool
         var metadataVersion: String
 
-        init(_ render: RenderOptions) {
+        init(type: String, render: RenderOptions) {
+            self.type = type
             kind = render.type.kind
             apiVersion = render.type.apiVersion
             metadataOnly = render.metadataOnly
             metadataVersion = render.metadataVersion
-        }
-    }
-
-    /// What decides an event's bytes for one record: its type and how the watcher renders objects.
-    private struct EventFormat: Hashable {
-        var type: String
-        var form: ObjectForm
-
-        init(type: String, render: RenderOptions) {
-            self.type = type
-            form = ObjectForm(render)
         }
     }
 
