@@ -23,14 +23,13 @@ public struct ClusterReconciler: Sendable {
     public init(dependencies: ReconcilerDependencies) { self.dependencies = dependencies }
 
     public func reconcile(key name: String) async throws -> ReconcileResult {
-        guard let resource = dependencies.caches.clusterResources.get(namespace: nil, name: name) else { return .done }
-        let selection = NamespaceSelection.resolve(
-            list: resource.spec.namespaces ?? [], selector: resource.spec.namespaceSelector,
-            namespaces: dependencies.caches.namespaces.items.map {
-                NamespaceSelection.NamespaceInfo(
-                    name: $0.metadata.name ?? "", labels: $0.metadata.labels ?? [:], isTerminating: $0.isTerminating)
-            },
-            watchNamespace: dependencies.settings.watchNamespace)
+        guard let resource = dependencies.caches.clusterResources.get(namespace: nil, name: name) else {
+            dependencies.selections.forget(name)
+            return .done
+        }
+        let selection = dependencies.selections.selection(
+            for: name, list: resource.spec.namespaces ?? [], selector: resource.spec.namespaceSelector,
+            watchNamespace: dependencies.settings.watchNamespace, namespaces: dependencies.caches.namespaces)
         let finalizer = ServiceAccountFinalizer<ClusterAWSECRImagePullSecret>(api: dependencies.api)
         if resource.metadata.deletionTimestamp != nil {
             try await finalizer.finalize(resource, namespaces: selection.targets)
