@@ -70,12 +70,17 @@ final class WatchLines: @unchecked Sendable {
 
     /// The next event, or nil when the server ended the stream.
     func next() async throws -> JSONValue? {
+        try await nextLine().map { try JSONValue.parse($0) }
+    }
+
+    /// The next event's bytes as sent (without the newline), or nil when the server ended the stream.
+    func nextLine() async throws -> Data? {
         while true {
             if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
                 let line = buffer[buffer.startIndex..<newline]
                 buffer = Data(buffer[(newline + 1)...])
                 if line.isEmpty { continue }
-                return try JSONValue.parse(Data(line))
+                return Data(line)
             }
             guard let chunk = try await iterator.next() else { return nil }
             buffer.append(chunk)

@@ -193,6 +193,76 @@ struct TestServerWatchTests {
         }
     }
 
+    /// A write answers with the bytes its watchers of the same form were sent, which must be what rendering the
+    /// stored object gives: the metadata form and the whole object, a form no watcher has (v1beta1), a dry run
+    /// (its answer is not the stored object, at the same resourceVersion), and a relabel out of a watch's selection
+    /// (that watch gets the previous object).
+    @Test func writeAnswersAreTheBytesOfTheirRenderedObject() async throws {
+        let server = try await KubeAPITestServer.start()
+        try await withTeardown({ await server.shutdown() }) {
+            let wire = TestServerWire(server)
+            let path = "/api/v1/namespaces/default/secrets"
+            let from = server.resourceVersion
+            let (_, metadataEvents) = try await wire.watch(
+                path + "?watch=1&resourceVersion=\(from)", accept: KubeClient.metadataAccept)
+            let (_, webEvents) = try await wire.watch(path + "?watch=1&resourceVersion=\(from)&labelSelector=app%3Dweb")
+            func metadataForm(_ object: JSONValue, version: String = "v1") -> JSONValue {
+                .object([
+                    "kind": .string("PartialObjectMetadata"), "apiVersion": .string("meta.k8s.io/" + version),
+                    "metadata": object["metadata"] ?? .null,
+                ])
+            }
+            func line(_ type: String, _ object: JSONValue) throws -> Data {
+                try JSONValue.object(["type": .string(type), "object": object]).serialized()
+            }
+            func stored() throws -> JSONValue {
+                try #require(server.object("secrets", namespace: "default", name: "w"))
+            }
+            func expectAnswer(_ reply: TestServerWire.Reply, is object: JSONValue) throws {
+                #expect(Data(reply.text.utf8) == (try object.serialized()) + Data("\n".utf8))
+            }
+
+            let created = try await wire.call(
+                "POST", path, Self.secret("w", labels: ["app": "web"]), accept: KubeClient.metadataAccept)
+            try expectAnswer(created, is: metadataForm(try stored()))
+            #expect(try await metadataEvents.nextLine() == (try line("ADDED", metadataForm(try stored()))))
+            #expect(try await webEvents.nextLine() == (try line("ADDED", try stored())))
+
+            var changed = try stored()
+            changed["data"] = .object(["k": .string("Y2hhbmdlZA==")])
+            let updated = try await wire.call("PUT", path + "/w", changed, accept: "application/json")
+            try expectAnswer(updated, is: try stored())
+            #expect(try await metadataEvents.nextLine() == (try line("MODIFIED", metadataForm(try stored()))))
+            #expect(try await webEvents.nextLine() == (try line("MODIFIED", try stored())))
+
+            var labelled = try stored()
+            labelled["metadata"]?["labels"]?["tier"] = .string("front")
+            let beta = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1beta1"
+            let betaAnswer = try await wire.call("PUT", path + "/w", labelled, accept: beta)
+            try expectAnswer(betaAnswer, is: metadataForm(try stored(), version: "v1beta1"))
+            #expect(try await metadataEvents.nextLine() == (try line("MODIFIED", metadataForm(try stored()))))
+            #expect(try await webEvents.nextLine() == (try line("MODIFIED", try stored())))
+
+            var dryRun = try stored()
+            dryRun["metadata"]?["labels"]?["tier"] = .string("back")
+            let dryAnswer = try await wire.call(
+                "PUT", path + "/w?dryRun=All", dryRun, accept: KubeClient.metadataAccept)
+            #expect(dryAnswer.json["metadata"]?["labels"]?["tier"] == .string("back"))
+            #expect(dryAnswer.json["metadata"]?["resourceVersion"] == (try stored())["metadata"]?["resourceVersion"])
+            #expect((try stored())["metadata"]?["labels"]?["tier"] == .string("front"))
+
+            let before = try stored()
+            var moved = before
+            moved["metadata"]?["labels"] = .object(["app": .string("db")])
+            let movedAnswer = try await wire.call("PUT", path + "/w", moved, accept: "application/json")
+            try expectAnswer(movedAnswer, is: try stored())
+            #expect(try await metadataEvents.nextLine() == (try line("MODIFIED", metadataForm(try stored()))))
+            var last = before
+            last["metadata"]?["resourceVersion"] = (try stored())["metadata"]?["resourceVersion"]
+            #expect(try await webEvents.nextLine() == (try line("DELETED", last)))
+        }
+    }
+
     @Test func watchFromAResourceVersionReplaysThenStreamsWithSelectors() async throws {
         let server = try await KubeAPITestServer.start()
         try await withTeardown({ await server.shutdown() }) {

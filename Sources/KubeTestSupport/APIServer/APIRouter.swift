@@ -24,6 +24,8 @@ struct APIRequest: Sendable {
 /// What the HTTP layer must send back.
 enum APIResponse: Sendable {
     case json(status: Int, body: JSONValue, headers: [(String, String)] = [])
+    /// A JSON body already serialized (without the newline the handler ends every JSON body with).
+    case serializedJSON(status: Int, body: Data, headers: [(String, String)] = [])
     case text(status: Int, body: String, contentType: String = "text/plain; charset=utf-8")
     case watch(WatchPlan)
     /// The answer, sent after a wait.
@@ -223,7 +225,8 @@ struct APIRouter: Sendable {
                 let created = try store.create(
                     type, namespace: namespace, body: try Self.decodeObject(request.body, type: type), dryRun: dryRun,
                     fieldValidation: fieldValidation, user: request.user)
-                return .json(status: 201, body: render.render(created), headers: warningHeaders(body: request.body))
+                return written(
+                    created, render: render, dryRun: dryRun, status: 201, headers: warningHeaders(body: request.body))
             case "DELETE":
                 // The namespace registry has no deletecollection.
                 if type.groupResource == ClusterStore.namespaces { throw APIError.methodNotAllowed(method, type.groupResource) }
@@ -273,8 +276,9 @@ struct APIRouter: Sendable {
             let updated = try store.update(
                 type, namespace: namespace, name: name, body: try Self.decodeObject(request.body, type: type),
                 statusOnly: statusOnly, dryRun: dryRun, fieldValidation: fieldValidation, user: request.user)
-            return .json(
-                status: existed ? 200 : 201, body: render.render(updated), headers: warningHeaders(body: request.body))
+            return written(
+                updated, render: render, dryRun: dryRun, status: existed ? 200 : 201,
+                headers: warningHeaders(body: request.body))
         case "PATCH":
             let contentType = request.header("Content-Type") ?? ""
             let accepted = ["application/json-patch+json", "application/merge-patch+json"]
@@ -294,7 +298,7 @@ struct APIRouter: Sendable {
                 type, namespace: namespace, name: name, kind: kind,
                 patch: try Self.decodePatch(request.body, kind: kind), statusOnly: statusOnly, dryRun: dryRun,
                 fieldValidation: fieldValidation, user: request.user)
-            return .json(status: 200, body: render.render(patched), headers: warningHeaders())
+            return written(patched, render: render, dryRun: dryRun, status: 200, headers: warningHeaders())
         case "DELETE":
             let options = request.body.isEmpty ? JSONValue.object([:]) : try Self.decodeDeleteOptions(request.body)
             let preconditions = DeletePreconditions(
@@ -338,6 +342,18 @@ struct APIRouter: Sendable {
             "299 - " + GoSyntax.quote("duplicate field \"\($0)\"")
         }
         return (duplicates + store.withLock { store.warnings }).map { ("Warning", $0) }
+    }
+
+    /// The answer to a create, update or patch: the stored object in the client's form, with the bytes a watcher of
+    /// that form was just sent when there is one (the watch cache and the handler each serialize it in the real
+    /// server; the bytes are the same).
+    private func written(
+        _ object: JSONValue, render: RenderOptions, dryRun: Bool, status: Int, headers: [(String, String)]
+    ) -> APIResponse {
+        if !dryRun, let body = store.withLock({ store.hub.renderedObject(object, as: render) }) {
+            return .serializedJSON(status: status, body: body, headers: headers)
+        }
+        return .json(status: status, body: render.render(object), headers: headers)
     }
 
     /// `dryRun` must be `All` when given (the options kind depends on the verb).

@@ -126,14 +126,20 @@ final class APIServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func respond(_ response: APIResponse, keepAlive: Bool, context: ChannelHandlerContext) {
         switch response {
         case .json(let status, let body, let extraHeaders):
-            var data = (try? body.serialized()) ?? Data()
-            data.append(UInt8(ascii: "\n"))
+            let data = (try? body.serialized()) ?? Data()
+            respond(
+                .serializedJSON(status: status, body: data, headers: extraHeaders), keepAlive: keepAlive,
+                context: context)
+        case .serializedJSON(let status, let body, let extraHeaders):
+            var buffer = context.channel.allocator.buffer(capacity: body.count + 1)
+            buffer.writeBytes(body)
+            buffer.writeInteger(UInt8(ascii: "\n"))
             writeComplete(
-                status: status, contentType: "application/json", body: data, extraHeaders: extraHeaders,
+                status: status, contentType: "application/json", body: buffer, extraHeaders: extraHeaders,
                 keepAlive: keepAlive, context: context)
         case .text(let status, let body, let contentType):
             writeComplete(
-                status: status, contentType: contentType, body: Data(body.utf8), extraHeaders: [],
+                status: status, contentType: contentType, body: ByteBuffer(string: body), extraHeaders: [],
                 keepAlive: keepAlive, context: context)
         case .watch(let plan):
             startWatch(plan, keepAlive: keepAlive, context: context)
@@ -147,18 +153,18 @@ final class APIServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func writeComplete(
-        status: Int, contentType: String, body: Data, extraHeaders: [(String, String)], keepAlive: Bool,
+        status: Int, contentType: String, body: ByteBuffer, extraHeaders: [(String, String)], keepAlive: Bool,
         context: ChannelHandlerContext
     ) {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: contentType)
-        headers.add(name: "Content-Length", value: String(body.count))
+        headers.add(name: "Content-Length", value: String(body.readableBytes))
         headers.add(name: "Cache-Control", value: "no-cache, private")
         for (name, value) in extraHeaders { headers.add(name: name, value: value) }
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if !keepAlive {
             let channel = context.channel

@@ -144,6 +144,15 @@ final class Watcher: @unchecked Sendable {
         data.append(UInt8(ascii: "\n"))
         return data
     }
+
+    /// The object's bytes in a line `line(_:)` wrote for `{"type": type, "object": object}`: the keys are sorted,
+    /// so the line is `{"object":` + object + `,"type":"` + type + `"}` and a newline (event types are upper-case
+    /// words, written without escapes).
+    static func object(inLine line: Data, type: String) -> Data {
+        let prefix = #"{"object":"#.utf8.count
+        let suffix = #","type":""}"#.utf8.count + type.utf8.count + 1
+        return line[(line.startIndex + prefix)..<(line.endIndex - suffix)]
+    }
 }
 
 /// The retained event window and the live watchers. A value owned by `ClusterStore` and mutated
@@ -184,6 +193,9 @@ struct WatchHub {
     /// once per format and the bytes shared by every watcher that sees it in that format, as the real
     /// server's watch cache does (`cachingObject` in k8s.io/apiserver `pkg/storage/cacher`); for one
     /// record, the event type a watcher sees fixes the object it sees.
+    ///
+    /// The record's lines are kept until the next publish (`lastPublished`), so the write that made the record can
+    /// answer with its object's bytes (`renderedObject(_:as:)`).
     mutating func publish(_ record: WatchRecord) {
         storage.append(record)
         trim()
@@ -195,17 +207,39 @@ struct WatchHub {
             lines[format] = line
             if !watcher.send(line: line) { watchers[watcher.id] = nil }
         }
+        lastPublished = (record.resourceVersion, record.type, lines)
     }
+
+    /// The bytes `render` gives `object`, if the last published record is `object` and a watcher was sent it in
+    /// that form; otherwise nil. `object` must be what the store committed (not a dry run's answer): its
+    /// resourceVersion then names the record.
+    func renderedObject(_ object: JSONValue, as render: RenderOptions) -> Data? {
+        guard let version = object["metadata"]?["resourceVersion"]?.stringValue,
+            Int(version) == lastPublished.resourceVersion
+        else { return nil }
+        // The record's object goes out as the record's type, or as ADDED where it entered a selection; a DELETED
+        // for a MODIFIED record carries the previous object.
+        for type in [lastPublished.type, "ADDED"] {
+            if let line = lastPublished.lines[EventFormat(type: type, render: render)] {
+                return Watcher.object(inLine: line, type: type)
+            }
+        }
+        return nil
+    }
+
+    private var lastPublished: (resourceVersion: Int, type: String, lines: [EventFormat: Data]) = (0, "", [:])
 
     /// What decides an event's bytes for one record: its type and how the watcher renders objects.
     private struct EventFormat: Hashable {
         var type: String
+        var kind: String
         var apiVersion: String
         var metadataOnly: Bool
         var metadataVersion: String
 
         init(type: String, render: RenderOptions) {
             self.type = type
+            kind = render.type.kind
             apiVersion = render.type.apiVersion
             metadataOnly = render.metadataOnly
             metadataVersion = render.metadataVersion

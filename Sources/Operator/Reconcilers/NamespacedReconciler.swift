@@ -38,6 +38,6 @@ public struct NamespacedReconciler: Sendable {
         if let watch = dependencies.settings.watchNamespace, watch != namespace { targets = [] }
         return try await ImagePullSecretSync<AWSECRImagePullSecret>(dependencies: dependencies).run(
             resource, validation: resource.validate(ambientPolicy: dependencies.settings.ambientPolicy),
-            targets: .init(namespaces: targets, missing: [], prune: [], credentialsNamespace: namespace))
+            targets: .init(namespaces: targets, missing: [], prune: { [] }, credentialsNamespace: namespace))
     }
 }

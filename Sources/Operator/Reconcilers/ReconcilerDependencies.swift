@@ -17,6 +17,8 @@ public struct ReconcilerDependencies: Sendable {
     public var written: WrittenSecrets
     /// The informer caches the reconcilers read.
     public var caches: Caches
+    /// The cluster resources' namespace selections over `caches.namespaces`.
+    public var selections: NamespaceSelectionCache
 
     /// The informer caches: resources, namespaces and the metadata of managed Secrets.
     public struct Caches: Sendable {
@@ -42,7 +44,7 @@ public struct ReconcilerDependencies: Sendable {
     public init(
         api: any KubeObjectAPI, tokens: any TokenSource, events: (any EventSink)?, settings: OperatorSettings,
         clock: any OperatorClock = SystemClock(), logger: Logger, written: WrittenSecrets = WrittenSecrets(),
-        caches: Caches = Caches()
+        caches: Caches = Caches(), selections: NamespaceSelectionCache = NamespaceSelectionCache()
     ) {
         self.api = api
         self.tokens = tokens
@@ -52,5 +54,6 @@ public struct ReconcilerDependencies: Sendable {
         self.logger = logger
         self.written = written
         self.caches = caches
+        self.selections = selections
     }
 }
