@@ -119,7 +119,7 @@ final class FlatJSON {
         return names
     }
 
-    /// Whether the key node `key` reads `wanted` (escapes resolved).
+    /// Whether the string node `key` (a member name or a string value) reads `wanted` (escapes resolved).
     func keyMatches(_ key: Int, _ wanted: UnsafeBufferPointer<UInt8>) -> Bool {
         let node = nodes[key]
         if node.flag { return Array(unescapedString(key).utf8).elementsEqual(wanted) }
