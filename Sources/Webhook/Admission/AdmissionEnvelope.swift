@@ -29,7 +29,8 @@ struct AdmissionEnvelope {
         let members: FlatJSONObject
 
         var kind: GroupVersionKind {
-            GroupVersionKind(group: kindTexts.group.string, version: kindTexts.version.string, kind: kindTexts.kind.string)
+            GroupVersionKind(
+                group: kindTexts.group.string, version: kindTexts.version.string, kind: kindTexts.kind.string)
         }
 
         /// `object` or `oldObject` as `kind`'s object; nil when absent or null, `undecodableObject` naming
