@@ -44,11 +44,13 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = ByteBuffer
 
+    /// The timeouts as NIO's `TimeAmount`s, converted once: a `Duration`'s nanoseconds take 128-bit arithmetic,
+    /// and every request arms three timers.
     struct Limits {
         var maxBodyBytes: Int
-        var headerReadTimeout: Duration
-        var bodyReadTimeout: Duration
-        var idleTimeout: Duration
+        var headerReadTimeout: TimeAmount
+        var bodyReadTimeout: TimeAmount
+        var idleTimeout: TimeAmount
         var maxPipelinedRequests: Int
     }
 
@@ -76,7 +78,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     }
 
     /// How long a connection whose request was refused unread keeps discarding what the client still sends.
-    static let lingerTimeout: Duration = .seconds(2)
+    static let lingerTimeout: TimeAmount = .seconds(2)
 
     private let limits: Limits
     private let budget: HTTPBodyBudget
@@ -417,9 +419,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
 
     // MARK: Timers
 
-    private func arm(_ kind: TimeoutKind, _ duration: Duration, context: ChannelHandlerContext) {
-        let nanoseconds = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
-        let at = NIODeadline.now() + .nanoseconds(nanoseconds)
+    private func arm(_ kind: TimeoutKind, _ timeout: TimeAmount, context: ChannelHandlerContext) {
+        let at = NIODeadline.now() + timeout
         deadline = (kind, at)
         if let timer, timer.at <= at { return }
         schedule(at: at, context: context)
