@@ -77,6 +77,10 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         case header, body, idle, linger
     }
 
+    /// The largest response buffer a connection keeps for its next response. Reused, the buffer of a small answer
+    /// (every AdmissionReview's) is not allocated and freed per request; a large one is not held while idle.
+    static let reusedResponseCapacity = 4096
+
     /// How long a connection whose request was refused unread keeps discarding what the client still sends.
     static let lingerTimeout: TimeAmount = .seconds(2)
 
@@ -110,6 +114,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     private var executor: EventLoopTaskExecutor?
     /// This handler's context while it is in the pipeline, for `bytesArrived()`, which the observer calls.
     private var context: ChannelHandlerContext?
+    /// The last small response's buffer, written into again once the socket has taken it (`reusedResponseCapacity`).
+    private var responseBuffer: ByteBuffer?
 
     init(
         limits: Limits, budget: HTTPBodyBudget, logger: Logger, responder: HTTPServer.Responder
@@ -304,10 +310,13 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         case .data(let data):
             currentTask = nil
             // One buffer, one write and one flush: the TLS handler seals it as one record.
-            let bytes = HTTPResponseBytes.response(
+            var bytes = responseBuffer ?? allocator.buffer(capacity: 0)
+            bytes.clear()  // new storage if the last response's is still held (a slow reader, plain HTTP)
+            HTTPResponseBytes.write(
                 response.status, headers: response.headers, body: data, omitBody: isHead, keepAlive: keepAlive,
-                allocator: allocator)
+                into: &bytes)
             context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
+            responseBuffer = bytes.capacity <= Self.reusedResponseCapacity ? bytes : nil
             if keepAlive, context.channel.isWritable, context.channel.isActive {
                 // The socket took it, or the channel holds less than its high-water mark (the usual case): go on
                 // with no promise, future and callback made and released per request. Two atomic loads: asking

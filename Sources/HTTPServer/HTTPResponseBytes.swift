@@ -13,16 +13,26 @@ enum HTTPResponseBytes {
         _ status: HTTPResponseStatus, headers: HTTPHeaders, body: Data, omitBody: Bool, keepAlive: Bool,
         allocator: ByteBufferAllocator
     ) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: 0)
+        write(status, headers: headers, body: body, omitBody: omitBody, keepAlive: keepAlive, into: &buffer)
+        return buffer
+    }
+
+    /// `response(...)` written into `buffer` after its readable bytes (a connection reuses one buffer).
+    static func write(
+        _ status: HTTPResponseStatus, headers: HTTPHeaders, body: Data, omitBody: Bool, keepAlive: Bool,
+        into buffer: inout ByteBuffer
+    ) {
         let mayHaveBody = status.mayHaveResponseBody
         let sendsBody = mayHaveBody && !omitBody
-        var buffer = allocator.buffer(capacity: 128 + headers.count * 48 + (sendsBody ? body.count : 0))
+        buffer.reserveCapacity(
+            minimumWritableBytes: 128 + headers.count * 48 + (sendsBody ? body.count : 0))
         writeHead(
             status, headers: headers, framing: mayHaveBody ? .length(body.count) : .none, keepAlive: keepAlive,
             into: &buffer)
         if sendsBody {
             buffer.writeBytes(body)
         }
-        return buffer
     }
 
     /// The head of a response whose body follows in chunks (`chunk(_:)`, then `end`).
