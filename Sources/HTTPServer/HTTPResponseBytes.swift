@@ -13,16 +13,26 @@ enum HTTPResponseBytes {
         _ status: HTTPResponseStatus, headers: HTTPHeaders, body: Data, omitBody: Bool, keepAlive: Bool,
         allocator: ByteBufferAllocator
     ) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: 0)
+        write(status, headers: headers, body: body, omitBody: omitBody, keepAlive: keepAlive, into: &buffer)
+        return buffer
+    }
+
+    /// `response(...)` written into `buffer` after its readable bytes (a connection reuses one buffer).
+    static func write(
+        _ status: HTTPResponseStatus, headers: HTTPHeaders, body: Data, omitBody: Bool, keepAlive: Bool,
+        into buffer: inout ByteBuffer
+    ) {
         let mayHaveBody = status.mayHaveResponseBody
         let sendsBody = mayHaveBody && !omitBody
-        var buffer = allocator.buffer(capacity: 128 + headers.count * 48 + (sendsBody ? body.count : 0))
+        buffer.reserveCapacity(
+            minimumWritableBytes: 128 + headers.count * 48 + (sendsBody ? body.count : 0))
         writeHead(
             status, headers: headers, framing: mayHaveBody ? .length(body.count) : .none, keepAlive: keepAlive,
             into: &buffer)
         if sendsBody {
             buffer.writeBytes(body)
         }
-        return buffer
     }
 
     /// The head of a response whose body follows in chunks (`chunk(_:)`, then `end`).
@@ -44,11 +54,15 @@ enum HTTPResponseBytes {
         _ status: HTTPResponseStatus, headers: HTTPHeaders, framing: Framing, keepAlive: Bool,
         into buffer: inout ByteBuffer
     ) {
-        buffer.writeStaticString("HTTP/1.1 ")
-        buffer.writeString(String(status.code))
-        buffer.writeStaticString(" ")
-        buffer.writeString(status.reasonPhrase)
-        buffer.writeStaticString("\r\n")
+        if status == .ok {
+            buffer.writeStaticString("HTTP/1.1 200 OK\r\n")  // nearly every answer: no number or phrase made
+        } else {
+            buffer.writeStaticString("HTTP/1.1 ")
+            writeDecimal(Int(status.code), into: &buffer)
+            buffer.writeStaticString(" ")
+            buffer.writeString(status.reasonPhrase)
+            buffer.writeStaticString("\r\n")
+        }
         for (name, value) in headers where !isFramingHeader(name) {
             buffer.writeString(name)
             buffer.writeStaticString(": ")
@@ -58,7 +72,7 @@ enum HTTPResponseBytes {
         switch framing {
         case .length(let length):
             buffer.writeStaticString("Content-Length: ")
-            buffer.writeString(String(length))
+            writeDecimal(length, into: &buffer)
             buffer.writeStaticString("\r\n")
         case .chunked:
             buffer.writeStaticString("Transfer-Encoding: chunked\r\n")
@@ -66,6 +80,22 @@ enum HTTPResponseBytes {
             break
         }
         buffer.writeStaticString(keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n")
+    }
+
+    /// A non-negative number's decimal digits, written in place rather than through a `String`.
+    static func writeDecimal(_ value: Int, into buffer: inout ByteBuffer) {
+        precondition(value >= 0, "a length or status code is never negative")
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for Int.max's 19 digits
+        withUnsafeMutableBytes(of: &digits) { digits in
+            var rest = value
+            var start = digits.count
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            } while rest > 0
+            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: digits[start...]))
+        }
     }
 
     /// `100 Continue`, the interim answer to `Expect: 100-continue`.

@@ -254,9 +254,9 @@ public final class HTTPServer: Service, Sendable {
         }
         let limits = HTTPConnectionHandler.Limits(
             maxBodyBytes: configuration.maxBodyBytes,
-            headerReadTimeout: configuration.headerReadTimeout,
-            bodyReadTimeout: configuration.bodyReadTimeout,
-            idleTimeout: configuration.idleTimeout,
+            headerReadTimeout: TimeAmount(configuration.headerReadTimeout),
+            bodyReadTimeout: TimeAmount(configuration.bodyReadTimeout),
+            idleTimeout: TimeAmount(configuration.idleTimeout),
             maxPipelinedRequests: configuration.maxPipelinedRequests)
         let connection = HTTPConnectionHandler(limits: limits, budget: budget, logger: logger, responder: responder)
         let sync = channel.pipeline.syncOperations

@@ -40,10 +40,17 @@ public struct HTTPServerResponse: Sendable {
 
     /// A JSON body with `Content-Type: application/json`.
     public static func json(_ status: HTTPResponseStatus, _ body: Data, headers: HTTPHeaders = HTTPHeaders()) -> Self {
+        guard !headers.isEmpty else {
+            return HTTPServerResponse(status: status, headers: jsonHeaders, body: body)
+        }
         var headers = headers
         headers.replaceOrAdd(name: "Content-Type", value: "application/json")
         return HTTPServerResponse(status: status, headers: headers, body: body)
     }
+
+    /// The headers of a JSON answer with no others (every AdmissionReview's): shared, so an answer neither
+    /// allocates its header list nor searches it (`replaceOrAdd`).
+    private static let jsonHeaders: HTTPHeaders = ["Content-Type": "application/json"]
 
     /// A plain-text body ending in a newline.
     public static func text(_ status: HTTPResponseStatus, _ text: String, headers: HTTPHeaders = HTTPHeaders()) -> Self {

@@ -321,6 +321,14 @@ struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         if find(key) == nil, let value = defaulted(key) { return value }
         return try decoder.string(try value(key), path: codingPath + [key])
     }
+
+    /// The node of a required string member, with `decode(String.self, forKey:)`'s errors (member defaults aside:
+    /// `FlatJSONObject`, its one caller, has none).
+    func stringNode(_ key: Key) throws -> Int {
+        let node = try value(key)
+        try decoder.expect(node, .string, String.self, path: codingPath + [key])
+        return node
+    }
     func decode(_ type: Double.Type, forKey key: Key) throws -> Double {
         try decoder.double(try value(key), path: codingPath + [key])
     }

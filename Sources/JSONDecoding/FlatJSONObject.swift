@@ -22,6 +22,12 @@ public struct FlatJSONObject {
         try container.decode(String.self, forKey: NameKey(stringValue: name))
     }
 
+    /// A required string member left in the document, to compare in place: what `string(_:)` reads, with its errors,
+    /// but no `String` is made (an allocation and a UTF-8 check each) until one is asked for.
+    public func text(_ name: String) throws -> FlatJSONString {
+        FlatJSONString(document: container.decoder.document, node: try container.stringNode(NameKey(stringValue: name)))
+    }
+
     /// nil when the member is absent or null.
     public func stringIfPresent(_ name: String) throws -> String? {
         try container.decodeIfPresent(String.self, forKey: NameKey(stringValue: name))
@@ -40,4 +46,24 @@ public struct FlatJSONObject {
     public func decode<T: Decodable>(_ type: T.Type, _ name: String) throws -> T {
         try container.decode(T.self, forKey: NameKey(stringValue: name))
     }
+}
+
+/// A string value of a `FlatJSON` document, compared with a `String` without making one (`FlatJSONObject.text`):
+/// for members that are only checked against an expected value, such as an envelope's `apiVersion` and `kind`.
+public struct FlatJSONString: CustomStringConvertible {
+    let document: FlatJSON
+    let node: Int
+
+    /// The value, escapes resolved.
+    public var string: String { document.unescapedString(node) }
+
+    public var description: String { string }
+
+    /// Whether the value reads `text` (escapes resolved).
+    public static func == (value: FlatJSONString, text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { value.document.keyMatches(value.node, $0) }
+    }
+
+    public static func != (value: FlatJSONString, text: String) -> Bool { !(value == text) }
 }

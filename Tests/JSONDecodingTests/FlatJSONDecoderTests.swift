@@ -217,4 +217,31 @@ struct FlatJSONDecoderTests {
         let outcome = DecodingComparison.outcome([Defaulted].self, Data(text.utf8), flat: true)
         #expect(outcome.map { $0.map(\.item) } == .failure(DecodingComparison.ErrorSummary(description: expected)))
     }
+
+    /// `FlatJSONObject.text`: compared in place, escapes resolved, with the errors `string` throws for the member.
+    @Test func textComparesInPlaceWithTheErrorsOfString() throws {
+        let object = try FlatJSONDecoder().object(
+            from: Data(#"{"v":"admission.k8s.io/v1","e":"a\/b\u0041\u00e9","n":null,"i":1,"o":{},"":""}"#.utf8))
+        #expect(try object.text("v") == "admission.k8s.io/v1")
+        #expect(try object.text("v") != "admission.k8s.io/v2")
+        #expect(try object.text("v") != "admission.k8s.io/v")
+        #expect(try object.text("v") != "")
+        #expect(try object.text("e") == "a/bAé")
+        #expect(try object.text("e") != #"a\/bA"#)
+        #expect(try object.text("e").string == "a/bAé")
+        #expect(try object.text("") == "")
+        for name in ["n", "i", "o", "missing"] {
+            func failure(_ read: () throws -> Any) -> String {
+                do {
+                    _ = try read()
+                    return "no error"
+                } catch {
+                    return "\(error)"
+                }
+            }
+            let text = failure { try object.text(name) }
+            #expect(text == failure { try object.string(name) }, "\(name)")
+            #expect(text != "no error")
+        }
+    }
 }

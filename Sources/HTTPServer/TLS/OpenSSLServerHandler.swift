@@ -45,6 +45,9 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelH
     /// writes' promises cascade from it).
     private var unflushed: ByteBuffer?
     private var unflushedPromise: EventLoopPromise<Void>?
+    /// The last small ciphertext buffer, written into again once the socket has taken it: a keep-alive
+    /// connection's records then cost no allocation each (see `HTTPConnectionHandler.reusedResponseCapacity`).
+    private var ciphertextBuffer: ByteBuffer?
     /// Set after the handshake: what the client negotiated.
     public private(set) var handshake: TLSHandshakeCompleted?
 
@@ -324,7 +327,10 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelH
         guard let writeBIO else { return false }
         let pending = Int(copenssl_bio_pending(writeBIO))
         guard pending > 0 else { return false }
-        var buffer = context.channel.allocator.buffer(capacity: pending)
+        var buffer = ciphertextBuffer ?? context.channel.allocator.buffer(capacity: pending)
+        ciphertextBuffer = nil
+        buffer.clear()  // new storage if the socket still holds the last records
+        buffer.reserveCapacity(minimumWritableBytes: pending)
         while true {
             let available = Int(copenssl_bio_pending(writeBIO))
             if available <= 0 { break }
@@ -334,6 +340,9 @@ public final class OpenSSLServerHandler: ChannelDuplexHandler, RemovableChannelH
             }
         }
         context.write(wrapOutboundOut(buffer), promise: promise)
+        if buffer.capacity <= HTTPConnectionHandler.reusedResponseCapacity + 1024 {  // with the records' overhead
+            ciphertextBuffer = buffer
+        }
         return true
     }
 

@@ -133,10 +133,10 @@ public enum AdmissionReviewer {
             throw AdmissionRequestError(
                 code: .malformedBody, message: "body is not an AdmissionReview: \(describe(error))")
         }
-        guard review.kind == "AdmissionReview" else {
+        guard review.kindText == "AdmissionReview" else {
             throw AdmissionRequestError(code: .wrongKind, message: "kind must be AdmissionReview, got \(review.kind)")
         }
-        guard review.apiVersion == AdmissionReview.apiVersionV1 else {
+        guard review.apiVersionText == AdmissionReview.apiVersionV1 else {
             throw AdmissionRequestError(
                 code: .unknownVersion,
                 message: "apiVersion \(review.apiVersion) is not supported; use \(AdmissionReview.apiVersionV1)")
@@ -145,13 +145,13 @@ public enum AdmissionReviewer {
             throw AdmissionRequestError(code: .missingRequest, message: "AdmissionReview has no request")
         }
         let expected = kind.descriptor
-        guard request.kind.kind == expected.kind, request.kind.group == expected.group else {
+        guard request.kindTexts.kind == expected.kind, request.kindTexts.group == expected.group else {
             let got = request.kind.group.isEmpty ? request.kind.kind : "\(request.kind.kind).\(request.kind.group)"
             throw AdmissionRequestError(
                 code: .wrongKind,
                 message: "\(kind.path) validates \(expected.kind).\(expected.group), got \(got)")
         }
-        guard request.kind.version == expected.version else {
+        guard request.kindTexts.version == expected.version else {
             throw AdmissionRequestError(
                 code: .unknownVersion,
                 message: "\(expected.kind) version \(request.kind.version) is not supported; use \(expected.version)")
