@@ -7,18 +7,9 @@ import NIOHTTP1
 /// one buffer (head and body), so it takes one trip down the pipeline and the TLS handler seals it as one
 /// record. This is the one place that frames responses; the server has no `HTTPResponseEncoder`.
 enum HTTPResponseBytes {
-    /// A complete response: head and body in one buffer. `omitBody` for an answer to `HEAD`, which announces
-    /// the body's length but does not send it. A 1xx, 204 or 304 answer has neither a body nor a length.
-    static func response(
-        _ status: HTTPResponseStatus, headers: HTTPHeaders, body: Data, omitBody: Bool, keepAlive: Bool,
-        allocator: ByteBufferAllocator
-    ) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: 0)
-        write(status, headers: headers, body: body, omitBody: omitBody, keepAlive: keepAlive, into: &buffer)
-        return buffer
-    }
-
-    /// `response(...)` written into `buffer` after its readable bytes (a connection reuses one buffer).
+    /// A complete response, head and body, written into `buffer` after its readable bytes (a connection reuses one
+    /// buffer). `omitBody` for an answer to `HEAD`, which announces the body's length but does not send it. A 1xx,
+    /// 204 or 304 answer has neither a body nor a length.
     static func write(
         _ status: HTTPResponseStatus, headers: HTTPHeaders, body: Data, omitBody: Bool, keepAlive: Bool,
         into buffer: inout ByteBuffer

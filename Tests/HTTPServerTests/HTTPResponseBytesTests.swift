@@ -12,10 +12,10 @@ struct HTTPResponseBytesTests {
         _ status: HTTPResponseStatus, headers: HTTPHeaders = [:], body: Data = Data(), omitBody: Bool = false,
         keepAlive: Bool = true
     ) -> String {
-        String(
-            buffer: HTTPResponseBytes.response(
-                status, headers: headers, body: body, omitBody: omitBody, keepAlive: keepAlive,
-                allocator: ByteBufferAllocator()))
+        var buffer = ByteBufferAllocator().buffer(capacity: 0)
+        HTTPResponseBytes.write(
+            status, headers: headers, body: body, omitBody: omitBody, keepAlive: keepAlive, into: &buffer)
+        return String(buffer: buffer)
     }
 
     @Test func statusLinesAndLengthsAreTheirDigits() {
