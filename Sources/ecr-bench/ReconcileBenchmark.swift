@@ -15,9 +15,9 @@ import Synchronization
 /// server (a child process too, by default) or any cluster (`--kubeconfig`/`--context`). One
 /// `ClusterAWSECRImagePullSecret` selects N fresh `ecr-bench-*` namespaces; the benchmark times converging
 /// them, forced refreshes (a change of `spec.registries`, so every Secret's content changes), and the same
-/// server's write ceiling measured by a bare loop of `KubeClient` (N creates, then N updates once per refresh
-/// cycle, at the operator's namespace parallelism). Prints `name: value unit` lines. Removes what it created,
-/// also on Ctrl-C or SIGTERM.
+/// server's write ceiling measured by a bare loop of `KubeClient` (`CeilingLoop`: N creates after converging, then
+/// N updates after each refresh, at the operator's namespace parallelism). Prints `name: value unit` lines. Removes
+/// what it created, also on Ctrl-C or SIGTERM.
 struct ReconcileBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reconcile", abstract: "Cluster resource → Secrets in N namespaces: time, requests, memory.")
@@ -213,9 +213,18 @@ final class BenchRun: @unchecked Sendable {
         }
         sayMemory("rss_converged", op)
 
-        // Forced refreshes: a new registry account changes every Secret's content (moto's password names it).
+        // The ceiling, measured between the operator's phases so that each pass meets the host as the phase
+        // before it did (the host moves either by ±15 % within a minute): the same server, a bare loop of the
+        // project's client at the same parallelism. The operator runs, idle: its watches select its managed-by
+        // value, which the loop's Secrets do not carry, so the server streams none of them to it.
+        let ceiling = try await CeilingLoop.connect(run: self, config: config, tracker: tracker)
+        let ceilingCreate = try await ceiling.createAll()
+
+        // Forced refreshes, each followed by one update pass of the ceiling: a new registry account changes
+        // every Secret's content (moto's password names it).
         var refreshes: [PhaseResult] = []
-        let refreshCPUBefore = cpuNow()
+        var ceilingUpdates: [Double] = []
+        var refreshCPU = CPUTimes.zero
         for cycle in 1...options.refreshCycles {
             spec.registries = [RegistrySpec(accountID: String(100_000_000_000 + cycle), region: "us-west-2")]
             let result = try await phase(
@@ -235,16 +244,36 @@ final class BenchRun: @unchecked Sendable {
                 fatalError("unreachable")
             }
             refreshes.append(result)
+            refreshCPU = refreshCPU + result.cpu
             sayMemory("rss_after_refresh_\(cycle)", op)
+            ceilingUpdates.append(try await ceiling.updateAll(pass: cycle))
         }
         if refreshes.count > 1 {
             say("refresh_median_of_\(refreshes.count)", median(refreshes.map(\.secrets)), "s")
-            sayCPU("refresh_all", from: refreshCPUBefore, count: count * refreshes.count)
+            sayCPU("refresh_all", refreshCPU, count: count * refreshes.count)
+            sayCPU("ceiling_update_all", ceiling.updateCPU, count: count * refreshes.count, who: ["bench", "server"])
         }
         if options.traceConnects, let log = try? String(contentsOfFile: connectLog, encoding: .utf8) {
             let port = URL(string: config.server)?.port ?? 443
             let connects = log.split(separator: "\n").filter { $0.contains("htons(\(port))") }.count
             say("operator_tcp_connects_to_apiserver", "\(connects)", "connections")
+        }
+
+        say("ceiling_create", ceilingCreate, "s")
+        for (index, seconds) in ceilingUpdates.enumerated() {
+            say(index == 0 ? "ceiling_update" : "ceiling_update_\(index + 1)", seconds, "s")
+        }
+        // Ratio = ceiling time / operator time: the operator's throughput as a fraction of the bare loop's.
+        say("converge_vs_ceiling_create", ceilingCreate / converge.secrets, "x", digits: 2)
+        say("refresh_vs_ceiling_update", ceilingUpdates[0] / refreshes[0].secrets, "x", digits: 2)
+        if refreshes.count > 1 {
+            let ceilingMedian = median(ceilingUpdates)
+            say("ceiling_update_median_of_\(ceilingUpdates.count)", ceilingMedian, "s")
+            let refreshMedian = median(refreshes.map(\.secrets))
+            say("refresh_median_vs_ceiling_update_median", ceilingMedian / refreshMedian, "x", digits: 2)
+            // Each refresh against the ceiling pass right after it, then the middle of those ratios.
+            let pairs = zip(ceilingUpdates, refreshes).map { $0 / $1.secrets }
+            say("refresh_vs_next_ceiling_update_median_of_\(pairs.count)", median(pairs), "x", digits: 2)
         }
 
         // Remove the resource while the operator runs (it may hold a finalizer), then stop it.
@@ -258,89 +287,6 @@ final class BenchRun: @unchecked Sendable {
         createdResource = false
         await op.stop()
         operatorProcess = nil
-        // The garbage collector deletes the operator's Secrets now that their owner is gone: let it finish, so
-        // the ceiling runs on a quiet server (it would otherwise share it with N deletions and their events).
-        let collecting = ContinuousClock.now
-        let owned = ListOptions(labelSelector: "\(Labels.ownerName)=\(resourceName)", limit: 1)
-        while try await !client.listMetadata(Secret.resource, options: owned).items.isEmpty {
-            guard ContinuousClock.now < collecting + .seconds(options.timeout) else {
-                throw ValidationError("the operator's Secrets were not collected within \(options.timeout) s")
-            }
-            try await Task.sleep(for: .milliseconds(200))
-        }
-        say("garbage_collection_wait", (ContinuousClock.now - collecting).seconds, "s")
-
-        // The ceiling: the same server, a bare loop of the project's client at the same parallelism.
-        let bare = try await KubeClient.connect(config: config, maxConcurrentRequests: options.concurrency)
-        // A `.dockerconfigjson` the size of the operator's (the server checks that it is one).
-        func dockerConfig(_ filler: Character) -> Data {
-            let auth = String(repeating: filler, count: 160)
-            return Data(#"{"auths":{"123456789012.dkr.ecr.us-west-2.amazonaws.com":{"auth":"\#(auth)"}}}"#.utf8)
-        }
-        let payload = dockerConfig("x")
-        // The operator's metadata too (the server validates, stores and encodes it with every write): its
-        // labels, but another managed-by value, and its expiry annotation, which an update changes as a refresh
-        // does. No owner reference: the owner is gone, and the garbage collector would delete the Secrets. Its
-        // owner-name label puts the writes in the tracker's watch, and the loop's time ends when the tracker has
-        // seen all N, as the operator's does.
-        let labels = [
-            Labels.managedBy: "ecr-bench-ceiling", Labels.ownerKind: ClusterAWSECRImagePullSecret.resource.kind,
-            Labels.ownerName: resourceName,
-        ]
-        @Sendable func annotations() -> [String: String] { [Annotations.expiresAt: Timestamp.format(Date())] }
-        let writtenBox = Mutex([Secret?](repeating: nil, count: count))
-        tracker.reset()
-        let createCPUBefore = cpuNow()
-        let createStart = ContinuousClock.now
-        try await forEachConcurrently(0..<count) { index in
-            let secret = try await bare.create(
-                Secret(
-                    metadata: ObjectMeta(
-                        name: "ecr-bench-ceiling", namespace: self.namespace(index), labels: labels,
-                        annotations: annotations()),
-                    data: [".dockerconfigjson": payload], type: "kubernetes.io/dockerconfigjson"))
-            writtenBox.withLock { $0[index] = secret }
-        }
-        let ceilingCreate = try await observed(by: tracker, count: count, since: createStart, name: "ceiling_create")
-        if let first = tracker.firstWrite(since: createStart) { say("ceiling_create_first_secret", first, "s") }
-        sayCPU("ceiling_create", from: createCPUBefore, count: count, who: ["bench", "server"])
-        // As many update passes as refresh cycles: the host moves the ceiling by ±15 % between passes, so one
-        // pass against the median of several refreshes said more about the host than about the operator.
-        var ceilingUpdates: [Double] = []
-        let updateCPUBefore = cpuNow()
-        for pass in 1...options.refreshCycles {
-            let updatedPayload = dockerConfig(pass.isMultiple(of: 2) ? "z" : "y")
-            tracker.reset()
-            let updateStart = ContinuousClock.now
-            try await forEachConcurrently(0..<count) { index in
-                guard var secret = writtenBox.withLock({ $0[index] }) else { return }
-                secret.data = [".dockerconfigjson": updatedPayload]
-                secret.metadata.annotations = annotations()
-                let updated = try await bare.update(secret)
-                writtenBox.withLock { $0[index] = updated }
-            }
-            let name = pass == 1 ? "ceiling_update" : "ceiling_update_\(pass)"
-            ceilingUpdates.append(try await observed(by: tracker, count: count, since: updateStart, name: name))
-            if pass == 1 { sayCPU("ceiling_update", from: updateCPUBefore, count: count, who: ["bench", "server"]) }
-        }
-        if ceilingUpdates.count > 1 {
-            sayCPU(
-                "ceiling_update_all", from: updateCPUBefore, count: count * ceilingUpdates.count,
-                who: ["bench", "server"])
-        }
-        say("ceiling_create", ceilingCreate, "s")
-        for (index, seconds) in ceilingUpdates.enumerated() {
-            say(index == 0 ? "ceiling_update" : "ceiling_update_\(index + 1)", seconds, "s")
-        }
-        // Ratio = ceiling time / operator time: the operator's throughput as a fraction of the bare loop's.
-        say("converge_vs_ceiling_create", ceilingCreate / converge.secrets, "x", digits: 2)
-        say("refresh_vs_ceiling_update", ceilingUpdates[0] / refreshes[0].secrets, "x", digits: 2)
-        if refreshes.count > 1 {
-            let ceilingMedian = median(ceilingUpdates)
-            say("ceiling_update_median_of_\(ceilingUpdates.count)", ceilingMedian, "s")
-            let refreshMedian = median(refreshes.map(\.secrets))
-            say("refresh_median_vs_ceiling_update_median", ceilingMedian / refreshMedian, "x", digits: 2)
-        }
     }
 
     /// The middle value (the upper one of an even count), as `refresh_median_of_N` reports.
@@ -366,6 +312,8 @@ final class BenchRun: @unchecked Sendable {
     struct PhaseResult {
         var secrets: Double
         var status: Double
+        /// CPU used from the change until the phase's trailing requests landed.
+        var cpu: CPUTimes
     }
 
     /// Starts a phase with `change` (returns the generation to wait for), then waits for N Secrets written
@@ -405,9 +353,9 @@ final class BenchRun: @unchecked Sendable {
         }
         // Let trailing requests (events, a last status write) land before counting.
         try await Task.sleep(for: .milliseconds(500))
-        let result = PhaseResult(secrets: secretsAt.seconds, status: statusAt.seconds)
+        let result = PhaseResult(secrets: secretsAt.seconds, status: statusAt.seconds, cpu: cpuNow() - cpuBefore)
         // Includes the status polls and the 500 ms above: small beside N writes, and the same for every build.
-        sayCPU(name, from: cpuBefore, count: count)
+        sayCPU(name, result.cpu, count: count)
         say("\(name)_secrets", result.secrets, "s")
         // What comes before the first write (the change's watch event, the reconcile's reads and AWS calls) is
         // a fixed cost the ceiling's loop does not have: at 1,000 namespaces it weighs ten times more than at 10,000.
@@ -456,26 +404,19 @@ final class BenchRun: @unchecked Sendable {
     }
 
     /// CPU seconds so far of the operator, the test server (nil on a cluster) and this process.
-    func cpuNow() -> (operator: Double?, server: Double?, bench: Double?) {
-        (
-            operatorProcess.flatMap { Self.cpuSeconds(pid: String($0.pid)) },
-            apiServer.flatMap { Self.cpuSeconds(pid: String($0.process.processIdentifier)) },
-            Self.cpuSeconds(pid: "self")
-        )
+    func cpuNow() -> CPUTimes {
+        CPUTimes(
+            operator: operatorProcess.flatMap { Self.cpuSeconds(pid: String($0.pid)) },
+            server: apiServer.flatMap { Self.cpuSeconds(pid: String($0.process.processIdentifier)) },
+            bench: Self.cpuSeconds(pid: "self"))
     }
 
-    /// Prints `<name>_<who>_cpu_per_secret` in ms: each process's CPU between two `cpuNow()` readings over `count`.
-    func sayCPU(_ name: String, from before: (operator: Double?, server: Double?, bench: Double?),
-        count: Int, who: [String] = ["operator", "server"])
-    {
-        let after = cpuNow()
-        let pairs: [(String, Double?, Double?)] = [
-            ("operator", before.operator, after.operator), ("server", before.server, after.server),
-            ("bench", before.bench, after.bench),
-        ]
-        for (label, start, end) in pairs where who.contains(label) {
-            guard let start, let end else { continue }
-            say("\(name)_\(label)_cpu_per_secret", (end - start) * 1000 / Double(count), "ms", digits: 3)
+    /// Prints `<name>_<who>_cpu_per_secret` in ms: each process's CPU in `used` over `count`.
+    func sayCPU(_ name: String, _ used: CPUTimes, count: Int, who: [String] = ["operator", "server"]) {
+        let parts: [(String, Double?)] = [("operator", used.operator), ("server", used.server), ("bench", used.bench)]
+        for (label, seconds) in parts where who.contains(label) {
+            guard let seconds else { continue }
+            say("\(name)_\(label)_cpu_per_secret", seconds * 1000 / Double(count), "ms", digits: 3)
         }
     }
 

@@ -1,0 +1,123 @@
+import CRDModels
+import Foundation
+import KubeClient
+import Synchronization
+
+/// The write ceiling of the benchmark's server: a bare loop of the project's own `KubeClient` at the operator's
+/// namespace parallelism (`--concurrency`), N creates of a Secret like the operator's, then N updates of them per
+/// pass. Its time ends when the run's tracker has seen a write in all N namespaces, as the operator's phases do.
+final class CeilingLoop: Sendable {
+    let run: BenchRun
+    let client: KubeClient
+    let tracker: SecretTracker
+    /// The Secrets as last written (each update is conditional on its resourceVersion).
+    private let written: Mutex<[Secret?]>
+    /// CPU used over all update passes so far.
+    private let updateCPUTotal = Mutex(CPUTimes.zero)
+
+    private init(run: BenchRun, client: KubeClient, tracker: SecretTracker) {
+        self.run = run
+        self.client = client
+        self.tracker = tracker
+        written = Mutex([Secret?](repeating: nil, count: run.options.namespaces))
+    }
+
+    static func connect(run: BenchRun, config: KubeConfig, tracker: SecretTracker) async throws -> CeilingLoop {
+        let client = try await KubeClient.connect(config: config, maxConcurrentRequests: run.options.concurrency)
+        return CeilingLoop(run: run, client: client, tracker: tracker)
+    }
+
+    var updateCPU: CPUTimes { updateCPUTotal.withLock { $0 } }
+
+    /// A `.dockerconfigjson` the size of the operator's (the server checks that it is one).
+    private static func dockerConfig(_ filler: Character) -> Data {
+        let auth = String(repeating: filler, count: 160)
+        return Data(#"{"auths":{"123456789012.dkr.ecr.us-west-2.amazonaws.com":{"auth":"\#(auth)"}}}"#.utf8)
+    }
+
+    /// The operator's metadata too (the server validates, stores and encodes it with every write): its labels,
+    /// but another managed-by value (so the operator's watches do not see them), and its expiry annotation, which
+    /// an update changes as a refresh does. No owner reference: these are nobody's. The owner-name label puts the
+    /// writes in the tracker's watch.
+    private var labels: [String: String] {
+        [
+            Labels.managedBy: "ecr-bench-ceiling", Labels.ownerKind: ClusterAWSECRImagePullSecret.resource.kind,
+            Labels.ownerName: run.resourceName,
+        ]
+    }
+
+    private static func annotations() -> [String: String] { [Annotations.expiresAt: Timestamp.format(Date())] }
+
+    /// N creates; prints `ceiling_create_first_secret` and the CPU per create; returns the seconds until all N
+    /// were seen.
+    func createAll() async throws -> Double {
+        let count = run.options.namespaces
+        let payload = Self.dockerConfig("x")
+        let labels = labels
+        tracker.reset()
+        let before = run.cpuNow()
+        let start = ContinuousClock.now
+        try await run.forEachConcurrently(0..<count) { index in
+            let secret = try await self.client.create(
+                Secret(
+                    metadata: ObjectMeta(
+                        name: "ecr-bench-ceiling", namespace: self.run.namespace(index), labels: labels,
+                        annotations: Self.annotations()),
+                    data: [".dockerconfigjson": payload], type: "kubernetes.io/dockerconfigjson"))
+            self.written.withLock { $0[index] = secret }
+        }
+        let seconds = try await run.observed(by: tracker, count: count, since: start, name: "ceiling_create")
+        if let first = tracker.firstWrite(since: start) { run.say("ceiling_create_first_secret", first, "s") }
+        run.sayCPU("ceiling_create", run.cpuNow() - before, count: count, who: ["bench", "server"])
+        return seconds
+    }
+
+    /// N updates (new data and expiry); prints the CPU per update of the first pass; returns the seconds until all
+    /// N were seen.
+    func updateAll(pass: Int) async throws -> Double {
+        let count = run.options.namespaces
+        let payload = Self.dockerConfig(pass.isMultiple(of: 2) ? "z" : "y")
+        tracker.reset()
+        let before = run.cpuNow()
+        let start = ContinuousClock.now
+        try await run.forEachConcurrently(0..<count) { index in
+            guard var secret = self.written.withLock({ $0[index] }) else { return }
+            secret.data = [".dockerconfigjson": payload]
+            secret.metadata.annotations = Self.annotations()
+            let updated = try await self.client.update(secret)
+            self.written.withLock { $0[index] = updated }
+        }
+        let name = pass == 1 ? "ceiling_update" : "ceiling_update_\(pass)"
+        let seconds = try await run.observed(by: tracker, count: count, since: start, name: name)
+        let used = run.cpuNow() - before
+        updateCPUTotal.withLock { $0 = $0 + used }
+        if pass == 1 { run.sayCPU("ceiling_update", used, count: count, who: ["bench", "server"]) }
+        return seconds
+    }
+}
+
+/// CPU seconds of the operator, the test server (nil on a cluster) and the benchmark's own process.
+struct CPUTimes: Sendable {
+    var `operator`: Double?
+    var server: Double?
+    var bench: Double?
+
+    static let zero = CPUTimes(operator: 0, server: 0, bench: 0)
+
+    private static func combine(_ a: Double?, _ b: Double?, _ op: (Double, Double) -> Double) -> Double? {
+        guard let a, let b else { return nil }
+        return op(a, b)
+    }
+
+    static func - (after: CPUTimes, before: CPUTimes) -> CPUTimes {
+        CPUTimes(
+            operator: combine(after.operator, before.operator, -), server: combine(after.server, before.server, -),
+            bench: combine(after.bench, before.bench, -))
+    }
+
+    static func + (a: CPUTimes, b: CPUTimes) -> CPUTimes {
+        CPUTimes(
+            operator: combine(a.operator, b.operator, +), server: combine(a.server, b.server, +),
+            bench: combine(a.bench, b.bench, +))
+    }
+}
