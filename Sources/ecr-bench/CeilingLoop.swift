@@ -4,8 +4,8 @@ import KubeClient
 import Synchronization
 
 /// The write ceiling of the benchmark's server: a bare loop of the project's own `KubeClient` at the operator's
-/// namespace parallelism (`--concurrency`), N creates of a Secret like the operator's, then N updates of them per
-/// pass. Its time ends when the run's tracker has seen a write in all N namespaces, as the operator's phases do.
+/// namespace parallelism (`--concurrency`), N creates of a Secret like the operator's (one in each of the run's N
+/// ceiling namespaces), then N updates of them per pass. Its time ends when the run's tracker has seen a write in all N namespaces, as the operator's phases do.
 final class CeilingLoop: Sendable {
     let run: BenchRun
     let client: KubeClient
@@ -61,7 +61,7 @@ final class CeilingLoop: Sendable {
             let secret = try await self.client.create(
                 Secret(
                     metadata: ObjectMeta(
-                        name: "ecr-bench-ceiling", namespace: self.run.namespace(index), labels: labels,
+                        name: "ecr-bench-ceiling", namespace: self.run.ceilingNamespace(index), labels: labels,
                         annotations: Self.annotations()),
                     data: [".dockerconfigjson": payload], type: "kubernetes.io/dockerconfigjson"))
             self.written.withLock { $0[index] = secret }

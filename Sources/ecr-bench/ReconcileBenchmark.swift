@@ -99,6 +99,8 @@ final class BenchRun: @unchecked Sendable {
     var moto: MotoServer?
     var operatorProcess: OperatorProcess?
     var client: KubeClient?
+    /// A cluster's API server URL (`--kubeconfig`; nil on the test server).
+    var clusterServer: String?
     var createdNamespaces: [String] = []
     var createdResource = false
     /// Requests this process sent to the server in a phase (subtracted from the server's count).
@@ -115,6 +117,7 @@ final class BenchRun: @unchecked Sendable {
     var secretName: String { "ecr-bench-login" }
     var opsNamespace: String { "ecr-bench-\(id)-ops" }
     func namespace(_ index: Int) -> String { "ecr-bench-\(id)-\(index)" }
+    func ceilingNamespace(_ index: Int) -> String { "ecr-bench-\(id)-c\(index)" }
     var onTestServer: Bool { options.kubeconfig == nil }
 
     func say(_ name: String, _ value: String, _ unit: String = "") {
@@ -147,6 +150,7 @@ final class BenchRun: @unchecked Sendable {
         let config = try KubeConfig.load(
             kubeconfigPath: kubeconfigPath, context: options.context, environment: ProcessInfo.processInfo.environment)
         say("target", onTestServer ? "API test server (ecr-bench apiserver: HTTPS, HTTP/1.1)" : config.server)
+        if !onTestServer { clusterServer = config.server }
         say("namespaces", "\(count)")
         let client = try await KubeClient.connect(config: config, maxConcurrentRequests: options.concurrency)
         self.client = client
@@ -162,11 +166,15 @@ final class BenchRun: @unchecked Sendable {
                 data: [
                     "AWS_ACCESS_KEY_ID": Data("AKIAECRBENCH\(id)".utf8), "AWS_SECRET_ACCESS_KEY": Data("bench".utf8),
                 ]))
+        // The ceiling's loop writes into N namespaces of its own, unlabelled (the operator does not select them):
+        // on a real API server the first write to a namespace in 30 s also pays the ResourceQuota admission's live
+        // lookup of its quotas, and the loop's creates, right after converge, would otherwise find them looked up.
         try await forEachConcurrently(0..<count) { index in
             let labels = [label: self.id]
             _ = try await client.create(Namespace(metadata: ObjectMeta(name: self.namespace(index), labels: labels)))
+            _ = try await client.create(Namespace(metadata: ObjectMeta(name: self.ceilingNamespace(index))))
         }
-        createdNamespaces += (0..<count).map(namespace)
+        createdNamespaces += (0..<count).map(namespace) + (0..<count).map(ceilingNamespace)
         try await createUnmanagedSecrets(client: client)
 
         let moto = try await MotoServer.start()
@@ -323,7 +331,7 @@ final class BenchRun: @unchecked Sendable {
         change: @escaping @Sendable () async throws -> Int64
     ) async throws -> PhaseResult {
         guard let client else { throw CancellationError() }
-        let serverBefore = serverRequests()
+        let serverBefore = await serverRequests()
         let awsBefore = moto?.requestCount() ?? 0
         let reconcilesBefore = await clusterReconciles()
         ownRequests.store(0, ordering: .relaxed)
@@ -362,13 +370,13 @@ final class BenchRun: @unchecked Sendable {
         if let first = tracker.firstWrite(since: start) { say("\(name)_first_secret", first, "s") }
         if quiet { return result }
         say("\(name)_status", result.status, "s")
-        if let serverBefore, let serverAfter = serverRequests() {
+        if let serverBefore, let serverAfter = await serverRequests() {
             let operatorRequests = serverAfter - serverBefore - ownRequests.load(ordering: .relaxed)
             say("\(name)_api_requests_per_namespace", Double(operatorRequests) / Double(count), "requests", digits: 2)
         } else {
             say(
                 "\(name)_api_requests_per_namespace",
-                "skipped (needs the test server: the operator exports no rest_client_requests_total)")
+                "skipped (the kubeconfig's user may not read the API server's /metrics)")
         }
         if let moto {
             say("\(name)_aws_calls", "\(moto.requestCount() - awsBefore)", "calls")
@@ -420,8 +428,31 @@ final class BenchRun: @unchecked Sendable {
         }
     }
 
-    func serverRequests() -> Int? {
-        apiServer?.ask("count").flatMap { Int($0) }
+    /// Requests the server has answered so far: the test server's own count, or on a cluster the API server's
+    /// `apiserver_request_total` summed over its series answered in JSON (read from its `/metrics`; nil when the
+    /// kubeconfig's user may not read it). Kubernetes' own components talk protobuf: the API server's loopback
+    /// client (e.g. the ResourceQuota admission's live LISTs of a namespace's quotas when a write finds none cached)
+    /// and client-go controllers are left out; kubectl and other JSON clients are not.
+    /// This scrape counts as one of this process's requests.
+    func serverRequests() async -> Int? {
+        if let apiServer { return apiServer.ask("count").flatMap { Int($0) } }
+        guard let client, let server = clusterServer else { return nil }
+        ownRequests.add(1, ordering: .relaxed)
+        var headers = [HTTPHeader("Accept", "text/plain")]
+        if let authorization = try? await client.credentials.authorization() {
+            headers.append(HTTPHeader("Authorization", authorization))
+        }
+        guard
+            let response = try? await client.transport.send(
+                HTTPRequest(url: server + "/metrics", headers: headers, timeout: .seconds(10))),
+            response.status == 200
+        else { return nil }
+        var total = 0.0
+        for line in String(decoding: response.body, as: UTF8.self).split(separator: "\n")
+        where line.hasPrefix("apiserver_request_total{") && line.contains(#"contentType="application/json"#) {
+            if let value = line.split(separator: " ").last.flatMap({ Double($0) }) { total += value }
+        }
+        return Int(total)
     }
 
     func sayMemory(_ name: String, _ op: OperatorProcess) {
