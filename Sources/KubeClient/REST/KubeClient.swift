@@ -295,8 +295,14 @@ public final class KubeClient: Sendable {
     }
 
     /// Decodes an answer with `FlatJSONDecoder` (JSONDecoder's semantics in one scan, see `FlatJSON`).
+    /// Metadata-only answers (one per write of a managed Secret) are read straight from the table
+    /// (`FlatJSONDecoder.metadataObject`), with the values and errors of their `Codable` decode.
     func decode<T: Decodable>(_ type: T.Type, from data: Data, request: String) throws -> T {
         do {
+            if T.self == PartialObjectMetadata.self {
+                let object = try FlatJSONDecoder().metadataObject(from: data)
+                return unsafeBitCast(PartialObjectMetadata(object), to: T.self)
+            }
             return try FlatJSONDecoder().decode(T.self, from: data)
         } catch {
             throw KubeAPIError.decoding(error, type: "\(T.self)", request: request)

@@ -1,6 +1,7 @@
 import CRDModels
 import FoundationEssentials
 import HTTPClient
+import JSONDecoding
 
 extension KubeClient {
     /// Events buffered between the connection and a slow consumer; beyond this the watch ends with
@@ -56,7 +57,7 @@ extension KubeClient {
         var splitter = LineSplitter(maxLineBytes: maxWatchLineBytes)
 
         func decode(_ line: Data) throws -> WatchEvent<R> {
-            try self.decode(WatchEvent<R>.self, from: line, request: label)
+            try self.decodeWatchEvent(R.self, from: line, request: label)
         }
 
         func deliver(_ event: WatchEvent<R>) throws {
@@ -91,6 +92,29 @@ extension KubeClient {
                 throw KubeAPIError(code: .transport, message: "watch stream ended inside an event", request: label)
             }
             try deliver(event)
+        }
+    }
+
+    /// One watch event line. Metadata-only events (one per write of a managed Secret) are read straight from the
+    /// table (`FlatJSONDecoder.metadataWatchEvent`), with the values and errors of their `Codable` decode.
+    func decodeWatchEvent<R: KubeResource>(_ type: R.Type, from line: Data, request: String) throws -> WatchEvent<R> {
+        guard R.self == PartialObjectMetadata.self else {
+            return try decode(WatchEvent<R>.self, from: line, request: request)
+        }
+        do {
+            let event = try FlatJSONDecoder().metadataWatchEvent(
+                WatchEvent<PartialObjectMetadata>.self, from: line, defaults: PartialObjectMetadata.typeMetaDefaults
+            ) { type, object in
+                let object = PartialObjectMetadata(object)
+                switch type {
+                case .added: return .added(object)
+                case .modified: return .modified(object)
+                case .deleted: return .deleted(object)
+                }
+            }
+            return unsafeBitCast(event, to: WatchEvent<R>.self)
+        } catch {
+            throw KubeAPIError.decoding(error, type: "\(WatchEvent<R>.self)", request: request)
         }
     }
 
