@@ -41,10 +41,13 @@ public struct FlatJSONTypeMetaDefaults: Sendable {
 extension FlatJSONDecoder {
     /// The document's root object as its metadata-only model's `init(from:)` reads it: `apiVersion` and `kind`
     /// required (or taken from `defaults` when absent), `metadata` required and read without `managedFields`.
+    /// Its labels, annotations and owner references equal to `template`'s are `template`'s copies (a write's
+    /// answer: the metadata sent).
     public func metadataObject(
-        from data: Data, defaults: FlatJSONTypeMetaDefaults? = nil
+        from data: Data, defaults: FlatJSONTypeMetaDefaults? = nil, template: ObjectMeta? = nil
     ) throws -> FlatJSONMetadataObject {
-        try FlatJSONValueDecoder(try FlatJSON(data), node: 0, parent: nil, key: nil).metadataObject(defaults: defaults)
+        try FlatJSONValueDecoder(try FlatJSON(data), node: 0, parent: nil, key: nil)
+            .metadataObject(defaults: defaults, template: template)
     }
 
     /// A watch event line (`{"type":..., "object":...}`) whose object of an ADDED, MODIFIED or DELETED event is read
@@ -75,12 +78,14 @@ extension FlatJSONValueDecoder {
         static let names = allCases.map { Array("\($0)".utf8) }
     }
 
-    fileprivate func metadataObject(defaults: FlatJSONTypeMetaDefaults?) throws -> FlatJSONMetadataObject {
+    fileprivate func metadataObject(
+        defaults: FlatJSONTypeMetaDefaults?, template: ObjectMeta? = nil
+    ) throws -> FlatJSONMetadataObject {
         try object(node, path: codingPath, ObjectMember.self) { object in
             let apiVersion = try object.string(.apiVersion, absent: defaults?.apiVersion)
             let kind = try object.string(.kind, absent: defaults?.kind)
             let metadata = try object.required(.metadata) { node, _ in
-                try member(node, ObjectMember.metadata.key).objectMeta(keepingManagedFields: false)
+                try member(node, ObjectMember.metadata.key).objectMeta(keepingManagedFields: false, template: template)
             }
             return FlatJSONMetadataObject(apiVersion: apiVersion, kind: kind, metadata: metadata)
         }

@@ -113,6 +113,44 @@ struct MetadataDecodingTests {
         expectAlike(#"{"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":\#(metadata)}"#)
     }
 
+    /// A write's answer read with the metadata sent as `template`: the same outcome as without, whether the
+    /// answer repeats the sent labels, annotations and owners or not (other values, orders, types, escapes).
+    @Test func answersReadWithTheSentMetadataDecodeAlike() throws {
+        let owner = OwnerReference(
+            apiVersion: "ecr.aws/v1", kind: "K", name: "r", uid: "u-1", controller: true, blockOwnerDeletion: true)
+        var sent = ObjectMeta(name: "s", namespace: "ns", labels: ["a": "1", "b": "2"], annotations: ["x": "y"])
+        sent.ownerReferences = [owner]
+        let owners = #"[{"apiVersion":"ecr.aws/v1","kind":"K","name":"r","uid":"u-1","controller":true,"#
+            + #""blockOwnerDeletion":true}]"#
+        let variants = [
+            #""labels":{"a":"1","b":"2"},"annotations":{"x":"y"},"ownerReferences":\#(owners)"#,
+            #""labels":{"b":"2","a":"1"},"annotations":{"x":"z"}"#, #""labels":{"a":"1"},"annotations":{}"#,
+            #""labels":{"a":"1","b":"2","c":"3"}"#, #""labels":{"a":"1","a":"2"}"#, #""labels":{"a":"1","b":2}"#,
+            #""labels":{"a":"1","b":"2"},"annotations":{"x":"y"}"#, #""labels":null,"annotations":[]"#,
+            #""labels":{"a":"1","b":"2","a":"1"}"#, #""ownerReferences":[]"#, #""ownerReferences":null"#,
+            #""ownerReferences":[{"apiVersion":"ecr.aws/v1","kind":"K","name":"r","uid":"u-1","controller":true}]"#,
+            #""ownerReferences":[{"apiVersion":"ecr.aws/v1","kind":"K","name":"r","uid":"u-1","controller":true,"#
+                + #""blockOwnerDeletion":1}]"#,
+            #""ownerReferences":[{"apiVersion":"ecr.aws/v1","kind":"K","name":"r","uid":"u-2","controller":true,"#
+                + #""blockOwnerDeletion":true}]"#,
+            #""ownerReferences":\#(owners.dropLast())\#(owners.dropFirst())"#,
+            #""ownerReferences":[null]"#, #""ownerReferences":{"a":1}"#,
+        ]
+        for variant in variants {
+            let text = #"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s","namespace":"ns",\#(variant)}}"#
+            let data = Data(text.utf8)
+            let withTemplate = Self.outcome(
+                { try client.decode(PartialObjectMetadata.self, from: data, request: "r", template: sent) },
+                Self.describe)
+            let codable = Self.outcome(
+                { try FlatJSONDecoder().decode(PartialObjectMetadata.self, from: data) }, Self.describe)
+            #expect(withTemplate == codable, "\(text)")
+        }
+        let same = Data(#"{"apiVersion":"v1","kind":"Secret","metadata":{"labels":{"b":"2","a":"1"}}}"#.utf8)
+        let answer = try client.decode(PartialObjectMetadata.self, from: same, request: "r", template: sent)
+        #expect(answer.metadata.labels == sent.labels && answer.metadata.annotations == nil)
+    }
+
     /// The direct path builds what the models build (a check that the comparison above can fail).
     @Test func directValues() throws {
         let line = Data(#"{"type":"DELETED","object":{"metadata":{"name":"a","namespace":"b"}}}"#.utf8)
