@@ -47,18 +47,23 @@ extension FlatJSONDecoder {
         from data: Data, defaults: FlatJSONTypeMetaDefaults? = nil, template: ObjectMeta? = nil
     ) throws -> FlatJSONMetadataObject {
         try FlatJSONValueDecoder(try FlatJSON(data), node: 0, parent: nil, key: nil)
-            .metadataObject(defaults: defaults, template: template)
+            .metadataObject(defaults: defaults) { _, _ in template }
     }
 
     /// A watch event line (`{"type":..., "object":...}`) whose object of an ADDED, MODIFIED or DELETED event is read
     /// as `metadataObject` reads it (its missing `apiVersion`/`kind` from `defaults`) and handed to `event`; any
-    /// other line (BOOKMARK, ERROR, an unknown type) is decoded as `Event` through its `init(from:)`.
+    /// other line (BOOKMARK, ERROR, an unknown type) is decoded as `Event` through its `init(from:)`. Labels,
+    /// annotations and owner references equal to those `known` gives for the object's namespace and name (what a
+    /// cache holds of it) are `known`'s copies.
     public func metadataWatchEvent<Event: Decodable>(
         _ type: Event.Type, from data: Data, defaults: FlatJSONTypeMetaDefaults,
+        known: (_ namespace: String?, _ name: String?) -> ObjectMeta? = { _, _ in nil },
         _ event: (FlatJSONWatchEventType, FlatJSONMetadataObject) -> Event
     ) throws -> Event {
         let decoder = FlatJSONValueDecoder(try FlatJSON(data), node: 0, parent: nil, key: nil)
-        if let (type, object) = try decoder.metadataWatchEvent(defaults: defaults) { return event(type, object) }
+        if let (type, object) = try decoder.metadataWatchEvent(defaults: defaults, known: known) {
+            return event(type, object)
+        }
         return try decoder.decode(Event.self)
     }
 }
@@ -79,7 +84,7 @@ extension FlatJSONValueDecoder {
     }
 
     fileprivate func metadataObject(
-        defaults: FlatJSONTypeMetaDefaults?, template: ObjectMeta? = nil
+        defaults: FlatJSONTypeMetaDefaults?, template: (_ namespace: String?, _ name: String?) -> ObjectMeta?
     ) throws -> FlatJSONMetadataObject {
         try object(node, path: codingPath, ObjectMember.self) { object in
             let apiVersion = try object.string(.apiVersion, absent: defaults?.apiVersion)
@@ -93,7 +98,7 @@ extension FlatJSONValueDecoder {
 
     /// The event's type and object; nil when its type is none of the three that carry an object.
     fileprivate func metadataWatchEvent(
-        defaults: FlatJSONTypeMetaDefaults
+        defaults: FlatJSONTypeMetaDefaults, known: (_ namespace: String?, _ name: String?) -> ObjectMeta?
     ) throws -> (FlatJSONWatchEventType, FlatJSONMetadataObject)? {
         try object(node, path: codingPath, EventMember.self) { event in
             let typeNode = try event.required(.type) { node, path in
@@ -105,7 +110,7 @@ extension FlatJSONValueDecoder {
             }
             guard let type else { return nil }
             let object = try event.required(.object) { node, _ in
-                try member(node, EventMember.object.key).metadataObject(defaults: defaults)
+                try member(node, EventMember.object.key).metadataObject(defaults: defaults, template: known)
             }
             return (type, object)
         }

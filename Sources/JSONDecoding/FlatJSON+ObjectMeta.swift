@@ -29,9 +29,13 @@ extension FlatJSONValueDecoder {
     }
 
     /// This decoder's value as `ObjectMeta`; unless `keepingManagedFields`, without `managedFields` (checked only).
-    /// Labels, annotations and owner references equal to `template`'s are `template`'s copies, compared in place
-    /// and not built (a write's answer repeats what was sent; the caller keeps one copy, not one per answer).
-    func objectMeta(keepingManagedFields: Bool, template: ObjectMeta? = nil) throws -> ObjectMeta {
+    /// Labels, annotations and owner references equal to those of the `template` of its namespace and name are
+    /// the template's copies, compared in place and not built (a write's answer repeats what was sent, the watch
+    /// event of a write what the cache holds: the caller keeps one copy, not one per answer or event).
+    func objectMeta(
+        keepingManagedFields: Bool,
+        template: (_ namespace: String?, _ name: String?) -> ObjectMeta? = { _, _ in nil }
+    ) throws -> ObjectMeta {
         try object(node, path: codingPath, MetaMember.self) { meta in
             var metadata = ObjectMeta()
             metadata.name = try meta.stringIfPresent(.name)
@@ -43,6 +47,7 @@ extension FlatJSONValueDecoder {
             metadata.creationTimestamp = try meta.stringIfPresent(.creationTimestamp)
             metadata.deletionTimestamp = try meta.stringIfPresent(.deletionTimestamp)
             metadata.deletionGracePeriodSeconds = try meta.integerIfPresent(.deletionGracePeriodSeconds)
+            let template = template(metadata.namespace, metadata.name)
             metadata.labels = try meta.optional(.labels) { node, path in
                 if let labels = template?.labels, holds(labels, at: node) { return labels }
                 return try stringMap(node, path: path())
