@@ -29,7 +29,13 @@ extension FlatJSONValueDecoder {
     }
 
     /// This decoder's value as `ObjectMeta`; unless `keepingManagedFields`, without `managedFields` (checked only).
-    func objectMeta(keepingManagedFields: Bool) throws -> ObjectMeta {
+    /// Labels, annotations and owner references equal to those of the `template` of its namespace and name are
+    /// the template's copies, compared in place and not built (a write's answer repeats what was sent, the watch
+    /// event of a write what the cache holds: the caller keeps one copy, not one per answer or event).
+    func objectMeta(
+        keepingManagedFields: Bool,
+        template: (_ namespace: String?, _ name: String?) -> ObjectMeta? = { _, _ in nil }
+    ) throws -> ObjectMeta {
         try object(node, path: codingPath, MetaMember.self) { meta in
             var metadata = ObjectMeta()
             metadata.name = try meta.stringIfPresent(.name)
@@ -41,9 +47,19 @@ extension FlatJSONValueDecoder {
             metadata.creationTimestamp = try meta.stringIfPresent(.creationTimestamp)
             metadata.deletionTimestamp = try meta.stringIfPresent(.deletionTimestamp)
             metadata.deletionGracePeriodSeconds = try meta.integerIfPresent(.deletionGracePeriodSeconds)
-            metadata.labels = try meta.stringMapIfPresent(.labels)
-            metadata.annotations = try meta.stringMapIfPresent(.annotations)
-            metadata.ownerReferences = try meta.optional(.ownerReferences) { try ownerReferences($0, path: $1()) }
+            let template = template(metadata.namespace, metadata.name)
+            metadata.labels = try meta.optional(.labels) { node, path in
+                if let labels = template?.labels, holds(labels, at: node) { return labels }
+                return try stringMap(node, path: path())
+            }
+            metadata.annotations = try meta.optional(.annotations) { node, path in
+                if let annotations = template?.annotations, holds(annotations, at: node) { return annotations }
+                return try stringMap(node, path: path())
+            }
+            metadata.ownerReferences = try meta.optional(.ownerReferences) { node, path in
+                if let owners = template?.ownerReferences, holds(owners, at: node) { return owners }
+                return try ownerReferences(node, path: path())
+            }
             metadata.finalizers = try meta.stringListIfPresent(.finalizers)
             if let node = meta.members[.managedFields] {
                 metadata.managedFields = try managedFields(node, keeping: keepingManagedFields)
@@ -63,6 +79,53 @@ extension FlatJSONValueDecoder {
                 uid: try owner.string(.uid), controller: try owner.boolIfPresent(.controller),
                 blockOwnerDeletion: try owner.boolIfPresent(.blockOwnerDeletion))
         }
+    }
+
+    /// Whether the value at `node` reads as exactly `map` (`stringMap` would build an equal one without error):
+    /// as many members, each of `map`'s keys found (the first of its name, as `stringMap` keeps) with its value as
+    /// a string, so no member is left over or repeated.
+    private func holds(_ map: [String: String], at node: Int) -> Bool {
+        guard document[node].kind == .object, document[node].count == map.count else { return false }
+        for (key, value) in map {
+            guard let member = document.member(of: node, named: key), document[member].kind == .string else {
+                return false
+            }
+            var value = value
+            guard value.withUTF8({ document.keyMatches(member, $0) }) else { return false }
+        }
+        return true
+    }
+
+    /// Whether the value at `node` reads as exactly `owners` (`ownerReferences` would build an equal array).
+    private func holds(_ owners: [OwnerReference], at node: Int) -> Bool {
+        guard document[node].kind == .array, document[node].count == owners.count else { return false }
+        var element = node + 1
+        for owner in owners {
+            guard document[element].kind == .object, holds(owner, at: element) else { return false }
+            element = document[element].after
+        }
+        return true
+    }
+
+    private func holds(_ owner: OwnerReference, at node: Int) -> Bool {
+        func holds(_ member: OwnerMember, _ members: FlatJSONMemberNodes<OwnerMember>, _ text: String) -> Bool {
+            guard let node = members.value(member), document[node].kind == .string else { return false }
+            var text = text
+            return text.withUTF8 { document.keyMatches(node, $0) }
+        }
+        func holds(_ member: OwnerMember, _ members: FlatJSONMemberNodes<OwnerMember>, _ flag: Bool?) -> Bool {
+            switch (members[member].map { document[$0].kind }, flag) {
+            case (nil, nil), (.true?, true?), (.false?, false?): true
+            default: false
+            }
+        }
+        // The body throws nothing (`withMembers` is `throws` for its other callers).
+        return (try? document.withMembers(of: node, OwnerMember.self) { members in
+            holds(.apiVersion, members, owner.apiVersion) && holds(.kind, members, owner.kind)
+                && holds(.name, members, owner.name) && holds(.uid, members, owner.uid)
+                && holds(.controller, members, owner.controller)
+                && holds(.blockOwnerDeletion, members, owner.blockOwnerDeletion)
+        }) ?? false
     }
 
     /// `managedFields` as `[JSONValue]` (or nil when not `keeping`), with the errors of its `init(from:)`: anything

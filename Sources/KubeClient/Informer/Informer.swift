@@ -89,13 +89,23 @@ public final class Informer<R: KubeResource>: Sendable {
     private let stats = Mutex(Statistics())
     private let started = Atomic<Bool>(false)
 
-    public init(
+    public convenience init(
         name: String, configuration: Configuration = Configuration(), logger: Logger = Logger(label: "informer"),
+        lister: @escaping Lister, watcher: @escaping Watcher
+    ) {
+        self.init(
+            name: name, configuration: configuration, logger: logger,
+            store: ObjectStore(index: configuration.index), lister: lister, watcher: watcher)
+    }
+
+    /// An informer that fills `store` (made for it, with `configuration.index`: its watcher may read it).
+    init(
+        name: String, configuration: Configuration, logger: Logger, store: ObjectStore<R>,
         lister: @escaping Lister, watcher: @escaping Watcher
     ) {
         self.name = name
         self.configuration = configuration
-        self.store = ObjectStore(index: configuration.index)
+        self.store = store
         self.changes = BoundedChannel(capacity: configuration.changeBuffer)
         self.lister = lister
         self.watcher = watcher
@@ -301,14 +311,22 @@ public final class Informer<R: KubeResource>: Sendable {
 
 extension Informer where R == PartialObjectMetadata {
     /// A metadata-only informer: caches only the metadata of `resource` objects selected by
-    /// `labelSelector` (the operator's managed Secrets), never their data.
+    /// `labelSelector` (the operator's managed Secrets), never their data. Its watch events share the labels,
+    /// annotations and owner references the store already holds for their object when they are equal
+    /// (`KubeClient.KnownMetadata`): the event of an update that kept them builds none.
     public static func metadata(
         client: KubeClient, resource: ResourceDescriptor, namespace: String? = nil,
         configuration: Configuration = Configuration(), logger: Logger = Logger(label: "informer")
     ) -> Informer<PartialObjectMetadata> {
-        Informer(
-            name: "\(resource.plural)(metadata)", configuration: configuration, logger: logger,
+        let store = ObjectStore<PartialObjectMetadata>(index: configuration.index)
+        let known: KubeClient.KnownMetadata = { namespace, name in
+            store.get(namespace: namespace, name: name ?? "")?.metadata
+        }
+        return Informer(
+            name: "\(resource.plural)(metadata)", configuration: configuration, logger: logger, store: store,
             lister: { options in try await client.listMetadata(resource, namespace: namespace, options: options) },
-            watcher: { options in client.watchMetadata(resource, namespace: namespace, options: options) })
+            watcher: { options in
+                client.watchMetadata(resource, namespace: namespace, options: options, known: known)
+            })
     }
 }

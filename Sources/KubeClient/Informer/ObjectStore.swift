@@ -8,10 +8,35 @@ public final class ObjectStore<R: KubeResource>: Sendable {
     /// The values an object is found under in the secondary index (none: not indexed).
     public typealias IndexFunction = @Sendable (R) -> [String]
 
+    /// An object's namespace ("" for none) and name: hashed as they are, where a `namespace/name` string would
+    /// be built for every look-up and watch event.
+    private struct Key: Hashable {
+        var namespace: String
+        var name: String
+
+        init(namespace: String?, name: String) {
+            self.namespace = namespace ?? ""
+            self.name = name
+        }
+
+        init(of object: R) { self.init(namespace: object.metadata.namespace, name: object.metadata.name ?? "") }
+
+        /// `ObjectStore.key(namespace:name:)`'s string, parsed back (names hold no `/`).
+        init(_ key: String) {
+            if let slash = key.firstIndex(of: "/") {
+                self.init(namespace: String(key[..<slash]), name: String(key[key.index(after: slash)...]))
+            } else {
+                self.init(namespace: nil, name: key)
+            }
+        }
+
+        var string: String { ObjectStore.key(namespace: namespace, name: name) }
+    }
+
     private struct Contents {
-        var objects: [String: R] = [:]
+        var objects: [Key: R] = [:]
         /// Index value → keys of the objects filed under it.
-        var index: [String: Set<String>] = [:]
+        var index: [String: Set<Key>] = [:]
     }
 
     private let contents = Mutex(Contents())
@@ -30,15 +55,15 @@ public final class ObjectStore<R: KubeResource>: Sendable {
     }
 
     public func get(namespace: String?, name: String) -> R? {
-        contents.withLock { $0.objects[Self.key(namespace: namespace, name: name)] }
+        contents.withLock { $0.objects[Key(namespace: namespace, name: name)] }
     }
 
-    public func get(key: String) -> R? { contents.withLock { $0.objects[key] } }
+    public func get(key: String) -> R? { contents.withLock { $0.objects[Key(key)] } }
 
     /// Every object, in no particular order.
     public var items: [R] { contents.withLock { Array($0.objects.values) } }
 
-    public var keys: [String] { contents.withLock { Array($0.objects.keys) } }
+    public var keys: [String] { contents.withLock { $0.objects.keys.map(\.string) } }
 
     public var count: Int { contents.withLock { $0.objects.count } }
 
@@ -67,7 +92,7 @@ public final class ObjectStore<R: KubeResource>: Sendable {
                 changeCount.add(1, ordering: .releasing)
                 return old.map { .updated(old: $0, new: object) } ?? .added(object)
             case .deleted(let object):
-                let old = remove(key: Self.key(of: object), from: &contents)
+                let old = remove(key: Key(of: object), from: &contents)
                 changeCount.add(1, ordering: .releasing)
                 return .deleted(old ?? object)
             case .bookmark, .error:
@@ -79,7 +104,7 @@ public final class ObjectStore<R: KubeResource>: Sendable {
     /// Stores `object`, refiling it in the index; returns the object it replaced. An update that keeps the
     /// object's index values (most do: a managed Secret keeps its controller) leaves the index as it is.
     private func store(_ object: R, in contents: inout Contents) -> R? {
-        let key = Self.key(of: object)
+        let key = Key(of: object)
         let old = contents.objects.updateValue(object, forKey: key)
         guard let indexFunction else { return old }
         let values = indexFunction(object)
@@ -92,13 +117,13 @@ public final class ObjectStore<R: KubeResource>: Sendable {
         return old
     }
 
-    private func remove(key: String, from contents: inout Contents) -> R? {
+    private func remove(key: Key, from contents: inout Contents) -> R? {
         guard let old = contents.objects.removeValue(forKey: key) else { return nil }
         if let indexFunction { unfile(key, under: indexFunction(old), in: &contents) }
         return old
     }
 
-    private func unfile(_ key: String, under values: [String], in contents: inout Contents) {
+    private func unfile(_ key: Key, under values: [String], in contents: inout Contents) {
         for value in values {
             contents.index[value]?.remove(key)
             if contents.index[value]?.isEmpty == true { contents.index[value] = nil }
@@ -108,8 +133,8 @@ public final class ObjectStore<R: KubeResource>: Sendable {
     /// Replaces the contents with a fresh list and returns the changes that turn the old contents
     /// into the new ones (what a watch would have said had it not been interrupted).
     func replace(with items: [R]) -> [ResourceChange<R>] {
-        var fresh: [String: R] = [:]
-        for item in items { fresh[Self.key(of: item)] = item }
+        var fresh: [Key: R] = [:]
+        for item in items { fresh[Key(of: item)] = item }
         return contents.withLock { contents in
             let changes = Self.diff(old: contents.objects, new: fresh)
             contents = Contents()
@@ -121,9 +146,9 @@ public final class ObjectStore<R: KubeResource>: Sendable {
 
     /// Added, updated (resourceVersion changed) and deleted objects between two snapshots, sorted
     /// by key so the order is deterministic.
-    static func diff(old: [String: R], new: [String: R]) -> [ResourceChange<R>] {
+    private static func diff(old: [Key: R], new: [Key: R]) -> [ResourceChange<R>] {
         var changes: [ResourceChange<R>] = []
-        for key in new.keys.sorted() {
+        for key in sorted(new.keys) {
             let object = new[key]!
             if let previous = old[key] {
                 if previous.metadata.resourceVersion != object.metadata.resourceVersion
@@ -135,10 +160,17 @@ public final class ObjectStore<R: KubeResource>: Sendable {
                 changes.append(.added(object))
             }
         }
-        for key in old.keys.sorted() where new[key] == nil {
+        for key in sorted(old.keys) where new[key] == nil {
             changes.append(.deleted(old[key]!))
         }
         return changes
+    }
+}
+
+extension ObjectStore {
+    /// `keys` in the order of their `namespace/name` strings.
+    private static func sorted(_ keys: Dictionary<Key, R>.Keys) -> [Key] {
+        keys.map { ($0.string, $0) }.sorted { $0.0 < $1.0 }.map(\.1)
     }
 }
 

@@ -1,4 +1,5 @@
 import CRDModels
+import JSONDecoding
 
 /// `meta.k8s.io/v1 PartialObjectMetadata`: an object reduced to its metadata, as metadata-only lists
 /// and watches return it. The operator caches managed Secrets this way so it never holds their data.
@@ -28,4 +29,14 @@ public struct PartialObjectMetadata: KubeResource, Hashable {
         kind = try container.decode(String.self, forKey: .kind)
         metadata = try container.decode(ObjectMeta.WithoutManagedFields.self, forKey: .metadata).value
     }
+
+    /// The object `FlatJSONDecoder.metadataObject` read: what `init(from:)` makes of the same document.
+    init(_ object: FlatJSONMetadataObject) {
+        apiVersion = object.apiVersion
+        kind = object.kind
+        metadata = object.metadata
+    }
+
+    /// What `TypeMetaDefaulted` supplies when a watch event's or list item's object lacks `apiVersion` or `kind`.
+    static let typeMetaDefaults = FlatJSONTypeMetaDefaults(apiVersion: resource.apiVersion, kind: resource.kind)
 }

@@ -205,7 +205,7 @@ public final class KubeClient: Sendable {
         let response = try await perform(
             "POST", path: path, body: try encoded ?? encode(object), contentType: "application/json",
             accept: accept(answering: A.self), timeout: timeout)
-        return try decode(A.self, from: response.body, request: "POST \(path)")
+        return try decode(A.self, from: response.body, request: "POST \(path)", template: object.metadata)
     }
 
     private func put<R: KubeResource, A: KubeResource>(
@@ -218,7 +218,7 @@ public final class KubeClient: Sendable {
         let response = try await perform(
             "PUT", path: path, body: try encoded ?? encode(object), contentType: "application/json",
             accept: accept(answering: A.self), timeout: timeout)
-        return try decode(A.self, from: response.body, request: "PUT \(path)")
+        return try decode(A.self, from: response.body, request: "PUT \(path)", template: object.metadata)
     }
 
     private func paginate<R: KubeResource>(
@@ -295,8 +295,17 @@ public final class KubeClient: Sendable {
     }
 
     /// Decodes an answer with `FlatJSONDecoder` (JSONDecoder's semantics in one scan, see `FlatJSON`).
-    func decode<T: Decodable>(_ type: T.Type, from data: Data, request: String) throws -> T {
+    /// Metadata-only answers (one per write of a managed Secret) are read straight from the table
+    /// (`FlatJSONDecoder.metadataObject`), with the values and errors of their `Codable` decode; the labels,
+    /// annotations and owner references of a write's answer that equal those sent (`template`) are the sent copies.
+    func decode<T: Decodable>(
+        _ type: T.Type, from data: Data, request: String, template: ObjectMeta? = nil
+    ) throws -> T {
         do {
+            if T.self == PartialObjectMetadata.self {
+                let object = try FlatJSONDecoder().metadataObject(from: data, template: template)
+                return unsafeBitCast(PartialObjectMetadata(object), to: T.self)
+            }
             return try FlatJSONDecoder().decode(T.self, from: data)
         } catch {
             throw KubeAPIError.decoding(error, type: "\(T.self)", request: request)

@@ -7,13 +7,28 @@ extension ResourceDescriptor {
 
     /// The REST path of the collection (`namespace` nil: across all namespaces), of one object, or of
     /// one object's subresource.
+    /// Built in one buffer (a request's path is built per request: interpolations cost a string each).
     public func path(namespace: String?, name: String? = nil, subresource: String? = nil) -> String {
-        var path = apiPrefix
-        if namespaced, let namespace { path += "/namespaces/\(PercentEncoding.encode(namespace))" }
-        path += "/\(plural)"
+        var path = group.isEmpty ? "/api/" : "/apis/"
+        path.reserveCapacity(96)
+        if !group.isEmpty {
+            path += group
+            path += "/"
+        }
+        path += version
+        if namespaced, let namespace {
+            path += "/namespaces/"
+            path += PercentEncoding.encode(namespace)
+        }
+        path += "/"
+        path += plural
         if let name {
-            path += "/\(PercentEncoding.encode(name))"
-            if let subresource, !subresource.isEmpty { path += "/\(PercentEncoding.encode(subresource))" }
+            path += "/"
+            path += PercentEncoding.encode(name)
+            if let subresource, !subresource.isEmpty {
+                path += "/"
+                path += PercentEncoding.encode(subresource)
+            }
         }
         return path
     }

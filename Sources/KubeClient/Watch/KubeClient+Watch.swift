@@ -1,6 +1,7 @@
 import CRDModels
 import FoundationEssentials
 import HTTPClient
+import JSONDecoding
 
 extension KubeClient {
     /// Events buffered between the connection and a slow consumer; beyond this the watch ends with
@@ -22,22 +23,28 @@ extension KubeClient {
         return watchStream(path: R.resource.path(namespace: namespace), query: options.queryItems, accept: "application/json")
     }
 
+    /// What a watcher's cache holds of an object (by namespace and name), if anything: its events' labels,
+    /// annotations and owner references equal to those are read as these copies rather than built again.
+    public typealias KnownMetadata = @Sendable (_ namespace: String?, _ name: String?) -> ObjectMeta?
+
     /// Watches only the metadata of `resource` objects.
     public func watchMetadata(
-        _ resource: ResourceDescriptor, namespace: String? = nil, options: WatchOptions = WatchOptions()
+        _ resource: ResourceDescriptor, namespace: String? = nil, options: WatchOptions = WatchOptions(),
+        known: KnownMetadata? = nil
     ) -> AsyncThrowingStream<WatchEvent<PartialObjectMetadata>, any Error> {
         watchStream(
-            path: resource.path(namespace: namespace), query: options.queryItems, accept: Self.metadataWatchAccept)
+            path: resource.path(namespace: namespace), query: options.queryItems, accept: Self.metadataWatchAccept,
+            known: known)
     }
 
     func watchStream<R: KubeResource>(
-        path: String, query: [(String, String)], accept: String
+        path: String, query: [(String, String)], accept: String, known: KnownMetadata? = nil
     ) -> AsyncThrowingStream<WatchEvent<R>, any Error> {
         let (stream, continuation) = AsyncThrowingStream<WatchEvent<R>, any Error>.makeStream(
             bufferingPolicy: .bufferingOldest(Self.watchBufferEvents))
         let task = Task {
             do {
-                try await self.runWatch(path: path, query: query, accept: accept, into: continuation)
+                try await self.runWatch(path: path, query: query, accept: accept, known: known, into: continuation)
                 continuation.finish()
             } catch {
                 continuation.finish(throwing: error)
@@ -48,7 +55,7 @@ extension KubeClient {
     }
 
     private func runWatch<R: KubeResource>(
-        path: String, query: [(String, String)], accept: String,
+        path: String, query: [(String, String)], accept: String, known: KnownMetadata?,
         into continuation: AsyncThrowingStream<WatchEvent<R>, any Error>.Continuation
     ) async throws {
         let label = "WATCH \(path)"
@@ -56,7 +63,7 @@ extension KubeClient {
         var splitter = LineSplitter(maxLineBytes: maxWatchLineBytes)
 
         func decode(_ line: Data) throws -> WatchEvent<R> {
-            try self.decode(WatchEvent<R>.self, from: line, request: label)
+            try self.decodeWatchEvent(R.self, from: line, request: label, known: known)
         }
 
         func deliver(_ event: WatchEvent<R>) throws {
@@ -91,6 +98,32 @@ extension KubeClient {
                 throw KubeAPIError(code: .transport, message: "watch stream ended inside an event", request: label)
             }
             try deliver(event)
+        }
+    }
+
+    /// One watch event line. Metadata-only events (one per write of a managed Secret) are read straight from the
+    /// table (`FlatJSONDecoder.metadataWatchEvent`), with the values and errors of their `Codable` decode.
+    func decodeWatchEvent<R: KubeResource>(
+        _ type: R.Type, from line: Data, request: String, known: KnownMetadata? = nil
+    ) throws -> WatchEvent<R> {
+        guard R.self == PartialObjectMetadata.self else {
+            return try decode(WatchEvent<R>.self, from: line, request: request)
+        }
+        do {
+            let event = try FlatJSONDecoder().metadataWatchEvent(
+                WatchEvent<PartialObjectMetadata>.self, from: line, defaults: PartialObjectMetadata.typeMetaDefaults,
+                known: known ?? { _, _ in nil }
+            ) { type, object in
+                let object = PartialObjectMetadata(object)
+                switch type {
+                case .added: return .added(object)
+                case .modified: return .modified(object)
+                case .deleted: return .deleted(object)
+                }
+            }
+            return unsafeBitCast(event, to: WatchEvent<R>.self)
+        } catch {
+            throw KubeAPIError.decoding(error, type: "\(WatchEvent<R>.self)", request: request)
         }
     }
 

@@ -84,19 +84,23 @@ public struct DesiredSecret: Sendable, Hashable {
     /// `existing` changed to match: our labels, annotations, data and controller reference set,
     /// everything else (other labels, other owners, other data keys) kept; the adopt annotation is
     /// dropped once adopted. Nil when `existing` already matches (no write needed).
+    /// Labels and owner references `existing` already holds are kept as they are (not copied): a refresh sends
+    /// the same ones again, and its answer then shares them (`KubeClient`'s `template`).
     public func updating(_ existing: Secret) -> Secret? {
         var updated = existing
         var metadata = existing.metadata
         var labels = metadata.labels ?? [:]
-        for (key, value) in self.labels { labels[key] = value }
+        for (key, value) in self.labels where labels[key] != value { labels[key] = value }
         metadata.labels = labels
         var annotations = metadata.annotations ?? [:]
         for (key, value) in self.annotations { annotations[key] = value }
         annotations[SecretOwnership.adoptAnnotation] = nil
         metadata.annotations = annotations.isEmpty ? nil : annotations
-        var references = (metadata.ownerReferences ?? []).filter { $0.controller != true && $0.uid != owner.uid }
-        references.append(owner)
-        metadata.ownerReferences = references
+        if metadata.ownerReferences?.count != 1 || metadata.ownerReferences?.first != owner {
+            var references = (metadata.ownerReferences ?? []).filter { $0.controller != true && $0.uid != owner.uid }
+            references.append(owner)
+            metadata.ownerReferences = references
+        }
         updated.metadata = metadata
         var data = existing.data ?? [:]
         data[Self.dockerConfigKey] = dockerConfigJSON

@@ -28,8 +28,11 @@ extension PartialObjectMetadata {
     private static let sharedOwners = SharedValues<[OwnerReference]>()
 
     /// The uid of the resource that controls a managed Secret: the key of the managed-Secret index.
+    /// (Asked twice per watch event, of the object and of the one it replaces: one array each.)
     @Sendable public static func controllerUID(_ object: PartialObjectMetadata) -> [String] {
-        object.metadata.ownerReferences?.filter { $0.controller == true }.map(\.uid) ?? []
+        var uids: [String] = []
+        for owner in object.metadata.ownerReferences ?? [] where owner.controller == true { uids.append(owner.uid) }
+        return uids
     }
 }
 
