@@ -65,7 +65,7 @@ struct AdmissionEnvelope {
 
 /// A kind's spec as `AdmittedObject` reads it: through the direct reader for its type, not `decode(Spec.self, ...)`,
 /// whose generic path is not specialized across modules (`FlatJSONObject.namespacedSpec`).
-protocol AdmittedSpec: Equatable {
+protocol AdmittedSpec: Decodable, Equatable {
     static func read(_ object: FlatJSONObject, _ member: String) throws -> Self
 }
 
