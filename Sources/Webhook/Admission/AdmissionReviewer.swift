@@ -52,9 +52,7 @@ public struct AdmissionRequestError: Error, CustomStringConvertible, Sendable, E
 
 /// An AdmissionReview whose envelope and object were decoded and checked against the endpoint's kind.
 public struct ParsedAdmission: Sendable {
-    /// Boxed (`indirect`): two resources inline made a `ParsedAdmission` over a kilobyte, moved and copied field by
-    /// field (value witnesses) from the parse through the claim and the decision; boxed, it is a pointer.
-    indirect enum Objects: Sendable {
+    enum Objects: Sendable {
         case namespaced(new: AWSECRImagePullSecret?, old: AWSECRImagePullSecret?)
         case cluster(new: ClusterAWSECRImagePullSecret?, old: ClusterAWSECRImagePullSecret?)
     }
