@@ -58,27 +58,30 @@ extension FlatJSONValueDecoder {
     }
 
     func namespacedSpec(_ node: Int, path: @autoclosure () -> [any CodingKey]) throws -> AWSECRImagePullSecretSpec {
-        try object(node, path: path(), SpecMember.self) { spec in
-            AWSECRImagePullSecretSpec(
-                secretName: try spec.string(.secretName), awsAccess: try spec.required(.awsAccess, awsAccess),
-                registries: try spec.optional(.registries, registries), ecrPublic: try spec.boolIfPresent(.ecrPublic),
-                refreshInterval: try spec.stringIfPresent(.refreshInterval).map { GoDuration($0) },
-                secretTemplate: try spec.optional(.secretTemplate, secretTemplate),
-                serviceAccounts: try spec.stringListIfPresent(.serviceAccounts))
-        }
+        try object(node, path: path(), SpecMember.self, sharedSpec)
     }
 
+    /// The namespaced spec's members, then the two only this kind has (in that order, as its `init(from:)`).
     func clusterSpec(_ node: Int, path: @autoclosure () -> [any CodingKey]) throws -> ClusterAWSECRImagePullSecretSpec {
         try object(node, path: path(), SpecMember.self) { spec in
-            ClusterAWSECRImagePullSecretSpec(
-                secretName: try spec.string(.secretName), awsAccess: try spec.required(.awsAccess, awsAccess),
-                registries: try spec.optional(.registries, registries), ecrPublic: try spec.boolIfPresent(.ecrPublic),
-                refreshInterval: try spec.stringIfPresent(.refreshInterval).map { GoDuration($0) },
-                secretTemplate: try spec.optional(.secretTemplate, secretTemplate),
-                serviceAccounts: try spec.stringListIfPresent(.serviceAccounts),
+            let shared = try sharedSpec(spec)
+            return ClusterAWSECRImagePullSecretSpec(
+                secretName: shared.secretName, awsAccess: shared.awsAccess, registries: shared.registries,
+                ecrPublic: shared.ecrPublic, refreshInterval: shared.refreshInterval,
+                secretTemplate: shared.secretTemplate, serviceAccounts: shared.serviceAccounts,
                 namespaces: try spec.stringListIfPresent(.namespaces),
                 namespaceSelector: try spec.optional(.namespaceSelector, labelSelector))
         }
+    }
+
+    /// The members both kinds' specs have (`ImagePullSecretSpec`), read once for both: the namespaced spec is them.
+    private func sharedSpec(_ spec: FlatJSONMemberReader<SpecMember>) throws -> AWSECRImagePullSecretSpec {
+        AWSECRImagePullSecretSpec(
+            secretName: try spec.string(.secretName), awsAccess: try spec.required(.awsAccess, awsAccess),
+            registries: try spec.optional(.registries, registries), ecrPublic: try spec.boolIfPresent(.ecrPublic),
+            refreshInterval: try spec.stringIfPresent(.refreshInterval).map { GoDuration($0) },
+            secretTemplate: try spec.optional(.secretTemplate, secretTemplate),
+            serviceAccounts: try spec.stringListIfPresent(.serviceAccounts))
     }
 
     private func awsAccess(_ node: Int, path: () -> [any CodingKey]) throws -> AWSAccess {

@@ -297,7 +297,8 @@ struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         decoder.memberDefaults.isEmpty ? nil : decoder.memberDefaults[key.stringValue]
     }
 
-    private func value(_ key: Key) throws -> Int {
+    /// The member's node (`keyNotFound` when it is absent).
+    func value(_ key: Key) throws -> Int {
         guard let node = find(key) else {
             throw DecodingError.keyNotFound(
                 key,

@@ -1,3 +1,4 @@
+import CRDModels
 import FoundationEssentials
 
 /// One object of a `FlatJSON` document, read member by member without a `Decodable` model, for a hot path that
@@ -45,6 +46,21 @@ public struct FlatJSONObject {
     /// A member decoded through its `Decodable` model (the errors' paths start at the document's root).
     public func decode<T: Decodable>(_ type: T.Type, _ name: String) throws -> T {
         try container.decode(T.self, forKey: NameKey(stringValue: name))
+    }
+
+    /// The namespaced kind's spec at member `name`: what `decode(AWSECRImagePullSecretSpec.self, name)` gives, values
+    /// and errors, straight from the direct reader (`namespacedSpec`). `decode` is generic across modules, so it is
+    /// not specialized: each call went through four unspecialized generic frames, a type test per direct type and
+    /// value-witness copies of the spec.
+    public func namespacedSpec(_ name: String) throws -> AWSECRImagePullSecretSpec {
+        let key = NameKey(stringValue: name)
+        return try container.decoder.namespacedSpec(try container.value(key), path: container.codingPath + [key])
+    }
+
+    /// The cluster kind's spec at member `name`, as `namespacedSpec(_:)` reads the namespaced one.
+    public func clusterSpec(_ name: String) throws -> ClusterAWSECRImagePullSecretSpec {
+        let key = NameKey(stringValue: name)
+        return try container.decoder.clusterSpec(try container.value(key), path: container.codingPath + [key])
     }
 }
 

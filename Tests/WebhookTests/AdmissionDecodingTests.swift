@@ -59,7 +59,7 @@ struct AdmissionDecodingTests {
     }
 
     /// The fields the webhook reads of an object, from either reader.
-    struct AdmittedSummary<Spec: Decodable & Equatable>: Equatable {
+    struct AdmittedSummary<Spec: AdmittedSpec>: Equatable {
         var apiVersion, kind: String
         var name, namespace: String?
         var spec: Spec
@@ -76,7 +76,7 @@ struct AdmissionDecodingTests {
     }
 
     /// The direct reader's outcome for a review whose objects are read as `Spec`'s kind.
-    static func directOutcome<Spec: Decodable & Equatable>(
+    static func directOutcome<Spec: AdmittedSpec>(
         _ type: Spec.Type, _ body: Data
     ) -> Result<Envelope<AdmittedSummary<Spec>>, ErrorSummary> {
         do {
@@ -103,7 +103,7 @@ struct AdmissionDecodingTests {
                 outcome(ReferenceEnvelope<Model>.self, body, flat: false).map { Envelope($0) { $0 } })
         }
         // What the webhook reads: only name, namespace and spec of the objects, each kind's spec.
-        func direct<Spec: Decodable & Equatable>(_ type: Spec.Type) -> Bool {
+        func direct<Spec: AdmittedSpec>(_ type: Spec.Type) -> Bool {
             agree(
                 directOutcome(Spec.self, body),
                 outcome(ReferenceEnvelope<ReferenceAdmitted<Spec>>.self, body, flat: false)

@@ -24,7 +24,18 @@ public struct JSONText: Sendable {
         bytes.append(UInt8(ascii: "\""))
         defer { bytes.append(UInt8(ascii: "\"")) }
         let utf8 = string.utf8
-        if !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+        func plain(_ text: some Sequence<UInt8>) -> Bool {
+            !text.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
+        }
+        // A native string's bytes checked and copied as one buffer (every AdmissionReview answer's uid and
+        // message), not byte by byte through the UTF-8 view's iterator twice.
+        let copied = utf8.withContiguousStorageIfAvailable { text in
+            guard plain(text) else { return false }
+            bytes.append(contentsOf: text)
+            return true
+        }
+        if copied == true { return }
+        if copied == nil, plain(utf8) {
             bytes.append(contentsOf: utf8)
             return
         }

@@ -35,7 +35,7 @@ struct AdmissionEnvelope {
 
         /// `object` or `oldObject` as `kind`'s object; nil when absent or null, `undecodableObject` naming
         /// `request.<field>`, the kind it should be and the failing path inside it when it cannot be read.
-        func object<Spec: Decodable & Equatable>(
+        func object<Spec: AdmittedSpec>(
             _ field: String, _ type: Spec.Type, kind: String
         ) throws(AdmissionRequestError) -> AdmittedObject<Spec>? {
             do {
@@ -63,12 +63,26 @@ struct AdmissionEnvelope {
     }
 }
 
+/// A kind's spec as `AdmittedObject` reads it: through the direct reader for its type, not `decode(Spec.self, ...)`,
+/// whose generic path is not specialized across modules (`FlatJSONObject.namespacedSpec`).
+protocol AdmittedSpec: Decodable, Equatable {
+    static func read(_ object: FlatJSONObject, _ member: String) throws -> Self
+}
+
+extension AWSECRImagePullSecretSpec: AdmittedSpec {
+    static func read(_ object: FlatJSONObject, _ member: String) throws -> Self { try object.namespacedSpec(member) }
+}
+
+extension ClusterAWSECRImagePullSecretSpec: AdmittedSpec {
+    static func read(_ object: FlatJSONObject, _ member: String) throws -> Self { try object.clusterSpec(member) }
+}
+
 /// What the admission rules read of an object: its name, namespace and spec (CRDModels' validation reads
 /// nothing else). The API server has checked the rest against the CRD's schema before it asks the webhook, so
 /// labels, annotations, `managedFields` and status are skipped unread. `apiVersion`, `kind` and `metadata`
 /// stay required, as in the full model; the spec is read by `FlatJSONDecoder`'s direct reader of the kinds' specs,
-/// with the values and errors of their `Codable` models (`FlatJSONValueDecoder.namespacedSpec`).
-struct AdmittedObject<Spec: Decodable & Equatable> {
+/// with the values and errors of their `Codable` models (`AdmittedSpec`).
+struct AdmittedObject<Spec: AdmittedSpec> {
     struct Metadata: Equatable {
         var name: String?
         var namespace: String?
@@ -89,7 +103,7 @@ struct AdmittedObject<Spec: Decodable & Equatable> {
         let metadata = try object.object("metadata")
         self.metadata = Metadata(
             name: try metadata.stringIfPresent("name"), namespace: try metadata.stringIfPresent("namespace"))
-        spec = try object.decode(Spec.self, "spec")
+        spec = try Spec.read(object, "spec")
     }
 
     /// The resource `make` builds from this object (the kind's `init(metadata:spec:status:)`), its spec moved, not

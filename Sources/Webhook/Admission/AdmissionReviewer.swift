@@ -121,7 +121,7 @@ public enum AdmissionReviewer {
     /// (Checked here on the small `AdmittedObject`s, before the resources are built: every look into
     /// `ParsedAdmission.Objects` copied a whole resource, retaining each of its strings; `webhook-review`'s parse,
     /// median of 8 alternating runs, 9.1 → 7.2 µs.)
-    private static func decodeEnvelope<Spec: Decodable & Equatable>(
+    private static func decodeEnvelope<Spec: AdmittedSpec>(
         _ body: Data, _ type: Spec.Type, for kind: WebhookKind
     ) throws(AdmissionRequestError) -> (
         AdmissionEnvelope.Request, name: String?, new: AdmittedObject<Spec>?, old: AdmittedObject<Spec>?

@@ -29,6 +29,10 @@ public final class CachedSecretClaimLookup: SecretClaimLookup {
     /// Nil when only one namespace is watched: cluster resources are not reconciled then.
     let cluster: Informer<ClusterAWSECRImagePullSecret>?
     private let index = Mutex<ClaimIndex?>(nil)
+    /// Set once both informers have synced, which they stay: read with a plain load on every review rather than
+    /// the informers' two locks, whose words every event loop thread would write (each review moved their cache
+    /// lines between cores).
+    private let synced = Atomic<Bool>(false)
 
     /// - Parameter namespace: the one namespace to cache namespaced resources of (`--watch-namespace`), or nil
     ///   for every namespace and the cluster kind too.
@@ -40,7 +44,12 @@ public final class CachedSecretClaimLookup: SecretClaimLookup {
     }
 
     /// Whether every cache has listed once.
-    public var hasSynced: Bool { namespaced.hasSynced && (cluster?.hasSynced ?? true) }
+    public var hasSynced: Bool {
+        if synced.load(ordering: .acquiring) { return true }
+        guard namespaced.hasSynced && (cluster?.hasSynced ?? true) else { return false }
+        synced.store(true, ordering: .releasing)
+        return true
+    }
 
     /// Waits until every cache has listed once, at most `timeout`. Returns `hasSynced`.
     public func waitUntilSynced(timeout: Duration) async -> Bool {
@@ -63,11 +72,16 @@ public final class CachedSecretClaimLookup: SecretClaimLookup {
         return currentIndex().namespaced(in: namespace)
     }
 
-    /// Both kinds' claims from one index: one sync check and one lock per review, not two.
+    /// Both kinds' claims from one index: one sync check and one lock per review, not two. Picked inside the lock,
+    /// so only the claims returned are retained, not the whole index copied out (three shared buffers retained and
+    /// released per review, from every event loop thread).
     public func claims(relevantTo claim: SecretClaim) throws -> [SecretClaim] {
         guard hasSynced else { throw CacheNotSynced() }
-        let index = currentIndex()
-        return SecretClaim.relevant(to: claim, cluster: index.cluster, namespaced: index.namespaced(in:))
+        let generations = currentGenerations()
+        let current = index.withLock { built in
+            built.flatMap { $0.generations == generations ? $0.claims(relevantTo: claim) : nil }
+        }
+        return current ?? rebuiltIndex(generations).claims(relevantTo: claim)
     }
 
     public func clusterClaims() throws -> [SecretClaim] {
@@ -75,12 +89,21 @@ public final class CachedSecretClaimLookup: SecretClaimLookup {
         return currentIndex().cluster
     }
 
+    /// The caches' generations now. Read before their contents: an index is never older than the generations it is
+    /// tagged with.
+    private func currentGenerations() -> ClaimIndex.Generations {
+        ClaimIndex.Generations(namespaced: namespaced.store.generation, cluster: cluster?.store.generation ?? 0)
+    }
+
     /// The index for the caches' current generations, rebuilt first if they have moved since it was built.
     private func currentIndex() -> ClaimIndex {
-        // Generations before contents: an index is never older than the generations it is tagged with.
-        let generations = ClaimIndex.Generations(
-            namespaced: namespaced.store.generation, cluster: cluster?.store.generation ?? 0)
+        let generations = currentGenerations()
         if let built = index.withLock({ $0 }), built.generations == generations { return built }
+        return rebuiltIndex(generations)
+    }
+
+    /// An index built from the caches' contents, tagged with `generations` (read before them).
+    private func rebuiltIndex(_ generations: ClaimIndex.Generations) -> ClaimIndex {
         let fresh = ClaimIndex(
             generations: generations, namespaced: namespaced.store.items.map { $0.secretClaim(requestNamespace: nil) },
             cluster: (cluster?.store.items ?? []).map { $0.secretClaim(requestNamespace: nil) })
@@ -118,5 +141,9 @@ private struct ClaimIndex: Sendable {
 
     func namespaced(in namespace: String?) -> [SecretClaim] {
         namespace.map { byNamespace[$0] ?? [] } ?? allNamespaced
+    }
+
+    func claims(relevantTo claim: SecretClaim) -> [SecretClaim] {
+        SecretClaim.relevant(to: claim, cluster: cluster, namespaced: namespaced(in:))
     }
 }
