@@ -12,8 +12,11 @@ import Synchronization
 public final class CurlHTTPClient: HTTPTransport, Sendable {
     public struct Configuration: Sendable {
         public var tls: TLSConfiguration
-        /// Connections kept open per host; transfers beyond it wait inside libcurl.
+        /// Connections open at once per host; transfers beyond it wait inside libcurl. 0: no limit (every long-lived
+        /// stream holds a connection of its own over HTTP/1.1; bound the requests elsewhere, as `KubeClient` does).
         public var maxConnectionsPerHost: Int
+        /// Whether TLS connections offer HTTP/2 (ALPN); without it they speak HTTP/1.1.
+        public var http2: Bool
         /// A complete (non-streamed) response body larger than this aborts the request.
         public var maxResponseBytes: Int
         /// Chunks a stream may hold for a slow consumer before the transfer is aborted.
@@ -24,10 +27,11 @@ public final class CurlHTTPClient: HTTPTransport, Sendable {
         public init(
             tls: TLSConfiguration = TLSConfiguration(), maxConnectionsPerHost: Int = 32,
             maxResponseBytes: Int = 256 << 20, maxBufferedStreamChunks: Int = 4096,
-            connectTimeout: Duration = .seconds(10), userAgent: String = "ecr-pullsecret-operator"
+            connectTimeout: Duration = .seconds(10), userAgent: String = "ecr-pullsecret-operator", http2: Bool = true
         ) {
             self.tls = tls
             self.maxConnectionsPerHost = maxConnectionsPerHost
+            self.http2 = http2
             self.maxResponseBytes = maxResponseBytes
             self.maxBufferedStreamChunks = maxBufferedStreamChunks
             self.connectTimeout = connectTimeout
@@ -142,7 +146,7 @@ final class CurlTransfer: @unchecked Sendable {
         try setLong(CURLOPT_NOSIGNAL, 1)
         try setLong(CURLOPT_FOLLOWLOCATION, 0)
         try setLong(CURLOPT_TCP_KEEPALIVE, 1)
-        try setLong(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
+        try setLong(CURLOPT_HTTP_VERSION, Int(configuration.http2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1))
         // While a connection's ALPN is unknown (TLS handshake in flight), queue on it rather than opening
         // another: with HTTP/2 one connection carries every request; over HTTP/1.1 this changes nothing.
         try setLong(CURLOPT_PIPEWAIT, 1)

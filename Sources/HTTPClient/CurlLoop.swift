@@ -45,13 +45,15 @@ final class CurlLoop: @unchecked Sendable {
     init(configuration: CurlHTTPClient.Configuration) {
         CurlGlobal.initialize()
         multi = curl_multi_init()
-        handles = CurlHandlePool(capacity: configuration.maxConnectionsPerHost)
+        // A burst's width: the connection limit, or when there is none the usual request budget.
+        let burst = configuration.maxConnectionsPerHost > 0 ? configuration.maxConnectionsPerHost : 32
+        handles = CurlHandlePool(capacity: burst)
         _ = ccurl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
         _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, configuration.maxConnectionsPerHost)
         // Connections kept open, in use or idle. libcurl's default is 4x the easy handles added at the time;
         // with one handle per request that shrinks as a burst drains, closing connections (each a TLS
         // handshake) that the next burst opens again. Room for a full burst plus long-lived watch streams.
-        _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, configuration.maxConnectionsPerHost + 8)
+        _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, burst + 8)
         startThread { [self] in run() }
     }
 

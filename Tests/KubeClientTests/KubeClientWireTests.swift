@@ -1,3 +1,4 @@
+import AsyncTestSupport
 import CRDModels
 import Foundation
 import HTTPClient
@@ -275,6 +276,33 @@ import Testing
             #expect(server.requestCount(method: "GET", pathContains: "/namespaces/default") == 6)
             let usage = await limited.limiter.usage
             #expect(usage.inUse == 0 && usage.waiting == 0)
+        }
+    }
+
+    /// Open watches hold a connection each (HTTP/1.1) but no request slot: with more watches than request slots
+    /// (the operator keeps one per referenced credentials Secret), reads and writes still get a connection. Before,
+    /// the client capped its connections at its request budget and the watches used them all up.
+    @Test(.timeLimit(.minutes(1))) func watchesBeyondTheRequestBudgetLeaveRequestsAConnection() async throws {
+        try await withWireClient(tls: true) { server, _ in
+            let config = try KubeConfig.parse(yaml: server.kubeconfigYAML(), directory: "/")
+            let limited = KubeClient(config: config, maxConcurrentRequests: 2, requestTimeout: .seconds(5))
+            try await makeNamespace(limited, "w")
+            let list = try await limited.listMetadata(Secret.resource, namespace: "w")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<6 {
+                    let stream = limited.watchMetadata(
+                        Secret.resource, namespace: "w",
+                        options: WatchOptions(
+                            fieldSelector: "metadata.name=s\(index)", resourceVersion: list.metadata.resourceVersion))
+                    group.addTask { for try await _ in stream {} }
+                }
+                #expect(await eventually { server.openWatchCount >= 6 })
+                // A create and a read beside six open watches, on a client with two request slots.
+                _ = try await limited.create(secret("s0", in: "w"))
+                let read = try await limited.get(Secret.self, name: "s0", namespace: "w")
+                #expect(read.metadata.name == "s0")
+                group.cancelAll()
+            }
         }
     }
 
