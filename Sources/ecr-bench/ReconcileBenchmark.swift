@@ -432,12 +432,11 @@ final class BenchRun: @unchecked Sendable {
     /// `apiserver_request_total` summed over its series answered in JSON (read from its `/metrics`; nil when the
     /// kubeconfig's user may not read it). Kubernetes' own components talk protobuf: the API server's loopback
     /// client (e.g. the ResourceQuota admission's live LISTs of a namespace's quotas when a write finds none cached)
-    /// and client-go controllers are left out; kubectl and other JSON clients are not.
-    /// This scrape counts as one of this process's requests.
+    /// and client-go controllers are left out; kubectl and other JSON clients are not (nor is this scrape: its
+    /// answer is text).
     func serverRequests() async -> Int? {
         if let apiServer { return apiServer.ask("count").flatMap { Int($0) } }
         guard let client, let server = clusterServer else { return nil }
-        ownRequests.add(1, ordering: .relaxed)
         var headers = [HTTPHeader("Accept", "text/plain")]
         if let authorization = try? await client.credentials.authorization() {
             headers.append(HTTPHeader("Authorization", authorization))
