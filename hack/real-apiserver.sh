@@ -12,9 +12,11 @@
 # Kubernetes 1.20 is older than the corpus's 1.26.1: no CEL rules (the CRDs use none), no server-side field
 # validation (1.25: unknown fields are dropped, not refused), APF is beta but on.
 #
-# Usage: hack/real-apiserver.sh [DIR]   (default /dev/shm/real-apiserver: etcd's data on tmpfs, like the issue's
-#        loopback figures). Prints "kubeconfig: DIR/kubeconfig" when it is ready, e.g. for
-#        `hack/bench-reconcile.sh --kubeconfig DIR/kubeconfig --namespaces 1000`.
+# Usage: hack/real-apiserver.sh [DIR]   (default /dev/shm/real-apiserver: etcd's data on tmpfs). Prints
+#        "kubeconfig: DIR/kubeconfig" when it is ready, e.g. for
+#        `hack/bench-reconcile.sh --kubeconfig DIR/kubeconfig --namespaces 1000`. Its exit removes DIR: let one
+#        exit before starting the next on the same DIR (restart it between large runs: the benchmark's deleted
+#        namespaces stay Terminating, and the operator caches every namespace).
 # Env: CACHE (/var/cache/ecr-real-apiserver: the source and the binary), PORT (6443), ETCD_PORT (2379).
 set -euo pipefail
 cd "$(dirname "$0")/.."
