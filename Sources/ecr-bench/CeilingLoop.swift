@@ -5,15 +5,14 @@ import Synchronization
 
 /// The write ceiling of the benchmark's server: a bare loop of the project's own `KubeClient` at the operator's
 /// namespace parallelism (`--concurrency`), N creates of a Secret like the operator's (one in each of the run's N
-/// ceiling namespaces), then N updates of them per pass. Its time ends when the run's tracker has seen a write in all N namespaces, as the operator's phases do.
+/// ceiling namespaces), then N updates of them per pass. Its time ends when the run's tracker has seen a write in
+/// all N namespaces, as the operator's phases do.
 final class CeilingLoop: Sendable {
     let run: BenchRun
     let client: KubeClient
     let tracker: SecretTracker
     /// The Secrets as last written (each update is conditional on its resourceVersion).
     private let written: Mutex<[Secret?]>
-    /// CPU used over all update passes so far.
-    private let updateCPUTotal = Mutex(CPUTimes.zero)
 
     private init(run: BenchRun, client: KubeClient, tracker: SecretTracker) {
         self.run = run
@@ -26,8 +25,6 @@ final class CeilingLoop: Sendable {
         let client = try await KubeClient.connect(config: config, maxConcurrentRequests: run.options.concurrency)
         return CeilingLoop(run: run, client: client, tracker: tracker)
     }
-
-    var updateCPU: CPUTimes { updateCPUTotal.withLock { $0 } }
 
     /// A `.dockerconfigjson` the size of the operator's (the server checks that it is one).
     private static func dockerConfig(_ filler: Character) -> Data {
@@ -48,16 +45,19 @@ final class CeilingLoop: Sendable {
 
     private static func annotations() -> [String: String] { [Annotations.expiresAt: Timestamp.format(Date())] }
 
-    /// N creates; prints `ceiling_create_first_secret` and the CPU per create; returns the seconds until all N
-    /// were seen.
-    func createAll() async throws -> Double {
-        let count = run.options.namespaces
+    /// What one pass took: seconds until the tracker saw a write in all N namespaces, to the first one seen, and
+    /// the CPU used.
+    struct Pass {
+        var seconds: Double
+        var firstWrite: Double?
+        var cpu: CPUTimes
+    }
+
+    /// N creates; prints `ceiling_create_first_secret` and the CPU per create.
+    func createAll() async throws -> Pass {
         let payload = Self.dockerConfig("x")
         let labels = labels
-        tracker.reset()
-        let before = run.cpuNow()
-        let start = ContinuousClock.now
-        try await run.forEachConcurrently(0..<count) { index in
+        let pass = try await timed("ceiling_create") { index in
             let secret = try await self.client.create(
                 Secret(
                     metadata: ObjectMeta(
@@ -66,33 +66,36 @@ final class CeilingLoop: Sendable {
                     data: [".dockerconfigjson": payload], type: "kubernetes.io/dockerconfigjson"))
             self.written.withLock { $0[index] = secret }
         }
-        let seconds = try await run.observed(by: tracker, count: count, since: start, name: "ceiling_create")
-        if let first = tracker.firstWrite(since: start) { run.say("ceiling_create_first_secret", first, "s") }
-        run.sayCPU("ceiling_create", run.cpuNow() - before, count: count, who: ["bench", "server"])
-        return seconds
+        if let first = pass.firstWrite { run.say("ceiling_create_first_secret", first, "s") }
+        run.sayCPU("ceiling_create", pass.cpu, count: run.options.namespaces, who: ["bench", "server"])
+        return pass
     }
 
-    /// N updates (new data and expiry); prints the CPU per update of the first pass; returns the seconds until all
-    /// N were seen.
-    func updateAll(pass: Int) async throws -> Double {
-        let count = run.options.namespaces
-        let payload = Self.dockerConfig(pass.isMultiple(of: 2) ? "z" : "y")
-        tracker.reset()
-        let before = run.cpuNow()
-        let start = ContinuousClock.now
-        try await run.forEachConcurrently(0..<count) { index in
+    /// N updates (new data and expiry); prints the CPU per update of the first pass.
+    func updateAll(pass number: Int) async throws -> Pass {
+        let payload = Self.dockerConfig(number.isMultiple(of: 2) ? "z" : "y")
+        let pass = try await timed(number == 1 ? "ceiling_update" : "ceiling_update_\(number)") { index in
             guard var secret = self.written.withLock({ $0[index] }) else { return }
             secret.data = [".dockerconfigjson": payload]
             secret.metadata.annotations = Self.annotations()
             let updated = try await self.client.update(secret)
             self.written.withLock { $0[index] = updated }
         }
-        let name = pass == 1 ? "ceiling_update" : "ceiling_update_\(pass)"
+        if number == 1 {
+            run.sayCPU("ceiling_update", pass.cpu, count: run.options.namespaces, who: ["bench", "server"])
+        }
+        return pass
+    }
+
+    /// Runs `write` for every index at the run's parallelism and times it as the tracker sees it.
+    private func timed(_ name: String, _ write: @escaping @Sendable (Int) async throws -> Void) async throws -> Pass {
+        let count = run.options.namespaces
+        tracker.reset()
+        let before = run.cpuNow()
+        let start = ContinuousClock.now
+        try await run.forEachConcurrently(0..<count, write)
         let seconds = try await run.observed(by: tracker, count: count, since: start, name: name)
-        let used = run.cpuNow() - before
-        updateCPUTotal.withLock { $0 = $0 + used }
-        if pass == 1 { run.sayCPU("ceiling_update", used, count: count, who: ["bench", "server"]) }
-        return seconds
+        return Pass(seconds: seconds, firstWrite: tracker.firstWrite(since: start), cpu: run.cpuNow() - before)
     }
 }
 

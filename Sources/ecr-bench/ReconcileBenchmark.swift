@@ -99,8 +99,6 @@ final class BenchRun: @unchecked Sendable {
     var moto: MotoServer?
     var operatorProcess: OperatorProcess?
     var client: KubeClient?
-    /// A cluster's API server URL (`--kubeconfig`; nil on the test server).
-    var clusterServer: String?
     var createdNamespaces: [String] = []
     var createdResource = false
     /// Requests this process sent to the server in a phase (subtracted from the server's count).
@@ -150,7 +148,6 @@ final class BenchRun: @unchecked Sendable {
         let config = try KubeConfig.load(
             kubeconfigPath: kubeconfigPath, context: options.context, environment: ProcessInfo.processInfo.environment)
         say("target", onTestServer ? "API test server (ecr-bench apiserver: HTTPS, HTTP/1.1)" : config.server)
-        if !onTestServer { clusterServer = config.server }
         say("namespaces", "\(count)")
         let client = try await KubeClient.connect(config: config, maxConcurrentRequests: options.concurrency)
         self.client = client
@@ -226,13 +223,14 @@ final class BenchRun: @unchecked Sendable {
         // project's client at the same parallelism. The operator runs, idle: its watches select its managed-by
         // value, which the loop's Secrets do not carry, so the server streams none of them to it.
         let ceiling = try await CeilingLoop.connect(run: self, config: config, tracker: tracker)
-        let ceilingCreate = try await ceiling.createAll()
+        let ceilingCreate = try await ceiling.createAll().seconds
 
         // Forced refreshes, each followed by one update pass of the ceiling: a new registry account changes
         // every Secret's content (moto's password names it).
         var refreshes: [PhaseResult] = []
         var ceilingUpdates: [Double] = []
         var refreshCPU = CPUTimes.zero
+        var ceilingUpdateCPU = CPUTimes.zero
         for cycle in 1...options.refreshCycles {
             spec.registries = [RegistrySpec(accountID: String(100_000_000_000 + cycle), region: "us-west-2")]
             let result = try await phase(
@@ -254,12 +252,14 @@ final class BenchRun: @unchecked Sendable {
             refreshes.append(result)
             refreshCPU = refreshCPU + result.cpu
             sayMemory("rss_after_refresh_\(cycle)", op)
-            ceilingUpdates.append(try await ceiling.updateAll(pass: cycle))
+            let update = try await ceiling.updateAll(pass: cycle)
+            ceilingUpdates.append(update.seconds)
+            ceilingUpdateCPU = ceilingUpdateCPU + update.cpu
         }
         if refreshes.count > 1 {
             say("refresh_median_of_\(refreshes.count)", median(refreshes.map(\.secrets)), "s")
             sayCPU("refresh_all", refreshCPU, count: count * refreshes.count)
-            sayCPU("ceiling_update_all", ceiling.updateCPU, count: count * refreshes.count, who: ["bench", "server"])
+            sayCPU("ceiling_update_all", ceilingUpdateCPU, count: count * refreshes.count, who: ["bench", "server"])
         }
         if options.traceConnects, let log = try? String(contentsOfFile: connectLog, encoding: .utf8) {
             let port = URL(string: config.server)?.port ?? 443
@@ -393,13 +393,9 @@ final class BenchRun: @unchecked Sendable {
             let response = try? await metricsClient.send(HTTPRequest(url: url, timeout: .seconds(5))),
             response.status == 200
         else { return nil }
-        return String(decoding: response.body, as: UTF8.self).split(separator: "\n")
-            .filter { $0.hasPrefix("ecr_pullsecret_reconcile_total{") && $0.contains("clusterawsecrimagepullsecret") }
-            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }
-            .reduce(0) { $0 + Int($1) }
+        return Self.sum(of: "ecr_pullsecret_reconcile_total", in: response.body, labelled: "clusterawsecrimagepullsecret")
     }
 
-    /// The test server's request count (nil on a cluster). Each query is itself no API request.
     /// User + system CPU seconds a process has used so far (`/proc/<pid>/stat` utime + stime); nil when unreadable.
     static func cpuSeconds(pid: String) -> Double? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
@@ -436,19 +432,17 @@ final class BenchRun: @unchecked Sendable {
     /// answer is text).
     func serverRequests() async -> Int? {
         if let apiServer { return apiServer.ask("count").flatMap { Int($0) } }
-        guard let client, let server = clusterServer else { return nil }
-        var headers = [HTTPHeader("Accept", "text/plain")]
-        if let authorization = try? await client.credentials.authorization() {
-            headers.append(HTTPHeader("Authorization", authorization))
+        guard let client, let text = try? await client.nonResourceGET("/metrics", accept: "text/plain") else {
+            return nil
         }
-        guard
-            let response = try? await client.transport.send(
-                HTTPRequest(url: server + "/metrics", headers: headers, timeout: .seconds(10))),
-            response.status == 200
-        else { return nil }
+        return Self.sum(of: "apiserver_request_total", in: text, labelled: #"contentType="application/json"#)
+    }
+
+    /// The sum of a Prometheus text exposition's samples of `metric` whose labels contain `labelled`.
+    static func sum(of metric: String, in text: Data, labelled: String) -> Int {
         var total = 0.0
-        for line in String(decoding: response.body, as: UTF8.self).split(separator: "\n")
-        where line.hasPrefix("apiserver_request_total{") && line.contains(#"contentType="application/json"#) {
+        for line in String(decoding: text, as: UTF8.self).split(separator: "\n")
+        where line.hasPrefix(metric + "{") && line.contains(labelled) {
             if let value = line.split(separator: " ").last.flatMap({ Double($0) }) { total += value }
         }
         return Int(total)

@@ -306,6 +306,18 @@ import Testing
         }
     }
 
+    /// A non-resource GET (`/readyz` here; `ecr-bench` reads a cluster's `/metrics`) answers the body; a path the
+    /// server does not serve is a `KubeAPIError`, as a resource's would be.
+    @Test func nonResourceGETAnswersTheBodyAndFailsAsResourceReadsDo() async throws {
+        try await withWireClient(tls: true) { server, client in
+            let body = try await client.nonResourceGET("/readyz", accept: "text/plain")
+            #expect(String(decoding: body, as: UTF8.self) == "ok")
+            #expect(server.requestCount(method: "GET", pathContains: "/readyz") == 1)
+            let missing = await apiError { _ = try await client.nonResourceGET("/no-such-path", accept: "text/plain") }
+            #expect(missing?.isNotFound == true)
+        }
+    }
+
     @Test func leasesRoundTripMicroTime() async throws {
         try await withWireClient(tls: wireTLSModes.last!) { server, client in
             let now = Timestamp.formatMicro(Date())

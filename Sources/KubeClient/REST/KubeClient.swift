@@ -189,6 +189,12 @@ public final class KubeClient: Sendable {
         return try decodeList(PartialObjectMetadata.self, from: response.body, request: "GET \(path)")
     }
 
+    /// The body of a GET of a non-resource path (e.g. `/metrics`, `/version`), with this client's credentials,
+    /// limiter and errors.
+    public func nonResourceGET(_ path: String, accept: String, timeout: Duration? = nil) async throws -> Data {
+        try await perform("GET", path: path, accept: accept, timeout: timeout).body
+    }
+
     // MARK: - Internals
 
     /// The Accept header of a write whose answer decodes as `A`: the object, or its metadata only.
