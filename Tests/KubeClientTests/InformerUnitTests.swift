@@ -30,6 +30,19 @@ func namespace(_ name: String, _ version: String, labels: [String: String]? = ni
         #expect(store.keys == ["c"])
     }
 
+    @Test func withObjectsReadsTheCurrentObjectsInPlace() {
+        let store = ObjectStore<Namespace>()
+        _ = store.replace(with: [namespace("a", "1"), namespace("b", "1")])
+        _ = store.apply(.modified(namespace("b", "2")))
+        _ = store.apply(.deleted(namespace("a", "1")))
+        _ = store.apply(.added(namespace("c", "3")))
+        let seen = store.withObjects { objects in
+            objects.map { "\($0.metadata.name ?? "")@\($0.metadata.resourceVersion ?? "")" }.sorted()
+        }
+        #expect(seen == ["b@2", "c@3"])
+        #expect(store.withObjects { $0.underestimatedCount } == 2)
+    }
+
     @Test func watchEventsUpdateTheStore() {
         let store = ObjectStore<Secret>()
         let secret = Secret(metadata: ObjectMeta(name: "s", namespace: "n", resourceVersion: "1"))

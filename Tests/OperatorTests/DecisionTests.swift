@@ -149,6 +149,22 @@ import Testing
         #expect(result.targets == ["b"])
     }
 
+    @Test func watchNamespaceRestrictsWhatIsReportedMissing() {
+        let result = NamespaceSelection.resolve(
+            list: ["gone", "b", "also-gone"], selector: nil, namespaces: namespaces, watchNamespace: "also-gone")
+        #expect(result.targets.isEmpty)
+        #expect(result.missing == ["also-gone"])
+    }
+
+    @Test func aNamespaceListedAndSelectedIsWrittenOnceAndAListedTerminatingOneIsSkipped() {
+        let result = NamespaceSelection.resolve(
+            list: ["a", "c", "a"], selector: LabelSelector(matchLabels: ["ecr-pull": "true"]), namespaces: namespaces)
+        #expect(result.targets == ["a"])
+        #expect(result.terminating == ["c"])
+        #expect(result.missing.isEmpty)
+        #expect(result.kept == ["a", "c"])
+    }
+
     @Test func prunesNamespacesThatLeft() {
         let result = NamespaceSelection.resolve(
             list: [], selector: LabelSelector(matchLabels: ["ecr-pull": "true"]), namespaces: namespaces)

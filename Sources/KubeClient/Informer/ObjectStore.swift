@@ -10,7 +10,7 @@ public final class ObjectStore<R: KubeResource>: Sendable {
 
     /// An object's namespace ("" for none) and name: hashed as they are, where a `namespace/name` string would
     /// be built for every look-up and watch event.
-    private struct Key: Hashable {
+    fileprivate struct Key: Hashable {
         var namespace: String
         var name: String
 
@@ -62,6 +62,25 @@ public final class ObjectStore<R: KubeResource>: Sendable {
 
     /// Every object, in no particular order.
     public var items: [R] { contents.withLock { Array($0.objects.values) } }
+
+    /// Runs `body` over the objects in place, with the informer's updates held off until it returns: for a
+    /// short pass over many objects, where `items` would copy them all first.
+    public func withObjects<Result>(_ body: (Objects) throws -> Result) rethrows -> Result {
+        try contents.withLock { try body(Objects(values: $0.objects.values)) }
+    }
+
+    /// The stored objects, in no particular order (`withObjects`).
+    public struct Objects: Sequence {
+        fileprivate let values: Dictionary<Key, R>.Values
+
+        public struct Iterator: IteratorProtocol {
+            fileprivate var base: Dictionary<Key, R>.Values.Iterator
+            public mutating func next() -> R? { base.next() }
+        }
+
+        public func makeIterator() -> Iterator { Iterator(base: values.makeIterator()) }
+        public var underestimatedCount: Int { values.count }
+    }
 
     public var keys: [String] { contents.withLock { $0.objects.keys.map(\.string) } }
 

