@@ -59,6 +59,27 @@ import Testing
         }
     }
 
+    /// The namespace cache keeps what selection reads (name, labels, terminating) and drops the rest, such as a
+    /// `kubectl apply` annotation that holds the whole object.
+    @Test func theNamespaceCacheKeepsOnlyWhatSelectionReads() async throws {
+        try await withOperatorHarness { harness in
+            _ = try await harness.client.create(
+                Namespace(
+                    metadata: ObjectMeta(
+                        name: "team", labels: ["ecr-pull": "true"],
+                        annotations: ["kubectl.kubernetes.io/last-applied-configuration": String(repeating: "x", count: 4096)])))
+            try await harness.withOperator(tokens: FakeTokenSource()) { running in
+                let store = running.runtime.dependencies.caches.namespaces
+                #expect(await eventually { store.get(namespace: nil, name: "team") != nil })
+                let cached = try #require(store.get(namespace: nil, name: "team"))
+                #expect(cached.metadata.labels?["ecr-pull"] == "true")
+                #expect(cached.metadata.resourceVersion != nil && cached.metadata.uid != nil)
+                #expect(cached.metadata.annotations == nil && cached.metadata.managedFields == nil)
+                #expect(!cached.isTerminating)
+            }
+        }
+    }
+
     @Test func relabelledNamespaceIsPrunedAndDeletedResourceIsCollected() async throws {
         try await withOperatorHarness { harness in
             try await harness.createNamespace("ops")

@@ -113,6 +113,23 @@ import Testing
         #expect(foreign.uid == "s1" && foreign.resourceVersion == "7")
     }
 
+    @Test func theNamespaceCacheKeepsWhatSelectionReads() {
+        var metadata = ObjectMeta(name: "team", labels: ["a": "b"], annotations: ["note": "n"], resourceVersion: "7")
+        metadata.uid = "n1"
+        metadata.managedFields = [.object(["manager": .string("kubectl")])]
+        metadata.finalizers = ["x"]
+        let active = Namespace.selectionFields(Namespace(metadata: metadata, spec: .init(finalizers: ["kubernetes"])))
+        #expect(active.metadata.name == "team" && active.metadata.labels == ["a": "b"])
+        #expect(active.metadata.uid == "n1" && active.metadata.resourceVersion == "7")
+        #expect(active.metadata.annotations == nil && active.metadata.managedFields == nil)
+        #expect(active.metadata.finalizers == nil && active.spec == nil && !active.isTerminating)
+
+        metadata.deletionTimestamp = "2026-12-01T00:00:00Z"
+        #expect(Namespace.selectionFields(Namespace(metadata: metadata)).isTerminating)
+        let phase = Namespace(metadata: ObjectMeta(name: "x"), status: .init(phase: "Terminating"))
+        #expect(Namespace.selectionFields(phase).isTerminating)
+    }
+
     /// Equal owner references decoded for two Secrets end up in one array's storage; the pool is bounded.
     @Test func sharedValuesKeepOneCopyOfEqualValues() {
         func owners(_ uid: String) -> [OwnerReference] {

@@ -92,7 +92,8 @@ public final class OperatorRuntime: Service, Sendable {
         cluster = KindController(
             name: "clusterawsecrimagepullsecret", client: client, namespace: nil, backoff: configuration.backoff,
             clock: clock, logger: logger)
-        namespaceInformer = Informer(client: client, logger: logger)
+        namespaceInformer = Informer(
+            client: client, configuration: .init(transform: Namespace.selectionFields), logger: logger)
         managedSecretInformer = Informer.metadata(
             client: client, resource: Secret.resource, namespace: watch,
             configuration: .init(
