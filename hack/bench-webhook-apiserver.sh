@@ -12,6 +12,7 @@
 # CONFIG (release), BUILD (1; 0 uses the binary already in .build/$CONFIG).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source hack/lib/tls.sh
 
 duration=${1:-10s}
 connections=${CONNECTIONS:-8}
@@ -51,13 +52,7 @@ trap cleanup EXIT
 
 # The webhook's certificate: a CA (the configuration's caBundle) and a leaf for 127.0.0.1 (P-256).
 mkdir -p "$work/certs"
-openssl ecparam -name prime256v1 -genkey -noout -out "$work/ca.key" 2>/dev/null
-openssl req -x509 -new -key "$work/ca.key" -subj "/CN=bench-webhook-ca" -days 2 -out "$work/ca.crt" 2>/dev/null
-openssl ecparam -name prime256v1 -genkey -noout -out "$work/certs/tls.key" 2>/dev/null
-openssl req -new -key "$work/certs/tls.key" -subj "/CN=127.0.0.1" -out "$work/leaf.csr" 2>/dev/null
-printf "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n" >"$work/leaf.ext"
-openssl x509 -req -in "$work/leaf.csr" -CA "$work/ca.crt" -CAkey "$work/ca.key" -CAcreateserial -days 2 \
-    -extfile "$work/leaf.ext" -out "$work/certs/tls.crt" 2>/dev/null
+issue_certificate "$work" "$work/certs/tls.key" "$work/certs/tls.crt" "IP:127.0.0.1"
 
 free_port() { python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"; }
 webhook_port=$(free_port)

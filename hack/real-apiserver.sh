@@ -20,6 +20,7 @@
 # Env: CACHE (/var/cache/ecr-real-apiserver: the source and the binary), PORT (6443), ETCD_PORT (2379).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source hack/lib/tls.sh
 repo=$(pwd)
 dir=${1:-/dev/shm/real-apiserver}
 cache=${CACHE:-/var/cache/ecr-real-apiserver}
@@ -77,13 +78,8 @@ trap 'exit 0' INT TERM
 
 # A CA, the serving certificate (localhost, 127.0.0.1, and the in-cluster names), the service-account key pair.
 pki=$dir/pki
-openssl ecparam -name prime256v1 -genkey -noout -out "$pki/ca.key" 2>/dev/null
-openssl req -x509 -new -key "$pki/ca.key" -subj "/CN=real-apiserver-ca" -days 7 -out "$pki/ca.crt" 2>/dev/null
-openssl ecparam -name prime256v1 -genkey -noout -out "$pki/apiserver.key" 2>/dev/null
-openssl req -new -key "$pki/apiserver.key" -subj "/CN=kube-apiserver" -out "$pki/apiserver.csr" 2>/dev/null
-printf "subjectAltName=DNS:localhost,DNS:kubernetes.default.svc,IP:127.0.0.1,IP:10.0.0.1\n" >"$pki/san.ext"
-openssl x509 -req -in "$pki/apiserver.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial -days 7 \
-    -extfile "$pki/san.ext" -out "$pki/apiserver.crt" 2>/dev/null
+issue_certificate "$pki" "$pki/apiserver.key" "$pki/apiserver.crt" \
+    "DNS:localhost,DNS:kubernetes.default.svc,IP:127.0.0.1,IP:10.0.0.1" 7
 openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
 openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
 token=$(openssl rand -hex 24)
