@@ -12,7 +12,7 @@
 # CONFIG (release), BUILD (1; 0 uses the binary already in .build/$CONFIG).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source hack/lib/tls.sh
+source hack/lib/loopback.sh
 
 duration=${1:-10s}
 connections=${CONNECTIONS:-8}
@@ -54,7 +54,6 @@ trap cleanup EXIT
 mkdir -p "$work/certs"
 issue_certificate "$work" "$work/certs/tls.key" "$work/certs/tls.crt" "IP:127.0.0.1"
 
-free_port() { python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"; }
 webhook_port=$(free_port)
 probe_port=$(free_port)
 "$operator" --kubeconfig "$kubeconfig" --controllers=false --log-level error \

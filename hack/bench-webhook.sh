@@ -18,7 +18,7 @@
 # shared machine it moves less than requests/s and p99, which follow the scheduler; "of it sys" is its kernel part.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source hack/lib/tls.sh
+source hack/lib/loopback.sh
 
 duration=${1:-10s}
 connections=${CONNECTIONS:-8}
@@ -57,7 +57,6 @@ trap cleanup EXIT
 mkdir -p "$work/certs"
 issue_certificate "$work" "$work/certs/tls.key" "$work/certs/tls.crt" "DNS:localhost,IP:127.0.0.1"
 
-free_port() { python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"; }
 webhook_port=$(free_port)
 nginx_port=$(free_port)
 

@@ -20,7 +20,7 @@
 # Env: CACHE (/var/cache/ecr-real-apiserver: the source and the binary), PORT (6443), ETCD_PORT (2379).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source hack/lib/tls.sh
+source hack/lib/loopback.sh
 repo=$(pwd)
 dir=${1:-/dev/shm/real-apiserver}
 cache=${CACHE:-/var/cache/ecr-real-apiserver}

@@ -1,5 +1,8 @@
-# Sourced by the hack scripts that serve TLS on loopback.
-#
+# Sourced by the hack scripts that serve on loopback.
+
+# free_port: a TCP port on 127.0.0.1 that nothing listens on.
+free_port() { python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"; }
+
 # issue_certificate CA_DIR LEAF_KEY LEAF_CRT SUBJECT_ALT_NAMES [DAYS]: a P-256 CA (CA_DIR/ca.key, CA_DIR/ca.crt, made
 # once) and a server certificate signed by it for SUBJECT_ALT_NAMES (e.g. "DNS:localhost,IP:127.0.0.1").
 issue_certificate() {
