@@ -7,10 +7,8 @@ extension Namespace {
     /// JSON tree), and annotations may hold anything; with 10,000 namespaces in the cluster both would stay in
     /// memory for nothing.
     @Sendable static func selectionFields(_ namespace: Namespace) -> Namespace {
-        var metadata = ObjectMeta(
-            name: namespace.metadata.name, labels: namespace.metadata.labels,
-            resourceVersion: namespace.metadata.resourceVersion)
-        metadata.uid = namespace.metadata.uid
+        var metadata = namespace.metadata.identity
+        metadata.labels = namespace.metadata.labels
         metadata.deletionTimestamp = namespace.metadata.deletionTimestamp
         return Namespace(metadata: metadata, status: namespace.status.map { NamespaceStatus(phase: $0.phase) })
     }

@@ -2,16 +2,22 @@ import CRDModels
 import KubeClient
 import Synchronization
 
+extension ObjectMeta {
+    /// Which object, at which version (name, namespace, uid, resourceVersion): what every cache keeps of an object,
+    /// whatever else it keeps for its decisions.
+    var identity: ObjectMeta {
+        var kept = ObjectMeta(name: name, namespace: namespace, resourceVersion: resourceVersion)
+        kept.uid = uid
+        return kept
+    }
+}
+
 /// What the Secret caches keep: only the fields a decision reads, so that neither another team's data
 /// (`kubectl.kubernetes.io/last-applied-configuration` holds a whole Secret) nor `managedFields` stays in memory.
 extension PartialObjectMetadata {
     /// A Secret the operator watches but does not manage: which object, at which version.
     @Sendable static func identityOnly(_ object: PartialObjectMetadata) -> PartialObjectMetadata {
-        var metadata = ObjectMeta(
-            name: object.metadata.name, namespace: object.metadata.namespace,
-            resourceVersion: object.metadata.resourceVersion)
-        metadata.uid = object.metadata.uid
-        return PartialObjectMetadata(metadata: metadata)
+        PartialObjectMetadata(metadata: object.metadata.identity)
     }
 
     /// A Secret the operator manages: identity and version, the owner labels, and the owner references.
