@@ -5,8 +5,8 @@ import Synchronization
 
 /// The write ceiling of the benchmark's server: a bare loop of the project's own `KubeClient` at the operator's
 /// namespace parallelism (`--concurrency`), N creates of a Secret like the operator's (one in each of the run's N
-/// ceiling namespaces), then N updates of them per pass. Its time ends when the run's tracker has seen a write in
-/// all N namespaces, as the operator's phases do.
+/// ceiling namespaces, a new name per converge round), and N updates of the first round's per pass. Its time ends
+/// when the run's tracker has seen a write of that name in all N namespaces, as the operator's phases do.
 final class CeilingLoop: Sendable {
     let run: BenchRun
     let client: KubeClient
@@ -53,28 +53,35 @@ final class CeilingLoop: Sendable {
         var cpu: CPUTimes
     }
 
-    /// N creates; prints `ceiling_create_first_secret` and the CPU per create.
-    func createAll() async throws -> Pass {
+    /// The Secret name of create pass `round`: the first is the one the update passes rewrite.
+    static func secretName(round: Int) -> String { round == 1 ? "ecr-bench-ceiling" : "ecr-bench-ceiling-r\(round)" }
+
+    /// N creates of a new Secret name per round; prints when the first was seen and the CPU per create.
+    func createAll(round: Int) async throws -> Pass {
         let payload = Self.dockerConfig("x")
         let labels = labels
-        let pass = try await timed("ceiling_create") { index in
+        let name = Self.secretName(round: round)
+        let label = round == 1 ? "ceiling_create" : "ceiling_create_\(round)"
+        let pass = try await timed(label, counting: name) { index in
             let secret = try await self.client.create(
                 Secret(
                     metadata: ObjectMeta(
-                        name: "ecr-bench-ceiling", namespace: self.run.ceilingNamespace(index), labels: labels,
+                        name: name, namespace: self.run.ceilingNamespace(index), labels: labels,
                         annotations: Self.annotations()),
                     data: [".dockerconfigjson": payload], type: "kubernetes.io/dockerconfigjson"))
-            self.written.withLock { $0[index] = secret }
+            if round == 1 { self.written.withLock { $0[index] = secret } }
         }
-        if let first = pass.firstWrite { run.say("ceiling_create_first_secret", first, "s") }
-        run.sayCPU("ceiling_create", pass.cpu, count: run.options.namespaces, who: ["bench", "server"])
+        if round > 1 { run.say(label, pass.seconds, "s") }
+        if let first = pass.firstWrite { run.say("\(label)_first_secret", first, "s") }
+        run.sayCPU(label, pass.cpu, count: run.options.namespaces, who: ["bench", "server"])
         return pass
     }
 
     /// N updates (new data and expiry); prints the CPU per update of the first pass.
     func updateAll(pass number: Int) async throws -> Pass {
         let payload = Self.dockerConfig(number.isMultiple(of: 2) ? "z" : "y")
-        let pass = try await timed(number == 1 ? "ceiling_update" : "ceiling_update_\(number)") { index in
+        let name = number == 1 ? "ceiling_update" : "ceiling_update_\(number)"
+        let pass = try await timed(name, counting: Self.secretName(round: 1)) { index in
             guard var secret = self.written.withLock({ $0[index] }) else { return }
             secret.data = [".dockerconfigjson": payload]
             secret.metadata.annotations = Self.annotations()
@@ -88,9 +95,11 @@ final class CeilingLoop: Sendable {
     }
 
     /// Runs `write` for every index at the run's parallelism and times it as the tracker sees it.
-    private func timed(_ name: String, _ write: @escaping @Sendable (Int) async throws -> Void) async throws -> Pass {
+    private func timed(
+        _ name: String, counting secretName: String, _ write: @escaping @Sendable (Int) async throws -> Void
+    ) async throws -> Pass {
         let count = run.options.namespaces
-        tracker.reset()
+        tracker.reset(counting: secretName)
         let before = run.cpuNow()
         let start = ContinuousClock.now
         try await run.forEachConcurrently(0..<count, write)

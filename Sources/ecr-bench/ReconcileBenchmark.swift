@@ -15,9 +15,9 @@ import Synchronization
 /// server (a child process too, by default) or any cluster (`--kubeconfig`/`--context`). One
 /// `ClusterAWSECRImagePullSecret` selects N fresh `ecr-bench-*` namespaces; the benchmark times converging
 /// them, forced refreshes (a change of `spec.registries`, so every Secret's content changes), and the same
-/// server's write ceiling measured by a bare loop of `KubeClient` (`CeilingLoop`: N creates after converging, then
-/// N updates after each refresh, at the operator's namespace parallelism). Prints `name: value unit` lines. Removes
-/// what it created, also on Ctrl-C or SIGTERM.
+/// server's write ceiling measured by a bare loop of `KubeClient` (`CeilingLoop`: N creates paired with each converge
+/// pass, N updates paired with each refresh, at the operator's namespace parallelism, alternating which of a pair
+/// goes first). Prints `name: value unit` lines. Removes what it created, also on Ctrl-C or SIGTERM.
 struct ReconcileBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reconcile", abstract: "Cluster resource → Secrets in N namespaces: time, requests, memory.")
@@ -31,8 +31,25 @@ struct ReconcileBenchmark: AsyncParsableCommand {
     @Option(help: "kubeconfig context (with --kubeconfig; default: its current-context).")
     var context: String?
 
+    @Option(
+        name: .customLong("server-pid"),
+        help: """
+            With --kubeconfig, a process of the cluster running on this machine (kube-apiserver, etcd; repeat the \
+            option for each): their CPU is reported as the server's, per Secret, as on the test server.
+            """)
+    var serverPIDs: [Int32] = []
+
     @Option(help: "Forced refresh cycles (RSS is read after each), and as many update passes of the ceiling.")
     var refreshCycles: Int = 10
+
+    @Option(
+        help: """
+            Converge passes, each paired with a create pass of the ceiling. The first converges the resource the \
+            refreshes change; each further one, after the refreshes, is a new cluster resource with its own Secret \
+            name over the same namespaces (N creates again). Odd pairs run the operator first, even pairs the \
+            ceiling first.
+            """)
+    var convergeRounds: Int = 1
 
     @Option(help: "Concurrent writes of the ceiling loop: the operator's namespace parallelism.")
     var concurrency: Int = 16
@@ -66,10 +83,17 @@ struct ReconcileBenchmark: AsyncParsableCommand {
             throw ValidationError("--unmanaged-secrets must be at least 0, got \(unmanagedSecrets)")
         }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1, got \(concurrency)") }
+        guard convergeRounds >= 1 else {
+            throw ValidationError("--converge-rounds must be at least 1, got \(convergeRounds)")
+        }
         guard refreshCycles >= 1 else {
             throw ValidationError("--refresh-cycles must be at least 1, got \(refreshCycles)")
         }
         if context != nil, kubeconfig == nil { throw ValidationError("--context needs --kubeconfig") }
+        if !serverPIDs.isEmpty, kubeconfig == nil { throw ValidationError("--server-pid needs --kubeconfig") }
+        for pid in serverPIDs where BenchRun.cpuSeconds(pid: String(pid)) == nil {
+            throw ValidationError("--server-pid \(pid): no such process whose CPU time can be read")
+        }
     }
 
     func run() async throws {
@@ -100,7 +124,8 @@ final class BenchRun: @unchecked Sendable {
     var operatorProcess: OperatorProcess?
     var client: KubeClient?
     var createdNamespaces: [String] = []
-    var createdResource = false
+    /// Cluster resources this run created and has not removed yet.
+    var createdResources: [String] = []
     /// Requests this process sent to the server in a phase (subtracted from the server's count).
     let ownRequests = Atomic<Int>(0)
     /// Reads the operator's /metrics.
@@ -111,8 +136,10 @@ final class BenchRun: @unchecked Sendable {
     /// This executable, wherever it was started from.
     static let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
 
-    var resourceName: String { "ecr-bench-\(id)" }
+    var resourceName: String { resourceName(round: 1) }
     var secretName: String { "ecr-bench-login" }
+    /// The cluster resource of converge pass `round` (the first is the one the refreshes change).
+    func resourceName(round: Int) -> String { round == 1 ? "ecr-bench-\(id)" : "ecr-bench-\(id)-r\(round)" }
     var opsNamespace: String { "ecr-bench-\(id)-ops" }
     func namespace(_ index: Int) -> String { "ecr-bench-\(id)-\(index)" }
     func ceilingNamespace(_ index: Int) -> String { "ecr-bench-\(id)-c\(index)" }
@@ -198,40 +225,42 @@ final class BenchRun: @unchecked Sendable {
             say("rss_idle_file", String(format: "%.1f", mebibytes), "MiB \(file)")
         }
 
-        // The operator's Secrets and the ceiling's carry the resource's name (`Labels.ownerName`): the tracker
-        // observes both, so the server streams every timed write to it in both measurements.
-        let tracker = SecretTracker(prefix: "ecr-bench-\(id)-", labelSelector: "\(Labels.ownerName)=\(resourceName)")
+        // Each converge pass's resource name is on its Secrets (`Labels.ownerName`) and the ceiling's carry the
+        // first's: the tracker observes all of them, so the server streams every timed write to it in every pass,
+        // and each pass counts only the Secret name it writes.
+        let owners = (1...options.convergeRounds).map { resourceName(round: $0) }.joined(separator: ",")
+        let tracker = SecretTracker(prefix: "ecr-bench-\(id)-", labelSelector: "\(Labels.ownerName) in (\(owners))")
         let watching = Task { await tracker.follow(client: client) }
         defer { watching.cancel() }
 
-        // Converge.
+        // The ceiling: the same server, a bare loop of the project's client at the same parallelism, each pass
+        // paired with one of the operator's. The operator runs, idle: its watches select its managed-by value,
+        // which the loop's Secrets do not carry, so the server streams none of them to it.
+        let ceiling = try await CeilingLoop.connect(run: self, config: config, tracker: tracker)
+
+        // Converge, then the ceiling's creates.
         var spec = ClusterAWSECRImagePullSecretSpec(
             secretName: secretName,
             awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds", namespace: opsNamespace)),
             namespaceSelector: LabelSelector(matchLabels: [label: id]))
-        let converge = try await phase(name: "converge", tracker: tracker, count: count) { [spec] in
-            let created = try await client.create(
-                ClusterAWSECRImagePullSecret(metadata: ObjectMeta(name: self.resourceName), spec: spec))
-            self.createdResource = true
-            self.ownRequests.add(1, ordering: .relaxed)
-            return created.metadata.generation ?? 1
-        }
+        let converge = try await convergePass(round: 1, spec: spec, tracker: tracker, count: count)
         sayMemory("rss_converged", op)
+        var convergePairs = [(converge: converge.secrets, ceiling: try await ceiling.createAll(round: 1).seconds)]
 
-        // The ceiling, measured between the operator's phases so that each pass meets the host as the phase
-        // before it did (the host moves either by ±15 % within a minute): the same server, a bare loop of the
-        // project's client at the same parallelism. The operator runs, idle: its watches select its managed-by
-        // value, which the loop's Secrets do not carry, so the server streams none of them to it.
-        let ceiling = try await CeilingLoop.connect(run: self, config: config, tracker: tracker)
-        let ceilingCreate = try await ceiling.createAll().seconds
-
-        // Forced refreshes, each followed by one update pass of the ceiling: a new registry account changes
-        // every Secret's content (moto's password names it).
+        // Forced refreshes, each paired with one update pass of the ceiling (odd cycles the operator first, even
+        // ones the ceiling first: the host moves by ±15 % within a minute, and neither should always meet the
+        // server second): a new registry account changes every Secret's content (moto's password names it).
         var refreshes: [PhaseResult] = []
         var ceilingUpdates: [Double] = []
         var refreshCPU = CPUTimes.zero
         var ceilingUpdateCPU = CPUTimes.zero
         for cycle in 1...options.refreshCycles {
+            let ceilingFirst = cycle.isMultiple(of: 2)
+            if ceilingFirst {
+                let update = try await ceiling.updateAll(pass: cycle)
+                ceilingUpdates.append(update.seconds)
+                ceilingUpdateCPU = ceilingUpdateCPU + update.cpu
+            }
             spec.registries = [RegistrySpec(accountID: String(100_000_000_000 + cycle), region: "us-west-2")]
             let result = try await phase(
                 name: cycle == 1 ? "refresh" : "refresh_\(cycle)", tracker: tracker, count: count, quiet: cycle > 1
@@ -252,14 +281,33 @@ final class BenchRun: @unchecked Sendable {
             refreshes.append(result)
             refreshCPU = refreshCPU + result.cpu
             sayMemory("rss_after_refresh_\(cycle)", op)
-            let update = try await ceiling.updateAll(pass: cycle)
-            ceilingUpdates.append(update.seconds)
-            ceilingUpdateCPU = ceilingUpdateCPU + update.cpu
+            if !ceilingFirst {
+                let update = try await ceiling.updateAll(pass: cycle)
+                ceilingUpdates.append(update.seconds)
+                ceilingUpdateCPU = ceilingUpdateCPU + update.cpu
+            }
         }
         if refreshes.count > 1 {
             say("refresh_median_of_\(refreshes.count)", median(refreshes.map(\.secrets)), "s")
             sayCPU("refresh_all", refreshCPU, count: count * refreshes.count)
             sayCPU("ceiling_update_all", ceilingUpdateCPU, count: count * refreshes.count, who: ["bench", "server"])
+        }
+
+        // Further converge passes (`--converge-rounds`), after the memory figures: each new resource writes N
+        // Secrets more.
+        if options.convergeRounds > 1 {
+            spec.registries = nil
+            for round in 2...options.convergeRounds {
+                spec.secretName = "\(secretName)-r\(round)"
+                if round.isMultiple(of: 2) {
+                    let ceilingCreate = try await ceiling.createAll(round: round).seconds
+                    let pass = try await convergePass(round: round, spec: spec, tracker: tracker, count: count)
+                    convergePairs.append((pass.secrets, ceilingCreate))
+                } else {
+                    let pass = try await convergePass(round: round, spec: spec, tracker: tracker, count: count)
+                    convergePairs.append((pass.secrets, try await ceiling.createAll(round: round).seconds))
+                }
+            }
         }
         if options.traceConnects, let log = try? String(contentsOfFile: connectLog, encoding: .utf8) {
             let port = URL(string: config.server)?.port ?? 443
@@ -267,32 +315,45 @@ final class BenchRun: @unchecked Sendable {
             say("operator_tcp_connects_to_apiserver", "\(connects)", "connections")
         }
 
-        say("ceiling_create", ceilingCreate, "s")
+        say("ceiling_create", convergePairs[0].ceiling, "s")
         for (index, seconds) in ceilingUpdates.enumerated() {
             say(index == 0 ? "ceiling_update" : "ceiling_update_\(index + 1)", seconds, "s")
         }
         // Ratio = ceiling time / operator time: the operator's throughput as a fraction of the bare loop's.
-        say("converge_vs_ceiling_create", ceilingCreate / converge.secrets, "x", digits: 2)
+        say("converge_vs_ceiling_create", convergePairs[0].ceiling / convergePairs[0].converge, "x", digits: 2)
         say("refresh_vs_ceiling_update", ceilingUpdates[0] / refreshes[0].secrets, "x", digits: 2)
+        if convergePairs.count > 1 {
+            let rounds = convergePairs.count
+            say("converge_median_of_\(rounds)", median(convergePairs.map(\.converge)), "s")
+            say("ceiling_create_median_of_\(rounds)", median(convergePairs.map(\.ceiling)), "s")
+            let ratios = convergePairs.map { $0.ceiling / $0.converge }
+            let each = ratios.map { String(format: "%.2f", $0) }.joined(separator: " ")
+            say("converge_vs_ceiling_create_each", each, "x")
+            say("converge_vs_paired_ceiling_create_median_of_\(rounds)", median(ratios), "x", digits: 2)
+        }
         if refreshes.count > 1 {
             let ceilingMedian = median(ceilingUpdates)
             say("ceiling_update_median_of_\(ceilingUpdates.count)", ceilingMedian, "s")
             let refreshMedian = median(refreshes.map(\.secrets))
             say("refresh_median_vs_ceiling_update_median", ceilingMedian / refreshMedian, "x", digits: 2)
-            // Each refresh against the ceiling pass right after it, then the middle of those ratios.
+            // Each refresh against the ceiling pass paired with it, then the middle of those ratios.
             let pairs = zip(ceilingUpdates, refreshes).map { $0 / $1.secrets }
-            say("refresh_vs_next_ceiling_update_median_of_\(pairs.count)", median(pairs), "x", digits: 2)
+            say("refresh_vs_paired_ceiling_update_median_of_\(pairs.count)", median(pairs), "x", digits: 2)
         }
 
-        // Remove the resource while the operator runs (it may hold a finalizer), then stop it.
-        try? await client.delete(ClusterAWSECRImagePullSecret.self, name: resourceName)
-        let gone = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < gone,
-            (try? await client.getIfPresent(ClusterAWSECRImagePullSecret.self, name: resourceName)) != nil
-        {
-            try await Task.sleep(for: .milliseconds(100))
+        // Remove the resources while the operator runs (it may hold a finalizer), then stop it.
+        for name in createdResources {
+            try? await client.delete(ClusterAWSECRImagePullSecret.self, name: name)
         }
-        createdResource = false
+        let gone = ContinuousClock.now + .seconds(60)
+        for name in createdResources {
+            while ContinuousClock.now < gone,
+                (try? await client.getIfPresent(ClusterAWSECRImagePullSecret.self, name: name)) != nil
+            {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        createdResources = []
         await op.stop()
         operatorProcess = nil
     }
@@ -327,15 +388,16 @@ final class BenchRun: @unchecked Sendable {
     /// Starts a phase with `change` (returns the generation to wait for), then waits for N Secrets written
     /// (watch events in the run's namespaces) and for status `N/N` at that generation.
     func phase(
-        name: String, tracker: SecretTracker, count: Int, quiet: Bool = false,
-        change: @escaping @Sendable () async throws -> Int64
+        name: String, resource: String? = nil, secretName: String? = nil, tracker: SecretTracker, count: Int,
+        quiet: Bool = false, change: @escaping @Sendable () async throws -> Int64
     ) async throws -> PhaseResult {
+        let resource = resource ?? resourceName
         guard let client else { throw CancellationError() }
         let serverBefore = await serverRequests()
         let awsBefore = moto?.requestCount() ?? 0
         let reconcilesBefore = await clusterReconciles()
         ownRequests.store(0, ordering: .relaxed)
-        tracker.reset()
+        tracker.reset(counting: secretName ?? self.secretName)
         let cpuBefore = cpuNow()
         let start = ContinuousClock.now
         let generation = try await change()
@@ -347,8 +409,8 @@ final class BenchRun: @unchecked Sendable {
             if secretsAt == nil, tracker.written >= count { secretsAt = ContinuousClock.now - start }
             if statusAt == nil {
                 ownRequests.add(1, ordering: .relaxed)
-                let resource = try await client.get(ClusterAWSECRImagePullSecret.self, name: resourceName)
-                if let status = resource.status, (status.observedGeneration ?? 0) >= generation,
+                let object = try await client.get(ClusterAWSECRImagePullSecret.self, name: resource)
+                if let status = object.status, (status.observedGeneration ?? 0) >= generation,
                     (status.namespaces?.synced ?? 0) >= count
                 {
                     statusAt = ContinuousClock.now - start
@@ -387,6 +449,24 @@ final class BenchRun: @unchecked Sendable {
         return result
     }
 
+    /// Converge pass `round`: creates its cluster resource with `spec` and waits for its N Secrets and status.
+    func convergePass(round: Int, spec: ClusterAWSECRImagePullSecretSpec, tracker: SecretTracker, count: Int)
+        async throws -> PhaseResult
+    {
+        guard let client else { throw CancellationError() }
+        let name = resourceName(round: round)
+        return try await phase(
+            name: round == 1 ? "converge" : "converge_\(round)", resource: name, secretName: spec.secretName,
+            tracker: tracker, count: count, quiet: round > 1
+        ) {
+            let created = try await client.create(
+                ClusterAWSECRImagePullSecret(metadata: ObjectMeta(name: name), spec: spec))
+            self.createdResources.append(name)
+            self.ownRequests.add(1, ordering: .relaxed)
+            return created.metadata.generation ?? 1
+        }
+    }
+
     /// Reconciles of the cluster kind the operator has finished (`ecr_pullsecret_reconcile_total`, any result).
     func clusterReconciles() async -> Int? {
         guard let url = operatorProcess?.metricsURL,
@@ -407,11 +487,13 @@ final class BenchRun: @unchecked Sendable {
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
-    /// CPU seconds so far of the operator, the test server (nil on a cluster) and this process.
+    /// CPU seconds so far of the operator, the server (the test server, or the `--server-pid` processes; nil on
+    /// a cluster without them) and this process.
     func cpuNow() -> CPUTimes {
-        CPUTimes(
-            operator: operatorProcess.flatMap { Self.cpuSeconds(pid: String($0.pid)) },
-            server: apiServer.flatMap { Self.cpuSeconds(pid: String($0.process.processIdentifier)) },
+        let serverPIDs = apiServer.map { [$0.process.processIdentifier] } ?? options.serverPIDs
+        let server = serverPIDs.isEmpty ? nil : serverPIDs.reduce(0.0) { $0 + (Self.cpuSeconds(pid: String($1)) ?? 0) }
+        return CPUTimes(
+            operator: operatorProcess.flatMap { Self.cpuSeconds(pid: String($0.pid)) }, server: server,
             bench: Self.cpuSeconds(pid: "self"))
     }
 
@@ -468,7 +550,7 @@ final class BenchRun: @unchecked Sendable {
     /// Removes the resource and namespaces (on a cluster; the test server just ends), stops the children.
     func cleanup() async {
         if let client, !onTestServer {
-            if createdResource { try? await client.delete(ClusterAWSECRImagePullSecret.self, name: resourceName) }
+            for name in createdResources { try? await client.delete(ClusterAWSECRImagePullSecret.self, name: name) }
             let names = createdNamespaces
             try? await forEachConcurrently(names.indices) { index in
                 try? await client.delete(Namespace.self, name: names[index])
@@ -504,12 +586,13 @@ final class BenchRun: @unchecked Sendable {
     }
 }
 
-/// Follows the Secrets a label selector picks (a metadata watch) and counts the run's namespaces written since
-/// `reset()`.
+/// Follows the Secrets a label selector picks (a metadata watch) and counts the run's namespaces in which a Secret
+/// of the name given to `reset(counting:)` was written since.
 final class SecretTracker: Sendable {
     let prefix: String
     let labelSelector: String
     private struct State {
+        var name = ""
         var namespaces: Set<String> = []
         /// When the first write since `reset` was seen.
         var first: ContinuousClock.Instant?
@@ -529,7 +612,7 @@ final class SecretTracker: Sendable {
         state.withLock { $0.first.map { ($0 - start).seconds } }
     }
 
-    func reset() { state.withLock { $0 = State() } }
+    func reset(counting name: String) { state.withLock { $0 = State(name: name) } }
 
     func follow(client: KubeClient) async {
         var resourceVersion: String?
@@ -542,6 +625,7 @@ final class SecretTracker: Sendable {
                         resourceVersion = object.metadata.resourceVersion
                         if let namespace = object.metadata.namespace, namespace.hasPrefix(prefix) {
                             state.withLock { state in
+                                guard object.metadata.name == state.name else { return }
                                 state.namespaces.insert(namespace)
                                 if state.first == nil { state.first = .now }
                             }
