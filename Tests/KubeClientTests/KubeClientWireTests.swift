@@ -3,6 +3,7 @@ import CRDModels
 import Foundation
 import HTTPClient
 import KubeTestSupport
+import Synchronization
 import Testing
 
 @testable import KubeClient
@@ -205,6 +206,34 @@ import Testing
             }
             #expect(types == ["ADDED", "MODIFIED", "DELETED"])
             #expect(bookmarks >= 1)
+        }
+    }
+
+    /// `Task {}` does not inherit a task executor preference: the watch's reader takes `KubeClient.taskExecutor`
+    /// (a task-local, inherited) as its own, so the operator's one thread reads and decodes its watch events. The
+    /// test's own task has no preference: every job the counting executor runs is the reader's.
+    @Test func aWatchIsReadOnTheTaskLocalExecutor() async throws {
+        try await withWireClient(tls: false) { server, client in
+            try await makeNamespace(client, "ex")
+            let executor = CountingTaskExecutor()
+            let seen = try await KubeClient.$taskExecutor.withValue(executor) {
+                var iterator = client.watch(Secret.self, namespace: "ex", options: WatchOptions(timeoutSeconds: 30))
+                    .makeAsyncIterator()
+                _ = try await client.create(secret("x", in: "ex"))
+                return try await iterator.next()
+            }
+            #expect(seen?.type == "ADDED")
+            #expect(executor.jobs > 0)
+
+            // Without it, the reader runs on the global pool.
+            let unused = CountingTaskExecutor()
+            var iterator = client.watch(Secret.self, namespace: "ex", options: WatchOptions(timeoutSeconds: 30))
+                .makeAsyncIterator()
+            _ = try await client.create(secret("y", in: "ex"))
+            while let event = try await iterator.next() {
+                if case .added(let added) = event, added.metadata.name == "y" { break }
+            }
+            #expect(unused.jobs == 0)
         }
     }
 
@@ -482,5 +511,17 @@ import Testing
             throw error
         }
         await server.shutdown()
+    }
+}
+
+/// Runs each job at once on the global pool and counts them.
+final class CountingTaskExecutor: TaskExecutor {
+    private let count = Mutex(0)
+    var jobs: Int { count.withLock { $0 } }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        count.withLock { $0 += 1 }
+        let job = UnownedJob(job)
+        Task.detached { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

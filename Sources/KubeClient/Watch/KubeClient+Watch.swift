@@ -8,6 +8,11 @@ extension KubeClient {
     /// an error and the consumer re-watches from the last version it processed.
     public static let watchBufferEvents = 1024
 
+    /// The executor the current task tree prefers (SE-0417), for the task that reads a watch: `Task {}` does not
+    /// inherit a task executor preference, but it does inherit task-local values. The operator sets both to its
+    /// one thread, so a watch event is read, decoded and handed on without waking another thread.
+    @TaskLocal public static var taskExecutor: (any TaskExecutor)?
+
     /// Watches a collection. The stream finishes normally when the server closes the watch (for
     /// example after `timeoutSeconds`); it throws `KubeAPIError` for an HTTP error, a watch ERROR
     /// event (`isGone` for 410 Expired/Gone: relist), a malformed line, or a dropped connection.
@@ -42,7 +47,7 @@ extension KubeClient {
     ) -> AsyncThrowingStream<WatchEvent<R>, any Error> {
         let (stream, continuation) = AsyncThrowingStream<WatchEvent<R>, any Error>.makeStream(
             bufferingPolicy: .bufferingOldest(Self.watchBufferEvents))
-        let task = Task {
+        let task = Task(executorPreference: Self.taskExecutor) {
             do {
                 try await self.runWatch(path: path, query: query, accept: accept, known: known, into: continuation)
                 continuation.finish()
