@@ -107,7 +107,7 @@ struct AdmissionDecodingTests {
             agree(
                 directOutcome(Spec.self, body),
                 outcome(ReferenceEnvelope<ReferenceAdmitted<Spec>>.self, body, flat: false)
-                    .map { Envelope($0, AdmittedSummary.init) })
+                    .map { Envelope($0) { AdmittedSummary($0) } })
         }
         let results = [
             both(AWSECRImagePullSecret.self), both(ClusterAWSECRImagePullSecret.self),

@@ -39,7 +39,8 @@ struct AdmissionEnvelope {
             _ field: String, _ type: Spec.Type, kind: String
         ) throws(AdmissionRequestError) -> AdmittedObject<Spec>? {
             do {
-                return try members.objectIfPresent(field).map(AdmittedObject<Spec>.init)
+                guard let object = try members.objectIfPresent(field) else { return nil }
+                return try AdmittedObject<Spec>(object)
             } catch {
                 throw AdmissionRequestError(
                     code: .undecodableObject,
