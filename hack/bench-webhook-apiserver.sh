@@ -51,7 +51,6 @@ cleanup() {
 trap cleanup EXIT
 
 # The webhook's certificate: a CA (the configuration's caBundle) and a leaf for 127.0.0.1 (P-256).
-mkdir -p "$work/certs"
 issue_certificate "$work" "$work/certs/tls.key" "$work/certs/tls.crt" "IP:127.0.0.1"
 
 webhook_port=$(free_port)

@@ -54,7 +54,6 @@ cleanup() {
 trap cleanup EXIT
 
 # One certificate for both servers: a CA and a localhost leaf (P-256).
-mkdir -p "$work/certs"
 issue_certificate "$work" "$work/certs/tls.key" "$work/certs/tls.crt" "DNS:localhost,IP:127.0.0.1"
 
 webhook_port=$(free_port)
