@@ -255,37 +255,33 @@ final class BenchRun: @unchecked Sendable {
         var refreshCPU = CPUTimes.zero
         var ceilingUpdateCPU = CPUTimes.zero
         for cycle in 1...options.refreshCycles {
-            let ceilingFirst = cycle.isMultiple(of: 2)
-            if ceilingFirst {
-                let update = try await ceiling.updateAll(pass: cycle)
-                ceilingUpdates.append(update.seconds)
-                ceilingUpdateCPU = ceilingUpdateCPU + update.cpu
-            }
             spec.registries = [RegistrySpec(accountID: String(100_000_000_000 + cycle), region: "us-west-2")]
-            let result = try await phase(
-                name: cycle == 1 ? "refresh" : "refresh_\(cycle)", tracker: tracker, count: count, quiet: cycle > 1
-            ) { [spec] in
-                // The operator may write status between the read and the update: read again on 409.
-                for attempt in 1... {
-                    var current = try await client.get(ClusterAWSECRImagePullSecret.self, name: self.resourceName)
-                    current.spec = spec
-                    self.ownRequests.add(2, ordering: .relaxed)
-                    do {
-                        return try await client.update(current).metadata.generation ?? 0
-                    } catch let error as KubeAPIError where error.isConflict && attempt < 10 {
-                        continue
+            let (result, update) = try await pair(ceilingFirst: cycle.isMultiple(of: 2)) { [spec] in
+                let result = try await phase(
+                    name: cycle == 1 ? "refresh" : "refresh_\(cycle)", tracker: tracker, count: count, quiet: cycle > 1
+                ) {
+                    // The operator may write status between the read and the update: read again on 409.
+                    for attempt in 1... {
+                        var current = try await client.get(ClusterAWSECRImagePullSecret.self, name: self.resourceName)
+                        current.spec = spec
+                        self.ownRequests.add(2, ordering: .relaxed)
+                        do {
+                            return try await client.update(current).metadata.generation ?? 0
+                        } catch let error as KubeAPIError where error.isConflict && attempt < 10 {
+                            continue
+                        }
                     }
+                    fatalError("unreachable")
                 }
-                fatalError("unreachable")
+                sayMemory("rss_after_refresh_\(cycle)", op)
+                return result
+            } ceiling: {
+                try await ceiling.updateAll(pass: cycle)
             }
             refreshes.append(result)
             refreshCPU = refreshCPU + result.cpu
-            sayMemory("rss_after_refresh_\(cycle)", op)
-            if !ceilingFirst {
-                let update = try await ceiling.updateAll(pass: cycle)
-                ceilingUpdates.append(update.seconds)
-                ceilingUpdateCPU = ceilingUpdateCPU + update.cpu
-            }
+            ceilingUpdates.append(update.seconds)
+            ceilingUpdateCPU = ceilingUpdateCPU + update.cpu
         }
         if refreshes.count > 1 {
             say("refresh_median_of_\(refreshes.count)", median(refreshes.map(\.secrets)), "s")
@@ -299,14 +295,12 @@ final class BenchRun: @unchecked Sendable {
             spec.registries = nil
             for round in 2...options.convergeRounds {
                 spec.secretName = "\(secretName)-r\(round)"
-                if round.isMultiple(of: 2) {
-                    let ceilingCreate = try await ceiling.createAll(round: round).seconds
-                    let pass = try await convergePass(round: round, spec: spec, tracker: tracker, count: count)
-                    convergePairs.append((pass.secrets, ceilingCreate))
-                } else {
-                    let pass = try await convergePass(round: round, spec: spec, tracker: tracker, count: count)
-                    convergePairs.append((pass.secrets, try await ceiling.createAll(round: round).seconds))
+                let (pass, create) = try await pair(ceilingFirst: round.isMultiple(of: 2)) { [spec] in
+                    try await convergePass(round: round, spec: spec, tracker: tracker, count: count)
+                } ceiling: {
+                    try await ceiling.createAll(round: round)
                 }
+                convergePairs.append((pass.secrets, create.seconds))
             }
         }
         if options.traceConnects, let log = try? String(contentsOfFile: connectLog, encoding: .utf8) {
@@ -356,6 +350,18 @@ final class BenchRun: @unchecked Sendable {
         createdResources = []
         await op.stop()
         operatorProcess = nil
+    }
+
+    /// Runs one pair: the operator's phase and the ceiling's pass, the ceiling's first when `ceilingFirst`.
+    func pair<Phase, Pass>(
+        ceilingFirst: Bool, operator phase: () async throws -> Phase, ceiling pass: () async throws -> Pass
+    ) async throws -> (Phase, Pass) {
+        if ceilingFirst {
+            let ceiling = try await pass()
+            return (try await phase(), ceiling)
+        }
+        let result = try await phase()
+        return (result, try await pass())
     }
 
     /// The middle value (the upper one of an even count), as `refresh_median_of_N` reports.
