@@ -4,9 +4,10 @@
 #include <errno.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 
 // curl_easy_setopt, curl_easy_getinfo and curl_multi_setopt are variadic, which Swift cannot call;
-// these typed wrappers are what this module adds, with the few epoll calls of the client's loop.
+// these typed wrappers are what this module adds, with the few epoll calls of the client's loop and its thread name.
 static inline CURLcode ccurl_easy_setopt_long(CURL *h, CURLoption o, long v) { return curl_easy_setopt(h, o, v); }
 static inline CURLcode ccurl_easy_setopt_ptr(CURL *h, CURLoption o, const void *v) { return curl_easy_setopt(h, o, v); }
 static inline CURLcode ccurl_easy_setopt_off(CURL *h, CURLoption o, curl_off_t v) { return curl_easy_setopt(h, o, v); }
@@ -61,6 +62,9 @@ static inline int ccurl_epoll_wait(int ep, int *fds, int *masks, int capacity, i
     }
     return n;
 }
+
+/// Names the calling thread (at most 15 bytes are kept); for the client's loop thread.
+static inline void ccurl_name_this_thread(const char *name) { (void)prctl(PR_SET_NAME, name, 0, 0, 0); }
 
 static inline int ccurl_supports_http2(void) {
     return (curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_HTTP2) != 0;

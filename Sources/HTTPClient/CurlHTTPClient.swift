@@ -42,6 +42,9 @@ public final class CurlHTTPClient: HTTPTransport, Sendable {
     private let configuration: Configuration
     private let loop: CurlLoop
 
+    /// The client's loop thread as a task executor: tasks that prefer it run between its passes (`CurlLoop`).
+    public var taskExecutor: any TaskExecutor { loop }
+
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
         self.loop = CurlLoop(configuration: configuration)

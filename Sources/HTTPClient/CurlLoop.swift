@@ -21,6 +21,8 @@ final class CurlLoop: @unchecked Sendable {
     private struct Inbox {
         var additions: [CurlTransfer] = []
         var cancellations: [CurlTransfer] = []
+        /// Jobs of tasks that prefer this loop as their executor.
+        var jobs: [UnownedJob] = []
         var stopping = false
         /// The loop is in (or about to enter) `epoll_wait` with nothing queued: whoever queues next
         /// wakes it and clears this, so a busy loop, which looks at the inbox before it sleeps, gets no
@@ -29,7 +31,7 @@ final class CurlLoop: @unchecked Sendable {
 
         /// Marks the loop asleep if nothing is queued; false when there is work to take first.
         mutating func sleepIfEmpty() -> Bool {
-            guard additions.isEmpty, cancellations.isEmpty, !stopping else { return false }
+            guard additions.isEmpty, cancellations.isEmpty, jobs.isEmpty, !stopping else { return false }
             sleeping = true
             return true
         }
@@ -54,6 +56,8 @@ final class CurlLoop: @unchecked Sendable {
     private var timerDeadline: ContinuousClock.Instant?
     /// Guards the inbox and every transfer's `phase`.
     private let inbox = Mutex(Inbox())
+    /// The loop thread's name (in `top -H`, `perf`, and what tasks that prefer the loop see).
+    static let threadName = "curl-loop"
     /// Easy handles for this client's transfers.
     let handles: CurlHandlePool
 
@@ -79,7 +83,10 @@ final class CurlLoop: @unchecked Sendable {
         _ = ccurl_multi_setopt_ptr(multi, CURLMOPT_SOCKETDATA, context)
         _ = ccurl_multi_setopt_timerfunction(multi, Self.timerCallback)
         _ = ccurl_multi_setopt_ptr(multi, CURLMOPT_TIMERDATA, context)
-        startThread { [self] in run() }
+        startThread { [self] in
+            ccurl_name_this_thread(Self.threadName)
+            run()
+        }
     }
 
     /// Runs `body` on a new detached thread (pthreads: Foundation's `Thread` is not in FoundationEssentials).
@@ -156,14 +163,16 @@ final class CurlLoop: @unchecked Sendable {
         var readyFDs = [Int32](repeating: 0, count: capacity)
         var readyMasks = [Int32](repeating: 0, count: capacity)
         while true {
-            let (additions, cancellations, stopping) = inbox.withLock { inbox in
+            let (additions, cancellations, jobs, stopping) = inbox.withLock { inbox in
                 defer {
                     inbox.additions = []
                     inbox.cancellations = []
+                    inbox.jobs = []
                     inbox.sleeping = false
                 }
-                return (inbox.additions, inbox.cancellations, inbox.stopping)
+                return (inbox.additions, inbox.cancellations, inbox.jobs, inbox.stopping)
             }
+            for job in jobs { job.runSynchronously(on: asUnownedTaskExecutor()) }
             for transfer in additions { start(transfer, active: &active) }
             for transfer in cancellations {
                 end(transfer, error: HTTPClientError(code: .cancelled, message: "request cancelled"), active: &active)
@@ -174,6 +183,10 @@ final class CurlLoop: @unchecked Sendable {
                 }
                 handles.close()
                 curl_multi_cleanup(multi)
+                // Tasks still preferring this loop run on the global pool from now on (`enqueue`).
+                for job in inbox.withLock({ inbox in defer { inbox.jobs = [] }; return inbox.jobs }) {
+                    globalConcurrentExecutor.enqueue(ExecutorJob(job))
+                }
                 close(epoll)
                 close(wakeup)
                 return
@@ -187,13 +200,16 @@ final class CurlLoop: @unchecked Sendable {
             collectCompleted(active: &active)
             let headerDeadline = expireHeaderDeadlines(active: &active)
 
-            // Work queued while this pass ran: take it now rather than sleep and be woken.
-            guard inbox.withLock({ $0.sleepIfEmpty() }) else { continue }
-            var timeout = 1000
-            let now = ContinuousClock.now
-            for deadline in [timerDeadline, headerDeadline].compactMap({ $0 }) {
-                // Rounded up: a timeout of 0 ms before a deadline less than 1 ms away would spin until it passes.
-                timeout = min(timeout, max(0, Int((now.duration(to: deadline).nanoseconds + 999_999) / 1_000_000)))
+            // With work queued while this pass ran, only look at the sockets (so a stream of jobs cannot starve
+            // them) and take the work next, rather than sleep and be woken.
+            var timeout = 0
+            if inbox.withLock({ $0.sleepIfEmpty() }) {
+                timeout = 1000
+                let now = ContinuousClock.now
+                for deadline in [timerDeadline, headerDeadline].compactMap({ $0 }) {
+                    // Rounded up: 0 ms before a deadline less than 1 ms away would spin until it passes.
+                    timeout = min(timeout, max(0, Int((now.duration(to: deadline).nanoseconds + 999_999) / 1_000_000)))
+                }
             }
             let count = readyFDs.withUnsafeMutableBufferPointer { fds in
                 readyMasks.withUnsafeMutableBufferPointer { masks in
@@ -302,5 +318,23 @@ final class CurlLoop: @unchecked Sendable {
         default: kind = .transport
         }
         return HTTPClientError(code: kind, message: message, curlCode: Int(code.rawValue))
+    }
+}
+
+/// The loop as a task executor: tasks that prefer it run between its passes, so a request is submitted, and its
+/// answer handed to the task that awaits it, on one thread, with no wake-up of another thread in either direction.
+extension CurlLoop: TaskExecutor {
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let wake = inbox.withLock { inbox -> Bool? in
+            guard !inbox.stopping else { return nil }
+            inbox.jobs.append(job)
+            return inbox.takeWakeup()
+        }
+        switch wake {
+        case nil: globalConcurrentExecutor.enqueue(ExecutorJob(job))
+        case true?: wakeLoop()
+        case false?: break
+        }
     }
 }

@@ -97,11 +97,11 @@ struct OperatorMain {
             configuration: .init(
                 services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
-        // All the operator's tasks prefer one thread of their own; the webhook's connections keep theirs (the
-        // server's event loops), the curl loops theirs, and blocking work (exec plugins) goes to the global pool.
-        // On the global pool every answer and watch event woke another of its threads: one thread costs about a
-        // tenth less CPU per Secret written (docs/benchmarks.md, "One thread for the operator's tasks").
-        let executor = EventLoopTaskExecutor.onOwnThread()
+        // All the operator's tasks prefer one thread: its API client's libcurl loop, so a request is submitted, its
+        // answer read and the awaiting task resumed without waking another thread (docs/benchmarks.md, "The API
+        // client's loop"). The webhook's connections keep their own (the server's event
+        // loops), and blocking work (exec plugins) goes to the global pool.
+        let executor: any TaskExecutor = client.transportExecutor ?? EventLoopTaskExecutor.onOwnThread()
         try await KubeClient.$taskExecutor.withValue(executor) {
             try await withTaskExecutorPreference(executor) { try await group.run() }
         }

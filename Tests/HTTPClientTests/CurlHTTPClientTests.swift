@@ -1,6 +1,7 @@
 import AsyncTestSupport
 import Foundation
 import HTTPClient
+import Synchronization
 import Testing
 
 @Suite("CurlHTTPClient over the wire")
@@ -84,6 +85,86 @@ struct CurlHTTPClientTests {
             let after = try await client.send(HTTPRequest(method: "DELETE", url: server.baseURL + "/echo?after"))
             #expect(try JSONDecoder().decode(Echo.self, from: after.body).method == "DELETE")
         }
+    }
+
+    /// The name of the thread this runs on.
+    private static func threadName() -> String {
+        let name = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
+        return name.trimmingCharacters(in: .newlines)
+    }
+
+    /// The operator's tasks prefer its API client's loop (OperatorMain): a request is submitted, answered and its
+    /// awaiting task resumed on that one thread.
+    @Test("a task that prefers the client's executor runs on its loop thread, before and after each answer")
+    func tasksRunOnTheLoop() async throws {
+        let server = try await EchoServer()
+        try await withTeardown({ try await server.shutdown() }) {
+            let client = CurlHTTPClient()
+            let seen = try await withTaskExecutorPreference(client.taskExecutor) {
+                var seen = [Self.threadName()]
+                try await withThrowingTaskGroup(of: (Int, String).self) { group in
+                    for index in 0..<20 {
+                        group.addTask {
+                            let response = try await client.send(HTTPRequest(url: server.baseURL + "/echo?\(index)"))
+                            return (response.status, Self.threadName())
+                        }
+                    }
+                    for try await (status, thread) in group {
+                        #expect(status == 200)
+                        seen.append(thread)
+                    }
+                }
+                seen.append(Self.threadName())
+                return seen
+            }
+            #expect(seen.count == 22)
+            #expect(Set(seen) == ["curl-loop"])
+        }
+    }
+
+    /// The loop looks at its sockets on every pass, also while jobs keep coming: a task that never stops yielding
+    /// (each yield queues a job) must not hold up the requests of the others. (When it did, each request waited for
+    /// libcurl's next timer, its 10 s connect timeout: 50 s for the five, against milliseconds.)
+    @Test("a task that keeps yielding on the loop does not starve the requests", .timeLimit(.minutes(1)))
+    func yieldingDoesNotStarveRequests() async throws {
+        let server = try await EchoServer()
+        try await withTeardown({ try await server.shutdown() }) {
+            let client = CurlHTTPClient()
+            final class Flag: Sendable { let raised = Atomic(false) }
+            let stop = Flag()
+            let statuses = try await withTaskExecutorPreference(client.taskExecutor) {
+                try await withThrowingTaskGroup(of: Int?.self) { group in
+                    group.addTask {
+                        while !stop.raised.load(ordering: .relaxed) { await Task.yield() }
+                        return nil
+                    }
+                    var statuses: [Int] = []
+                    let start = ContinuousClock.now
+                    defer { #expect(ContinuousClock.now - start < .seconds(5)) }
+                    for index in 0..<5 {
+                        statuses.append(try await client.send(HTTPRequest(url: server.baseURL + "/echo?\(index)")).status)
+                    }
+                    stop.raised.store(true, ordering: .relaxed)
+                    try await group.waitForAll()
+                    return statuses
+                }
+            }
+            #expect(statuses == [200, 200, 200, 200, 200])
+        }
+    }
+
+    /// A task may still prefer the loop of a client that is gone (its loop stopped): its jobs then run on the
+    /// global pool instead of never.
+    @Test("once the client is released, tasks that prefer its loop run on the global pool")
+    func executorAfterStop() async throws {
+        var client: CurlHTTPClient? = CurlHTTPClient()
+        let executor = client!.taskExecutor
+        client = nil
+        let thread = await withTaskExecutorPreference(executor) {
+            await Task.yield()
+            return Self.threadName()
+        }
+        #expect(thread != "curl-loop")
     }
 
     @Test("a body many times the upload buffer is sent whole")

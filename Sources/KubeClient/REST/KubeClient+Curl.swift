@@ -3,6 +3,10 @@ import HTTPClient
 import Logging
 
 extension KubeClient {
+    /// The libcurl client's loop thread as a task executor (`CurlHTTPClient.taskExecutor`); nil over another
+    /// transport.
+    public var transportExecutor: (any TaskExecutor)? { (transport as? CurlHTTPClient)?.taskExecutor }
+
     /// A client over libcurl (`CurlHTTPClient`) with `config`'s TLS settings. At most
     /// `maxConcurrentRequests` requests are in flight (the limiter). Over HTTP/1.1, as client-go's own
     /// transport does when HTTP/2 is off: each request and each watch on a connection of its own, with no
