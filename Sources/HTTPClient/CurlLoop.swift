@@ -89,6 +89,13 @@ final class CurlLoop: @unchecked Sendable {
         }
     }
 
+    /// The descriptors close with the loop object, not when its thread ends: `stop` may still write to `wakeup`
+    /// after the thread has seen `stopping` and returned.
+    deinit {
+        close(epoll)
+        close(wakeup)
+    }
+
     /// Runs `body` on a new detached thread (pthreads: Foundation's `Thread` is not in FoundationEssentials).
     private func startThread(_ body: @escaping @Sendable () -> Void) {
         final class Start: Sendable {
@@ -183,12 +190,6 @@ final class CurlLoop: @unchecked Sendable {
                 }
                 handles.close()
                 curl_multi_cleanup(multi)
-                // Tasks still preferring this loop run on the global pool from now on (`enqueue`).
-                for job in inbox.withLock({ inbox in defer { inbox.jobs = [] }; return inbox.jobs }) {
-                    globalConcurrentExecutor.enqueue(ExecutorJob(job))
-                }
-                close(epoll)
-                close(wakeup)
                 return
             }
 
@@ -332,7 +333,7 @@ extension CurlLoop: TaskExecutor {
             return inbox.takeWakeup()
         }
         switch wake {
-        case nil: globalConcurrentExecutor.enqueue(ExecutorJob(job))
+        case nil: globalConcurrentExecutor.enqueue(ExecutorJob(job))  // the loop has stopped: run it elsewhere
         case true?: wakeLoop()
         case false?: break
         }
