@@ -99,9 +99,9 @@ struct OperatorMain {
                 logger: logger))
         // All the operator's tasks prefer one thread: its API client's libcurl loop, so a request is submitted, its
         // answer read and the awaiting task resumed without waking another thread (docs/benchmarks.md, "The API
-        // client's loop"). The webhook's connections keep their own (the server's event
-        // loops), and blocking work (exec plugins) goes to the global pool.
-        let executor: any TaskExecutor = client.transportExecutor ?? EventLoopTaskExecutor.onOwnThread()
+        // client's loop"). The webhook's connections keep their own (the server's event loops), and blocking work
+        // (exec plugins) goes to the global pool, as does everything over a transport other than libcurl.
+        let executor = client.transportExecutor ?? globalConcurrentExecutor
         try await KubeClient.$taskExecutor.withValue(executor) {
             try await withTaskExecutorPreference(executor) { try await group.run() }
         }

@@ -88,20 +88,28 @@ struct CurlHTTPClientTests {
     }
 
     /// The name of the thread this runs on.
-    private static func threadName() -> String {
+    static func threadName() -> String {
         let name = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
         return name.trimmingCharacters(in: .newlines)
     }
 
+    actor ThreadNameReader {
+        func read() -> String { CurlHTTPClientTests.threadName() }
+    }
+
     /// The operator's tasks prefer its API client's loop (OperatorMain): a request is submitted, answered and its
     /// awaiting task resumed on that one thread.
-    @Test("a task that prefers the client's executor runs on its loop thread, before and after each answer")
+    @Test("a task that prefers the client's executor runs on its loop thread: before and after each answer, after a sleep, in an actor")
     func tasksRunOnTheLoop() async throws {
         let server = try await EchoServer()
         try await withTeardown({ try await server.shutdown() }) {
             let client = CurlHTTPClient()
             let seen = try await withTaskExecutorPreference(client.taskExecutor) {
                 var seen = [Self.threadName()]
+                // After a suspension on the global pool's timer, and in a default actor's method.
+                try await Task.sleep(for: .milliseconds(5))
+                seen.append(Self.threadName())
+                seen.append(await ThreadNameReader().read())
                 try await withThrowingTaskGroup(of: (Int, String).self) { group in
                     for index in 0..<20 {
                         group.addTask {
@@ -117,7 +125,7 @@ struct CurlHTTPClientTests {
                 seen.append(Self.threadName())
                 return seen
             }
-            #expect(seen.count == 22)
+            #expect(seen.count == 24)
             #expect(Set(seen) == ["curl-loop"])
         }
     }
