@@ -68,7 +68,7 @@ struct HTTPServerBudgetTests {
                 print("later", answer(c).split(b"\r\n")[0].decode())
                 """#
             async let run = Command.python(script, [String(server.port), fixture.caPath])
-            #expect(await eventually { server.server.inFlightBodyBytes == 60000 }, "the stalled body holds its bytes")
+            await expectEventually("the stalled body holds its bytes") { server.server.inFlightBodyBytes == 60000 }
             let output = try await run.stdout
             let lines = output.split(separator: "\n").map(String.init)
             let refused = try #require(lines.first { $0.hasPrefix("refused") }).split(separator: " ", maxSplits: 2)
@@ -78,7 +78,7 @@ struct HTTPServerBudgetTests {
             #expect(lines.contains("message True"))
             #expect(lines.contains("first HTTP/1.1 200 OK"))
             #expect(lines.contains("later HTTP/1.1 200 OK"))
-            #expect(await eventually { server.server.inFlightBodyBytes == 0 })
+            await expectEventually { server.server.inFlightBodyBytes == 0 }
         }
     }
 
@@ -100,7 +100,7 @@ struct HTTPServerBudgetTests {
             let exchange = try await rawExchange(Data(pipelined.utf8), port: server.port, caPath: fixture.caPath)
             let elapsed = exchange.elapsed
             #expect(elapsed >= 0.8 && elapsed < 3, "closed after \(elapsed) s, before the 4 s answer")
-            #expect(await eventually { server.server.inFlightBodyBytes == 0 })
+            await expectEventually { server.server.inFlightBodyBytes == 0 }
         }
     }
 
@@ -111,7 +111,7 @@ struct HTTPServerBudgetTests {
             let exchange = try await rawExchange(stalled, port: server.port, caPath: fixture.caPath)
             #expect(exchange.elapsed >= 0.8 && exchange.elapsed < 3)
             #expect(exchange.statusLine == "HTTP/1.1 408 Request Timeout")
-            #expect(await eventually { server.server.inFlightBodyBytes == 0 })
+            await expectEventually { server.server.inFlightBodyBytes == 0 }
         }
     }
 }

@@ -217,7 +217,7 @@ struct HTTPServerLimitTests {
         let port = try await server.localPort()
         async let inFlight = Command.run("curl", ["-sS", "http://127.0.0.1:\(port)/slow"])
         // Shutdown begins once curl is connected (a fixed sleep lost that race on a loaded machine).
-        #expect(await eventually { server.acceptedConnectionCount == 1 })
+        await expectEventually { server.acceptedConnectionCount == 1 }
         await group.triggerGracefulShutdown()
         let result = try await inFlight
         #expect(result.stdout == "finished /slow\n", "\(result.stderr)")

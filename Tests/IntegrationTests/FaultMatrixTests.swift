@@ -96,16 +96,16 @@ import Testing
                     let tokens = Self.tokens(ecr, harness, sts: sts)
                     try await harness.withOperator(tokens: tokens, settings: Self.settings) { running in
                         let context = Context(harness: harness, ecr: ecr, running: running, secret: secret)
-                        try #require(await eventually { running.runtime.isReady })
+                        try await requireEventually { running.runtime.isReady }
                         if create {
                             var resource = Self.resource()
                             if sts != nil {
                                 resource.spec.awsAccess.roleARN = "arn:aws:iam::123456789012:role/ecr-pull"
                             }
                             _ = try await harness.client.create(resource)
-                            try #require(await eventually { await context.ready()?.status == "True" })
+                            try await requireEventually { await context.ready()?.status == "True" }
                             // The observer polls the store: let it see the first version before any fault.
-                            try #require(await eventually { secret.latest != nil })
+                            try await requireEventually { secret.latest != nil }
                         }
                         try await body(context)
                     }
@@ -125,9 +125,9 @@ import Testing
             context.server.injectFault(status: 503, count: 1_000_000)
             let before = try #require(context.secret.latest)
             // The refresh came due and was refused at least twice (backoff, not one try and give up).
-            #expect(await eventually(timeout: .seconds(15)) {
+            await expectEventually(timeout: .seconds(15)) {
                 context.server.requestCount(method: "GET", pathContains: "/secrets/aws-creds") >= reads + 2
-            })
+            }
             #expect(context.secret.latest?.resourceVersion == before.resourceVersion)
             context.server.clearFaults()
             #expect(await context.refreshed(after: before.token ?? 0))
@@ -143,13 +143,13 @@ import Testing
             context.server.dropNextWatch(pathContains: "/v1alpha1/awsecrimagepullsecrets?", afterEvents: 1)
             context.server.closeWatches()
             try await context.label("one")
-            #expect(await eventually { await context.tier() == "one" })
+            await expectEventually { await context.tier() == "one" }
             try await context.label("two")
-            #expect(await eventually { await context.tier() == "two" })
+            await expectEventually { await context.tier() == "two" }
             // And an abrupt drop of every watch.
             context.server.closeWatches(abruptly: true)
             try await context.label("three")
-            #expect(await eventually { await context.tier() == "three" })
+            await expectEventually { await context.tier() == "three" }
             #expect(context.server.requestCount(pathContains: "watch=1") > watches + 5)
             // Reconciling goes on: the next refresh happens.
             #expect(await context.refreshed(after: context.secret.latest?.token ?? 0))
@@ -168,12 +168,12 @@ import Testing
             context.server.injectFault(method: "GET", pathContains: "watch=1", status: 503, count: 1_000_000)
             // Every open watch gets ERROR 410 Expired mid-stream: the informers must relist.
             context.server.expireWatches()
-            #expect(await eventually { lists() > listsBefore })
+            await expectEventually { lists() > listsBefore }
             try await context.label("gold")
             // The history is compacted again: a re-watch from the relisted version is 410 too.
             context.server.compact()
             context.server.clearFaults()
-            #expect(await eventually(timeout: .seconds(15)) { await context.tier() == "gold" })
+            await expectEventually(timeout: .seconds(15)) { await context.tier() == "gold" }
             #expect(lists() >= listsBefore + 2)
             #expect(await context.refreshed(after: context.secret.latest?.token ?? 0))
         }
@@ -227,15 +227,15 @@ import Testing
             }
             if fault.write == .status {
                 // The Secret is written once per token, not again on every retry of the status write.
-                #expect(await eventually { attempts().count >= before + 3 })
+                await expectEventually { attempts().count >= before + 3 }
                 let tokens = context.secret.versions.map(\.token)
                 #expect(!tokens.isEmpty && Set(tokens).count == tokens.count)
                 #expect(await context.ready() == nil)
             } else {
                 // While the fault lasts the status says so, and the Secret keeps its last good token.
-                #expect(await eventually { await context.ready()?.reason == "SecretWriteFailed" })
+                await expectEventually { await context.ready()?.reason == "SecretWriteFailed" }
                 #expect(await context.ready()?.message.contains("team/ecr-login") == true)
-                #expect(await eventually { attempts().count >= before + 3 })
+                await expectEventually { attempts().count >= before + 3 }
             }
             if let retryAfter = fault.retryAfterSeconds {
                 // 429: each retry waits as long as the server asked. (The first gap is left out: a resource
@@ -248,7 +248,7 @@ import Testing
                 }
             }
             server.clearFaults()
-            #expect(await eventually(timeout: .seconds(15)) { await context.ready()?.status == "True" })
+            await expectEventually(timeout: .seconds(15)) { await context.ready()?.status == "True" }
             let secret = try #require(await context.harness.secret("team", "ecr-login"))
             if fault.write == .secretUpdate { #expect(secret.metadata.labels?["tier"] == "gold") }
         }
@@ -267,7 +267,7 @@ import Testing
             // Sustained throttling: the refresh fails, the status says why, the Secret keeps its token.
             context.ecr.fail(with: .throttling)
             let kept = try #require(context.secret.latest)
-            #expect(await eventually(timeout: .seconds(15)) { await context.ready()?.reason == "TokenRequestFailed" })
+            await expectEventually(timeout: .seconds(15)) { await context.ready()?.reason == "TokenRequestFailed" }
             #expect(await context.ready()?.message.contains("ThrottlingException") == true)
             #expect(await context.credentialsValid()?.status == "False")
             #expect(context.secret.latest?.resourceVersion == kept.resourceVersion)
@@ -286,7 +286,7 @@ import Testing
         try await withOperator { context in
             context.ecr.reject(accessKeyID: Self.keyID, with: failure)
             let kept = try #require(context.secret.latest)
-            #expect(await eventually(timeout: .seconds(15)) { await context.ready()?.reason == "TokenRequestFailed" })
+            await expectEventually(timeout: .seconds(15)) { await context.ready()?.reason == "TokenRequestFailed" }
             #expect(await context.ready()?.message.contains(failure.code) == true)
             #expect(await context.credentialsValid()?.status == "False")
             #expect(context.secret.latest?.resourceVersion == kept.resourceVersion)
@@ -340,9 +340,9 @@ import Testing
                 logger: harness.logger)
             try await harness.withOperator(tokens: tokens) { running in
                 _ = try await harness.client.create(Self.resource())
-                #expect(await eventually {
+                await expectEventually {
                     await harness.namespaced("team", "reg")?.status?.condition(.ready)?.reason == "TokenRequestFailed"
-                })
+                }
                 let status = await harness.namespaced("team", "reg")?.status
                 #expect(status?.condition(.ready)?.message.contains("InvalidClientTokenId") == true)
                 #expect(status?.condition(.credentialsValid)?.status == "False")
@@ -356,10 +356,10 @@ import Testing
                             "AWS_SECRET_ACCESS_KEY": .string(Data(good.secretAccessKey.utf8).base64EncodedString()),
                         ])
                     ]))
-                #expect(await eventually { await harness.secret("team", "ecr-login") != nil })
-                #expect(await eventually {
+                await expectEventually { await harness.secret("team", "ecr-login") != nil }
+                await expectEventually {
                     await harness.namespaced("team", "reg")?.status?.condition(.ready)?.status == "True"
-                })
+                }
                 #expect(moto.recordedRequests().compactMap(\.accessKeyID).last == good.accessKeyID)
                 let written = await harness.namespaced("team", "reg")?.status
                 #expect(written.map { "\($0)" }?.contains(good.secretAccessKey) == false)
@@ -389,13 +389,13 @@ import Testing
                         tokens: Self.tokens(ecr, harness), settings: Self.settings,
                         leaderElection: election("replica-a"))
                     try await withTeardown({ await a.stop() }) {
-                        #expect(await eventually { a.runtime.isLeading })
+                        await expectEventually { a.runtime.isLeading }
                         try await harness.withOperator(
                             tokens: Self.tokens(ecr, harness), settings: Self.settings,
                             leaderElection: election("replica-b")
                         ) { b in
                             _ = try await harness.client.create(Self.resource())
-                            #expect(await eventually { secret.latest?.token != nil })
+                            await expectEventually { secret.latest?.token != nil }
                             let first = try #require(secret.latest)
 
                             // The leader's next Secret write is held for 6 s (its answer, or the request itself);
@@ -412,9 +412,9 @@ import Testing
                                         "secretTemplate": .object(["labels": .object(["tier": .string("gold")])])
                                     ])
                                 ]))
-                            #expect(await eventually {
+                            await expectEventually {
                                 harness.server.requestCount(method: "PUT", pathContains: Self.secretPath) > puts
-                            })
+                            }
                             harness.server.injectFault(
                                 method: "PUT", pathContains: "/leases/ecr-pullsecret-operator", status: 503,
                                 count: 1_000_000)
@@ -426,11 +426,11 @@ import Testing
                                 Lease.self, name: "ecr-pullsecret-operator", namespace: "default")
                             #expect(released.spec?.holderIdentity == "replica-a")
 
-                            #expect(await eventually { b.runtime.isLeading })
-                            #expect(await eventually(timeout: .seconds(15)) {
+                            await expectEventually { b.runtime.isLeading }
+                            await expectEventually(timeout: .seconds(15)) {
                                 (secret.latest?.token ?? 0) > (first.token ?? 0)
                                     && secret.latest?.labels["tier"] == "gold"
-                            })
+                            }
                             let lease = try await harness.client.get(
                                 Lease.self, name: "ecr-pullsecret-operator", namespace: "default")
                             #expect(lease.spec?.holderIdentity == "replica-b")
@@ -438,8 +438,8 @@ import Testing
                                 // The new leader wrote before the dead one's PUT landed; once it lands it is
                                 // refused (409), so the Secret never goes back to the older token (observer).
                                 #expect(harness.server.heldRequestCount == 1)
-                                #expect(await eventually { harness.server.heldRequestCount == 0 })
-                                #expect(await eventually { await harness.secret("team", "ecr-login") != nil })
+                                await expectEventually { harness.server.heldRequestCount == 0 }
+                                await expectEventually { await harness.secret("team", "ecr-login") != nil }
                             }
                             #expect(
                                 await harness.namespaced("team", "reg")?.status?.condition(.ready)?.status == "True")

@@ -27,11 +27,11 @@ import Testing
             let tokensA = FakeTokenSource()
             let tokensB = FakeTokenSource()
             let a = harness.startOperator(tokens: tokensA, leaderElection: election("replica-a"))
-            #expect(await eventually { a.runtime.isLeading })
+            await expectEventually { a.runtime.isLeading }
             try await harness.withOperator(tokens: tokensB, leaderElection: election("replica-b")) { b in
 
                 _ = try await harness.client.create(resource("first"))
-                #expect(await eventually { await harness.secret("team", "first") != nil })
+                await expectEventually { await harness.secret("team", "first") != nil }
                 let lease = try await harness.client.get(Lease.self, name: "ecr-pullsecret-operator", namespace: "default")
                 #expect(lease.spec?.holderIdentity == "replica-a")
                 #expect(tokensA.calls > 0)
@@ -43,10 +43,10 @@ import Testing
                 await a.stop()
                 let released = try await harness.client.get(Lease.self, name: "ecr-pullsecret-operator", namespace: "default")
                 #expect(released.spec?.holderIdentity == "" || released.spec?.holderIdentity == "replica-b")
-                #expect(await eventually { b.runtime.isLeading })
+                await expectEventually { b.runtime.isLeading }
                 #expect(ContinuousClock.now - stopped < .seconds(3))
                 _ = try await harness.client.create(resource("second"))
-                #expect(await eventually { await harness.secret("team", "second") != nil })
+                await expectEventually { await harness.secret("team", "second") != nil }
                 #expect(tokensB.calls > 0)
                 let after = try await harness.client.get(Lease.self, name: "ecr-pullsecret-operator", namespace: "default")
                 #expect(after.spec?.holderIdentity == "replica-b")

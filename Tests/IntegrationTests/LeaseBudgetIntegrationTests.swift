@@ -28,7 +28,7 @@ import Testing
                 client: KubeClient(config: config, maxConcurrentRequests: 2, logger: harness.logger))
             let running = harness.startOperator(tokens: FakeTokenSource(), leaderElection: election, client: reconcilers)
             try await withTeardown({ await running.stop() }) {
-                #expect(await eventually { running.runtime.isLeading })
+                await expectEventually { running.runtime.isLeading }
 
                 harness.server.injectLatency(.seconds(4), method: "POST", pathContains: "/secrets")
                 for index in 0..<8 {
@@ -38,7 +38,7 @@ import Testing
                             spec: .init(
                                 secretName: "s\(index)", awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds")))))
                 }
-                #expect(await eventually { await reconcilers.limiter.usage.inUse == 2 })
+                await expectEventually { await reconcilers.limiter.usage.inUse == 2 }
                 func renewTime() async throws -> Date? {
                     let text = try await harness.client.get(Lease.self, name: "budget", namespace: "default").spec?.renewTime
                     let formatter = ISO8601DateFormatter()

@@ -29,7 +29,7 @@ import Testing
                         spec: .init(
                             secretName: "ecr-login", awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds")),
                             secretTemplate: SecretTemplate(labels: ["team": "a"], annotations: ["note": "hello"]))))
-                #expect(await eventually { await harness.secret("team-a", "ecr-login") != nil })
+                await expectEventually { await harness.secret("team-a", "ecr-login") != nil }
                 let secret = try #require(await harness.secret("team-a", "ecr-login"))
                 #expect(secret.type == "kubernetes.io/dockerconfigjson")
                 let config = try DockerConfigJSON.decode(try #require(secret.data?[".dockerconfigjson"]))
@@ -43,7 +43,7 @@ import Testing
                 #expect(secret.metadata.annotations?["note"] == "hello")
                 #expect(secret.metadata.annotations?[Annotations.expiresAt] == "2015-01-01T00:00:00Z")
 
-                #expect(await eventually { await harness.namespaced("team-a", "team-registry")?.status?.condition(.ready)?.status == "True" })
+                await expectEventually { await harness.namespaced("team-a", "team-registry")?.status?.condition(.ready)?.status == "True" }
                 let resource = try #require(await harness.namespaced("team-a", "team-registry"))
                 let status = try #require(resource.status)
                 #expect(status.observedGeneration == resource.metadata.generation)
@@ -76,7 +76,7 @@ import Testing
                     ClusterAWSECRImagePullSecret(
                         metadata: ObjectMeta(name: "ambient"),
                         spec: .init(secretName: "ecr-login", awsAccess: .init(region: "us-west-2"), namespaces: ["app"])))
-                #expect(await eventually { await harness.secret("app", "ecr-login") != nil })
+                await expectEventually { await harness.secret("app", "ecr-login") != nil }
                 #expect(moto.recordedRequests().compactMap(\.accessKeyID) == ["AKIAOPERATORIDENTITY"])
             }
         }

@@ -49,7 +49,7 @@ import Testing
     /// Creates the shared resource and waits until it is Ready and the operator's cache has seen its writes.
     func converge(_ harness: OperatorHarness, _ running: OperatorHarness.Running) async throws {
         try await harness.createSharedResource(namespaces: namespaces)
-        #expect(await eventually { await harness.cluster("shared")?.status?.condition(.ready)?.status == "True" })
+        await expectEventually { await harness.cluster("shared")?.status?.condition(.ready)?.status == "True" }
         #expect(await cacheHasSeenTheWrites(harness, running))
     }
 
@@ -66,13 +66,13 @@ import Testing
 
                 try await Task.sleep(for: .milliseconds(1100))  // a new expiry, to the second
                 try await changeSpec(harness, refreshInterval: "2h")
-                #expect(await eventually {
+                await expectEventually {
                     var refreshed = true
                     for namespace in namespaces {
                         refreshed = refreshed && expiresAt(harness, namespace) != before[namespace]
                     }
                     return refreshed
-                })
+                }
                 #expect(harness.server.requestCount(method: "PUT", pathContains: "/secrets/ecr-login") - updates == 3)
                 #expect(harness.server.requestCount(method: "GET", pathContains: "/secrets/ecr-login") == reads)
 
@@ -88,9 +88,9 @@ import Testing
                 for namespace in namespaces { before[namespace] = expiresAt(harness, namespace) }
                 try await Task.sleep(for: .milliseconds(1100))
                 try await changeSpec(harness, refreshInterval: "3h")
-                #expect(await eventually {
+                await expectEventually {
                     namespaces.allSatisfy { expiresAt(harness, $0) != before[$0] }
-                })
+                }
                 #expect(harness.server.requestCount(method: "PUT", pathContains: "/secrets/ecr-login") - updates == 6)
                 #expect(harness.server.requestCount(method: "GET", pathContains: "/secrets/ecr-login") == reads)
                 #expect(stored(harness, "a")?["data"]?.objectValue?.keys.sorted() == [DesiredSecret.dockerConfigKey])
@@ -106,7 +106,7 @@ import Testing
                 try await harness.withOperator(tokens: FakeTokenSource(), settings: .init(watchSecrets: watchSecrets)) {
                     running in
                     try await harness.createSharedResource(namespaces: namespaces)
-                    #expect(await eventually { await harness.cluster("shared")?.status?.condition(.ready)?.status == "True" })
+                    await expectEventually { await harness.cluster("shared")?.status?.condition(.ready)?.status == "True" }
                     // Someone labels the Secret in "a" after the operator wrote it.
                     var secret = try #require(await harness.secret("a", "ecr-login"))
                     secret.metadata.labels?["team"] = "payments"
@@ -116,7 +116,7 @@ import Testing
                     let before = expiresAt(harness, "a")
                     try await Task.sleep(for: .milliseconds(1100))
                     try await changeSpec(harness, refreshInterval: "2h")
-                    #expect(await eventually { expiresAt(harness, "a") != before })
+                    await expectEventually { expiresAt(harness, "a") != before }
                     let refreshed = try #require(await harness.secret("a", "ecr-login"))
                     #expect(refreshed.metadata.labels?["team"] == "payments", "watchSecrets=\(watchSecrets)")
                     #expect(refreshed.metadata.uid == uid)
@@ -143,7 +143,7 @@ import Testing
 
                 harness.server.injectLatency(.milliseconds(300), method: "PUT", pathContains: "/secrets/ecr-login")
                 try await changeSpec(harness, refreshInterval: "2h")
-                #expect(await eventually { namespaces.allSatisfy { expiresAt(harness, $0) != before[$0] } })
+                await expectEventually { namespaces.allSatisfy { expiresAt(harness, $0) != before[$0] } }
                 #expect(await cacheHasSeenTheWrites(harness, running))
                 // Room for a second reconcile to start and ask for tokens, had anything woken one.
                 try await Task.sleep(for: .milliseconds(1500))
@@ -168,17 +168,17 @@ import Testing
                 harness.server.injectLatency(.seconds(2), method: "PUT", pathContains: "/namespaces/a/secrets/", count: 1)
                 try await changeSpec(harness, refreshInterval: "2h")
                 // The operator's update of "a" is stored; its answer is still held.
-                #expect(await eventually { expiresAt(harness, "a") != before })
+                await expectEventually { expiresAt(harness, "a") != before }
                 let emptyConfig = Data(#"{"auths":{}}"#.utf8).base64EncodedString()
                 _ = try await harness.client.patch(
                     Secret.self, name: "ecr-login", namespace: "a",
                     mergePatch: .object(["data": .object([DesiredSecret.dockerConfigKey: .string(emptyConfig)])]))
                 #expect(stored(harness, "a")?["data"]?[DesiredSecret.dockerConfigKey]?.stringValue == emptyConfig)
 
-                #expect(await eventually(timeout: .seconds(15)) {
+                await expectEventually(timeout: .seconds(15)) {
                     let data = stored(harness, "a")?["data"]?[DesiredSecret.dockerConfigKey]?.stringValue
                     return data != emptyConfig && data == stored(harness, "b")?["data"]?[DesiredSecret.dockerConfigKey]?.stringValue
-                })
+                }
             }
         }
     }
@@ -198,7 +198,7 @@ import Testing
                             awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds", namespace: "ops")),
                             secretTemplate: .init(labels: ["team": "a-b.c"], annotations: ["note": awkward]),
                             namespaces: namespaces)))
-                #expect(await eventually { await harness.cluster("shared")?.status?.condition(.ready)?.status == "True" })
+                await expectEventually { await harness.cluster("shared")?.status?.condition(.ready)?.status == "True" }
                 #expect(await cacheHasSeenTheWrites(harness, running))
                 for namespace in namespaces {
                     let secret = try #require(await harness.secret(namespace, "ecr-login"))
@@ -215,9 +215,9 @@ import Testing
                     mergePatch: .object([
                         "spec": .object(["secretTemplate": .object(["annotations": .object(["note": .string(changed)])])])
                     ]))
-                #expect(await eventually {
+                await expectEventually {
                     namespaces.allSatisfy { stored(harness, $0)?["metadata"]?["annotations"]?["note"]?.stringValue == changed }
-                })
+                }
                 #expect(harness.server.requestCount(method: "PUT", pathContains: "/secrets/ecr-login") - updates == 3)
                 #expect(stored(harness, "a")?["type"] == .string(SecretOwnership.dockerConfigJSONType))
             }

@@ -25,7 +25,7 @@ import Testing
             try await harness.createCredentials(namespace: "team")
             try await harness.withOperator(tokens: FakeTokenSource()) { running in
                 _ = try await harness.client.create(resource())
-                #expect(await eventually { await harness.secret("team", "ecr-login") != nil })
+                await expectEventually { await harness.secret("team", "ecr-login") != nil }
                 let original = try #require(await harness.secret("team", "ecr-login"))
 
                 // The next two PUTs of the Secret answer 409 Conflict; the writer re-reads and retries.
@@ -33,7 +33,7 @@ import Testing
                 _ = try await harness.client.patch(
                     AWSECRImagePullSecret.self, name: "reg", namespace: "team",
                     mergePatch: .object(["spec": .object(["secretTemplate": .object(["labels": .object(["tier": .string("gold")])])])]))
-                #expect(await eventually { await harness.secret("team", "ecr-login")?.metadata.labels?["tier"] == "gold" })
+                await expectEventually { await harness.secret("team", "ecr-login")?.metadata.labels?["tier"] == "gold" }
                 let updated = try #require(await harness.secret("team", "ecr-login"))
                 // Updated in place: same object (uid), never deleted and recreated.
                 #expect(updated.metadata.uid == original.metadata.uid)
@@ -64,7 +64,7 @@ import Testing
                 #expect(await harness.namespaced("team", "reg")?.status?.condition(.credentialsValid) == nil)
                 #expect(tokens.calls == 0)
                 // Retried with backoff, not given up on.
-                #expect(await eventually { harness.server.requestCount(method: "GET", pathContains: "/secrets/aws-creds") >= 3 })
+                await expectEventually { harness.server.requestCount(method: "GET", pathContains: "/secrets/aws-creds") >= 3 }
             }
         }
     }
@@ -104,7 +104,7 @@ import Testing
                 let http = CurlHTTPClient(configuration: .init())
                 let health = try await http.send(HTTPRequest(url: "http://127.0.0.1:\(port)/healthz"))
                 #expect(health.status == 200)
-                #expect(await eventually { (try? await http.send(HTTPRequest(url: "http://127.0.0.1:\(port)/readyz")))?.status == 200 })
+                await expectEventually { (try? await http.send(HTTPRequest(url: "http://127.0.0.1:\(port)/readyz")))?.status == 200 }
                 let metrics = try await http.send(HTTPRequest(url: "http://127.0.0.1:\(port)/metrics"))
                 #expect(metrics.status == 200)
                 #expect(String(decoding: metrics.body, as: UTF8.self).contains("ecr_pullsecret_refresh_total"))
@@ -125,11 +125,11 @@ import Testing
             try await harness.createNamespace("b")
             try await harness.withOperator(tokens: FakeTokenSource(), settings: OperatorSettings(watchSecrets: false)) { running in
                 try await harness.createSharedResource(namespaces: ["a", "b"])
-                #expect(await eventually { await harness.secret("b", "ecr-login") != nil })
+                await expectEventually { await harness.secret("b", "ecr-login") != nil }
                 _ = try await harness.client.patch(
                     ClusterAWSECRImagePullSecret.self, name: "shared",
                     mergePatch: .object(["spec": .object(["namespaces": .array([.string("a")])])]))
-                #expect(await eventually { await harness.secret("b", "ecr-login") == nil })
+                await expectEventually { await harness.secret("b", "ecr-login") == nil }
                 #expect(await harness.secret("a", "ecr-login") != nil)
                 // No list or watch of Secrets was made.
                 #expect(harness.server.requestCount(method: "GET", pathContains: "/api/v1/secrets") == 0)
@@ -147,7 +147,7 @@ import Testing
             try await harness.createNamespace("team")
             try await harness.withOperator(tokens: FakeTokenSource(), settings: OperatorSettings(watchSecrets: false)) { _ in
                 try await harness.createSharedResource(namespaces: ["a", "team"])
-                #expect(await eventually { await harness.secret("team", "ecr-login") != nil })
+                await expectEventually { await harness.secret("team", "ecr-login") != nil }
                 try await harness.client.delete(Secret.self, name: "ecr-login", namespace: "team")
                 let theirs = try await harness.client.create(
                     Secret(
@@ -156,9 +156,9 @@ import Testing
                 _ = try await harness.client.patch(
                     ClusterAWSECRImagePullSecret.self, name: "shared",
                     mergePatch: .object(["spec": .object(["namespaces": .array([.string("a")])])]))
-                #expect(await eventually {
+                await expectEventually {
                     await harness.cluster("shared")?.status?.namespaces == NamespaceCounts(desired: 1, synced: 1)
-                })
+                }
                 try await Task.sleep(for: .milliseconds(300))
                 let kept = try #require(await harness.secret("team", "ecr-login"))
                 #expect(kept.metadata.uid == theirs.metadata.uid)
@@ -174,13 +174,13 @@ import Testing
             try await harness.createNamespace("team")
             try await harness.createCredentials(namespace: "team")
             let running = harness.startOperator(tokens: FakeTokenSource())
-            #expect(await eventually { running.runtime.isReady })
+            await expectEventually { running.runtime.isReady }
             harness.server.injectLatency(
                 .seconds(3), method: "POST", pathContains: "/secrets", count: 1, holdsRequest: true)
             // The count already holds the credentials Secret's create: wait for the operator's own.
             let creates = harness.server.requestCount(method: "POST", pathContains: "/secrets")
             try await harness.createNamespacedResource(namespace: "team")
-            #expect(await eventually { harness.server.requestCount(method: "POST", pathContains: "/secrets") > creates })
+            await expectEventually { harness.server.requestCount(method: "POST", pathContains: "/secrets") > creates }
             // The Secret's POST is held by the server; a graceful stop now must wait for it.
             #expect(await harness.secret("team", "ecr-login") == nil)
             await running.stop()
@@ -207,7 +207,7 @@ import Testing
             let group = ServiceGroup(
                 configuration: .init(services: [.init(service: runtime)], gracefulShutdownSignals: [], logger: logger))
             let task = Task { try await group.run() }
-            #expect(await eventually { runtime.isLeading })
+            await expectEventually { runtime.isLeading }
             try await Task.sleep(for: .milliseconds(300))
             #expect(!runtime.isReady)
 
@@ -236,8 +236,8 @@ import Testing
                             spec: .init(
                                 secretName: "ecr-login", awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds")))))
                 }
-                #expect(await eventually { await harness.secret("team", "ecr-login") != nil })
-                #expect(await eventually { running.runtime.isReady })
+                await expectEventually { await harness.secret("team", "ecr-login") != nil }
+                await expectEventually { running.runtime.isReady }
                 try await Task.sleep(for: .milliseconds(300))
                 #expect(await harness.secret("other", "ecr-login") == nil)
                 // Neither the cluster kind nor cluster-wide Secrets were listed or watched.

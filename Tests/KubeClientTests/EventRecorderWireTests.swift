@@ -17,7 +17,7 @@ import Testing
                 recorder.record(target, type: .warning, reason: "TokenRequestFailed", message: "access denied")
             }
             recorder.record(target, type: .normal, reason: "SecretUpdated", message: "updated")
-            #expect(await eventually { recorder.statistics.handled == 4 })
+            await expectEventually { recorder.statistics.handled == 4 }
             #expect(recorder.statistics.created == 2)
             #expect(recorder.statistics.aggregated == 2)
             let events = server.objects("events", namespace: "ev")
@@ -35,7 +35,7 @@ import Testing
             // If the aggregated Event was removed (TTL), the next repeat creates a new one.
             try server.deleteObject("events", namespace: "ev", name: warning["metadata"]!["name"]!.stringValue!)
             recorder.record(target, type: .warning, reason: "TokenRequestFailed", message: "access denied")
-            #expect(await eventually { recorder.statistics.handled == 5 })
+            await expectEventually { recorder.statistics.handled == 5 }
             #expect(recorder.statistics.created == 3)
             #expect(server.objects("events", namespace: "ev").count == 2)
             recorder.shutdown()
@@ -52,7 +52,7 @@ import Testing
             for index in 0..<5 {
                 recorder.record(namespace, type: .normal, reason: "Seen", message: "message \(index)")
             }
-            #expect(await eventually { recorder.statistics.handled == 5 })
+            await expectEventually { recorder.statistics.handled == 5 }
             #expect(recorder.statistics.created == 2)
             #expect(recorder.statistics.rateLimited == 3)
             let events = server.objects("events", namespace: "default")

@@ -92,7 +92,7 @@ func namespace(_ name: String, _ version: String, labels: [String: String]? = ni
             }
             channel.finish()
         }
-        #expect(await eventually { sent.withLock { $0 } == 2 })
+        await expectEventually { sent.withLock { $0 } == 2 }
         try await Task.sleep(for: .milliseconds(50))
         #expect(sent.withLock { $0 } == 2)
         var received: [Int] = []
@@ -169,7 +169,7 @@ func namespace(_ name: String, _ version: String, labels: [String: String]? = ni
             if seen.count == 6 { break }
         }
         #expect(seen == ["added a", "added c", "updated c 11->16", "added b", "deleted a", "deleted c"])
-        #expect(await eventually { api.watchOptions.withLock { $0.count } == 3 })
+        await expectEventually { api.watchOptions.withLock { $0.count } == 3 }
         let versions = api.watchOptions.withLock { $0.map { $0.resourceVersion ?? "" } }
         #expect(versions == ["10", "15", "30"])
         #expect(api.watchOptions.withLock { $0.allSatisfy { $0.allowWatchBookmarks && $0.timeoutSeconds == 1 } })

@@ -56,7 +56,7 @@ import Testing
             changed.data = ["key": Data("changed".utf8)]
             _ = try await client.update(changed)
             try await client.delete(Secret.self, name: "pre0", namespace: "inf")
-            #expect(await eventually { log.all.count == 6 })
+            await expectEventually { log.all.count == 6 }
             #expect(log.all == ["added pre0", "added pre1", "added pre2", "added new", "updated new true", "deleted pre0"])
             #expect(informer.store.get(namespace: "inf", name: "new")?.data?["key"] == Data("changed".utf8))
             #expect(informer.store.get(namespace: "inf", name: "pre0") == nil)
@@ -73,17 +73,17 @@ import Testing
             let informer = Informer<Secret>(client: client, namespace: "drop", configuration: Self.configuration())
             let run = Task { await informer.run() }
             #expect(await informer.waitUntilSynced(timeout: .seconds(10)))
-            #expect(await eventually { server.openWatchCount == 1 })
+            await expectEventually { server.openWatchCount == 1 }
             for index in 0..<3 { _ = try await client.create(secret("d\(index)", in: "drop")) }
-            #expect(await eventually { informer.store.count == 3 })
+            await expectEventually { informer.store.count == 3 }
             #expect(informer.statistics.watches >= 2)
 
             server.closeWatches(abruptly: true)
             _ = try await client.create(secret("after-abrupt", in: "drop"))
-            #expect(await eventually { informer.store.get(namespace: "drop", name: "after-abrupt") != nil })
+            await expectEventually { informer.store.get(namespace: "drop", name: "after-abrupt") != nil }
             server.closeWatches()
             _ = try await client.create(secret("after-clean", in: "drop"))
-            #expect(await eventually { informer.store.get(namespace: "drop", name: "after-clean") != nil })
+            await expectEventually { informer.store.get(namespace: "drop", name: "after-clean") != nil }
             #expect(informer.statistics.lists == 1)
             #expect(informer.statistics.relistsAfterGone == 0)
             run.cancel()
@@ -101,16 +101,16 @@ import Testing
             let log = ChangeLog(informer)
             let run = Task { await informer.run() }
             #expect(await informer.waitUntilSynced(timeout: .seconds(10)))
-            #expect(await eventually { server.openWatchCount == 1 })
+            await expectEventually { server.openWatchCount == 1 }
             // While the informer is away (its re-watch backs off), the history it needs is compacted.
             server.closeWatches()
             _ = try server.seed(try JSONValue(encoding: secret("missed", in: "gone")))
             try server.deleteObject("secrets", namespace: "gone", name: "old")
             server.compactWatchHistory()
-            #expect(await eventually { informer.statistics.relistsAfterGone == 1 })
-            #expect(await eventually { informer.store.keys == ["gone/missed"] })
+            await expectEventually { informer.statistics.relistsAfterGone == 1 }
+            await expectEventually { informer.store.keys == ["gone/missed"] }
             #expect(informer.statistics.lists == 2)
-            #expect(await eventually { log.all == ["added old", "added missed", "deleted old"] })
+            await expectEventually { log.all == ["added old", "added missed", "deleted old"] }
             run.cancel()
             await run.value
         }
@@ -122,13 +122,13 @@ import Testing
             let informer = Informer<Secret>(client: client, namespace: "gone2", configuration: Self.configuration())
             let run = Task { await informer.run() }
             #expect(await informer.waitUntilSynced(timeout: .seconds(10)))
-            #expect(await eventually { server.openWatchCount == 1 })
+            await expectEventually { server.openWatchCount == 1 }
             server.injectFault(method: "GET", pathContains: "watch=1", status: 410)
             server.closeWatches()
-            #expect(await eventually { informer.statistics.relistsAfterGone == 1 })
-            #expect(await eventually { informer.statistics.lists == 2 })
+            await expectEventually { informer.statistics.relistsAfterGone == 1 }
+            await expectEventually { informer.statistics.lists == 2 }
             _ = try await client.create(secret("later", in: "gone2"))
-            #expect(await eventually { informer.store.count == 1 })
+            await expectEventually { informer.store.count == 1 }
             run.cancel()
             await run.value
         }
@@ -171,7 +171,7 @@ import Testing
             var creds = try await client.get(Secret.self, name: "creds", namespace: "one")
             creds.data = ["key": Data("rotated".utf8)]
             _ = try await client.update(creds)
-            #expect(await eventually { log.all == ["updated creds true"] })
+            await expectEventually { log.all == ["updated creds true"] }
             #expect(informer.store.count == 1)
             run.cancel()
             await run.value
@@ -192,7 +192,7 @@ import Testing
             #expect(informer.store.keys == ["meta/managed"])
             #expect(informer.store.items.first?.kind == "PartialObjectMetadata")
             _ = try await client.create(secret("managed2", in: "meta", labels: ["managed-by": "us"]))
-            #expect(await eventually { informer.store.count == 2 })
+            await expectEventually { informer.store.count == 2 }
             #expect(server.requestCount(method: "GET", pathContains: "watch=1") >= 1)
             run.cancel()
             await run.value

@@ -325,7 +325,7 @@ import Testing
                             fieldSelector: "metadata.name=s\(index)", resourceVersion: list.metadata.resourceVersion))
                     group.addTask { for try await _ in stream {} }
                 }
-                #expect(await eventually { server.openWatchCount >= 6 })
+                await expectEventually { server.openWatchCount >= 6 }
                 // A create and a read beside six open watches, on a client with two request slots.
                 _ = try await limited.create(secret("s0", in: "w"))
                 let read = try await limited.get(Secret.self, name: "s0", namespace: "w")
@@ -406,10 +406,12 @@ import Testing
         #expect(denied?.isUnauthorized == true)
         // No credentials at all is system:anonymous, whom RBAC refuses (kube-apiserver: 403, not 401).
         let anonymous = KubeClient(config: KubeConfig(server: server.baseURL, tls: tls))
-        #expect(await apiError { _ = try await anonymous.list(Namespace.self) }?.httpStatus == 403)
+        let forbidden = await apiError { _ = try await anonymous.list(Namespace.self) }
+        #expect(forbidden?.httpStatus == 403)
         // A client that does not trust the server's CA fails the TLS handshake: a transport error.
         let untrusting = KubeClient(config: KubeConfig(server: server.baseURL, auth: .token(server.token!)))
-        #expect(await apiError { _ = try await untrusting.list(Namespace.self) }?.isTransport == true)
+        let refused = await apiError { _ = try await untrusting.list(Namespace.self) }
+        #expect(refused?.isTransport == true)
         await server.shutdown()
     }
 
@@ -468,7 +470,8 @@ import Testing
             #expect(!list.items.isEmpty)
             // Without the plugin's certificate the same server refuses (system:anonymous: 403, as kube-apiserver).
             let anonymous = KubeClient(config: KubeConfig(server: server.baseURL, tls: TLSConfiguration(caPEM: server.caPEM)))
-            #expect(await apiError { _ = try await anonymous.list(Namespace.self) }?.httpStatus == 403)
+            let denied = await apiError { _ = try await anonymous.list(Namespace.self) }
+            #expect(denied?.httpStatus == 403)
         } catch {
             await server.shutdown()
             throw error

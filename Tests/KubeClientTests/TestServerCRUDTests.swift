@@ -149,13 +149,13 @@ struct TestServerCRUDTests {
                     == .string(
                         "secrets \"y\" is forbidden: unable to create new content in namespace team-a because it is being terminated"))
             // Content goes first; the held Secret waits for its finalizer; then the namespace goes.
-            #expect(try await serverEventually { server.object("serviceaccounts", namespace: "team-a", name: "default") == nil })
+            try await expectServerEventually { server.object("serviceaccounts", namespace: "team-a", name: "default") == nil }
             #expect(server.object("secrets", namespace: "team-a", name: "held")?["metadata"]?["deletionTimestamp"] != nil)
             #expect(server.object("namespaces", name: "team-a") != nil)
             try await wire.call(
                 "PATCH", "/api/v1/namespaces/team-a/secrets/held", .literal(#"{"metadata":{"finalizers":null}}"#),
                 contentType: "application/merge-patch+json")
-            #expect(try await serverEventually { server.object("namespaces", name: "team-a") == nil })
+            try await expectServerEventually { server.object("namespaces", name: "team-a") == nil }
         }
     }
 

@@ -171,6 +171,16 @@ func serverEventually(
     return try await condition()
 }
 
+/// Records an issue at the caller unless `serverEventually` holds: no closure inside an awaited `#expect`, which
+/// Swift 6.3.1 can give the body of another closure of the same test (see `expectEventually`).
+func expectServerEventually(
+    timeout: Duration = .seconds(5), sourceLocation: SourceLocation = #_sourceLocation,
+    _ condition: @Sendable () async throws -> Bool
+) async throws {
+    if try await serverEventually(timeout: timeout, condition) { return }
+    Issue.record("the condition did not hold within \(timeout)", sourceLocation: sourceLocation)
+}
+
 extension JSONValue {
     /// Builds JSON from a Swift literal-like dictionary in tests.
     static func literal(_ text: String) -> JSONValue {

@@ -433,7 +433,7 @@ struct TestServerWatchTests {
             #expect(ContinuousClock.now - clock < .seconds(3))
 
             let (_, closed) = try await wire.watch("/api/v1/namespaces/default/secrets?watch=1&resourceVersion=\(rv)")
-            #expect(try await serverEventually { server.openWatchCount == 1 })
+            try await expectServerEventually { server.openWatchCount == 1 }
             server.closeWatches()
             #expect(try await closed.next() == nil)
             #expect(server.openWatchCount == 0)

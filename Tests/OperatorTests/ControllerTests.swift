@@ -46,7 +46,7 @@ struct HintedError: Error, RetryHinting {
         }
         let running = Task { await controller.run() }
         await queue.add("throttled")
-        try #require(await eventually { times.withLock { $0.count == 2 } })
+        try await requireEventually { times.withLock { $0.count == 2 } }
         let gap = times.withLock { $0[1] - $0[0] }
         #expect(gap >= .milliseconds(200))
         await queue.shutDownAndDrain()

@@ -51,7 +51,7 @@ import Testing
         // Both events arrive before the answer: one is the write's own (version 5), one someone else's (6).
         async let own = written.isOwnWrite(namespace: "a", name: "ecr-login", resourceVersion: "5")
         async let foreign = written.isOwnWrite(namespace: "a", name: "ecr-login", resourceVersion: "6")
-        #expect(await eventually { written.eventsWaiting(namespace: "a", name: "ecr-login") == 2 })
+        await expectEventually { written.eventsWaiting(namespace: "a", name: "ecr-login") == 2 }
         answer.yield("5")
         try await writing
         #expect(await own)
@@ -71,7 +71,7 @@ import Testing
         var iterator = started.makeAsyncIterator()
         await iterator.next()
         async let event = written.isOwnWrite(namespace: "a", name: "ecr-login", resourceVersion: "5")
-        #expect(await eventually { written.eventsWaiting(namespace: "a", name: "ecr-login") == 1 })
+        await expectEventually { written.eventsWaiting(namespace: "a", name: "ecr-login") == 1 }
         answer.yield(nil)
         do {
             try await writing

@@ -87,14 +87,14 @@ struct CachedSecretClaimLookupTests {
             try JSONDecoder().decode(
                 AWSECRImagePullSecret.self,
                 from: JSONSerialization.data(withJSONObject: Reviews.namespaced(name: "late", namespace: "team-b"))))
-        #expect(await eventually {
+        await expectEventually {
             try await !decide(webhook, Reviews.namespaced(name: "other", namespace: "team-b"), .namespaced).allowed
-        })
+        }
         // And a resource deleted now frees its Secret name for the next review (the index drops its claim).
         try await client.delete(AWSECRImagePullSecret.self, name: "late", namespace: "team-b")
-        #expect(await eventually {
+        await expectEventually {
             try await decide(webhook, Reviews.namespaced(name: "other", namespace: "team-b"), .namespaced).allowed
-        })
+        }
         // Namespaces the index does not hold have no claims.
         #expect(try lookup.namespacedClaims(in: "team-z").isEmpty)
         #expect(try lookup.namespacedClaims(in: "team-a").map(\.name) == ["first"])
