@@ -142,7 +142,7 @@ struct TestServerKubectlTests {
                 ["kubectl", "get", "secrets", "-w", "-o", "name"], environment: env,
                 timeout: .seconds(30))
             // kubectl's first request can take seconds to arrive on a loaded machine (2.2 s was seen).
-            #expect(try await serverEventually(timeout: .seconds(15)) { server.openWatchCount == 1 })
+            try await expectServerEventually(timeout: .seconds(15)) { server.openWatchCount == 1 }
             try server.seed(.literal(#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"late","namespace":"default"}}"#))
             try await Task.sleep(for: .seconds(1))  // time for kubectl to print the event under load
             server.closeWatches()
