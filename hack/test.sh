@@ -17,8 +17,8 @@ grep -E "warning:" /tmp/ecr-build.log | grep -v "/.build/checkouts/" | sort -u |
 
 # A closure literal inside an awaited #expect/#require argument can run another closure's body with Swift 6.3.1
 # (Tests/AsyncTestSupport/Eventually.swift): such a test checks something other than what it says. Refuse them.
-in_macro=$(perl -0777 -ne 'print "$ARGV\n" if /#(?:expect|require)\(\s*(?:try\s+)?await\s+[\w.]+(?:\((?:[^()]|\([^()]*\))*\))?\s*\{/' \
-    $(find Tests -name '*.swift'))
+awaited_closure='#(?:expect|require)\(\s*(?:try\s+)?await\s+[\w.]+(?:\((?:[^()]|\([^()]*\))*\))?\s*\{'
+in_macro=$(perl -0777 -ne "print \"\$ARGV\\n\" if /$awaited_closure/" $(find Tests -name '*.swift'))
 if [ -n "$in_macro" ]; then
     echo "closures inside an awaited #expect/#require (use expectEventually or a let):"
     echo "$in_macro"
