@@ -13,18 +13,20 @@ public func eventually(
     return (try? await condition()) == true
 }
 
-/// Records an issue at the caller unless `condition` holds within `timeout` (`eventually`).
+/// Records an issue at the caller unless `condition` holds within `timeout` (`eventually`); returns whether it held.
 ///
 /// Use this rather than `eventually` inside `#expect`: with Swift 6.3.1, a closure literal inside an awaited
 /// `#expect` or `#require` argument, in a test body that is itself a closure, can share its symbol with the next
 /// closure of that body, which then runs the first one's code (seen: a wait for a failure status ran the wait for
 /// `Ready=True` before it, and passed or failed on a race). Outside the macro, each closure keeps its own body.
+@discardableResult
 public func expectEventually(
     _ comment: Comment? = nil, timeout: Duration = .seconds(10), sourceLocation: SourceLocation = #_sourceLocation,
     _ condition: () async throws -> Bool
-) async {
-    if await eventually(timeout: timeout, condition) { return }
+) async -> Bool {
+    if await eventually(timeout: timeout, condition) { return true }
     Issue.record(comment ?? "the condition did not hold within \(timeout)", sourceLocation: sourceLocation)
+    return false
 }
 
 /// `expectEventually` that also ends the test when the condition does not hold (what `#require` would do).
@@ -32,9 +34,9 @@ public func requireEventually(
     _ comment: Comment? = nil, timeout: Duration = .seconds(10), sourceLocation: SourceLocation = #_sourceLocation,
     _ condition: () async throws -> Bool
 ) async throws {
-    if await eventually(timeout: timeout, condition) { return }
-    Issue.record(comment ?? "the condition did not hold within \(timeout)", sourceLocation: sourceLocation)
-    throw EventuallyFailed()
+    guard await expectEventually(comment, timeout: timeout, sourceLocation: sourceLocation, condition) else {
+        throw EventuallyFailed()
+    }
 }
 
 /// Thrown by `requireEventually` after it recorded its issue.
