@@ -102,6 +102,23 @@ func namespace(_ name: String, _ version: String, labels: [String: String]? = ni
         #expect(await channel.send(99) == false)
     }
 
+    /// A burst grows the buffer; once the consumer has taken everything, the storage goes with it (a small
+    /// buffer is kept), and the channel goes on working.
+    @Test func drainedChannelLetsGoOfABurstsBuffer() async {
+        let channel = BoundedChannel<Int>(capacity: 5_000)
+        for value in 0..<5_000 { await channel.send(value) }
+        #expect(channel.bufferCapacity >= 5_000)
+        var iterator = channel.makeAsyncIterator()
+        var received: [Int] = []
+        for _ in 0..<4_999 { received.append(await iterator.next() ?? -1) }
+        #expect(channel.bufferCapacity >= 5_000, "kept while elements wait")
+        received.append(await iterator.next() ?? -1)
+        #expect(received == Array(0..<5_000))
+        #expect(channel.bufferCapacity <= 64)
+        for value in 0..<3 { await channel.send(value) }
+        #expect(await iterator.next() == 0 && channel.bufferedCount == 2)
+    }
+
     @Test func cancelledSenderAndConsumerDoNotHang() async throws {
         let channel = BoundedChannel<Int>(capacity: 1)
         await channel.send(1)

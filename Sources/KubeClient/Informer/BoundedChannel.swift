@@ -16,13 +16,21 @@ public final class BoundedChannel<Element: Sendable>: AsyncSequence, Sendable {
         var finished = false
         var nextID: UInt64 = 0
 
+        /// Elements of buffer a drained channel keeps.
+        static var keptCapacity: Int { 64 }
+
         var count: Int { buffer.count - head }
 
         mutating func popFirst() -> Element? {
             guard head < buffer.count else { return nil }
             let element = buffer[head]
             head += 1
-            if head > 64, head * 2 > buffer.count {
+            if head == buffer.count {
+                // Drained. A burst (an initial list of 10,000 namespaces, a change each) grows the buffer to a
+                // megabyte; it is let go rather than kept for a burst that may never come.
+                buffer.removeAll(keepingCapacity: buffer.capacity <= Self.keptCapacity)
+                head = 0
+            } else if head > 64, head * 2 > buffer.count {
                 buffer.removeFirst(head)
                 head = 0
             }
@@ -42,6 +50,9 @@ public final class BoundedChannel<Element: Sendable>: AsyncSequence, Sendable {
 
     /// Elements waiting for the consumer.
     public var bufferedCount: Int { state.withLock { $0.count } }
+
+    /// Elements the buffer has room for without growing (what it holds in memory).
+    var bufferCapacity: Int { state.withLock { $0.buffer.capacity } }
 
     /// Delivers `element`, waiting for room. Returns false if the channel is finished or the caller
     /// was cancelled (the element is then dropped).
