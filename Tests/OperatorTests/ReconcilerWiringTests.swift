@@ -130,6 +130,37 @@ import Testing
         #expect(Namespace.selectionFields(phase).isTerminating)
     }
 
+    /// The cached labels are the namespace's, with their strings held once: the name label's value is the name's
+    /// storage, and a long key or value decoded for two namespaces ends up in one storage.
+    @Test func theNamespaceCacheHoldsEachLabelStringOnce() {
+        func decoded(_ text: String) -> String { String(decoding: Array(text.utf8), as: UTF8.self) }
+        func storage(_ text: String) -> UnsafeRawPointer? {
+            text.utf8.withContiguousStorageIfAvailable { UnsafeRawPointer($0.baseAddress) } ?? nil
+        }
+        func cached(_ name: String) -> ObjectMeta {
+            let labels = [
+                decoded("kubernetes.io/metadata.name"): decoded(name),
+                decoded("example.com/cost-centre"): decoded("platform-engineering-shared"), decoded("tier"): "web",
+            ]
+            return Namespace.selectionFields(Namespace(metadata: ObjectMeta(name: decoded(name), labels: labels)))
+                .metadata
+        }
+        let one = cached("team-payments-production")
+        let two = cached("team-checkout-production")
+        #expect(
+            one.labels == [
+                "kubernetes.io/metadata.name": "team-payments-production",
+                "example.com/cost-centre": "platform-engineering-shared", "tier": "web",
+            ])
+        let name = one.labels?["kubernetes.io/metadata.name"]
+        #expect(storage(name ?? "") != nil && storage(name ?? "") == storage(one.name ?? ""))
+        let centre = "example.com/cost-centre"
+        #expect(storage(one.labels?[centre] ?? "") == storage(two.labels?[centre] ?? ""))
+        func key(_ metadata: ObjectMeta, _ wanted: String) -> String? { metadata.labels?.keys.first { $0 == wanted } }
+        let keys = [one, two].compactMap { key($0, centre) }
+        #expect(keys.count == 2 && storage(keys[0]) == storage(keys[1]))
+    }
+
     /// Equal owner references decoded for two Secrets end up in one array's storage; the pool is bounded.
     @Test func sharedValuesKeepOneCopyOfEqualValues() {
         func owners(_ uid: String) -> [OwnerReference] {
