@@ -12,12 +12,21 @@ import Synchronization
 /// (`isOwnWrite`), including the event of a write whose answer has not arrived yet: an API server may
 /// send a write's watch event before its response (the test server always can; a real one rarely).
 public final class WrittenSecrets: Sendable {
-    private struct Entry {
-        var resourceVersion: String
-        var desired: DesiredSecret
+    /// A class, not a struct: the table keeps a slot of its value's size for every bucket, and a whole
+    /// `DesiredSecret` and `Secret` in each of 8,192 buckets, for 5,000 Secrets, was 3.7 MB (heaptrack); as
+    /// references, 2.5 MB with the entries.
+    private final class Entry: Sendable {
+        let resourceVersion: String
+        let desired: DesiredSecret
         /// The Secret as the server stored it, without managedFields (the server keeps them when an
         /// update omits them); nil when it holds data keys besides ours, which only a read returns.
-        var stored: Secret?
+        let stored: Secret?
+
+        init(resourceVersion: String, desired: DesiredSecret, stored: Secret?) {
+            self.resourceVersion = resourceVersion
+            self.desired = desired
+            self.stored = stored
+        }
     }
 
     /// A Secret's namespace and name: hashed as they are, where a `namespace/name` string would be built for
