@@ -99,7 +99,7 @@ import Testing
                                 awsAccess: .init(region: "us-west-2", secretRef: .init(name: "aws-creds", namespace: "ops")),
                                 namespaces: ["one", "two", "three"])))
                 }
-                let allReady = await eventually {
+                await expectEventually {
                     var ready = 0
                     for name in ["one", "two", "three"] {
                         if await harness.cluster("shared-\(name)")?.status?.namespaces == NamespaceCounts(desired: 3, synced: 3) {
@@ -108,7 +108,6 @@ import Testing
                     }
                     return ready == 3
                 }
-                #expect(allReady)
                 for namespace in ["one", "two", "three"] {
                     for name in ["one", "two", "three"] { #expect(await harness.secret(namespace, "ecr-\(name)") != nil) }
                 }

@@ -119,10 +119,9 @@ import Testing
             try await harness.withOperator(tokens: FakeTokenSource()) { running in
                 _ = try await harness.client.create(clusterResource("shared", namespaces: ["mine", "theirs"]))
                 await expectEventually { await harness.secret("mine", "ecr-login") != nil }
-                let reported = await eventually {
+                await expectEventually {
                     await harness.cluster("shared")?.status?.failedNamespaces?.first?.namespace == "theirs"
                 }
-                #expect(reported)
                 let status = try #require(await harness.cluster("shared")?.status)
                 #expect(status.failedNamespaces?.first?.reason == "SecretConflict")
                 #expect(status.condition(.degraded)?.status == "True")
@@ -142,11 +141,10 @@ import Testing
                 _ = try await harness.client.patch(
                     ClusterAWSECRImagePullSecret.self, name: "shared",
                     mergePatch: .object(["metadata": .object(["labels": .object(["touch": .string("1")])])]))
-                let adopted = await eventually {
+                await expectEventually {
                     await harness.secret("theirs", "ecr-login")?.metadata.ownerReferences?.contains { $0.controller == true }
                         == true
                 }
-                #expect(adopted)
                 let secret = try #require(await harness.secret("theirs", "ecr-login"))
                 #expect(secret.metadata.labels?["owner"] == "someone")
                 #expect(secret.metadata.annotations?[Annotations.adopt] == nil)
@@ -172,28 +170,25 @@ import Testing
                     AWSECRImagePullSecret.self, name: "reg", namespace: "team",
                     mergePatch: .object(["spec": .object(["refreshInterval": .string("1h")])]))
                 // Ready and CredentialsValid both turn False with the AWS error as the reason.
-                let failed = await eventually {
+                await expectEventually {
                     let status = await harness.namespaced("team", "reg")?.status
                     return status?.condition(.ready)?.reason == "TokenRequestFailed"
                         && status?.condition(.ready)?.status == "False"
                         && status?.condition(.credentialsValid)?.status == "False"
                 }
-                #expect(failed)
                 let kept = try #require(await harness.secret("team", "ecr-login"))
                 #expect(kept.data == good.data)
                 #expect(kept.metadata.resourceVersion == good.metadata.resourceVersion)
-                let warned = await eventually {
+                await expectEventually {
                     let events = try await harness.client.list(Event.self, namespace: "team").items
                     return events.contains { $0.reason == "TokenRequestFailed" && $0.type == "Warning" }
                 }
-                #expect(warned)
                 // Retries back off and repeat the warning; the recorder aggregates them into one Event.
-                let aggregated = await eventually {
+                await expectEventually {
                     let events = try await harness.client.list(Event.self, namespace: "team").items
                         .filter { $0.reason == "TokenRequestFailed" }
                     return events.count == 1 && (events.first?.count ?? 0) >= 2
                 }
-                #expect(aggregated)
 
                 tokens.fail(with: nil)
                 await expectEventually { await harness.namespaced("team", "reg")?.status?.condition(.ready)?.status == "True" }
@@ -260,17 +255,15 @@ import Testing
                     AWSECRImagePullSecret(
                         metadata: ObjectMeta(name: "reg", namespace: "team"),
                         spec: .init(secretName: "ecr-login", awsAccess: .init(region: "us-west-2"))))
-                let refused = await eventually {
+                await expectEventually {
                     await harness.namespaced("team", "reg")?.status?.condition(.ready)?.reason == "AmbientCredentialsNotAllowed"
                 }
-                #expect(refused)
                 let message = await harness.namespaced("team", "reg")?.status?.condition(.ready)?.message ?? ""
                 #expect(message.contains("--allow-ambient-credentials"))
-                let warned = await eventually {
+                await expectEventually {
                     let events = try await harness.client.list(Event.self, namespace: "team").items
                     return events.contains { $0.reason == "AmbientCredentialsNotAllowed" && $0.type == "Warning" }
                 }
-                #expect(warned)
                 #expect(tokens.calls == 0)
                 #expect(await harness.secret("team", "ecr-login") == nil)
             }
@@ -288,17 +281,15 @@ import Testing
                     imagePullSecrets: [LocalObjectReference(name: "other-registry")]))
             try await harness.withOperator(tokens: FakeTokenSource()) { running in
                 _ = try await harness.client.create(clusterResource("shared", namespaces: ["app"], serviceAccounts: ["builder"]))
-                let patched = await eventually {
+                await expectEventually {
                     let account = try await harness.client.get(ServiceAccount.self, name: "builder", namespace: "app")
                     return account.imagePullSecrets?.compactMap(\.name) == ["other-registry", "ecr-login"]
                 }
-                #expect(patched)
                 try await harness.client.delete(ClusterAWSECRImagePullSecret.self, name: "shared")
-                let removed = await eventually {
+                await expectEventually {
                     let account = try await harness.client.get(ServiceAccount.self, name: "builder", namespace: "app")
                     return account.imagePullSecrets?.compactMap(\.name) == ["other-registry"]
                 }
-                #expect(removed)
                 await expectEventually { await harness.cluster("shared") == nil }
             }
         }

@@ -54,10 +54,9 @@ import Testing
             let tokens = FakeTokenSource()
             try await harness.withOperator(tokens: tokens) { running in
                 _ = try await harness.client.create(resource())
-                let reported = await eventually {
+                await expectEventually {
                     await harness.namespaced("team", "reg")?.status?.condition(.ready)?.status == "False"
                 }
-                #expect(reported)
                 let ready = await harness.namespaced("team", "reg")?.status?.condition(.ready)
                 #expect(ready?.reason == "CredentialsSecretReadFailed")
                 #expect(ready?.message.contains("team/aws-creds") == true)
@@ -80,10 +79,9 @@ import Testing
                 var invalid = resource()
                 invalid.spec.refreshInterval = "1m"
                 _ = try await harness.client.create(invalid)
-                let rejected = await eventually {
+                await expectEventually {
                     await harness.namespaced("team", "reg")?.status?.condition(.ready)?.reason == "InvalidSpec"
                 }
-                #expect(rejected)
                 let message = await harness.namespaced("team", "reg")?.status?.condition(.ready)?.message ?? ""
                 #expect(message.contains("spec.refreshInterval"))
                 #expect(tokens.calls == 0)

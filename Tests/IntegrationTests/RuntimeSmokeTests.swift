@@ -14,12 +14,10 @@ import Testing
             let tokens = FakeTokenSource()
             let running = harness.startOperator(tokens: tokens)
             try await harness.createNamespacedResource(namespace: "team-a")
-            let written = await eventually { await harness.secret("team-a", "ecr-login") != nil }
-            #expect(written)
-            let ready = await eventually {
+            await expectEventually { await harness.secret("team-a", "ecr-login") != nil }
+            await expectEventually {
                 await harness.namespaced("team-a", "reg")?.status?.condition(.ready)?.status == "True"
             }
-            #expect(ready)
             await running.stop()
         }
     }
