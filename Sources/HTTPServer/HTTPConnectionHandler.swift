@@ -97,6 +97,9 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
     private var responding = false
     private var closeAfterResponse = false
     private var shuttingDown = false
+    /// The client has shut its sending side (the server allows half-closed connections): the requests it sent
+    /// are answered, the last with `Connection: close`, and then the connection closes.
+    private var inputClosed = false
     /// The running timeout, if any, and when it expires.
     private var deadline: (kind: TimeoutKind, at: NIODeadline)?
     /// The scheduled check, at or before `deadline`. Moving the deadline later leaves it in place (it re-checks
@@ -166,6 +169,20 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         switch event {
         case let completed as TLSHandshakeCompleted:
             tls = completed
+        case let event as ChannelEvent where event == .inputClosed:
+            inputClosed = true
+            guard !responding, queue.isEmpty else { return }  // closes after the last answer
+            // Nothing left to answer; a request still incomplete never will be. The last answer may still wait
+            // for its flush at the end of this pass: closing after an empty write flushed behind it sends it.
+            // (The running timer stays armed, in case that write never completes.)
+            reading = .ignoring
+            if tls == nil, context.pipeline.syncOperations.handlerIfPresent(OpenSSLServerHandler.self) != nil {
+                return context.close(promise: nil)  // still in the TLS handshake: nothing was answered
+            }
+            let barrier = context.channel.allocator.buffer(capacity: 0)
+            context.writeAndFlush(wrapOutboundOut(barrier)).assumeIsolated().whenComplete { _ in
+                context.close(promise: nil)
+            }
         case is HTTPServerShuttingDown:
             shuttingDown = true
             if !responding, queue.isEmpty, case .idle = reading {
@@ -304,18 +321,20 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         // has read this answer never finds the budget still held by it.
         budget.release(respondingReserved)
         respondingReserved = 0
-        let keepAlive = keepAlive && !shuttingDown && !closeAfterResponse
+        let keepAlive = keepAlive && !shuttingDown && !closeAfterResponse && !(inputClosed && queue.isEmpty)
         let allocator = context.channel.allocator
         switch response.body {
         case .data(let data):
             currentTask = nil
-            // One buffer, one write and one flush: the TLS handler seals it as one record.
+            // One buffer, one write and one flush: the TLS handler seals it as one record. The flush waits for
+            // the end of the loop's pass, with the other answers of that pass (`FlushAfterPass`).
             var bytes = responseBuffer ?? allocator.buffer(capacity: 0)
             bytes.clear()  // new storage if the last response's is still held (a slow reader, plain HTTP)
             HTTPResponseBytes.write(
                 response.status, headers: response.headers, body: data, omitBody: isHead, keepAlive: keepAlive,
                 into: &bytes)
-            context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
+            context.write(wrapOutboundOut(bytes), promise: nil)
+            FlushAfterPass.schedule(context.channel)
             responseBuffer = bytes.capacity <= Self.reusedResponseCapacity ? bytes : nil
             if keepAlive, context.channel.isWritable, context.channel.isActive {
                 // The socket took it, or the channel holds less than its high-water mark (the usual case): go on

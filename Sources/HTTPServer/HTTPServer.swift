@@ -213,6 +213,9 @@ public final class HTTPServer: Service, Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
+            // A client that shuts its sending side after its requests still gets their answers: NIO would
+            // otherwise close the connection at the end of input, dropping answers not yet flushed.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try self.initialize(channel)

@@ -102,6 +102,64 @@ struct HTTPResponseWireTests {
         }
     }
 
+    /// Requests sent together on many keep-alive connections reach the server in one pass of its event loops,
+    /// whose answers are flushed together at the pass's end: every connection gets its own answer, round after
+    /// round, and a client that shuts its sending side right after its request still reads the answer.
+    @Test(arguments: responders)
+    func requestsArrivingTogetherOnManyConnectionsAreEachAnswered(_ name: String, _ responder: HTTPServer.Responder)
+        async throws
+    {
+        try await Self.withServer(responder) { fixture, server in
+            let script = #"""
+                import os, socket, ssl, sys
+                port, ca = int(sys.argv[1]), sys.argv[2]
+                context = ssl.create_default_context(cafile=ca)
+                def connect():
+                    return context.wrap_socket(
+                        socket.create_connection(("127.0.0.1", port), timeout=10), server_hostname="localhost")
+                def answer(s, size):
+                    data = b""
+                    while len(data) < size:
+                        chunk = s.recv(4096)
+                        if not chunk: break
+                        data += chunk
+                    return data
+                connections = [connect() for _ in range(16)]
+                for round in range(20):
+                    bodies = [("c%d-r%d" % (i, round)).encode() for i in range(len(connections))]
+                    for s, body in zip(connections, bodies):
+                        s.sendall(b"POST /n HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+                    for s, body in zip(connections, bodies):
+                        data = answer(s, 1)
+                        head, _, text = data.partition(b"\r\n\r\n")
+                        length = int([l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")][0].split(b":")[1])
+                        text += answer(s, length - len(text)) if len(text) < length else b""
+                        expected = b"POST /n %d\n" % len(body)
+                        if not head.startswith(b"HTTP/1.1 200") or text != expected:
+                            print("round %d: %r %r" % (round, head, text)); sys.exit(1)
+                # The sending side is shut right after the request (through a duplicate of the descriptor:
+                # the TLS socket's own shutdown would drop its TLS state too).
+                s = connect()
+                s.sendall(b"GET /last HTTP/1.1\r\nHost: x\r\n\r\n")
+                duplicate = socket.socket(fileno=os.dup(s.fileno()))
+                duplicate.shutdown(socket.SHUT_WR)
+                duplicate.close()
+                data = b""
+                try:
+                    while b"GET /last 0" not in data:
+                        chunk = s.recv(4096)
+                        if not chunk: break
+                        data += chunk
+                except (ssl.SSLError, ConnectionResetError):
+                    pass
+                print(data.split(b"\r\n")[0].decode(), data.endswith(b"GET /last 0\n"))
+                """#
+            let result = try await Command.python(script, [String(server.port), fixture.caPath])
+            #expect(result.status == 0, "\(name): \(result.stdout) \(result.stderr.suffix(600))")
+            #expect(result.stdout == "HTTP/1.1 200 OK True\n", "\(name)")
+        }
+    }
+
     /// Responses larger than the socket takes at once, to a client that reads nothing for a while: the
     /// second (pipelined, `Connection: close`) is answered only after the first has reached the socket, and
     /// the close after it loses none of its bytes.
