@@ -176,13 +176,10 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
             // for its flush at the end of this pass: closing after an empty write flushed behind it sends it.
             // (The running timer stays armed, in case that write never completes.)
             reading = .ignoring
-            if tls == nil, context.pipeline.syncOperations.handlerIfPresent(OpenSSLServerHandler.self) != nil {
-                return context.close(promise: nil)  // still in the TLS handshake: nothing was answered
+            if isInTLSHandshake(context) {
+                return context.close(promise: nil)  // nothing was answered
             }
-            let barrier = context.channel.allocator.buffer(capacity: 0)
-            context.writeAndFlush(wrapOutboundOut(barrier)).assumeIsolated().whenComplete { _ in
-                context.close(promise: nil)
-            }
+            whenAllWritten(context: context) { _ in context.close(promise: nil) }
         case is HTTPServerShuttingDown:
             shuttingDown = true
             if !responding, queue.isEmpty, case .idle = reading {
@@ -344,12 +341,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
                 // channel still holds, so it waits until everything has reached the socket.
                 return finishResponse(keepAlive: keepAlive, context: context)
             }
-            // A slow reader: go on once the rest has reached the socket. An empty write's promise completes
-            // after everything written before it.
-            let barrier = context.channel.allocator.buffer(capacity: 0)
-            context.writeAndFlush(wrapOutboundOut(barrier)).assumeIsolated().whenComplete { result in
-                var written = true
-                if case .failure = result { written = false }
+            // A slow reader: go on once the rest has reached the socket.
+            whenAllWritten(context: context) { written in
                 self.finishResponse(keepAlive: keepAlive && written, context: context)
             }
         case .stream(let produce):
@@ -377,6 +370,21 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
                 self.finishResponse(keepAlive: keepAlive && completed, context: context)
             }
         }
+    }
+
+    /// Flushes what was written and calls `body` once all of it has reached the socket (true) or the write
+    /// failed (false): an empty write's promise completes after everything written before it.
+    private func whenAllWritten(context: ChannelHandlerContext, _ body: @escaping (Bool) -> Void) {
+        let barrier = context.channel.allocator.buffer(capacity: 0)
+        context.writeAndFlush(wrapOutboundOut(barrier)).assumeIsolated().whenComplete { result in
+            if case .failure = result { return body(false) }
+            body(true)
+        }
+    }
+
+    /// A TLS connection whose handshake has not completed: no HTTP has been read on it.
+    private func isInTLSHandshake(_ context: ChannelHandlerContext) -> Bool {
+        tls == nil && context.pipeline.syncOperations.handlerIfPresent(OpenSSLServerHandler.self) != nil
     }
 
     private func finishResponse(keepAlive: Bool, context: ChannelHandlerContext) {
@@ -484,9 +492,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
             context.close(promise: nil)
         case .header:
             logger.debug("request headers not complete in time; closing")
-            if tls == nil, context.pipeline.syncOperations.handlerIfPresent(OpenSSLServerHandler.self) != nil {
-                // Still in the TLS handshake: there is no HTTP to answer.
-                return context.close(promise: nil)
+            if isInTLSHandshake(context) {
+                return context.close(promise: nil)  // there is no HTTP to answer
             }
             reject(.requestTimeout, "request headers not received in time", context: context)
         case .body:
