@@ -136,6 +136,26 @@ func namespace(_ name: String, _ version: String, labels: [String: String]? = ni
         #expect(await consumer.value == nil)
     }
 
+    /// A send racing the waiting consumer's cancellation: the consumer gets the element or nil, and an element it
+    /// did not get stays buffered. Resuming the consumer under the channel's lock deadlocked against the
+    /// cancellation (which holds the consumer task's lock while its handler waits for the channel's) and stopped
+    /// the whole test process within a few thousand rounds.
+    @Test func aSendRacingTheConsumersCancellationNeitherDeadlocksNorLosesTheElement() async {
+        for round in 0..<5_000 {
+            let channel = BoundedChannel<Int>(capacity: 1)
+            let consumer = Task { () async -> Int? in
+                var iterator = channel.makeAsyncIterator()
+                return await iterator.next()
+            }
+            while !channel.hasWaitingConsumer { await Task.yield() }
+            async let sent = channel.send(round)
+            consumer.cancel()
+            #expect(await sent)
+            let received = await consumer.value
+            #expect(received == round || (received == nil && channel.bufferedCount == 1), "round \(round)")
+        }
+    }
+
     /// A scripted API: a list result and, per watch call, a script of events or an error.
     final class ScriptedAPI: Sendable {
         let lists = Locked<[ObjectList<Namespace>]>([])

@@ -5,6 +5,10 @@ import Synchronization
 /// transport, which bounds that too) instead of growing memory or dropping changes.
 ///
 /// Cancelling a waiting sender drops its element; cancelling the consumer ends its iteration.
+///
+/// No continuation is resumed while the lock is held: resuming takes the resumed task's status lock, which that
+/// task's cancellation holds while its cancellation handler waits for this lock (a deadlock that stopped both
+/// threads of a 2-CPU machine's cooperative pool when an operator shut down as a change was sent).
 public final class BoundedChannel<Element: Sendable>: AsyncSequence, Sendable {
     public let capacity: Int
 
@@ -40,8 +44,8 @@ public final class BoundedChannel<Element: Sendable>: AsyncSequence, Sendable {
 
     private let state = Mutex(State())
 
-    private enum SendStep { case delivered, full(UInt64), closed }
-    private enum ReceiveStep { case value(Element?), wait }
+    private enum SendStep { case delivered(to: CheckedContinuation<Element?, Never>?), full(UInt64), closed }
+    private enum ReceiveStep { case value(Element?, sender: CheckedContinuation<Void, Never>?), wait }
 
     public init(capacity: Int) {
         precondition(capacity > 0, "BoundedChannel capacity must be positive")
@@ -50,6 +54,9 @@ public final class BoundedChannel<Element: Sendable>: AsyncSequence, Sendable {
 
     /// Elements waiting for the consumer.
     public var bufferedCount: Int { state.withLock { $0.count } }
+
+    /// Whether the consumer waits for an element (tests).
+    var hasWaitingConsumer: Bool { state.withLock { $0.consumer != nil } }
 
     /// Elements the buffer has room for without growing (what it holds in memory).
     var bufferCapacity: Int { state.withLock { $0.buffer.capacity } }
@@ -63,18 +70,19 @@ public final class BoundedChannel<Element: Sendable>: AsyncSequence, Sendable {
                 if state.finished { return .closed }
                 if let consumer = state.consumer {
                     state.consumer = nil
-                    consumer.continuation.resume(returning: element)
-                    return .delivered
+                    return .delivered(to: consumer.continuation)
                 }
                 if state.count < capacity {
                     state.buffer.append(element)
-                    return .delivered
+                    return .delivered(to: nil)
                 }
                 state.nextID += 1
                 return .full(state.nextID)
             }
             switch step {
-            case .delivered: return true
+            case .delivered(let consumer):
+                consumer?.resume(returning: element)
+                return true
             case .closed: return false
             case .full(let id):
                 if Task.isCancelled { return false }
@@ -124,15 +132,17 @@ public final class BoundedChannel<Element: Sendable>: AsyncSequence, Sendable {
                 let step: ReceiveStep = state.withLock { state in
                     if let element = state.popFirst() {
                         let sender = state.senders.isEmpty ? nil : state.senders.removeFirst()
-                        sender?.continuation.resume()
-                        return .value(element)
+                        return .value(element, sender: sender?.continuation)
                     }
-                    if state.finished || Task.isCancelled { return .value(nil) }
+                    if state.finished || Task.isCancelled { return .value(nil, sender: nil) }
                     precondition(state.consumer == nil, "BoundedChannel has a single consumer")
                     state.consumer = (id, continuation)
                     return .wait
                 }
-                if case .value(let element) = step { continuation.resume(returning: element) }
+                if case .value(let element, let sender) = step {
+                    sender?.resume()
+                    continuation.resume(returning: element)
+                }
             }
         } onCancel: {
             let waiting = state.withLock { state -> CheckedContinuation<Element?, Never>? in
