@@ -122,10 +122,10 @@ import Testing
 
 @Suite struct NamespaceSelectionTests {
     let namespaces = [
-        NamespaceSelection.NamespaceInfo(name: "a", labels: ["ecr-pull": "true"]),
-        NamespaceSelection.NamespaceInfo(name: "b", labels: ["ecr-pull": "false"]),
-        NamespaceSelection.NamespaceInfo(name: "c", labels: ["ecr-pull": "true"], isTerminating: true),
-        NamespaceSelection.NamespaceInfo(name: "d"),
+        CachedNamespace(name: "a", labels: ["ecr-pull": "true"]),
+        CachedNamespace(name: "b", labels: ["ecr-pull": "false"]),
+        CachedNamespace(name: "c", labels: ["ecr-pull": "true"], isTerminating: true),
+        CachedNamespace(name: "d"),
     ]
 
     @Test func unionOfListAndSelectorExcludingTerminating() {

@@ -7,14 +7,13 @@ import Testing
 /// A kept selection is the one resolving now would give: the namespace cache changing or the resource asking for
 /// something else resolves again.
 @Suite struct NamespaceSelectionCacheTests {
-    let namespaces = ObjectStore<Namespace>()
+    let namespaces = ObjectStore<CachedNamespace>()
     let cache = NamespaceSelectionCache()
     let pull = LabelSelector(matchLabels: ["ecr-pull": "true"])
 
-    func namespace(_ name: String, pull: Bool) -> Namespace {
-        var namespace = Namespace(metadata: ObjectMeta(name: name, labels: ["ecr-pull": pull ? "true" : "false"]))
-        namespace.metadata.resourceVersion = "\(name)-\(pull)"
-        return namespace
+    func namespace(_ name: String, pull: Bool) -> CachedNamespace {
+        let labels = ["ecr-pull": pull ? "true" : "false"]
+        return CachedNamespace(Namespace(metadata: ObjectMeta(name: name, labels: labels, resourceVersion: "\(name)-\(pull)")))
     }
 
     func selection(list: [String] = [], selector: LabelSelector?, watchNamespace: String? = nil) -> [String] {

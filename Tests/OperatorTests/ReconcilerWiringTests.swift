@@ -1,4 +1,5 @@
 import CRDModels
+import FoundationEssentials
 import Testing
 
 @testable import KubeClient
@@ -66,8 +67,8 @@ import Testing
                     secretName: "ecr", awsAccess: .init(region: "us-west-2"), namespaces: namespaces,
                     namespaceSelector: selector.map { LabelSelector(matchLabels: $0) }))
         }
-        let plain = Namespace(metadata: .init(name: "team"))
-        let labelled = Namespace(metadata: .init(name: "team", labels: ["ecr": "on"]))
+        let plain = CachedNamespace(name: "team")
+        let labelled = CachedNamespace(name: "team", labels: ["ecr": "on"])
         let listing = cluster(namespaces: ["team"])
         let selecting = cluster(selector: ["ecr": "on"])
         let other = cluster(namespaces: ["elsewhere"], selector: ["ecr": "other"])
@@ -118,32 +119,65 @@ import Testing
         metadata.uid = "n1"
         metadata.managedFields = [.object(["manager": .string("kubectl")])]
         metadata.finalizers = ["x"]
-        let active = Namespace.selectionFields(Namespace(metadata: metadata, spec: .init(finalizers: ["kubernetes"])))
-        #expect(active.metadata.name == "team" && active.metadata.labels == ["a": "b"])
-        #expect(active.metadata.uid == "n1" && active.metadata.resourceVersion == "7")
-        #expect(active.metadata.annotations == nil && active.metadata.managedFields == nil)
-        #expect(active.metadata.finalizers == nil && active.spec == nil && !active.isTerminating)
+        let active = CachedNamespace(Namespace(metadata: metadata, spec: .init(finalizers: ["kubernetes"])))
+        #expect(active.name == "team" && active.labels == ["a": "b"] && active.resourceVersion == "7")
+        #expect(active.metadata == ObjectMeta(name: "team", labels: ["a": "b"], resourceVersion: "7"))
+        #expect(!active.isTerminating)
 
         metadata.deletionTimestamp = "2026-12-01T00:00:00Z"
-        #expect(Namespace.selectionFields(Namespace(metadata: metadata)).isTerminating)
-        let phase = Namespace(metadata: ObjectMeta(name: "x"), status: .init(phase: "Terminating"))
-        #expect(Namespace.selectionFields(phase).isTerminating)
+        #expect(CachedNamespace(Namespace(metadata: metadata)).isTerminating)
+        let phase = CachedNamespace(Namespace(metadata: ObjectMeta(name: "x"), status: .init(phase: "Terminating")))
+        #expect(phase.isTerminating)
+        var renamed = phase
+        renamed.metadata = ObjectMeta(name: "y", resourceVersion: "8")
+        #expect(renamed.name == "y" && renamed.resourceVersion == "8" && renamed.isTerminating)
     }
 
-    /// The cached labels are the namespace's, with their strings held once: the name label's value is the name's
-    /// storage, and a long key or value decoded for two namespaces ends up in one storage.
+    /// The API server labels every namespace with its name; the cache answers that label from the name, so a
+    /// namespace with no other label keeps no labels of its own, and selectors on the name label still match.
+    /// A name label that differs from the name (an older server lets anyone set it) is kept as it is.
+    @Test func theNameLabelIsAnsweredFromTheName() throws {
+        let nameLabel = "kubernetes.io/metadata.name"
+        let plain = CachedNamespace(name: "team-a", labels: [nameLabel: "team-a"])
+        #expect(plain.label(nameLabel) == "team-a" && plain.labels == [nameLabel: "team-a"])
+        #expect(plain.metadata.labels == [nameLabel: "team-a"])
+        let byName = LabelSelector(
+            matchExpressions: [LabelSelectorRequirement(key: nameLabel, operator: "In", values: ["team-a", "team-b"])])
+        #expect(byName.matches(plain))
+        #expect(!byName.matches(CachedNamespace(name: "team-c", labels: [nameLabel: "team-c"])))
+        #expect(LabelSelector(matchLabels: [nameLabel: "team-a"]).matches(plain))
+
+        let unlabelled = CachedNamespace(name: "old")
+        #expect(unlabelled.label(nameLabel) == nil && unlabelled.labels.isEmpty)
+        #expect(!LabelSelector(matchLabels: [nameLabel: "old"]).matches(unlabelled))
+        let odd = CachedNamespace(name: "team-a", labels: [nameLabel: "team-b", "x": "y"])
+        #expect(odd.labels == [nameLabel: "team-b", "x": "y"] && odd.label(nameLabel) == "team-b")
+
+        // As decoded from the API server's JSON, and encoded back.
+        let json = #"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"team-a","resourceVersion":"5","labels":{"kubernetes.io/metadata.name":"team-a","tier":"web"}},"status":{"phase":"Terminating"}}"#
+        let decoded = try JSONDecoder().decode(CachedNamespace.self, from: Data(json.utf8))
+        #expect(decoded == CachedNamespace(
+            Namespace(
+                metadata: ObjectMeta(name: "team-a", labels: [nameLabel: "team-a", "tier": "web"], resourceVersion: "5"),
+                status: .init(phase: "Terminating"))))
+        #expect(decoded.isTerminating && decoded.label("tier") == "web")
+        let again = try JSONDecoder().decode(CachedNamespace.self, from: JSONEncoder().encode(decoded))
+        #expect(again == decoded)
+    }
+
+    /// Label keys and values longer than 15 bytes (shorter ones are stored inline) decoded for two namespaces end
+    /// up in one storage.
     @Test func theNamespaceCacheHoldsEachLabelStringOnce() {
         func decoded(_ text: String) -> String { String(decoding: Array(text.utf8), as: UTF8.self) }
         func storage(_ text: String) -> UnsafeRawPointer? {
             text.utf8.withContiguousStorageIfAvailable { UnsafeRawPointer($0.baseAddress) } ?? nil
         }
-        func cached(_ name: String) -> ObjectMeta {
+        func cached(_ name: String) -> CachedNamespace {
             let labels = [
                 decoded("kubernetes.io/metadata.name"): decoded(name),
                 decoded("example.com/cost-centre"): decoded("platform-engineering-shared"), decoded("tier"): "web",
             ]
-            return Namespace.selectionFields(Namespace(metadata: ObjectMeta(name: decoded(name), labels: labels)))
-                .metadata
+            return CachedNamespace(Namespace(metadata: ObjectMeta(name: decoded(name), labels: labels)))
         }
         let one = cached("team-payments-production")
         let two = cached("team-checkout-production")
@@ -152,11 +186,10 @@ import Testing
                 "kubernetes.io/metadata.name": "team-payments-production",
                 "example.com/cost-centre": "platform-engineering-shared", "tier": "web",
             ])
-        let name = one.labels?["kubernetes.io/metadata.name"]
-        #expect(storage(name ?? "") != nil && storage(name ?? "") == storage(one.name ?? ""))
         let centre = "example.com/cost-centre"
-        #expect(storage(one.labels?[centre] ?? "") == storage(two.labels?[centre] ?? ""))
-        func key(_ metadata: ObjectMeta, _ wanted: String) -> String? { metadata.labels?.keys.first { $0 == wanted } }
+        #expect(storage(one.label(centre) ?? "") != nil)
+        #expect(storage(one.label(centre) ?? "") == storage(two.label(centre) ?? ""))
+        func key(_ namespace: CachedNamespace, _ wanted: String) -> String? { namespace.labels.keys.first { $0 == wanted } }
         let keys = [one, two].compactMap { key($0, centre) }
         #expect(keys.count == 2 && storage(keys[0]) == storage(keys[1]))
     }

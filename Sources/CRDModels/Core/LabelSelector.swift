@@ -10,9 +10,12 @@ public struct LabelSelector: Codable, Hashable, Sendable {
 
     /// Whether `labels` satisfy the selector, as `metav1.LabelSelectorAsSelector` evaluates it.
     /// An empty selector matches everything. The selector is assumed valid (see validation).
-    public func matches(_ labels: [String: String]) -> Bool {
-        for (key, value) in matchLabels ?? [:] where labels[key] != value { return false }
-        for requirement in matchExpressions ?? [] where !requirement.matches(labels) { return false }
+    public func matches(_ labels: [String: String]) -> Bool { matches { labels[$0] } }
+
+    /// The same, with the labels read one by one (`label` returns a key's value, nil when absent).
+    public func matches(label: (String) -> String?) -> Bool {
+        for (key, value) in matchLabels ?? [:] where label(key) != value { return false }
+        for requirement in matchExpressions ?? [] where !requirement.matches(label: label) { return false }
         return true
     }
 }
@@ -30,12 +33,14 @@ public struct LabelSelectorRequirement: Codable, Hashable, Sendable {
         self.values = values
     }
 
-    public func matches(_ labels: [String: String]) -> Bool {
+    public func matches(_ labels: [String: String]) -> Bool { matches { labels[$0] } }
+
+    public func matches(label: (String) -> String?) -> Bool {
         switch self.operator {
-        case "In": return labels[key].map { (values ?? []).contains($0) } ?? false
-        case "NotIn": return labels[key].map { !(values ?? []).contains($0) } ?? true
-        case "Exists": return labels[key] != nil
-        case "DoesNotExist": return labels[key] == nil
+        case "In": return label(key).map { (values ?? []).contains($0) } ?? false
+        case "NotIn": return label(key).map { !(values ?? []).contains($0) } ?? true
+        case "Exists": return label(key) != nil
+        case "DoesNotExist": return label(key) == nil
         default: return false
         }
     }

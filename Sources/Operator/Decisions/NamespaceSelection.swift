@@ -3,19 +3,6 @@ import CRDModels
 /// Which namespaces a resource targets, and which managed Secrets must go because their namespace
 /// left the selection.
 public enum NamespaceSelection {
-    /// What the resolver needs to know about one namespace.
-    public struct NamespaceInfo: Sendable, Hashable {
-        public var name: String
-        public var labels: [String: String]
-        public var isTerminating: Bool
-
-        public init(name: String, labels: [String: String] = [:], isTerminating: Bool = false) {
-            self.name = name
-            self.labels = labels
-            self.isTerminating = isTerminating
-        }
-    }
-
     /// The outcome for a cluster resource.
     public struct Result: Sendable, Hashable {
         /// Existing, non-terminating namespaces to write, sorted.
@@ -36,7 +23,7 @@ public enum NamespaceSelection {
     /// One pass over the namespaces, no table of them: at 10,000 namespaces the two-table version took 17 ms
     /// (and its caller's copies 13 ms more) before a new resource's first Secret write, and again for every
     /// cluster resource after each namespace change.
-    public static func resolve<Namespaces: Sequence<NamespaceInfo>>(
+    public static func resolve<Namespaces: Sequence<CachedNamespace>>(
         list: [String], selector: LabelSelector?, namespaces: Namespaces, watchNamespace: String? = nil
     ) -> Result {
         let only = watchNamespace.flatMap { $0.isEmpty ? nil : $0 }
@@ -48,7 +35,7 @@ public enum NamespaceSelection {
             if let only, namespace.name != only { continue }
             let isListed = !listed.isEmpty && listed.contains(namespace.name)
             if isListed { found.insert(namespace.name) }
-            guard isListed || selector?.matches(namespace.labels) == true else { continue }
+            guard isListed || selector?.matches(namespace) == true else { continue }
             if namespace.isTerminating { terminating.append(namespace.name) } else { targets.append(namespace.name) }
         }
         let missing = listed.filter { !found.contains($0) && (only == nil || $0 == only) }

@@ -21,7 +21,7 @@ public final class NamespaceSelectionCache: Sendable {
     /// The selection of the resource named `name` over the namespaces in `namespaces`.
     func selection(
         for name: String, list: [String], selector: LabelSelector?, watchNamespace: String?,
-        namespaces: ObjectStore<Namespace>
+        namespaces: ObjectStore<CachedNamespace>
     ) -> NamespaceSelection.Result {
         // The generation before the contents: a selection is never older than the generation it is kept under.
         let inputs = Inputs(
@@ -32,12 +32,7 @@ public final class NamespaceSelectionCache: Sendable {
         // array of them 8 ms more.
         let selection = namespaces.withObjects { objects in
             NamespaceSelection.resolve(
-                list: list, selector: selector,
-                namespaces: objects.lazy.map {
-                    NamespaceSelection.NamespaceInfo(
-                        name: $0.metadata.name ?? "", labels: $0.metadata.labels ?? [:], isTerminating: $0.isTerminating)
-                },
-                watchNamespace: watchNamespace)
+                list: list, selector: selector, namespaces: objects, watchNamespace: watchNamespace)
         }
         entries.withLock { $0[name] = (inputs, selection) }
         return selection

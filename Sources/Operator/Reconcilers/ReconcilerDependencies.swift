@@ -24,14 +24,14 @@ public struct ReconcilerDependencies: Sendable {
     public struct Caches: Sendable {
         public var namespacedResources: ObjectStore<AWSECRImagePullSecret>
         public var clusterResources: ObjectStore<ClusterAWSECRImagePullSecret>
-        public var namespaces: ObjectStore<Namespace>
+        public var namespaces: ObjectStore<CachedNamespace>
         /// Metadata of Secrets labelled managed-by this operator, indexed by the uid of their controller.
         public var managedSecrets: ObjectStore<PartialObjectMetadata>
 
         public init(
             namespacedResources: ObjectStore<AWSECRImagePullSecret> = .init(),
             clusterResources: ObjectStore<ClusterAWSECRImagePullSecret> = .init(),
-            namespaces: ObjectStore<Namespace> = .init(),
+            namespaces: ObjectStore<CachedNamespace> = .init(),
             managedSecrets: ObjectStore<PartialObjectMetadata> = .init(index: PartialObjectMetadata.controllerUID)
         ) {
             self.namespacedResources = namespacedResources

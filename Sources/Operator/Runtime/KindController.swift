@@ -53,7 +53,7 @@ final class KindController<W: ReconcilerWiring>: Sendable {
     }
 
     /// Watches: a namespace changed; wakes the resources it may concern.
-    func namespaceChanged(_ change: ResourceChange<Namespace>) async {
+    func namespaceChanged(_ change: ResourceChange<CachedNamespace>) async {
         for resource in informer.store.items where W.isAffected(resource, byNamespaceChange: change) {
             await queue.add(W.key(of: resource))
         }

@@ -62,7 +62,7 @@ public final class OperatorRuntime: Service, Sendable {
     public let configuration: RuntimeConfiguration
     let namespaced: KindController<NamespacedReconciler>
     let cluster: KindController<ClusterReconciler>
-    let namespaceInformer: Informer<Namespace>
+    let namespaceInformer: Informer<CachedNamespace>
     let managedSecretInformer: Informer<PartialObjectMetadata>
     let credentialsSecrets: CredentialsSecretWatches
     /// The latest set of credentials Secrets referenced by some resource, for `credentialsSecrets`.
@@ -92,8 +92,7 @@ public final class OperatorRuntime: Service, Sendable {
         cluster = KindController(
             name: "clusterawsecrimagepullsecret", client: client, namespace: nil, backoff: configuration.backoff,
             clock: clock, logger: logger)
-        namespaceInformer = Informer(
-            client: client, configuration: .init(transform: Namespace.selectionFields), logger: logger)
+        namespaceInformer = Informer(client: client, logger: logger)
         managedSecretInformer = Informer.metadata(
             client: client, resource: Secret.resource, namespace: watch,
             configuration: .init(
@@ -293,9 +292,9 @@ public final class OperatorRuntime: Service, Sendable {
     }
 
     /// Whether a namespace change can change any selection (created, deleted, relabelled, started terminating).
-    static func namespaceChangeMatters(_ change: ResourceChange<Namespace>) -> Bool {
+    static func namespaceChangeMatters(_ change: ResourceChange<CachedNamespace>) -> Bool {
         guard case .updated(let old, let new) = change else { return true }
-        return old.metadata.labels != new.metadata.labels || old.isTerminating != new.isTerminating
+        return old.labels != new.labels || old.isTerminating != new.isTerminating
     }
 }
 

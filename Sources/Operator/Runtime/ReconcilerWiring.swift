@@ -20,7 +20,7 @@ public protocol ReconcilerWiring: Sendable {
     static func credentialsSecret(of resource: Resource) -> String?
     /// Watches: whether a namespace change can change what `resource` targets or reports (the namespace
     /// came, went, was relabelled or started terminating).
-    static func isAffected(_ resource: Resource, byNamespaceChange change: ResourceChange<Namespace>) -> Bool
+    static func isAffected(_ resource: Resource, byNamespaceChange change: ResourceChange<CachedNamespace>) -> Bool
 }
 
 extension ReconcilerWiring {
@@ -63,7 +63,7 @@ extension NamespacedReconciler: ReconcilerWiring {
 
     /// Its one namespace is its own; namespace changes never change it.
     public static func isAffected(
-        _ resource: AWSECRImagePullSecret, byNamespaceChange change: ResourceChange<Namespace>
+        _ resource: AWSECRImagePullSecret, byNamespaceChange change: ResourceChange<CachedNamespace>
     ) -> Bool { false }
 }
 
@@ -79,11 +79,11 @@ extension ClusterReconciler: ReconcilerWiring {
 
     /// A namespace it lists or selects, before or after the change.
     public static func isAffected(
-        _ resource: ClusterAWSECRImagePullSecret, byNamespaceChange change: ResourceChange<Namespace>
+        _ resource: ClusterAWSECRImagePullSecret, byNamespaceChange change: ResourceChange<CachedNamespace>
     ) -> Bool {
-        func selects(_ namespace: Namespace) -> Bool {
-            resource.spec.namespaces?.contains(namespace.metadata.name ?? "") == true
-                || resource.spec.namespaceSelector?.matches(namespace.metadata.labels ?? [:]) == true
+        func selects(_ namespace: CachedNamespace) -> Bool {
+            resource.spec.namespaces?.contains(namespace.name) == true
+                || resource.spec.namespaceSelector?.matches(namespace) == true
         }
         switch change {
         case .added(let namespace), .deleted(let namespace): return selects(namespace)
