@@ -83,4 +83,34 @@ import Testing
         #expect(written.eventsWaiting(namespace: "a", name: "ecr-login") == 0)
         #expect(written.lastStored(namespace: "a", name: "ecr-login") == nil)
     }
+
+    /// What is kept of each written Secret holds its namespace in `desired`'s storage and the creation timestamp
+    /// in one storage for all Secrets created in the same second (strings of more than 15 bytes are allocations),
+    /// and gives the Secret back as the server stored it.
+    @Test func writtenSecretsShareTheirNamespaceAndCreationTimestampStrings() throws {
+        func decoded(_ text: String) -> String { String(decoding: Array(text.utf8), as: UTF8.self) }
+        func storage(_ text: String?) -> UnsafeRawPointer? {
+            text?.utf8.withContiguousStorageIfAvailable { UnsafeRawPointer($0.baseAddress) } ?? nil
+        }
+        let written = WrittenSecrets()
+        var desireds: [DesiredSecret] = []
+        for index in 0..<2 {
+            var desired = desired
+            desired.namespace = "team-payments-production-\(index)"
+            var stored = desired.secret
+            stored.metadata.namespace = decoded(desired.namespace)
+            stored.metadata.creationTimestamp = decoded("2026-12-01T18:00:00Z")
+            stored.metadata.uid = "secret-\(index)"
+            stored.metadata.resourceVersion = "\(10 + index)"
+            written.record(desired, stored: stored)
+            desireds.append(desired)
+        }
+        let kept = try desireds.map { try #require(written.lastStored(namespace: $0.namespace, name: $0.name)) }
+        #expect(kept.map(\.metadata.namespace) == desireds.map(\.namespace))
+        #expect(kept.map(\.metadata.uid) == ["secret-0", "secret-1"])
+        #expect(kept.map(\.data) == desireds.map { $0.secret.data })
+        #expect(storage(kept[0].metadata.namespace) == storage(desireds[0].namespace))
+        #expect(storage(kept[0].metadata.creationTimestamp) != nil)
+        #expect(storage(kept[0].metadata.creationTimestamp) == storage(kept[1].metadata.creationTimestamp))
+    }
 }

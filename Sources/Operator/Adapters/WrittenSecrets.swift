@@ -81,15 +81,21 @@ public final class WrittenSecrets: Sendable {
 
     private static func entry(_ desired: DesiredSecret, stored: Secret) -> Entry? {
         guard let resourceVersion = stored.metadata.resourceVersion else { return nil }
-        var kept: Secret? = stored
-        if let data = stored.data, data.count == 1, data[DesiredSecret.dockerConfigKey] != nil {
-            kept?.metadata.managedFields = nil
-            kept?.data = nil  // it is `desired`'s; put back by `lastStored`
-        } else {
-            kept = nil
+        guard let data = stored.data, data.count == 1, data[DesiredSecret.dockerConfigKey] != nil else {
+            return Entry(resourceVersion: resourceVersion, desired: desired, stored: nil)
         }
+        var kept = stored
+        kept.metadata.managedFields = nil
+        kept.data = nil  // it is `desired`'s; put back by `lastStored`
+        // Strings held once, not once per Secret (those of more than 15 bytes are heap allocations): the namespace
+        // and name are `desired`'s, and the Secrets written in one second share their creation timestamp.
+        if kept.metadata.namespace == desired.namespace { kept.metadata.namespace = desired.namespace }
+        if kept.metadata.name == desired.name { kept.metadata.name = desired.name }
+        kept.metadata.creationTimestamp = kept.metadata.creationTimestamp.map(creationTimestamps.shared)
         return Entry(resourceVersion: resourceVersion, desired: desired, stored: kept)
     }
+
+    private static let creationTimestamps = SharedValues<String>(limit: 64)
 
     /// Ends one write in flight, recording its answer in the same step (so an event checked in between
     /// never sees neither), and wakes the events that waited for the Secret's last write in flight.
