@@ -31,7 +31,8 @@ extension FlatJSONValueDecoder {
     /// This decoder's value as `ObjectMeta`; unless `keepingManagedFields`, without `managedFields` (checked only).
     /// Labels, annotations and owner references equal to those of the `template` of its namespace and name are
     /// the template's copies, compared in place and not built (a write's answer repeats what was sent, the watch
-    /// event of a write what the cache holds: the caller keeps one copy, not one per answer or event).
+    /// event of a write what the cache holds: the caller keeps one copy, not one per answer or event); so are its
+    /// name, namespace, uid and creation timestamp when equal.
     func objectMeta(
         keepingManagedFields: Bool,
         template: (_ namespace: String?, _ name: String?) -> ObjectMeta? = { _, _ in nil }
@@ -48,6 +49,7 @@ extension FlatJSONValueDecoder {
             metadata.deletionTimestamp = try meta.stringIfPresent(.deletionTimestamp)
             metadata.deletionGracePeriodSeconds = try meta.integerIfPresent(.deletionGracePeriodSeconds)
             let template = template(metadata.namespace, metadata.name)
+            if let template { metadata.keepStrings(of: template) }
             metadata.labels = try meta.optional(.labels) { node, path in
                 if let labels = template?.labels, holds(labels, at: node) { return labels }
                 return try stringMap(node, path: path())
@@ -146,5 +148,21 @@ extension FlatJSON {
         (node..<nodes[node].after).contains {
             nodes[$0].kind == .number && !(Double(numberText($0))?.isFinite ?? false)
         }
+    }
+}
+
+extension ObjectMeta {
+    /// The identity strings equal to `template`'s become `template`'s copies (strings of more than 15 bytes are
+    /// heap allocations): a cache that keeps the object, or the answer to a write of it, then holds one storage per
+    /// object, not a new one per event or write.
+    fileprivate mutating func keepStrings(of template: ObjectMeta) {
+        func kept(_ value: String?, _ templateValue: String?) -> String? {
+            if let templateValue, value == templateValue { return templateValue }
+            return value
+        }
+        name = kept(name, template.name)
+        namespace = kept(namespace, template.namespace)
+        uid = kept(uid, template.uid)
+        creationTimestamp = kept(creationTimestamp, template.creationTimestamp)
     }
 }

@@ -151,6 +151,35 @@ struct MetadataDecodingTests {
         #expect(answer.metadata.labels == sent.labels && answer.metadata.annotations == nil)
     }
 
+    /// The identity strings an answer repeats from the template are the template's storage (strings of more than 15
+    /// bytes are allocations); a different value is the answer's own.
+    @Test func answersKeepTheTemplatesIdentityStrings() throws {
+        func storage(_ text: String?) -> UnsafeRawPointer? {
+            text?.utf8.withContiguousStorageIfAvailable { UnsafeRawPointer($0.baseAddress) } ?? nil
+        }
+        var sent = ObjectMeta(name: "ecr-login-for-the-team", namespace: "team-payments-production")
+        sent.uid = "0d9c5a4e-7a51-4d7e-9a0c-2f1b7b1f6c11"
+        sent.creationTimestamp = "2026-12-01T18:00:00Z"
+        func answer(uid: String) throws -> ObjectMeta {
+            let text = #"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"ecr-login-for-the-team","#
+                + #""namespace":"team-payments-production","uid":"\#(uid)","resourceVersion":"12","#
+                + #""creationTimestamp":"2026-12-01T18:00:00Z"}}"#
+            return try client.decode(PartialObjectMetadata.self, from: Data(text.utf8), request: "r", template: sent)
+                .metadata
+        }
+        let same = try answer(uid: sent.uid!)
+        #expect(same.uid == sent.uid && same.resourceVersion == "12")
+        #expect(storage(same.uid) != nil)
+        for (kept, template) in [
+            (same.name, sent.name), (same.namespace, sent.namespace), (same.uid, sent.uid),
+            (same.creationTimestamp, sent.creationTimestamp),
+        ] {
+            #expect(storage(kept) == storage(template))
+        }
+        let other = try answer(uid: "7f0e2d1c-0000-4000-8000-000000000000")
+        #expect(other.uid == "7f0e2d1c-0000-4000-8000-000000000000" && storage(other.uid) != storage(sent.uid))
+    }
+
     /// The direct path builds what the models build (a check that the comparison above can fail).
     @Test func directValues() throws {
         let line = Data(#"{"type":"DELETED","object":{"metadata":{"name":"a","namespace":"b"}}}"#.utf8)
