@@ -35,7 +35,7 @@ public struct CachedNamespace: KubeResource, Hashable {
         isTerminating = namespace.isTerminating
     }
 
-    /// A namespace with these labels (tests, and selection over plain names).
+    /// A namespace with these labels, as the cache would hold it (tests).
     public init(name: String, labels: [String: String] = [:], isTerminating: Bool = false) {
         self.init(Namespace(metadata: ObjectMeta(name: name, labels: labels), status: Self.status(isTerminating)))
     }
