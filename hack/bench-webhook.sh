@@ -13,7 +13,10 @@
 # to run, default all; e.g. PASSES=webhook to compare builds quickly), PIN (1: each server, all its threads, on
 # CPU 0 and wrk on CPU 1, so wrk's own CPU cannot preempt the server; needs 2 CPUs; default 0, shared as usual),
 # HEALTHZ (1: GET /healthz instead of POSTing the review, so the webhook's figures are its HTTP server's and TLS's
-# alone, with no AdmissionReview decoded: what is left of the gap to nginx is the server's, not the review's).
+# alone, with no AdmissionReview decoded: what is left of the gap to nginx is the server's, not the review's),
+# DELAY_MS (each connection waits this many milliseconds after an answer before its next request: a fixed load of
+# at most CONNECTIONS × 1000 / DELAY_MS requests/s, well below saturation, where p99 is the server's latency and
+# not the queue of a saturated one; wrk's latency is timed from each request's sending, so the wait is not in it).
 # "CPU us/request" is the server process's user+system CPU time over the run divided by its requests: on a
 # shared machine it moves less than requests/s and p99, which follow the scheduler; "of it sys" is its kernel part.
 set -euo pipefail
@@ -74,6 +77,10 @@ else
     request_lua="wrk.method = \"POST\"
 wrk.headers[\"Content-Type\"] = \"application/json\"
 wrk.body = io.open(\"$work/review.json\"):read(\"*a\")"
+fi
+if [ -n "${DELAY_MS:-}" ]; then
+    request_lua="$request_lua
+delay = function() return ${DELAY_MS} end"
 fi
 cat >"$work/review.lua" <<LUA
 $request_lua
