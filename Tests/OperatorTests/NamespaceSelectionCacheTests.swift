@@ -13,7 +13,8 @@ import Testing
 
     func namespace(_ name: String, pull: Bool) -> CachedNamespace {
         let labels = ["ecr-pull": pull ? "true" : "false"]
-        return CachedNamespace(Namespace(metadata: ObjectMeta(name: name, labels: labels, resourceVersion: "\(name)-\(pull)")))
+        let metadata = ObjectMeta(name: name, labels: labels, resourceVersion: "\(name)-\(pull)")
+        return CachedNamespace(Namespace(metadata: metadata))
     }
 
     func selection(list: [String] = [], selector: LabelSelector?, watchNamespace: String? = nil) -> [String] {

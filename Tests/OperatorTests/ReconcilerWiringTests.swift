@@ -154,12 +154,15 @@ import Testing
         #expect(odd.labels == [nameLabel: "team-b", "x": "y"] && odd.label(nameLabel) == "team-b")
 
         // As decoded from the API server's JSON, and encoded back.
-        let json = #"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"team-a","resourceVersion":"5","labels":{"kubernetes.io/metadata.name":"team-a","tier":"web"}},"status":{"phase":"Terminating"}}"#
+        let json = #"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"team-a","resourceVersion":"5","#
+            + #""labels":{"kubernetes.io/metadata.name":"team-a","tier":"web"}},"status":{"phase":"Terminating"}}"#
         let decoded = try JSONDecoder().decode(CachedNamespace.self, from: Data(json.utf8))
-        #expect(decoded == CachedNamespace(
-            Namespace(
-                metadata: ObjectMeta(name: "team-a", labels: [nameLabel: "team-a", "tier": "web"], resourceVersion: "5"),
-                status: .init(phase: "Terminating"))))
+        let labels = [nameLabel: "team-a", "tier": "web"]
+        #expect(
+            decoded == CachedNamespace(
+                Namespace(
+                    metadata: ObjectMeta(name: "team-a", labels: labels, resourceVersion: "5"),
+                    status: .init(phase: "Terminating"))))
         #expect(decoded.isTerminating && decoded.label("tier") == "web")
         let again = try JSONDecoder().decode(CachedNamespace.self, from: JSONEncoder().encode(decoded))
         #expect(again == decoded)
@@ -189,7 +192,9 @@ import Testing
         let centre = "example.com/cost-centre"
         #expect(storage(one.label(centre) ?? "") != nil)
         #expect(storage(one.label(centre) ?? "") == storage(two.label(centre) ?? ""))
-        func key(_ namespace: CachedNamespace, _ wanted: String) -> String? { namespace.labels.keys.first { $0 == wanted } }
+        func key(_ namespace: CachedNamespace, _ wanted: String) -> String? {
+            namespace.labels.keys.first { $0 == wanted }
+        }
         let keys = [one, two].compactMap { key($0, centre) }
         #expect(keys.count == 2 && storage(keys[0]) == storage(keys[1]))
     }
