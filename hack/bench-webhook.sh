@@ -6,9 +6,10 @@
 # Targets: webhook >= 0.5x nginx's requests/s, webhook p99 <= 1 ms.
 #
 # Usage: hack/bench-webhook.sh [duration, default 10s]. Env: CONNECTIONS (8), THREADS (2), CONFIG (release),
-# BUILD (1; 0 uses the binaries already in .build/$CONFIG), OPERATOR_BINARY (another operator build to measure,
-# e.g. one of an older commit), PROFILE (a path: `perf record -g` of the operator
-# process during the webhook's measured run is written there; `perf report -i PATH` reads it), PROFILE_HANDSHAKES
+# BUILD (1; 0 uses the binaries already built), OPERATOR_BINARY (another operator build to measure, e.g. one of an
+# older commit; by default the operator as the Dockerfile builds it, linked statically: hack/lib/shipped-build.sh),
+# PROFILE (a path: `perf record -g` of the operator process during the webhook's measured run is written there;
+# `perf report -i PATH` reads it), PROFILE_HANDSHAKES
 # (the same for the run with a new connection per request), PASSES (which of "nginx webhook nginx-hs webhook-hs"
 # to run, default all; e.g. PASSES=webhook to compare builds quickly), PIN (1: each server, all its threads, on
 # CPU 0 and wrk on CPU 1, so wrk's own CPU cannot preempt the server; needs 2 CPUs; default 0, shared as usual),
@@ -22,6 +23,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source hack/lib/loopback.sh
+source hack/lib/shipped-build.sh
 
 duration=${1:-10s}
 connections=${CONNECTIONS:-8}
@@ -33,13 +35,15 @@ for tool in wrk nginx openssl python3 $([ "$pin" = 1 ] && echo taskset); do
     command -v "$tool" >/dev/null || { echo "bench-webhook: $tool missing (hack/install-deps.sh installs it)" >&2; exit 1; }
 done
 
+operator_binary=${OPERATOR_BINARY:-$shipped_operator_binary}
 if [ "${BUILD:-1}" = 1 ]; then
-    echo "== swift build -c $config (ecr-bench, ecr-pullsecret-operator)"
-    swift build -c "$config" --product ecr-pullsecret-operator >/tmp/bench-webhook-build.log 2>&1 \
-        && swift build -c "$config" --product ecr-bench >>/tmp/bench-webhook-build.log 2>&1 \
+    echo "== swift build -c $config (ecr-bench), and the operator as the Dockerfile builds it"
+    swift build -c "$config" --product ecr-bench >/tmp/bench-webhook-build.log 2>&1 \
         || { grep -E "error:" /tmp/bench-webhook-build.log | head -20; exit 1; }
+    [ -n "${OPERATOR_BINARY:-}" ] || build_shipped_operator /tmp/bench-webhook-build-operator.log || exit 1
 fi
 bin=.build/$config
+[ -x "$operator_binary" ] || { echo "bench-webhook: no operator at $operator_binary (BUILD=1 builds it)" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/bench-webhook.XXXXXX)
 pids=()
@@ -127,7 +131,7 @@ pids+=($!)
 # The webhook: stdin is a FIFO kept open on fd 3; closing it stops the operator and the API test server.
 mkfifo "$work/serve.in"
 "$bin/ecr-bench" webhook-serve --port "$webhook_port" --cert-dir "$work/certs" \
-    --operator-binary "${OPERATOR_BINARY:-$bin/ecr-pullsecret-operator}" <"$work/serve.in" >"$work/serve.log" 2>&1 &
+    --operator-binary "$operator_binary" <"$work/serve.in" >"$work/serve.log" 2>&1 &
 serve_pid=$!
 pids+=($!)
 exec 3>"$work/serve.in"
