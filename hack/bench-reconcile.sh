@@ -2,8 +2,9 @@
 # The reconcile benchmark (docs/benchmarks.md): builds the release binaries once, then runs
 # `ecr-bench reconcile` against the API test server (default) or a cluster (pass --kubeconfig/--context).
 # Extra arguments go to `ecr-bench reconcile`, e.g. `hack/bench-reconcile.sh --namespaces 5000`.
-# The operator measured is the one the Dockerfile builds (static: hack/lib/shipped-build.sh), whose memory the
-# targets are for, unless `--operator-binary` names another.
+# The operator measured is the one the Dockerfile builds (static, stripped: hack/lib/shipped-build.sh), whose
+# memory the targets are for, unless `--operator-binary` names another. For memory figures drop the page cache first
+# (`echo 3 > /proc/sys/vm/drop_caches`): with the binary's pages cached, the kernel maps more of them per fault.
 # Env: CONFIG (release), SKIP_BUILD=1 to reuse the last build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,5 +20,5 @@ fi
 bin=$(swift build -c "$config" --show-bin-path)
 case " $* " in
     *" --operator-binary"*) exec "$bin/ecr-bench" reconcile "$@" ;;
-    *) exec "$bin/ecr-bench" reconcile --operator-binary "$shipped_operator_binary" "$@" ;;
+    *) exec "$bin/ecr-bench" reconcile --operator-binary "$shipped_operator_stripped" "$@" ;;
 esac
