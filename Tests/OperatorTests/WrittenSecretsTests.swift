@@ -88,18 +88,14 @@ import Testing
     /// in one storage for all Secrets created in the same second (strings of more than 15 bytes are allocations),
     /// and gives the Secret back as the server stored it.
     @Test func writtenSecretsShareTheirNamespaceAndCreationTimestampStrings() throws {
-        func decoded(_ text: String) -> String { String(decoding: Array(text.utf8), as: UTF8.self) }
-        func storage(_ text: String?) -> UnsafeRawPointer? {
-            text?.utf8.withContiguousStorageIfAvailable { UnsafeRawPointer($0.baseAddress) } ?? nil
-        }
         let written = WrittenSecrets()
         var desireds: [DesiredSecret] = []
         for index in 0..<2 {
             var desired = desired
             desired.namespace = "team-payments-production-\(index)"
             var stored = desired.secret
-            stored.metadata.namespace = decoded(desired.namespace)
-            stored.metadata.creationTimestamp = decoded("2026-12-01T18:00:00Z")
+            stored.metadata.namespace = freshCopy(desired.namespace)
+            stored.metadata.creationTimestamp = freshCopy("2026-12-01T18:00:00Z")
             stored.metadata.uid = "secret-\(index)"
             stored.metadata.resourceVersion = "\(10 + index)"
             written.record(desired, stored: stored)
