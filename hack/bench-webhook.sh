@@ -5,7 +5,8 @@
 # OpenSSL, the same certificate, a static 200), then prints requests/s and p99 of both and the ratio.
 # Targets: webhook >= 0.5x nginx's requests/s, webhook p99 <= 1 ms.
 #
-# Usage: hack/bench-webhook.sh [duration, default 10s]. Env: CONNECTIONS (8), THREADS (2), CONFIG (release),
+# Usage: hack/bench-webhook.sh [duration, default 10s]. Env: CONNECTIONS (8), THREADS (2), CONFIG (release; of
+# ecr-bench, the client side: the operator is always the release build),
 # BUILD (1; 0 uses the binaries already built), OPERATOR_BINARY (another operator build to measure, e.g. one of an
 # older commit; by default the operator as the Dockerfile builds it, linked statically: hack/lib/shipped-build.sh),
 # PROFILE (a path: `perf record -g` of the operator process during the webhook's measured run is written there;
