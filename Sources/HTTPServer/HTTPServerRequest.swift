@@ -29,9 +29,15 @@ public struct HTTPServerRequest: Sendable {
 
     /// The path part of the target, without the query.
     public var path: String {
-        // Bytes, not Characters: read on every request, and `?` is ASCII.
-        guard let index = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return target }
-        return String(target[..<index])
+        // Bytes, not Characters: read on every request (twice by the webhook), and `?` is ASCII. Searched in the
+        // string's contiguous bytes: `target.utf8.firstIndex(of:)` stepped through `String.Index`es, about 950
+        // instructions for a 31-byte target.
+        var target = target
+        return target.withUTF8 { bytes in
+            bytes.firstIndex(of: UInt8(ascii: "?")).map {
+                String(decoding: UnsafeBufferPointer(rebasing: bytes[..<$0]), as: UTF8.self)
+            }
+        } ?? target
     }
 
     /// The raw query string after `?`, if any.
