@@ -133,6 +133,38 @@ import Testing
         #expect(renamed.name == "y" && renamed.resourceVersion == "8" && renamed.isTerminating)
     }
 
+    /// The namespace informer drops updates that change neither labels nor termination; the comparison reads the
+    /// cache's compact form and must agree with comparing the labels themselves, however the name label changed.
+    @Test func labelComparisonAgreesWithTheLabels() {
+        let nameLabel = "kubernetes.io/metadata.name"
+        let labelSets: [[String: String]] = [
+            [:], [nameLabel: "team-a"], [nameLabel: "team-b"], [nameLabel: "team-a", "tier": "web"],
+            [nameLabel: "team-a", "tier": "db"], ["tier": "web"], [nameLabel: "team-b", "tier": "web"],
+        ]
+        let namespaces = ["team-a", "team-b"].flatMap { name in
+            labelSets.map { CachedNamespace(name: name, labels: $0) }
+        }
+        var equalPairs = 0
+        for old in namespaces {
+            for new in namespaces {
+                #expect(old.hasLabels(equalTo: new) == (old.labels == new.labels), "\(old.labels) → \(new.labels)")
+                if old.labels == new.labels { equalPairs += 1 }
+            }
+        }
+        // Across names too: team-a with its name label and team-b with "team-a" hold the same labels differently.
+        #expect(equalPairs > namespaces.count)
+        let renamed = CachedNamespace(name: "team-b", labels: [nameLabel: "team-a"])
+        #expect(CachedNamespace(name: "team-a", labels: [nameLabel: "team-a"]).hasLabels(equalTo: renamed))
+
+        let plain = CachedNamespace(name: "team-a", labels: [nameLabel: "team-a"])
+        let retagged = CachedNamespace(name: "team-a", labels: [nameLabel: "team-a", "tier": "web"])
+        let terminating = CachedNamespace(name: "team-a", labels: [nameLabel: "team-a"], isTerminating: true)
+        #expect(!OperatorRuntime.namespaceChangeMatters(.updated(old: plain, new: plain)))
+        #expect(OperatorRuntime.namespaceChangeMatters(.updated(old: plain, new: retagged)))
+        #expect(OperatorRuntime.namespaceChangeMatters(.updated(old: plain, new: terminating)))
+        #expect(OperatorRuntime.namespaceChangeMatters(.added(plain)))
+    }
+
     /// The API server labels every namespace with its name; the cache answers that label from the name, so a
     /// namespace with no other label keeps no labels of its own, and selectors on the name label still match.
     /// A name label that differs from the name (an older server lets anyone set it) is kept as it is.

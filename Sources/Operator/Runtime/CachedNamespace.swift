@@ -46,6 +46,14 @@ public struct CachedNamespace: KubeResource, Hashable {
         return otherLabels.isEmpty ? nil : otherLabels[key]
     }
 
+    /// Whether the labels equal `other`'s, without building either's dictionary (read on every namespace event).
+    public func hasLabels(equalTo other: CachedNamespace) -> Bool {
+        // The name label is kept apart only when it holds the namespace's own name: when one of the two keeps it
+        // apart and the other does not (a name label changed), compare the whole labels.
+        guard hasNameLabel == other.hasNameLabel else { return labels == other.labels }
+        return otherLabels == other.otherLabels && (!hasNameLabel || name == other.name)
+    }
+
     public var labels: [String: String] {
         var labels = otherLabels
         if hasNameLabel { labels[Self.nameLabel] = name }

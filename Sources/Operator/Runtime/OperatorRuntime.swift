@@ -294,7 +294,7 @@ public final class OperatorRuntime: Service, Sendable {
     /// Whether a namespace change can change any selection (created, deleted, relabelled, started terminating).
     static func namespaceChangeMatters(_ change: ResourceChange<CachedNamespace>) -> Bool {
         guard case .updated(let old, let new) = change else { return true }
-        return old.labels != new.labels || old.isTerminating != new.isTerminating
+        return !old.hasLabels(equalTo: new) || old.isTerminating != new.isTerminating
     }
 }
 
