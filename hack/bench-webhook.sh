@@ -16,6 +16,9 @@
 # CPU 0 and wrk on CPU 1, so wrk's own CPU cannot preempt the server; needs 2 CPUs; default 0, shared as usual),
 # HEALTHZ (1: GET /healthz instead of POSTing the review, so the webhook's figures are its HTTP server's and TLS's
 # alone, with no AdmissionReview decoded: what is left of the gap to nginx is the server's, not the review's),
+# NGINX_WORKERS (nginx's worker processes, default 1 as the target names it; 2 gives nginx as many threads as the
+# webhook's two event loops on this 2-CPU machine, to tell what time-sharing the CPUs with wrk does to any server's
+# p99; its CPU figures are then the workers' sum),
 # DELAY_MS (each connection waits this many milliseconds after an answer before its next request: a fixed load of
 # at most CONNECTIONS × 1000 / DELAY_MS requests/s, well below saturation, where p99 is the server's latency and
 # not the queue of a saturated one; wrk's latency is timed from each request's sending, so the wait is not in it).
@@ -31,6 +34,7 @@ connections=${CONNECTIONS:-8}
 threads=${THREADS:-2}
 config=${CONFIG:-release}
 pin=${PIN:-0}
+nginx_workers=${NGINX_WORKERS:-1}
 corpus=${CORPUS:-test/kube-api-corpus/cases/admission-aeps-create.json}
 for tool in wrk nginx openssl python3 $([ "$pin" = 1 ] && echo taskset); do
     command -v "$tool" >/dev/null || { echo "bench-webhook: $tool missing (hack/install-deps.sh installs it)" >&2; exit 1; }
@@ -102,7 +106,7 @@ sed 's/^\(wrk.method = .*\)$/\1\nwrk.headers["Connection"] = "close"/' "$work/re
 # nginx: 1 worker, OpenSSL, the same certificate and TLS versions, a static 200.
 mkdir -p "$work/nginx"
 cat >"$work/nginx/nginx.conf" <<NGINX
-worker_processes 1;
+worker_processes $nginx_workers;
 daemon off;
 pid $work/nginx/nginx.pid;
 error_log $work/nginx/error.log;
@@ -147,8 +151,13 @@ answer=$(curl -sS --cacert "$work/ca.crt" -H "Content-Type: application/json" --
     "https://localhost:$webhook_port/validate-awsecrimagepullsecret")
 echo "$answer" | grep -q '"allowed":true' || { echo "the webhook did not allow the review: $answer"; exit 1; }
 
-cpu_ticks() {  # "utime stime" of a process, in clock ticks
-    awk '{ print $14, $15 }' "/proc/$1/stat"
+cpu_ticks() {  # "utime stime" of processes (a comma-separated list), summed, in clock ticks
+    local pid utime=0 stime=0 fields
+    for pid in ${1//,/ }; do
+        fields=($(awk '{ print $14, $15 }' "/proc/$pid/stat"))
+        utime=$(( utime + fields[0] )); stime=$(( stime + fields[1] ))
+    done
+    echo "$utime $stime"
 }
 client=()
 if [ "$pin" = 1 ]; then client=(taskset -c 1); fi
@@ -171,11 +180,11 @@ run() {  # name url pid [profile]: prints "name rps p50 p99 requests errors cpu-
 }
 echo "== wrk: $connections keep-alive TLS connections, $threads threads, $duration each," \
     "$(wc -c <"$work/review.json") byte AdmissionReview; $(nproc) cores: $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2)"
-nginx_worker=$(ps -o pid= --ppid "${pids[0]}" | head -1 | tr -d ' ')
+nginx_worker=$(ps -o pid= --ppid "${pids[0]}" | tr -d ' ' | paste -sd,)
 operator_pid=$(sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$work/serve.log")
 if [ "$pin" = 1 ]; then
     taskset -a -p -c 0 "$operator_pid" >/dev/null
-    taskset -a -p -c 0 "$nginx_worker" >/dev/null
+    for pid in ${nginx_worker//,/ }; do taskset -a -p -c 0 "$pid" >/dev/null; done
     echo "== pinned: nginx worker $nginx_worker and operator $operator_pid (all threads) on CPU 0, wrk on CPU 1"
 fi
 passes=" ${PASSES:-nginx webhook nginx-hs webhook-hs} "
