@@ -28,6 +28,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source hack/lib/loopback.sh
 source hack/lib/shipped-build.sh
+source hack/lib/admission-review.sh
 
 duration=${1:-10s}
 connections=${CONNECTIONS:-8}
@@ -72,14 +73,7 @@ webhook_port=$(free_port)
 nginx_port=$(free_port)
 
 # The review body, with the corpus's placeholders filled in.
-python3 - "$corpus" "$work/review.json" <<'PY'
-import json, sys, uuid
-review = json.load(open(sys.argv[1]))["received"]
-text = json.dumps(review).replace("<time>", "2026-11-30T00:00:00Z")
-for i in range(10):
-    text = text.replace("<uid:%d>" % i, str(uuid.uuid4()))
-open(sys.argv[2], "w").write(text)
-PY
+write_review_body "$corpus" "$work/review.json"
 if [ "${HEALTHZ:-0}" = 1 ]; then
     request_lua='wrk.method = "GET"'
 else
