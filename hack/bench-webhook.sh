@@ -29,6 +29,7 @@ cd "$(dirname "$0")/.."
 source hack/lib/loopback.sh
 source hack/lib/shipped-build.sh
 source hack/lib/admission-review.sh
+source hack/lib/nginx.sh
 
 duration=${1:-10s}
 connections=${CONNECTIONS:-8}
@@ -97,33 +98,8 @@ LUA
 # New handshakes: the same request with "Connection: close", so every request is a new TCP and TLS connection.
 sed 's/^\(wrk.method = .*\)$/\1\nwrk.headers["Connection"] = "close"/' "$work/review.lua" >"$work/close.lua"
 
-# nginx: 1 worker, OpenSSL, the same certificate and TLS versions, a static 200.
-mkdir -p "$work/nginx"
-cat >"$work/nginx/nginx.conf" <<NGINX
-worker_processes $nginx_workers;
-daemon off;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $work/nginx/body;
-    proxy_temp_path $work/nginx/proxy;
-    fastcgi_temp_path $work/nginx/fastcgi;
-    uwsgi_temp_path $work/nginx/uwsgi;
-    scgi_temp_path $work/nginx/scgi;
-    keepalive_requests 10000000;
-    server {
-        listen 127.0.0.1:$nginx_port ssl;
-        ssl_certificate $work/certs/tls.crt;
-        ssl_certificate_key $work/certs/tls.key;
-        # What the webhook negotiates (nginx 1.22 leaves TLS 1.3 off by default, and the API server's
-        # Go client prefers it).
-        ssl_protocols TLSv1.2 TLSv1.3;
-        location / { default_type application/json; return 200 '{"ok":true}'; }
-    }
-}
-NGINX
+# nginx: NGINX_WORKERS workers (1), OpenSSL, the same certificate and TLS versions, a static 200.
+write_nginx_conf "$work/nginx" "$nginx_port" "$work/certs" "$nginx_workers"
 nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
 pids+=($!)
 
