@@ -21,29 +21,23 @@ source hack/lib/loopback.sh
 source hack/lib/shipped-build.sh
 source hack/lib/admission-review.sh
 source hack/lib/nginx.sh
+source hack/lib/webhook-serve.sh
 
 duration=${1:-10s}
 for tool in valgrind callgrind_control callgrind_annotate objcopy wrk nginx python3; do
     command -v "$tool" >/dev/null || { echo "bench-webhook-instructions: $tool missing" >&2; exit 1; }
 done
-operator_binary=${OPERATOR_BINARY:-$shipped_operator_binary}
-if [ "${BUILD:-1}" = 1 ]; then
-    echo "== swift build -c release (ecr-bench), and the operator as the Dockerfile builds it"
-    swift build -c release --product ecr-bench >/tmp/bench-webhook-instructions-build.log 2>&1 \
-        || { grep -E "error:" /tmp/bench-webhook-instructions-build.log | head -20; exit 1; }
-    [ -n "${OPERATOR_BINARY:-}" ] || build_shipped_operator /tmp/bench-webhook-instructions-operator.log || exit 1
-fi
-[ -x "$operator_binary" ] || { echo "no operator at $operator_binary (BUILD=1 builds it)" >&2; exit 1; }
+prepare_webhook_binaries bench-webhook-instructions release || exit 1
 
 work=$(mktemp -d /tmp/bench-webhook-instructions.XXXXXX)
-serve_pid=
+webhook_serve_pid=
 nginx_pid=
 cleanup() {
     exec 3>&- 2>/dev/null || true
     [ -z "$nginx_pid" ] || kill "$nginx_pid" 2>/dev/null || true
-    if [ -n "$serve_pid" ]; then
-        for _ in $(seq 300); do kill -0 "$serve_pid" 2>/dev/null || break; sleep 0.1; done
-        kill "$serve_pid" 2>/dev/null || true
+    if [ -n "$webhook_serve_pid" ]; then
+        for _ in $(seq 300); do kill -0 "$webhook_serve_pid" 2>/dev/null || break; sleep 0.1; done
+        kill "$webhook_serve_pid" 2>/dev/null || true
     fi
     rm -rf "$work"
 }
@@ -138,16 +132,6 @@ exec valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=$work/web
 SH
 chmod +x "$work/operator-under-callgrind"
 port=$(free_port)
-mkfifo "$work/serve.in"
-.build/release/ecr-bench webhook-serve --port "$port" --cert-dir "$work/certs" \
-    --operator-binary "$work/operator-under-callgrind" <"$work/serve.in" >"$work/serve.log" 2>&1 &
-serve_pid=$!
-exec 3>"$work/serve.in"
-for _ in $(seq 900); do
-    grep -q "^ready" "$work/serve.log" 2>/dev/null && break
-    kill -0 "$serve_pid" 2>/dev/null || { cat "$work/serve.log"; exit 1; }
-    sleep 0.1
-done
-grep -q "^ready" "$work/serve.log" || { echo "the webhook did not start"; cat "$work/serve.log"; exit 1; }
-count webhook "$(sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$work/serve.log")" "https://localhost:$port$url" \
+start_webhook_serve .build/release/ecr-bench "$work" "$port" "$work/operator-under-callgrind" 90 || exit 1
+count webhook "$webhook_operator_pid" "https://localhost:$port$url" \
     '$s7Webhook09AdmissionA0V6handley10HTTPServer0D8ResponseVAE0D7RequestVF'

@@ -30,6 +30,7 @@ source hack/lib/loopback.sh
 source hack/lib/shipped-build.sh
 source hack/lib/admission-review.sh
 source hack/lib/nginx.sh
+source hack/lib/webhook-serve.sh
 
 duration=${1:-10s}
 connections=${CONNECTIONS:-8}
@@ -42,26 +43,18 @@ for tool in wrk nginx openssl python3 $([ "$pin" = 1 ] && echo taskset); do
     command -v "$tool" >/dev/null || { echo "bench-webhook: $tool missing (hack/install-deps.sh installs it)" >&2; exit 1; }
 done
 
-operator_binary=${OPERATOR_BINARY:-$shipped_operator_binary}
-if [ "${BUILD:-1}" = 1 ]; then
-    echo "== swift build -c $config (ecr-bench), and the operator as the Dockerfile builds it"
-    swift build -c "$config" --product ecr-bench >/tmp/bench-webhook-build.log 2>&1 \
-        || { grep -E "error:" /tmp/bench-webhook-build.log | head -20; exit 1; }
-    [ -n "${OPERATOR_BINARY:-}" ] || build_shipped_operator /tmp/bench-webhook-build-operator.log || exit 1
-fi
-bin=.build/$config
-[ -x "$operator_binary" ] || { echo "bench-webhook: no operator at $operator_binary (BUILD=1 builds it)" >&2; exit 1; }
+prepare_webhook_binaries bench-webhook "$config" || exit 1
 
 work=$(mktemp -d /tmp/bench-webhook.XXXXXX)
 pids=()
-serve_pid=
+webhook_serve_pid=
 cleanup() {
     exec 3>&- 2>/dev/null || true
     # webhook-serve stops the operator when its stdin closes; killed before that, it left the operator running.
-    if [ -n "$serve_pid" ]; then
-        for _ in $(seq 100); do kill -0 "$serve_pid" 2>/dev/null || break; sleep 0.1; done
+    if [ -n "$webhook_serve_pid" ]; then
+        for _ in $(seq 100); do kill -0 "$webhook_serve_pid" 2>/dev/null || break; sleep 0.1; done
     fi
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}" $webhook_serve_pid; do kill "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
     rm -rf "$work"
 }
@@ -103,19 +96,7 @@ write_nginx_conf "$work/nginx" "$nginx_port" "$work/certs" "$nginx_workers"
 nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
 pids+=($!)
 
-# The webhook: stdin is a FIFO kept open on fd 3; closing it stops the operator and the API test server.
-mkfifo "$work/serve.in"
-"$bin/ecr-bench" webhook-serve --port "$webhook_port" --cert-dir "$work/certs" \
-    --operator-binary "$operator_binary" <"$work/serve.in" >"$work/serve.log" 2>&1 &
-serve_pid=$!
-pids+=($!)
-exec 3>"$work/serve.in"
-for _ in $(seq 600); do
-    grep -q "^ready" "$work/serve.log" 2>/dev/null && break
-    kill -0 "${pids[-1]}" 2>/dev/null || { cat "$work/serve.log"; exit 1; }
-    sleep 0.1
-done
-grep -q "^ready" "$work/serve.log" || { echo "webhook did not start"; cat "$work/serve.log"; exit 1; }
+start_webhook_serve ".build/$config/ecr-bench" "$work" "$webhook_port" "$operator_binary" 60 || exit 1
 curl -sf --cacert "$work/ca.crt" "https://localhost:$nginx_port/" >/dev/null || { cat "$work/nginx/error.log"; exit 1; }
 answer=$(curl -sS --cacert "$work/ca.crt" -H "Content-Type: application/json" --data-binary @"$work/review.json" \
     "https://localhost:$webhook_port/validate-awsecrimagepullsecret")
@@ -151,11 +132,10 @@ run() {  # name url pid [profile]: prints "name rps p50 p99 requests errors cpu-
 echo "== wrk: $connections keep-alive TLS connections, $threads threads, $duration each," \
     "$(wc -c <"$work/review.json") byte AdmissionReview; $(nproc) cores: $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2)"
 nginx_worker=$(ps -o pid= --ppid "${pids[0]}" | tr -d ' ' | paste -sd,)
-operator_pid=$(sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$work/serve.log")
 if [ "$pin" = 1 ]; then
-    taskset -a -p -c 0 "$operator_pid" >/dev/null
+    taskset -a -p -c 0 "$webhook_operator_pid" >/dev/null
     for pid in ${nginx_worker//,/ }; do taskset -a -p -c 0 "$pid" >/dev/null; done
-    echo "== pinned: nginx worker $nginx_worker and operator $operator_pid (all threads) on CPU 0, wrk on CPU 1"
+    echo "== pinned: nginx worker $nginx_worker and operator $webhook_operator_pid (all threads) on CPU 0, wrk on CPU 1"
 fi
 passes=" ${PASSES:-nginx webhook nginx-hs webhook-hs} "
 want() { [[ "$passes" == *" $1 "* ]]; }
@@ -163,7 +143,7 @@ rows=()
 url=/validate-awsecrimagepullsecret
 if [ "${HEALTHZ:-0}" = 1 ]; then url=/healthz; fi
 if want nginx; then rows+=("$(run nginx "https://localhost:$nginx_port$url" "$nginx_worker")"); fi
-if want webhook; then rows+=("$(run webhook "https://localhost:$webhook_port$url" "$operator_pid" "${PROFILE:-}")"); fi
+if want webhook; then rows+=("$(run webhook "https://localhost:$webhook_port$url" "$webhook_operator_pid" "${PROFILE:-}")"); fi
 if want nginx-hs || want webhook-hs; then
     echo "== the same with Connection: close (a new TCP and TLS handshake per request)"
 fi
@@ -171,7 +151,7 @@ if want nginx-hs; then
     rows+=("$(SCRIPT=$work/close.lua run nginx-hs "https://localhost:$nginx_port$url" "$nginx_worker")")
 fi
 if want webhook-hs; then
-    rows+=("$(SCRIPT=$work/close.lua run webhook-hs "https://localhost:$webhook_port$url" "$operator_pid" \
+    rows+=("$(SCRIPT=$work/close.lua run webhook-hs "https://localhost:$webhook_port$url" "$webhook_operator_pid" \
         "${PROFILE_HANDSHAKES:-}")")
 fi
 python3 - "$(getconf CLK_TCK)" "${rows[@]}" <<'PY'

@@ -1,0 +1,37 @@
+# Sourced by the webhook benchmarks (after hack/lib/shipped-build.sh): ecr-bench, and the operator it serves the
+# webhook from.
+
+# prepare_webhook_binaries NAME CONFIG: with BUILD=1 (the default) builds ecr-bench (`-c CONFIG`) and, unless
+# OPERATOR_BINARY names another, the operator as the Dockerfile builds it; build logs go to /tmp/NAME-build*.log.
+# Sets operator_binary (OPERATOR_BINARY, or that build) and fails if it is not there.
+prepare_webhook_binaries() {
+    local name=$1 config=$2
+    operator_binary=${OPERATOR_BINARY:-$shipped_operator_binary}
+    if [ "${BUILD:-1}" = 1 ]; then
+        echo "== swift build -c $config (ecr-bench), and the operator as the Dockerfile builds it"
+        swift build -c "$config" --product ecr-bench >"/tmp/$name-build.log" 2>&1 \
+            || { grep -E "error:" "/tmp/$name-build.log" | head -20; return 1; }
+        [ -n "${OPERATOR_BINARY:-}" ] || build_shipped_operator "/tmp/$name-build-operator.log" || return 1
+    fi
+    [ -x "$operator_binary" ] || { echo "$name: no operator at $operator_binary (BUILD=1 builds it)" >&2; return 1; }
+}
+
+# start_webhook_serve ECR_BENCH WORK PORT OPERATOR SECONDS: `ECR_BENCH webhook-serve` on PORT with WORK/certs,
+# running OPERATOR, and waits up to SECONDS for it to say it is ready (its log: WORK/serve.log). Its stdin is the FIFO
+# WORK/serve.in, held open on fd 3: closing fd 3 stops the operator and the API test server (killed instead, it
+# leaves the operator running). Sets webhook_serve_pid as soon as it starts, then webhook_operator_pid.
+start_webhook_serve() {
+    local ecr_bench=$1 work=$2 port=$3 operator=$4 seconds=$5 _
+    mkfifo "$work/serve.in"
+    "$ecr_bench" webhook-serve --port "$port" --cert-dir "$work/certs" --operator-binary "$operator" \
+        <"$work/serve.in" >"$work/serve.log" 2>&1 &
+    webhook_serve_pid=$!
+    exec 3>"$work/serve.in"
+    for _ in $(seq $(( seconds * 10 ))); do
+        grep -q "^ready" "$work/serve.log" 2>/dev/null && break
+        kill -0 "$webhook_serve_pid" 2>/dev/null || { cat "$work/serve.log"; return 1; }
+        sleep 0.1
+    done
+    grep -q "^ready" "$work/serve.log" || { echo "the webhook did not start"; cat "$work/serve.log"; return 1; }
+    webhook_operator_pid=$(sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$work/serve.log")
+}
