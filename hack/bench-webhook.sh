@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The webhook as the API server uses it, beside nginx in the same run: wrk POSTs a recorded AdmissionReview
 # (kube-api-corpus admission-aeps-create.json, "received") over TLS keep-alive connections to the operator's
-# webhook (the real binary, `ecr-bench webhook-serve`, 100 resources in its claim cache) and to nginx (1 worker,
-# OpenSSL, the same certificate, a static 200), then prints requests/s and p99 of both and the ratio.
+# webhook (the real binary, `ecr-bench webhook-serve`, 100 resources in its claim cache, under the chart's CPU limit:
+# CPU_LIMIT below) and to nginx (1 worker, OpenSSL, the same certificate, a static 200), then prints requests/s and
+# p99 of both and the ratio.
 # Targets: webhook >= 0.5x nginx's requests/s, webhook p99 <= 1 ms.
 #
-# Usage: hack/bench-webhook.sh [duration, default 10s]. Env: CONNECTIONS (8), THREADS (2), CONFIG (release; of
+# Usage: hack/bench-webhook.sh [duration, default 10s]. Env: CONNECTIONS (8), THREADS (wrk's threads, 1: one beside
+# each server's one thread, the operator's one event loop under the chart's CPU limit and nginx's one worker, so that
+# on two CPUs no thread waits for one; 2 was the default while the webhook ran one loop per core), CONFIG (release; of
 # ecr-bench, the client side: the operator is always the release build),
 # BUILD (1; 0 uses the binaries already built), OPERATOR_BINARY (another operator build to measure, e.g. one of an
 # older commit; by default the operator as the Dockerfile builds it, linked statically: hack/lib/shipped-build.sh),
@@ -22,6 +25,9 @@
 # DELAY_MS (each connection waits this many milliseconds after an answer before its next request: a fixed load of
 # at most CONNECTIONS × 1000 / DELAY_MS requests/s, well below saturation, where p99 is the server's latency and
 # not the queue of a saturated one; wrk's latency is timed from each request's sending, so the wait is not in it).
+# CPU_LIMIT (1: the operator runs under a CPU quota of this many CPUs, as the chart's `resources.limits.cpu: 1` runs
+# it, and NIO gives its webhook as many event loops as the quota allows, as in the pod: one; 0: no limit, one loop
+# per core of this machine; needs root: hack/lib/webhook-serve.sh, cpu_limited_wrapper).
 # "CPU us/request" is the server process's user+system CPU time over the run divided by its requests: on a
 # shared machine it moves less than requests/s and p99, which follow the scheduler; "of it sys" is its kernel part.
 set -euo pipefail
@@ -34,9 +40,10 @@ source hack/lib/webhook-serve.sh
 
 duration=${1:-10s}
 connections=${CONNECTIONS:-8}
-threads=${THREADS:-2}
+threads=${THREADS:-1}
 config=${CONFIG:-release}
 pin=${PIN:-0}
+cpu_limit=${CPU_LIMIT:-1}
 nginx_workers=${NGINX_WORKERS:-1}
 corpus=${CORPUS:-test/kube-api-corpus/cases/admission-aeps-create.json}
 for tool in wrk nginx openssl python3 $([ "$pin" = 1 ] && echo taskset); do
@@ -48,6 +55,7 @@ prepare_webhook_binaries bench-webhook "$config" || exit 1
 work=$(mktemp -d /tmp/bench-webhook.XXXXXX)
 pids=()
 webhook_serve_pid=
+cpu_limit_group=
 cleanup() {
     exec 3>&- 2>/dev/null || true
     # webhook-serve stops the operator when its stdin closes; killed before that, it left the operator running.
@@ -56,6 +64,9 @@ cleanup() {
     fi
     for pid in "${pids[@]}" $webhook_serve_pid; do kill "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
+    if [ -n "$cpu_limit_group" ]; then
+        for _ in $(seq 50); do rmdir "$cpu_limit_group" 2>/dev/null && break; sleep 0.1; done
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -96,6 +107,11 @@ write_nginx_conf "$work/nginx" "$nginx_port" "$work/certs" "$nginx_workers"
 nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
 pids+=($!)
 
+if [ "$cpu_limit" != 0 ]; then
+    cpu_limited_wrapper "$work" "$cpu_limit" "$operator_binary" \
+        || { echo "bench-webhook: cannot make a CPU cgroup (needs root); CPU_LIMIT=0 runs without" >&2; exit 1; }
+    operator_binary=$work/cpu-limited
+fi
 start_webhook_serve ".build/$config/ecr-bench" "$work" "$webhook_port" "$operator_binary" 60 || exit 1
 curl -sf --cacert "$work/ca.crt" "https://localhost:$nginx_port/" >/dev/null || { cat "$work/nginx/error.log"; exit 1; }
 answer=$(curl -sS --cacert "$work/ca.crt" -H "Content-Type: application/json" --data-binary @"$work/review.json" \
@@ -131,6 +147,9 @@ run() {  # name url pid [profile]: prints "name rps p50 p99 requests errors cpu-
 }
 echo "== wrk: $connections keep-alive TLS connections, $threads threads, $duration each," \
     "$(wc -c <"$work/review.json") byte AdmissionReview; $(nproc) cores: $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2)"
+loops=$(cat /proc/"$webhook_operator_pid"/task/*/comm | grep -c '^NIO-SGLTN' || true)
+echo "== operator: CPU limit $([ "$cpu_limit" = 0 ] && echo none || echo "$cpu_limit"), $loops event loops;" \
+    "nginx: $nginx_workers worker(s)"
 nginx_worker=$(ps -o pid= --ppid "${pids[0]}" | tr -d ' ' | paste -sd,)
 if [ "$pin" = 1 ]; then
     taskset -a -p -c 0 "$webhook_operator_pid" >/dev/null

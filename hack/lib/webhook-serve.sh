@@ -35,3 +35,32 @@ start_webhook_serve() {
     grep -q "^ready" "$work/serve.log" || { echo "the webhook did not start"; cat "$work/serve.log"; return 1; }
     webhook_operator_pid=$(sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$work/serve.log")
 }
+
+# cpu_limited_wrapper WORK LIMIT COMMAND: writes WORK/cpu-limited, which runs COMMAND (with the wrapper's arguments)
+# as a pod with `resources.limits.cpu: LIMIT` runs it: in a CPU cgroup of its own with a quota of LIMIT CPUs, whose
+# files are bind-mounted where a container sees its own (/sys/fs/cgroup/cpu, or /sys/fs/cgroup with cgroup v2), in
+# a mount namespace of its own. NIO then sizes its event loop group from the quota as it does in the pod
+# (`System.coreCount`): the chart's limit of 1 CPU gives the webhook one event loop, not one per core of the node.
+# Needs root and a writable cgroup hierarchy. Sets cpu_limit_group (remove it with rmdir once the command exited).
+cpu_limited_wrapper() {
+    local work=$1 limit=$2 command=$3 period=100000 quota mount_point
+    quota=$(python3 -c "import sys; print(int(float(sys.argv[1]) * $period))" "$limit")
+    if [ -f /sys/fs/cgroup/cpu/cpu.cfs_quota_us ]; then
+        cpu_limit_group=/sys/fs/cgroup/cpu/$(basename "$work")
+        mount_point=/sys/fs/cgroup/cpu
+        mkdir "$cpu_limit_group" && echo "$period" >"$cpu_limit_group/cpu.cfs_period_us" \
+            && echo "$quota" >"$cpu_limit_group/cpu.cfs_quota_us" || return 1
+    elif [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+        cpu_limit_group=/sys/fs/cgroup/$(basename "$work")
+        mount_point=/sys/fs/cgroup
+        mkdir "$cpu_limit_group" && echo "$quota $period" >"$cpu_limit_group/cpu.max" || return 1
+    else
+        return 1
+    fi
+    cat >"$work/cpu-limited" <<WRAPPER
+#!/bin/sh
+echo \$\$ >"$cpu_limit_group/cgroup.procs" || exit 1
+exec unshare --mount sh -c 'mount --bind "$cpu_limit_group" "$mount_point" && exec "\$@"' sh "$command" "\$@"
+WRAPPER
+    chmod +x "$work/cpu-limited"
+}
