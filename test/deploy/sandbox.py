@@ -4,7 +4,7 @@ The operator runs as the chart's Pod would: in a private mount namespace (`unsha
 read-only, where a tmpfs over /run holds the ServiceAccount files at the in-cluster path and a tmpfs over /tmp (the
 chart's emptyDir) holds the webhook certificate at the path the chart mounts it, then as UID/GID 65532 with no
 capabilities and no new privileges (`setpriv`), with exactly the chart's arguments and environment and no
-kubeconfig.
+kubeconfig, and under the chart's CPU limit as the kubelet applies it (`CPUGroup`).
 """
 
 from __future__ import annotations
@@ -221,10 +221,15 @@ class Certificates:
 # Runs as root inside the new mount namespace, then becomes the Pod's user: the root filesystem read-only
 # (readOnlyRootFilesystem), a tmpfs over /run for the ServiceAccount files and the "image", and one over /tmp (the
 # chart's emptyDir) with the webhook certificate where the chart mounts it. $1: staging directory (token, ca.crt,
-# namespace, tls.crt, tls.key, the binary), $2: the webhook certificate directory; the rest: env and the command.
+# namespace, tls.crt, tls.key, the binary), $2: the webhook certificate directory, $3 and $4: the CPU cgroup to join
+# and where the container sees its own (`CPUGroup`; empty for none); the rest: env and the command.
 POD_SCRIPT = r"""
 set -eu
-stage=$1 certs=$2; shift 2
+stage=$1 certs=$2 cpu_group=$3 cpu_root=$4; shift 4
+if [ -n "$cpu_group" ]; then
+    echo $$ >"$cpu_group/cgroup.procs"
+    mount --bind "$cpu_group" "$cpu_root"
+fi
 mount -o remount,bind,ro /
 mount -t tmpfs -o mode=0755 tmpfs /run
 mkdir -p /var/run/secrets/kubernetes.io/serviceaccount /run/image
@@ -237,6 +242,53 @@ cd /
 exec setpriv --reuid 65532 --regid 65532 --clear-groups --inh-caps=-all --bounding-set=-all --no-new-privs \
     -- "$@"
 """
+
+
+def cpus(quantity: str) -> float:
+    """A Kubernetes CPU quantity ("1", "500m", "1.5") in CPUs."""
+    return int(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
+
+
+class CPUGroup:
+    """A container's CPU limit as the kubelet applies it: a cgroup of its own with a CFS quota of the limit, its files
+    bind-mounted (by POD_SCRIPT, inside the Pod's mount namespace) where a container's cgroup namespace shows its own
+    cgroup: at /sys/fs/cgroup/cpu (cgroup v1) or /sys/fs/cgroup (v2). Programs that size themselves from the quota
+    (NIO's event loop group does) then see what they would see in the Pod. `create` returns the reason instead when
+    this machine does not let us make one."""
+
+    PERIOD = 100_000
+
+    def __init__(self, path: pathlib.Path, root: str):
+        self.path = path
+        self.root = root
+
+    @classmethod
+    def create(cls, name: str, limit: str) -> CPUGroup | str:
+        quota = round(cpus(limit) * cls.PERIOD)
+        v1 = pathlib.Path("/sys/fs/cgroup/cpu")
+        try:
+            if (v1 / "cpu.cfs_quota_us").exists():
+                group = cls(v1 / name, str(v1))
+                group.path.mkdir()
+                (group.path / "cpu.cfs_period_us").write_text(str(cls.PERIOD))
+                (group.path / "cpu.cfs_quota_us").write_text(str(quota))
+            elif "cpu" in pathlib.Path("/sys/fs/cgroup/cgroup.subtree_control").read_text().split():
+                group = cls(pathlib.Path("/sys/fs/cgroup") / name, "/sys/fs/cgroup")
+                group.path.mkdir()
+                (group.path / "cpu.max").write_text(f"{quota} {cls.PERIOD}")
+            else:
+                return "no cgroup hierarchy with the cpu controller"
+        except OSError as error:
+            return f"cannot make a CPU cgroup: {error}"
+        return group
+
+    def remove(self):
+        for _ in range(50):  # the last process may still be exiting
+            try:
+                self.path.rmdir()
+                return
+            except OSError:
+                time.sleep(0.1)
 
 
 def expand(text: str, env: dict[str, str]) -> str:
@@ -273,10 +325,18 @@ class OperatorPod:
         for path in stage.iterdir():
             path.chmod(0o644 if path.name != "ecr-pullsecret-operator" else 0o755)
 
+        limit = container.get("resources", {}).get("limits", {}).get("cpu")
+        group = (CPUGroup.create(f"{pod_name}-{os.getpid()}-{stage.parent.name}", str(limit)) if limit
+                 else "the chart sets no CPU limit")
+        # Without one the tests still run, unlimited; the CPU limit's own test is then skipped with this reason.
+        self.cpu_group, self.no_cpu_group_reason = (group, None) if isinstance(group, CPUGroup) else (None, group)
+
         self.log_path = log_path
         self.log = open(log_path, "w")
         command = ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", POD_SCRIPT, "pod",
-                   str(stage), cert_dir, "env", "-i", *[f"{k}={v}" for k, v in self.env.items()],
+                   str(stage), cert_dir, str(self.cpu_group.path) if self.cpu_group else "",
+                   self.cpu_group.root if self.cpu_group else "",
+                   "env", "-i", *[f"{k}={v}" for k, v in self.env.items()],
                    "/run/image/ecr-pullsecret-operator", *self.args]
         # unshare, sh and setpriv exec one another: this pid is the operator's, and SIGTERM reaches it directly.
         self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT,
@@ -310,6 +370,8 @@ class OperatorPod:
             self.process.kill()
             self.process.wait()
         self.log.close()
+        if self.cpu_group:
+            self.cpu_group.remove()
 
 
 def running_as_pod_is_possible() -> str | None:

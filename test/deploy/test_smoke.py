@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import base64
 import json
+import math
+import os
+import pathlib
 
 import pytest
 from moto.server import ThreadedMotoServer
 
-from sandbox import (APIServer, Certificates, OperatorPod, eventually, free_port, granted, http, load_chart_helpers,
-                     running_as_pod_is_possible)
+from sandbox import (APIServer, Certificates, OperatorPod, cpus, eventually, free_port, granted, http,
+                     load_chart_helpers, running_as_pod_is_possible)
 
 reason = running_as_pod_is_possible()
 if reason:
@@ -138,6 +141,23 @@ def test_runs_as_the_chart_says(pod, manifests):
     assert "Uid:\t65532\t65532\t65532\t65532" in status and "Gid:\t65532\t65532\t65532\t65532" in status, status
     assert "CapEff:\t0000000000000000" in status and "NoNewPrivs:\t1" in status, status
     assert "--kubeconfig" not in " ".join(pod.args) and "KUBECONFIG" not in pod.env
+
+
+def test_the_cpu_limit_sizes_the_event_loops(pod, manifests):
+    # Under the chart's CPU limit, applied as the kubelet does (sandbox.CPUGroup), NIO sizes the event loop group that
+    # the webhook and the probes share from the quota: one loop at the default limit, not one per core of the node.
+    if pod.cpu_group is None:
+        pytest.skip(f"the chart's CPU limit cannot be applied here: {pod.no_cpu_group_reason}")
+    expected = math.ceil(cpus(chart.container(manifests)["resources"]["limits"]["cpu"]))
+    if (os.cpu_count() or 1) <= expected:
+        pytest.skip(f"{os.cpu_count()} CPUs: no more than the limit, so an unlimited operator would look the same")
+    url = pod.probe_url(chart.container(manifests)["readinessProbe"])
+    eventually(f"{url} to answer 200", lambda: pod.running() and http(url)[0] == 200, timeout=30, context=pod.output)
+    pid = pod.process.pid
+    assert pod.cpu_group.path.name in open(f"/proc/{pid}/cgroup").read()
+    loops = [path for path in pathlib.Path(f"/proc/{pid}/task").iterdir()
+             if (path / "comm").read_text().startswith("NIO-SGLTN")]
+    assert len(loops) == expected, f"{len(loops)} event loops under a limit of {expected} CPU(s)"
 
 
 def test_webhook_allows_a_recorded_admission_review_over_tls(pod, manifests):
