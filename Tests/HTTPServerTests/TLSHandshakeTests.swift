@@ -108,6 +108,50 @@ struct TLSHandshakeTests {
         }
     }
 
+    /// Sessions are resumed from a cache of `sessionCacheSize`, the oldest evicted first (OpenSSL's default held
+    /// 20,480, two per TLS 1.3 handshake, so that any client able to connect could grow the process); 0 keeps none.
+    /// Per TLS version: six new connections, then one offering the first one's session (evicted from a cache of
+    /// three), then one offering the last one's. (OpenSSL 3.0 evicts when the cache reaches its size, so it holds one
+    /// fewer; six connections evict the first either way.)
+    @Test(arguments: [3, 0])
+    func sessionsAreResumedFromABoundedCache(size: Int) async throws {
+        let fixture = try TLSFixture.make()
+        defer { fixture.certificates.remove() }
+        let server = try await RunningServer.start(
+            .testTLS(try fixture.store(options: TLSServerOptions(sessionCacheSize: size))))
+        try await withTeardown({ await server.stop() }) {
+            let script = #"""
+                import json, socket, ssl, sys
+                port, ca = int(sys.argv[1]), sys.argv[2]
+                out = {}
+                for name, version in [("1.2", ssl.TLSVersion.TLSv1_2), ("1.3", ssl.TLSVersion.TLSv1_3)]:
+                    ctx = ssl.create_default_context(cafile=ca)
+                    ctx.minimum_version = version
+                    ctx.maximum_version = version
+                    def connect(session):
+                        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+                            with ctx.wrap_socket(raw, server_hostname="localhost", session=session) as s:
+                                s.sendall(b"GET /s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                                data = b""
+                                while chunk := s.recv(65536):  # TLS 1.3 tickets come after the handshake
+                                    data += chunk
+                                assert data.startswith(b"HTTP/1.1 200 OK"), data[:100]
+                                return s.session, s.session_reused
+                    sessions = [connect(None)[0] for _ in range(6)]
+                    out[name] = {"first": connect(sessions[0])[1], "last": connect(sessions[-1])[1]}
+                print(json.dumps(out))
+                """#
+            let result = try await Command.python(script, [String(server.port), fixture.caPath])
+            #expect(result.status == 0, "\(result.stderr)")
+            let json = try #require(
+                try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: [String: Bool]])
+            for version in ["1.2", "1.3"] {
+                #expect(json[version]?["first"] == false, "TLS \(version), cache of \(size): \(result.stdout)")
+                #expect(json[version]?["last"] == (size > 0), "TLS \(version), cache of \(size): \(result.stdout)")
+            }
+        }
+    }
+
     @Test func garbageInsteadOfTLSIsClosedAndServerKeepsServing() async throws {
         try await withTLSServer { fixture, server in
             func random(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8.random(in: 0...255) } }
