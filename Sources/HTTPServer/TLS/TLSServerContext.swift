@@ -19,7 +19,7 @@ public struct TLSServerOptions: Sendable, Hashable {
     /// With `clientCAPEM` set: refuse the handshake when the client sends no certificate.
     public var requireClientCertificate: Bool
     /// Sessions kept for resumption, the oldest evicted first: TLS 1.2 session IDs and TLS 1.3 tickets, one per
-    /// connection, each a few hundred bytes of memory in this process (TLS 1.2 tickets stay off: their key would
+    /// connection, each a kilobyte or two of memory in this process (TLS 1.2 tickets stay off: their key would
     /// outlive forward secrecy). A reconnecting client skips the certificate's signature; a client that only
     /// connects cannot make the process keep more than this many. 0 keeps none and resumes nothing.
     public var sessionCacheSize: Int
