@@ -7,6 +7,22 @@ import Testing
 /// Handshakes with real TLS clients: the `openssl` and `curl` commands and Python's `ssl`.
 @Suite(.serialized)
 struct TLSHandshakeTests {
+    /// The start of the Python clients' scripts: `port` and `ca` from the arguments, `out` for the results, `versions`
+    /// (TLS 1.2 and 1.3, by name) and `verifying(version)`, a client context that verifies the server with `ca` and
+    /// speaks only `version`.
+    static let pythonPrelude = #"""
+        import json, socket, ssl, sys
+        port, ca = int(sys.argv[1]), sys.argv[2]
+        out = {}
+        versions = [("1.2", ssl.TLSVersion.TLSv1_2), ("1.3", ssl.TLSVersion.TLSv1_3)]
+        def verifying(version):
+            ctx = ssl.create_default_context(cafile=ca)
+            ctx.minimum_version = version
+            ctx.maximum_version = version
+            return ctx
+
+        """#
+
     @Test(arguments: ["-tls1_2", "-tls1_3"])
     func opensslClientNegotiatesModernVersions(flag: String) async throws {
         try await withTLSServer { fixture, server in
@@ -60,14 +76,9 @@ struct TLSHandshakeTests {
 
     @Test func pythonSSLHandshakesAndOldVersionsAreRefused() async throws {
         try await withTLSServer { fixture, server in
-            let script = #"""
-                import json, socket, ssl, sys
-                port, ca = int(sys.argv[1]), sys.argv[2]
-                out = {}
-                for name, version in [("1.2", ssl.TLSVersion.TLSv1_2), ("1.3", ssl.TLSVersion.TLSv1_3)]:
-                    ctx = ssl.create_default_context(cafile=ca)
-                    ctx.minimum_version = version
-                    ctx.maximum_version = version
+            let script = Self.pythonPrelude + #"""
+                for name, version in versions:
+                    ctx = verifying(version)
                     ctx.set_alpn_protocols(["h2", "http/1.1"])
                     with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
                         # Without ragged EOFs suppressed, a close without close_notify raises SSLEOFError.
@@ -120,14 +131,9 @@ struct TLSHandshakeTests {
         let server = try await RunningServer.start(
             .testTLS(try fixture.store(options: TLSServerOptions(sessionCacheSize: size))))
         try await withTeardown({ await server.stop() }) {
-            let script = #"""
-                import json, socket, ssl, sys
-                port, ca = int(sys.argv[1]), sys.argv[2]
-                out = {}
-                for name, version in [("1.2", ssl.TLSVersion.TLSv1_2), ("1.3", ssl.TLSVersion.TLSv1_3)]:
-                    ctx = ssl.create_default_context(cafile=ca)
-                    ctx.minimum_version = version
-                    ctx.maximum_version = version
+            let script = Self.pythonPrelude + #"""
+                for name, version in versions:
+                    ctx = verifying(version)
                     def connect(session):
                         with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
                             with ctx.wrap_socket(raw, server_hostname="localhost", session=session) as s:
