@@ -162,7 +162,12 @@ rows=()
 url=/validate-awsecrimagepullsecret
 if [ "${HEALTHZ:-0}" = 1 ]; then url=/healthz; fi
 if want nginx; then rows+=("$(run nginx "https://localhost:$nginx_port$url" "$nginx_worker")"); fi
-if want webhook; then rows+=("$(run webhook "https://localhost:$webhook_port$url" "$webhook_operator_pid" "${PROFILE:-}")"); fi
+rss_mib() { awk '/^VmRSS/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$webhook_operator_pid/status"; }
+rss=("operator RSS before the webhook's passes: $(rss_mib)")
+if want webhook; then
+    rows+=("$(run webhook "https://localhost:$webhook_port$url" "$webhook_operator_pid" "${PROFILE:-}")")
+    rss+=("operator RSS after the keep-alive pass: $(rss_mib)")
+fi
 if want nginx-hs || want webhook-hs; then
     echo "== the same with Connection: close (a new TCP and TLS handshake per request)"
 fi
@@ -172,6 +177,8 @@ fi
 if want webhook-hs; then
     rows+=("$(SCRIPT=$work/close.lua run webhook-hs "https://localhost:$webhook_port$url" "$webhook_operator_pid" \
         "${PROFILE_HANDSHAKES:-}")")
+    # Each pass is about a thousand new connections a second: what the process keeps of them (TLS sessions) shows here.
+    rss+=("operator RSS after the new-handshake pass: $(rss_mib)")
 fi
 python3 - "$(getconf CLK_TCK)" "${rows[@]}" <<'PY'
 import sys
@@ -190,3 +197,4 @@ ratio = float(webhook[1]) / float(nginx[1])
 print("webhook/nginx requests/s: %.2fx (target >= 0.5x); webhook p99 %.3f ms (target <= 1 ms)" % (ratio, float(webhook[3])))
 print("webhook/nginx new handshakes/s: %.2fx (target >= 0.8x)" % (float(webhook_hs[1]) / float(nginx_hs[1])))
 PY
+printf "%s\n" "${rss[@]}"
