@@ -33,29 +33,17 @@ work=$(mktemp -d /tmp/bench-webhook-instructions.XXXXXX)
 webhook_serve_pid=
 nginx_pid=
 cleanup() {
-    exec 3>&- 2>/dev/null || true
     [ -z "$nginx_pid" ] || kill "$nginx_pid" 2>/dev/null || true
-    if [ -n "$webhook_serve_pid" ]; then
-        for _ in $(seq 300); do kill -0 "$webhook_serve_pid" 2>/dev/null || break; sleep 0.1; done
-        kill "$webhook_serve_pid" 2>/dev/null || true
-    fi
+    stop_webhook_serve 30
     rm -rf "$work"
 }
 trap cleanup EXIT
 
 issue_certificate "$work" "$work/certs/tls.key" "$work/certs/tls.crt" "DNS:localhost,IP:127.0.0.1"
 write_review_body test/kube-api-corpus/cases/admission-aeps-create.json "$work/review.json"
+wrk_request_lua "$work/review.json" >"$work/request.lua"
 url=/validate-awsecrimagepullsecret
-if [ "${HEALTHZ:-0}" = 1 ]; then
-    url=/healthz
-    echo 'wrk.method = "GET"' >"$work/request.lua"
-else
-    cat >"$work/request.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = io.open("$work/review.json"):read("*a")
-LUA
-fi
+if [ "${HEALTHZ:-0}" = 1 ]; then url=/healthz; fi
 
 # count NAME PID URL REQUEST_FUNCTION: instructions per request of the process PID (running under callgrind with
 # --instr-atstart=no and --callgrind-out-file=$work/NAME.out) while wrk loads URL; requests are the calls of

@@ -57,12 +57,8 @@ pids=()
 webhook_serve_pid=
 cpu_limit_group=
 cleanup() {
-    exec 3>&- 2>/dev/null || true
-    # webhook-serve stops the operator when its stdin closes; killed before that, it left the operator running.
-    if [ -n "$webhook_serve_pid" ]; then
-        for _ in $(seq 100); do kill -0 "$webhook_serve_pid" 2>/dev/null || break; sleep 0.1; done
-    fi
-    for pid in "${pids[@]}" $webhook_serve_pid; do kill "$pid" 2>/dev/null || true; done
+    stop_webhook_serve 10
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
     if [ -n "$cpu_limit_group" ]; then
         for _ in $(seq 50); do rmdir "$cpu_limit_group" 2>/dev/null && break; sleep 0.1; done
@@ -79,13 +75,7 @@ nginx_port=$(free_port)
 
 # The review body, with the corpus's placeholders filled in.
 write_review_body "$corpus" "$work/review.json"
-if [ "${HEALTHZ:-0}" = 1 ]; then
-    request_lua='wrk.method = "GET"'
-else
-    request_lua="wrk.method = \"POST\"
-wrk.headers[\"Content-Type\"] = \"application/json\"
-wrk.body = io.open(\"$work/review.json\"):read(\"*a\")"
-fi
+request_lua=$(wrk_request_lua "$work/review.json")
 if [ -n "${DELAY_MS:-}" ]; then
     request_lua="$request_lua
 delay = function() return ${DELAY_MS} end"

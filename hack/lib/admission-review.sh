@@ -12,3 +12,14 @@ for i in range(10):
 open(sys.argv[2], "w").write(text)
 PY
 }
+
+# wrk_request_lua REVIEW: the Lua lines of wrk's request: POST the review written at REVIEW, or with HEALTHZ=1 a bare
+# GET (the server and TLS without a review).
+wrk_request_lua() {
+    if [ "${HEALTHZ:-0}" = 1 ]; then
+        echo 'wrk.method = "GET"'
+    else
+        printf '%s\n' 'wrk.method = "POST"' 'wrk.headers["Content-Type"] = "application/json"' \
+            "wrk.body = io.open(\"$1\"):read(\"*a\")"
+    fi
+}

@@ -36,6 +36,15 @@ start_webhook_serve() {
     webhook_operator_pid=$(sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$work/serve.log")
 }
 
+# stop_webhook_serve SECONDS: closes fd 3, which stops the operator and the API test server, waits up to SECONDS for
+# webhook-serve to exit, and kills it if it has not (killed before the operator stopped, it left the operator running).
+stop_webhook_serve() {
+    exec 3>&- 2>/dev/null || true
+    [ -n "${webhook_serve_pid:-}" ] || return 0
+    for _ in $(seq $(( $1 * 10 ))); do kill -0 "$webhook_serve_pid" 2>/dev/null || break; sleep 0.1; done
+    kill "$webhook_serve_pid" 2>/dev/null || true
+}
+
 # cpu_limited_wrapper WORK LIMIT COMMAND: writes WORK/cpu-limited, which runs COMMAND (with the wrapper's arguments)
 # as a pod with `resources.limits.cpu: LIMIT` runs it: in a CPU cgroup of its own with a quota of LIMIT CPUs, whose
 # files are bind-mounted where a container sees its own (/sys/fs/cgroup/cpu, or /sys/fs/cgroup with cgroup v2), in
