@@ -37,9 +37,14 @@ public enum FuzzTargets {
 
     static func text(_ data: Data) -> String { String(decoding: data, as: UTF8.self) }
 
-    /// Both kinds, every ambient policy, no claims and a conflicting claim; the response must encode.
+    /// Both kinds, every ambient policy, no claims and a conflicting claim; the response must encode. The parse's fast
+    /// path either declines the input or reads what the full reader reads.
     static func admission(_ data: Data) {
         for kind in WebhookKind.allCases {
+            if let fast = AdmissionFastPath.parse(data, for: kind) {
+                let full = Result { () throws(AdmissionRequestError) in try AdmissionReviewer.parseFully(data, for: kind) }
+                precondition(full == .success(fast), "the fast path read \(kind) otherwise than the full reader")
+            }
             guard let parsed = try? AdmissionReviewer.parse(data, for: kind) else { continue }
             _ = parsed.claim
             _ = parsed.displayName

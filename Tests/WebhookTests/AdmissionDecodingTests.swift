@@ -112,10 +112,18 @@ struct AdmissionDecodingTests {
         let results = [
             both(AWSECRImagePullSecret.self), both(ClusterAWSECRImagePullSecret.self),
             direct(AWSECRImagePullSecretSpec.self), direct(ClusterAWSECRImagePullSecretSpec.self),
+            fastPathAgrees(body, .namespaced), fastPathAgrees(body, .cluster),
         ]
         let agreed = !results.contains(false)
         #expect(agreed, "\(label) \(results): \(String(decoding: body, as: UTF8.self))")
         return agreed
+    }
+
+    /// `AdmissionReviewer.parse`'s fast path either declines `body` or reads what the full reader reads.
+    static func fastPathAgrees(_ body: Data, _ kind: WebhookKind) -> Bool {
+        guard let fast = AdmissionFastPath.parse(body, for: kind) else { return true }
+        let full = Result { () throws(AdmissionRequestError) in try AdmissionReviewer.parseFully(body, for: kind) }
+        return full == .success(fast)
     }
 
     static func recordedBodies() throws -> [(name: String, body: Data)] {
@@ -127,13 +135,73 @@ struct AdmissionDecodingTests {
     @Test func recordedReviewsDecodeAlike() throws {
         let bodies = try Self.recordedBodies()
         #expect(bodies.count >= 10)
+        var taken = 0
         for (name, body) in bodies {
             _ = Self.compareEnvelopes(body, name)
+            // Every recorded review the full reader takes, the fast path takes too (it is the webhook's usual path).
+            for kind in WebhookKind.allCases where (try? AdmissionReviewer.parseFully(body, for: kind)) != nil {
+                #expect(AdmissionFastPath.parse(body, for: kind) != nil, "\(name) as \(kind) left to the full reader")
+                taken += 1
+            }
             guard case .success = Self.directOutcome(AWSECRImagePullSecretSpec.self, body) else {
                 Issue.record("\(name) did not decode")
                 continue
             }
         }
+        #expect(taken >= 10)
+    }
+
+    /// What the fast path takes (valid ASCII JSON, read members plain and once) and what it leaves to the full reader,
+    /// which reads it all the same: escapes, repeats and non-ASCII text where it matters, a trailing comma, deep nesting.
+    @Test func theFastPathTakesPlainReviewsAndLeavesTheRestToTheFullReader() throws {
+        func review(spec extra: String = "", skipped: String = #""s""#, kind: String = "AWSECRImagePullSecret") -> Data {
+            Data(
+                #"""
+                {"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"u-1",
+                 "kind":{"group":"ecr.pullsecrets.dev","version":"v1alpha1","kind":"\#(kind)"},"name":null,
+                 "namespace":"team-a","operation":"UPDATE","userInfo":{"username":"a\"b\u00e9\n","groups":["x"]},
+                 "object":{"apiVersion":"ecr.pullsecrets.dev/v1alpha1","kind":"AWSECRImagePullSecret",
+                  "metadata":{"namespace":"team-a","generation":-1.5e+3,"labels":{"skipped":\#(skipped)}},
+                  "spec":{"secretName":"ecr-login","awsAccess":{"region":"us-west-2","secretRef":{"name":"aws"}}\#(extra)}},
+                 "oldObject":{"apiVersion":"ecr.pullsecrets.dev/v1alpha1","kind":"AWSECRImagePullSecret",
+                  "metadata":{"name":"old-name","namespace":"team-a"},
+                  "spec":{"secretName":"ecr-login","awsAccess":{"region":"us-west-2"}}},"dryRun":false}}
+                """#.utf8)
+        }
+        let cases: [(String, Data, taken: Bool)] = [
+            ("plain, escapes in skipped strings", review(), true),
+            ("every spec member", review(spec: #", "registries":[{"accountID":"123456789012","region":null}], "#
+                + #""ecrPublic":true,"refreshInterval":"1h","secretTemplate":{"labels":{"a":"b"},"annotations":null},"#
+                + #""serviceAccounts":["default"],"namespaces":{"not":"read for this kind"}"#), true),
+            ("an escape in a value read", review(spec: #","serviceAccounts":["de\u0066ault"]"#), false),
+            ("a read member repeated", review(spec: #","secretName":"other""#), false),
+            ("a trailing comma", review(skipped: #"[1,2,]"#), false),
+            ("non-ASCII text", review(skipped: "\"caf\u{E9}\""), false),
+            ("nested deeper than the fast path goes",
+             review(skipped: String(repeating: "[", count: 100) + String(repeating: "]", count: 100)), false),
+            ("the other endpoint's kind", review(kind: "ClusterAWSECRImagePullSecret"), false),
+        ]
+        for (label, body, taken) in cases {
+            let fast = AdmissionFastPath.parse(body, for: .namespaced)
+            let full = Result { () throws(AdmissionRequestError) in
+                try AdmissionReviewer.parseFully(body, for: .namespaced)
+            }
+            #expect((fast != nil) == taken, "\(label)")
+            if let fast { #expect(full == .success(fast), "\(label)") }
+            // `parse` answers as the full reader does either way.
+            #expect(Result { () throws(AdmissionRequestError) in try AdmissionReviewer.parse(body, for: .namespaced) }
+                == full, "\(label)")
+        }
+        // The object's name stands in for the request's, even when it has none: then the old object's is not used.
+        let plain = try AdmissionReviewer.parse(review(), for: .namespaced)
+        #expect(plain.name == nil && plain.displayName == "team-a/(unnamed)")
+        // What the fast path declines is still read whole: here the escape, resolved.
+        let escaped = try AdmissionReviewer.parse(review(spec: #","serviceAccounts":["de\u0066ault"]"#), for: .namespaced)
+        guard case .namespaced(let new?, _) = escaped.objects else {
+            Issue.record("no object")
+            return
+        }
+        #expect(new.spec.serviceAccounts == ["default"])
     }
 
     /// Every member the webhook reads, and pairs of them, removed or replaced by a value of each other JSON type: the
