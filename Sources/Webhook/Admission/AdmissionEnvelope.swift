@@ -1,8 +1,9 @@
 import CRDModels
 import JSONDecoding
 
-/// What `AdmissionReviewer.parse` reads of an AdmissionReview, read member by member from the document's table
-/// (`FlatJSONObject`): the envelope's few members cost a third of a review's CPU when decoded through `Codable`.
+/// What `AdmissionReviewer.parseFully` reads of an AdmissionReview (every review `AdmissionFastPath` declines), read
+/// member by member from the document's table (`FlatJSONObject`): the envelope's few members cost a third of a review's
+/// CPU when decoded through `Codable`.
 /// The values and errors (paths included) are those of the `Codable` model the tests keep as the reference:
 /// members in declaration order, `request` optional, the objects read only when asked for, after the envelope's
 /// checks. Every other member is skipped unread; `AdmissionReview` stays the full model for building and
