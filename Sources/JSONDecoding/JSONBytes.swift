@@ -5,7 +5,7 @@ package enum JSONBytes {
     /// start of that tail (the string loop finishes byte by byte). In a word with such a byte, the lowest flagged
     /// byte is exact (a borrow only carries towards higher bytes), so the loop starts right on the closing quote
     /// rather than stepping to it byte by byte: most strings of a Kubernetes object end within eight bytes.
-    @inlinable
+    @inlinable @inline(__always)
     package static func plainASCIIPrefix(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080

@@ -17,26 +17,33 @@ public enum AWSPartition: String, Hashable, Sendable, CaseIterable {
     /// Compares bytes in place (checked on every admission review): every accepted region is ASCII, so a
     /// non-ASCII byte anywhere fails a comparison, as it failed the comparison of `Character`s.
     public init?(region: String) {
-        let utf8 = region.utf8
+        var region = region
+        guard let partition = region.withUTF8(Self.partition(ofRegion:)) else { return nil }
+        self = partition
+    }
+
+    /// `init?(region:)` on the name's bytes: through `String.UTF8View` and its substrings, the comparisons with the
+    /// lists below went through the generic collection algorithms, about 2,700 instructions per admission review.
+    private static func partition(ofRegion name: UnsafeBufferPointer<UInt8>) -> AWSPartition? {
         let dash = UInt8(ascii: "-")
         // `<area>-<direction>-<n>`, where `<area>` may hold a dash itself (`us-gov`).
-        guard let numberDash = utf8.lastIndex(of: dash), let directionDash = utf8[..<numberDash].lastIndex(of: dash)
+        guard let numberDash = name.lastIndex(of: dash), let directionDash = name[..<numberDash].lastIndex(of: dash)
         else { return nil }
-        let number = utf8[utf8.index(after: numberDash)...]
-        let direction = utf8[utf8.index(after: directionDash)..<numberDash]
-        let area = utf8[..<directionDash]
+        let number = name[(numberDash + 1)...]
+        let direction = UnsafeBufferPointer(rebasing: name[(directionDash + 1)..<numberDash])
+        let area = UnsafeBufferPointer(rebasing: name[..<directionDash])
         guard (1...2).contains(number.count), number.allSatisfy(Formats.isDigit),
-            Self.directions.contains(where: { $0.utf8.elementsEqual(direction) })
+            directions.contains(where: { matches(direction, $0) })
         else { return nil }
-        if Self.awsAreas.contains(where: { $0.utf8.elementsEqual(area) }) {
-            self = .aws
-        } else if area.elementsEqual("cn".utf8) {
-            self = .awsCN
-        } else if area.elementsEqual("us-gov".utf8) {
-            self = .awsUSGov
-        } else {
-            return nil
-        }
+        if awsAreas.contains(where: { matches(area, $0) }) { return .aws }
+        if matches(area, "cn") { return .awsCN }
+        if matches(area, "us-gov") { return .awsUSGov }
+        return nil
+    }
+
+    private static func matches(_ bytes: UnsafeBufferPointer<UInt8>, _ text: StaticString) -> Bool {
+        bytes.count == text.utf8CodeUnitCount
+            && bytes.elementsEqual(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
     /// DNS suffix of the partition's service endpoints.
@@ -47,8 +54,8 @@ public enum AWSPartition: String, Hashable, Sendable, CaseIterable {
         }
     }
 
-    static let awsAreas = ["us", "eu", "ap", "sa", "ca", "me", "af", "il", "mx"]
-    static let directions = [
+    static let awsAreas: [StaticString] = ["us", "eu", "ap", "sa", "ca", "me", "af", "il", "mx"]
+    static let directions: [StaticString] = [
         "north", "south", "east", "west", "central", "northeast", "northwest", "southeast", "southwest",
     ]
 
