@@ -10,6 +10,7 @@ public struct AWSECRImagePullSecret: ImagePullSecretResource, Hashable {
     public var spec: AWSECRImagePullSecretSpec
     public var status: ImagePullSecretStatus?
 
+    @inlinable
     public init(metadata: ObjectMeta, spec: AWSECRImagePullSecretSpec, status: ImagePullSecretStatus? = nil) {
         self.apiVersion = APIGroup.apiVersion  // a stored string: `resource.apiVersion` builds one per call
         self.kind = Self.resource.kind
@@ -38,6 +39,7 @@ public struct AWSECRImagePullSecretSpec: ImagePullSecretSpec, Hashable {
     /// ServiceAccounts (in the resource's namespace) whose `imagePullSecrets` should list the Secret.
     public var serviceAccounts: [String]?
 
+    @inlinable
     public init(
         secretName: String, awsAccess: AWSAccess, registries: [RegistrySpec]? = nil, ecrPublic: Bool? = nil,
         refreshInterval: GoDuration? = nil, secretTemplate: SecretTemplate? = nil, serviceAccounts: [String]? = nil

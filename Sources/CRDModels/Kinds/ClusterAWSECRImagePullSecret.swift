@@ -11,6 +11,7 @@ public struct ClusterAWSECRImagePullSecret: ImagePullSecretResource, Hashable {
     public var spec: ClusterAWSECRImagePullSecretSpec
     public var status: ImagePullSecretStatus?
 
+    @inlinable
     public init(
         metadata: ObjectMeta, spec: ClusterAWSECRImagePullSecretSpec, status: ImagePullSecretStatus? = nil
     ) {
@@ -38,6 +39,7 @@ public struct ClusterAWSECRImagePullSecretSpec: ImagePullSecretSpec, Hashable {
     /// Namespaces whose labels match are targeted; unioned with `namespaces`. `{}` selects every namespace.
     public var namespaceSelector: LabelSelector?
 
+    @inlinable
     public init(
         secretName: String, awsAccess: AWSAccess, registries: [RegistrySpec]? = nil, ecrPublic: Bool? = nil,
         refreshInterval: GoDuration? = nil, secretTemplate: SecretTemplate? = nil, serviceAccounts: [String]? = nil,

@@ -56,24 +56,47 @@ private struct Span {
     var string: String { String(decoding: UnsafeBufferPointer(start: start, count: count), as: UTF8.self) }
 }
 
-/// What the webhook reads of `object` or `oldObject`, the spec as the cluster kind's (the namespaced kind's members
-/// and two more, left nil for the namespaced kind).
-private struct ObjectFields {
-    var name: String?
-    var namespace: String?
-    var spec: ClusterAWSECRImagePullSecretSpec
+/// The two kinds as the fast path builds them: each value read is moved into its place, so the resource is built
+/// without a copy (a copy of a resource retains each of its two dozen strings).
+private protocol AdmittedKind {
+    associatedtype Spec
+    static var isCluster: Bool { get }
+    /// The kind's spec from the members read (`namespaces` and `namespaceSelector` are read for the cluster kind only).
+    static func spec(
+        secretName: String, awsAccess: AWSAccess, registries: [RegistrySpec]?, ecrPublic: Bool?,
+        refreshInterval: GoDuration?, secretTemplate: SecretTemplate?, serviceAccounts: [String]?,
+        namespaces: [String]?, namespaceSelector: LabelSelector?
+    ) -> Spec
+    init(metadata: ObjectMeta, spec: Spec, status: ImagePullSecretStatus?)
+    var metadata: ObjectMeta { get }
+}
 
-    var namespacedResource: AWSECRImagePullSecret {
-        AWSECRImagePullSecret(
-            metadata: ObjectMeta(name: name, namespace: namespace),
-            spec: AWSECRImagePullSecretSpec(
-                secretName: spec.secretName, awsAccess: spec.awsAccess, registries: spec.registries,
-                ecrPublic: spec.ecrPublic, refreshInterval: spec.refreshInterval, secretTemplate: spec.secretTemplate,
-                serviceAccounts: spec.serviceAccounts))
+extension AWSECRImagePullSecret: AdmittedKind {
+    fileprivate static var isCluster: Bool { false }
+
+    fileprivate static func spec(
+        secretName: String, awsAccess: AWSAccess, registries: [RegistrySpec]?, ecrPublic: Bool?,
+        refreshInterval: GoDuration?, secretTemplate: SecretTemplate?, serviceAccounts: [String]?,
+        namespaces _: [String]?, namespaceSelector _: LabelSelector?
+    ) -> AWSECRImagePullSecretSpec {
+        AWSECRImagePullSecretSpec(
+            secretName: secretName, awsAccess: awsAccess, registries: registries, ecrPublic: ecrPublic,
+            refreshInterval: refreshInterval, secretTemplate: secretTemplate, serviceAccounts: serviceAccounts)
     }
+}
 
-    var clusterResource: ClusterAWSECRImagePullSecret {
-        ClusterAWSECRImagePullSecret(metadata: ObjectMeta(name: name, namespace: namespace), spec: spec)
+extension ClusterAWSECRImagePullSecret: AdmittedKind {
+    fileprivate static var isCluster: Bool { true }
+
+    fileprivate static func spec(
+        secretName: String, awsAccess: AWSAccess, registries: [RegistrySpec]?, ecrPublic: Bool?,
+        refreshInterval: GoDuration?, secretTemplate: SecretTemplate?, serviceAccounts: [String]?,
+        namespaces: [String]?, namespaceSelector: LabelSelector?
+    ) -> ClusterAWSECRImagePullSecretSpec {
+        ClusterAWSECRImagePullSecretSpec(
+            secretName: secretName, awsAccess: awsAccess, registries: registries, ecrPublic: ecrPublic,
+            refreshInterval: refreshInterval, secretTemplate: secretTemplate, serviceAccounts: serviceAccounts,
+            namespaces: namespaces, namespaceSelector: namespaceSelector)
     }
 }
 
@@ -110,7 +133,14 @@ private struct Reader {
                 kindMatches = try plainString().equals("AdmissionReview")
             } else if name.equals("request") {
                 try seen.first(2)
-                request = try isNull() ? nil : self.request(kind)
+                request =
+                    switch kind {
+                    case .namespaced:
+                        try isNull() ? nil : self.request(AWSECRImagePullSecret.self) { .namespaced(new: $0, old: $1) }
+                    case .cluster:
+                        try isNull()
+                            ? nil : self.request(ClusterAWSECRImagePullSecret.self) { .cluster(new: $0, old: $1) }
+                    }
             } else {
                 try skipValue()
             }
@@ -120,14 +150,18 @@ private struct Reader {
         return request
     }
 
-    private mutating func request(_ kind: WebhookKind) throws(Miss) -> ParsedAdmission {
+    /// The request, its objects read as `Kind` and made into `objects`.
+    private mutating func request<Kind: AdmittedKind>(
+        _: Kind.Type, _ objects: (Kind?, Kind?) -> ParsedAdmission.Objects
+    ) throws(Miss) -> ParsedAdmission {
+        let kind: WebhookKind = Kind.isCluster ? .cluster : .namespaced
         var uid: String?
         var kindMatches = false
         var name: String?
         var namespace: String?
         var operation: String?
-        var new: ObjectFields?
-        var old: ObjectFields?
+        var new: Kind?
+        var old: Kind?
         var seen = Seen()
         try beginObject()
         while let member = try nextMember() {
@@ -148,10 +182,10 @@ private struct Reader {
                 operation = try string()
             } else if member.equals("object") {
                 try seen.first(5)
-                new = try isNull() ? nil : object(cluster: kind == .cluster)
+                new = try isNull() ? nil : object(Kind.self)
             } else if member.equals("oldObject") {
                 try seen.first(6)
-                old = try isNull() ? nil : object(cluster: kind == .cluster)
+                old = try isNull() ? nil : object(Kind.self)
             } else {
                 try skipValue()
             }
@@ -161,15 +195,11 @@ private struct Reader {
         if operation == "CREATE" || operation == "UPDATE" {
             guard new != nil, operation == "CREATE" || old != nil else { throw Miss() }
         }
-        let objects: ParsedAdmission.Objects =
-            switch kind {
-            case .namespaced: .namespaced(new: new?.namespacedResource, old: old?.namespacedResource)
-            case .cluster: .cluster(new: new?.clusterResource, old: old?.clusterResource)
-            }
         // The request's name, else the object's: `object`'s when there is one (even without a name), else `oldObject`'s.
-        let objectName = if let new { new.name } else { old?.name }
+        let objectName = if let new { new.metadata.name } else { old?.metadata.name }
         return ParsedAdmission(
-            uid: uid, operation: operation, kind: kind, name: name ?? objectName, namespace: namespace, objects: objects)
+            uid: uid, operation: operation, kind: kind, name: name ?? objectName, namespace: namespace,
+            objects: objects(new, old))
     }
 
     /// Whether `request.kind` names `expected`'s group, version and kind.
@@ -197,11 +227,11 @@ private struct Reader {
     /// `apiVersion` and `kind` (required strings, not compared: the full reader does not either), `metadata`'s name
     /// and namespace, and the spec; the cluster kind's own spec members only for that kind (the namespaced kind's
     /// reader skips them).
-    private mutating func object(cluster: Bool) throws(Miss) -> ObjectFields {
+    private mutating func object<Kind: AdmittedKind>(_: Kind.Type) throws(Miss) -> Kind {
         var hasAPIVersion = false
         var hasKind = false
         var metadata: (name: String?, namespace: String?)?
-        var spec: ClusterAWSECRImagePullSecretSpec?
+        var spec: Kind.Spec?
         var seen = Seen()
         try beginObject()
         while let member = try nextMember() {
@@ -218,13 +248,13 @@ private struct Reader {
                 metadata = try self.metadata()
             } else if member.equals("spec") {
                 try seen.first(3)
-                spec = try self.spec(cluster: cluster)
+                spec = try self.spec(Kind.self)
             } else {
                 try skipValue()
             }
         }
         guard hasAPIVersion, hasKind, let metadata, let spec else { throw Miss() }
-        return ObjectFields(name: metadata.name, namespace: metadata.namespace, spec: spec)
+        return Kind(metadata: ObjectMeta(name: metadata.name, namespace: metadata.namespace), spec: spec, status: nil)
     }
 
     private mutating func metadata() throws(Miss) -> (name: String?, namespace: String?) {
@@ -247,7 +277,7 @@ private struct Reader {
     }
 
     /// The spec's members as `FlatJSONValueDecoder.namespacedSpec` and `clusterSpec` read them.
-    private mutating func spec(cluster: Bool) throws(Miss) -> ClusterAWSECRImagePullSecretSpec {
+    private mutating func spec<Kind: AdmittedKind>(_: Kind.Type) throws(Miss) -> Kind.Spec {
         var secretName: String?
         var awsAccess: AWSAccess?
         var registries: [RegistrySpec]?
@@ -281,10 +311,10 @@ private struct Reader {
             } else if member.equals("serviceAccounts") {
                 try seen.first(6)
                 serviceAccounts = try optionalStringList()
-            } else if cluster, member.equals("namespaces") {
+            } else if Kind.isCluster, member.equals("namespaces") {
                 try seen.first(7)
                 namespaces = try optionalStringList()
-            } else if cluster, member.equals("namespaceSelector") {
+            } else if Kind.isCluster, member.equals("namespaceSelector") {
                 try seen.first(8)
                 namespaceSelector = try isNull() ? nil : labelSelector()
             } else {
@@ -292,7 +322,7 @@ private struct Reader {
             }
         }
         guard let secretName, let awsAccess else { throw Miss() }
-        return ClusterAWSECRImagePullSecretSpec(
+        return Kind.spec(
             secretName: secretName, awsAccess: awsAccess, registries: registries, ecrPublic: ecrPublic,
             refreshInterval: refreshInterval, secretTemplate: secretTemplate, serviceAccounts: serviceAccounts,
             namespaces: namespaces, namespaceSelector: namespaceSelector)
