@@ -43,6 +43,7 @@ private struct Span {
     let start: UnsafePointer<UInt8>
     let count: Int
 
+    @inline(__always)
     func equals(_ text: StaticString) -> Bool {
         count == text.utf8CodeUnitCount && memcmp(start, text.utf8Start, count) == 0
     }
@@ -556,10 +557,13 @@ private struct Reader {
 
     // MARK: Containers
 
+    @inline(__always)
     private mutating func beginObject() throws(Miss) { try open(UInt8(ascii: "{")) }
 
+    @inline(__always)
     private mutating func beginArray() throws(Miss) { try open(UInt8(ascii: "[")) }
 
+    @inline(__always)
     private mutating func open(_ bracket: UInt8) throws(Miss) {
         skipWhitespace()
         guard index < count, bytes[index] == bracket, depth < AdmissionFastPath.maxDepth else { throw Miss() }
@@ -577,9 +581,11 @@ private struct Reader {
     }
 
     /// Whether another element follows (its value is the caller's to read), false at the array's end.
+    @inline(__always)
     private mutating func nextElement() throws(Miss) -> Bool { try next(closing: UInt8(ascii: "]")) }
 
     /// Past the `,` before the next entry (true), or past `closing` (false).
+    @inline(__always)
     private mutating func next(closing: UInt8) throws(Miss) -> Bool {
         skipWhitespace()
         guard index < count else { throw Miss() }
@@ -696,6 +702,7 @@ private struct Reader {
     // MARK: Bytes
 
     /// Consumes `text` if it comes next (after whitespace).
+    @inline(__always)
     private mutating func literal(_ text: StaticString) -> Bool {
         skipWhitespace()
         let length = text.utf8CodeUnitCount
@@ -704,12 +711,14 @@ private struct Reader {
         return true
     }
 
+    @inline(__always)
     private mutating func expect(_ byte: UInt8) throws(Miss) {
         skipWhitespace()
         guard index < count, bytes[index] == byte else { throw Miss() }
         index += 1
     }
 
+    @inline(__always)
     private mutating func skipWhitespace() {
         while index < count {
             switch bytes[index] {
