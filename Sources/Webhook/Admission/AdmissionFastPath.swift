@@ -57,8 +57,8 @@ private struct Span {
     var string: String { String(decoding: UnsafeBufferPointer(start: start, count: count), as: UTF8.self) }
 }
 
-/// The two kinds as the fast path builds them: each value read is moved into its place, so the resource is built
-/// without a copy (a copy of a resource retains each of its two dozen strings).
+/// The two kinds as the fast path builds them: each kind's spec and resource made once, from the values read (reading
+/// every spec as the cluster kind's and converting it copied the spec, retaining each of its strings).
 private protocol AdmittedKind {
     associatedtype Spec
     static var isCluster: Bool { get }
