@@ -204,6 +204,47 @@ struct AdmissionDecodingTests {
         #expect(new.spec.serviceAccounts == ["default"])
     }
 
+    /// The cluster kind's own members (the recorded reviews have none): a selector with both parts, listed namespaces,
+    /// registries; taken by the fast path and read as the full reader reads them, each on its own and broken.
+    @Test func theFastPathReadsTheClusterKindsSpecAsTheFullReader() throws {
+        func review(_ spec: String) -> Data {
+            Data(
+                #"""
+                {"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u-2","operation":"CREATE",
+                 "kind":{"group":"ecr.pullsecrets.dev","version":"v1alpha1","kind":"ClusterAWSECRImagePullSecret"},
+                 "name":"shared","object":{"apiVersion":"ecr.pullsecrets.dev/v1alpha1","kind":"ClusterAWSECRImagePullSecret",
+                  "metadata":{"name":"shared"},"spec":{"secretName":"ecr-login",
+                  "awsAccess":{"region":"eu-west-1","roleARN":"arn:aws:iam::123456789012:role/r","externalID":null,
+                   "secretRef":{"name":"aws","namespace":"platform","sessionTokenKey":"t"}}\#(spec)}}}}
+                """#.utf8)
+        }
+        let members = [
+            #""namespaces":["team-a","team-b"]"#,
+            #""namespaceSelector":{"matchLabels":{"ecr":"yes"},"#
+                + #""matchExpressions":[{"key":"env","operator":"In","values":["dev","prod"]},{"key":"x","operator":"Exists"}]}"#,
+            #""namespaceSelector":{}"#,
+            #""registries":[{"accountID":"123456789012"},{"accountID":"210987654321","region":"us-east-1"}]"#,
+            #""refreshInterval":"30m","ecrPublic":false,"serviceAccounts":null"#,
+        ]
+        let broken = [
+            #""namespaces":["team-a",null]"#, #""namespaceSelector":{"matchExpressions":[{"key":"env"}]}"#,
+            #""namespaceSelector":{"matchLabels":{"a":1}}"#, #""registries":[{"region":"us-east-1"}]"#,
+            #""namespaceSelector":{"matchLabels":{"a":"b","a":"c"}}"#,
+        ]
+        let all = members.filter { $0 != #""namespaceSelector":{}"# }.joined(separator: ",")  // each member once
+        for (spec, taken) in members.map({ (",\($0)", true) }) + [(",\(all)", true)] + broken.map({ (",\($0)", false) })
+        {
+            let body = review(spec)
+            let fast = AdmissionFastPath.parse(body, for: .cluster)
+            #expect((fast != nil) == taken, "\(spec)")
+            #expect(Self.fastPathAgrees(body, .cluster), "\(spec)")
+            #expect(
+                Result { () throws(AdmissionRequestError) in try AdmissionReviewer.parse(body, for: .cluster) }
+                    == Result { () throws(AdmissionRequestError) in try AdmissionReviewer.parseFully(body, for: .cluster) },
+                "\(spec)")
+        }
+    }
+
     /// Every member the webhook reads, and pairs of them, removed or replaced by a value of each other JSON type: the
     /// direct reader must fail first where the `Codable` model fails first (members read in the same order).
     @Test func everyReadMemberBrokenAloneAndInPairsDecodesAlike() throws {
