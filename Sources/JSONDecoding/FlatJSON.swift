@@ -457,9 +457,7 @@ final class FlatJSON {
             _ bytes: UnsafeBufferPointer<UInt8>, _ text: StaticString, _ kind: Kind
         ) throws(DecodingError) {
             let count = text.utf8CodeUnitCount
-            guard index + count <= bytes.count,
-                memcmp(bytes.baseAddress! + index, text.utf8Start, count) == 0
-            else { throw invalid("unexpected character") }
+            guard bytes.hasText(text, at: index) else { throw invalid("unexpected character") }
             append(kind, start: index, end: index + count)
             index += count
         }

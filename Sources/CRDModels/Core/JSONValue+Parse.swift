@@ -71,11 +71,8 @@ private struct JSONReader {
     }
 
     mutating func readLiteral(_ literal: StaticString) throws(JSONParseError) {
-        let text = UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
-        guard bytes.count - index >= text.count, bytes[index..<index + text.count].elementsEqual(text) else {
-            throw error("expected '\(literal)'")
-        }
-        index += text.count
+        guard bytes.hasText(literal, at: index) else { throw error("expected '\(literal)'") }
+        index += literal.utf8CodeUnitCount
     }
 
     mutating func readObject(depth: Int) throws(JSONParseError) -> JSONValue {

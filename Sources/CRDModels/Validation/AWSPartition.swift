@@ -33,17 +33,12 @@ public enum AWSPartition: String, Hashable, Sendable, CaseIterable {
         let direction = UnsafeBufferPointer(rebasing: name[(directionDash + 1)..<numberDash])
         let area = UnsafeBufferPointer(rebasing: name[..<directionDash])
         guard (1...2).contains(number.count), number.allSatisfy(Formats.isDigit),
-            directions.contains(where: { matches(direction, $0) })
+            directions.contains(where: { direction.equals($0) })
         else { return nil }
-        if awsAreas.contains(where: { matches(area, $0) }) { return .aws }
-        if matches(area, "cn") { return .awsCN }
-        if matches(area, "us-gov") { return .awsUSGov }
+        if awsAreas.contains(where: { area.equals($0) }) { return .aws }
+        if area.equals("cn") { return .awsCN }
+        if area.equals("us-gov") { return .awsUSGov }
         return nil
-    }
-
-    private static func matches(_ bytes: UnsafeBufferPointer<UInt8>, _ text: StaticString) -> Bool {
-        bytes.count == text.utf8CodeUnitCount
-            && bytes.elementsEqual(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
     /// DNS suffix of the partition's service endpoints.

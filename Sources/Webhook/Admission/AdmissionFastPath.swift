@@ -44,9 +44,7 @@ private struct Span {
     let count: Int
 
     @inline(__always)
-    func equals(_ text: StaticString) -> Bool {
-        count == text.utf8CodeUnitCount && memcmp(start, text.utf8Start, count) == 0
-    }
+    func equals(_ text: StaticString) -> Bool { UnsafeBufferPointer(start: start, count: count).equals(text) }
 
     /// (A string literal is a `String` unless asked for otherwise: this overload is only for values.)
     func equals(value text: String) -> Bool {
@@ -705,9 +703,8 @@ private struct Reader {
     @inline(__always)
     private mutating func literal(_ text: StaticString) -> Bool {
         skipWhitespace()
-        let length = text.utf8CodeUnitCount
-        guard index + length <= count, memcmp(bytes + index, text.utf8Start, length) == 0 else { return false }
-        index += length
+        guard self.text.hasText(text, at: index) else { return false }
+        index += text.utf8CodeUnitCount
         return true
     }
 
