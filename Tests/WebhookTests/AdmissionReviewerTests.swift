@@ -53,6 +53,32 @@ struct AdmissionReviewerTests {
         }
     }
 
+    /// An object without a namespace is checked as in the request's: a `secretRef` into the request's namespace is
+    /// its own, any other is denied.
+    @Test func theRequestsNamespaceStandsInForTheObjects() throws {
+        func decision(secretRefNamespace: String) throws -> AdmissionResponse {
+            let object = Reviews.namespaced(
+                namespace: "team-a",
+                awsAccess: ["region": "us-west-2", "secretRef": ["name": "c", "namespace": secretRefNamespace]])
+            var review = try #require(
+                JSONSerialization.jsonObject(with: Reviews.body(kind: .namespaced, object: object)) as? [String: Any])
+            var request = try #require(review["request"] as? [String: Any])
+            var sent = try #require(request["object"] as? [String: Any])
+            var metadata = try #require(sent["metadata"] as? [String: Any])
+            metadata["namespace"] = nil
+            sent["metadata"] = metadata
+            request["object"] = sent
+            review["request"] = request
+            let parsed = try AdmissionReviewer.parse(JSONSerialization.data(withJSONObject: review), for: .namespaced)
+            #expect(parsed.namespace == "team-a")
+            return AdmissionReviewer.decide(parsed, ambientPolicy: .clusterOnly, existingClaims: .success([]))
+        }
+        #expect(try decision(secretRefNamespace: "team-a").allowed)
+        let denied = try decision(secretRefNamespace: "team-b")
+        #expect(!denied.allowed)
+        #expect(denied.status?.message.contains("spec.awsAccess.secretRef.namespace:") == true)
+    }
+
     @Test func failedLookupDeniesAndSaysWhy() throws {
         let parsed = try AdmissionReviewer.parse(
             Reviews.body(kind: .namespaced, object: Reviews.namespaced()), for: .namespaced)
