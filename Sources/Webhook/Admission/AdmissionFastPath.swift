@@ -151,7 +151,7 @@ private struct Reader {
 
     /// The request, its objects read as `Kind` and made into `objects`.
     private mutating func request<Kind: AdmittedKind>(
-        _: Kind.Type, _ objects: (Kind?, Kind?) -> ParsedAdmission.Objects
+        _: Kind.Type, _ objects: (consuming Kind?, consuming Kind?) -> ParsedAdmission.Objects
     ) throws(Miss) -> ParsedAdmission {
         let kind: WebhookKind = Kind.isCluster ? .cluster : .namespaced
         var uid: String?
@@ -195,10 +195,10 @@ private struct Reader {
             guard new != nil, operation == "CREATE" || old != nil else { throw Miss() }
         }
         // The request's name, else the object's: `object`'s when there is one (even without a name), else `oldObject`'s.
-        let objectName = if let new { new.metadata.name } else { old?.metadata.name }
+        let objectName = new != nil ? new?.metadata.name : old?.metadata.name  // (`if let` would copy the resource)
         return ParsedAdmission(
             uid: uid, operation: operation, kind: kind, name: name ?? objectName, namespace: namespace,
-            objects: objects(new, old))
+            objects: objects(new.take(), old.take()))
     }
 
     /// Whether `request.kind` names `expected`'s group, version and kind.
@@ -252,8 +252,9 @@ private struct Reader {
                 try skipValue()
             }
         }
-        guard hasAPIVersion, hasKind, let metadata, let spec else { throw Miss() }
-        return Kind(metadata: ObjectMeta(name: metadata.name, namespace: metadata.namespace), spec: spec, status: nil)
+        guard hasAPIVersion, hasKind, let metadata, spec != nil else { throw Miss() }
+        return Kind(
+            metadata: ObjectMeta(name: metadata.name, namespace: metadata.namespace), spec: spec.take()!, status: nil)
     }
 
     private mutating func metadata() throws(Miss) -> (name: String?, namespace: String?) {
