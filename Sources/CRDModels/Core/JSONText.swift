@@ -13,6 +13,11 @@ public struct JSONText: Sendable {
         bytes.append(contentsOf: fragment.utf8)
     }
 
+    /// Appends the fixed `fragment` as it is, copied as one buffer (a `String`'s goes through its UTF-8 view).
+    public mutating func append(fixed fragment: StaticString) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: fragment.utf8Start, count: fragment.utf8CodeUnitCount))
+    }
+
     /// Appends `string` as a JSON string literal.
     public mutating func append(string: String) {
         Self.write(string: string, to: &bytes)
@@ -23,23 +28,18 @@ public struct JSONText: Sendable {
     static func write(string: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
         defer { bytes.append(UInt8(ascii: "\"")) }
-        let utf8 = string.utf8
-        func plain(_ text: some Sequence<UInt8>) -> Bool {
-            !text.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
-        }
-        // A native string's bytes checked and copied as one buffer (every AdmissionReview answer's uid and
-        // message), not byte by byte through the UTF-8 view's iterator twice.
-        let copied = utf8.withContiguousStorageIfAvailable { text in
-            guard plain(text) else { return false }
+        // A string with nothing to escape (every AdmissionReview answer's uid, most messages) is copied as one
+        // buffer, checked by a plain loop over its bytes: not through the UTF-8 view's iterator, nor a closure.
+        var string = string
+        let copied = string.withUTF8 { text in
+            for byte in text where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                return false
+            }
             bytes.append(contentsOf: text)
             return true
         }
-        if copied == true { return }
-        if copied == nil, plain(utf8) {
-            bytes.append(contentsOf: utf8)
-            return
-        }
-        for byte in utf8 {
+        if copied { return }
+        for byte in string.utf8 {
             switch byte {
             case UInt8(ascii: "\""): bytes.append(contentsOf: #"\""#.utf8)
             case UInt8(ascii: "\\"): bytes.append(contentsOf: #"\\"#.utf8)

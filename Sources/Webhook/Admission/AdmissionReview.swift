@@ -147,32 +147,32 @@ extension AdmissionReview {
     public static func encoded(response: AdmissionResponse) -> Data {
         var json = JSONText()
         json.bytes.reserveCapacity(160 + response.uid.utf8.count + (response.status?.message.utf8.count ?? 0))
-        json.append(#"{"apiVersion":"#)
+        json.append(fixed: #"{"apiVersion":"#)
         json.append(string: apiVersionV1)
-        json.append(#","kind":"AdmissionReview","response":{"allowed":"#)
-        json.append(response.allowed ? "true" : "false")
+        json.append(fixed: #","kind":"AdmissionReview","response":{"allowed":"#)
+        json.append(fixed: response.allowed ? "true" : "false")
         if let status = response.status {
-            json.append(#","status":{"code":"#)
+            json.append(fixed: #","status":{"code":"#)
             json.append(String(status.code))
-            json.append(#","message":"#)
+            json.append(fixed: #","message":"#)
             json.append(string: status.message)
             if let reason = status.reason {
-                json.append(#","reason":"#)
+                json.append(fixed: #","reason":"#)
                 json.append(string: reason)
             }
-            json.append("}")
+            json.append(fixed: "}")
         }
-        json.append(#","uid":"#)
+        json.append(fixed: #","uid":"#)
         json.append(string: response.uid)
         if let warnings = response.warnings {
-            json.append(#","warnings":["#)
+            json.append(fixed: #","warnings":["#)
             for (index, warning) in warnings.enumerated() {
-                if index > 0 { json.append(",") }
+                if index > 0 { json.append(fixed: ",") }
                 json.append(string: warning)
             }
-            json.append("]")
+            json.append(fixed: "]")
         }
-        json.append("}}")
+        json.append(fixed: "}}")
         return Data(json.bytes)
     }
 }
