@@ -216,13 +216,13 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
             guard case .body(let head, let body) = reading else { return }
             reading = .idle
             deadline = nil
-            let request = HTTPServerRequest(
-                method: head.method.rawValue, target: head.uri, headers: head.headers, body: body,
-                remoteAddress: remoteAddress, tls: tls)
+            let pending = Pending(
+                request: HTTPServerRequest(
+                    method: head.method.rawValue, target: head.uri, headers: head.headers, body: body,
+                    remoteAddress: remoteAddress, tls: tls),
+                keepAlive: head.isKeepAlive, reserved: readingReserved, isHead: head.method == .HEAD)
             let reserved = readingReserved
             readingReserved = 0
-            let pending = Pending(
-                request: request, keepAlive: head.isKeepAlive, reserved: reserved, isHead: head.method == .HEAD)
             if !responding, queue.isEmpty {
                 return answer(pending, context: context)  // the usual case: nothing to wait for, no queueing
             }
@@ -269,10 +269,10 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         answer(queue.removeFirst(), context: context)
     }
 
-    /// Hands `next` to the responder; nothing may be responding.
-    private func answer(_ next: Pending, context: ChannelHandlerContext) {
+    /// Hands `next` to the responder; nothing may be responding. (Consumed: a copy of the request retains each of
+    /// its strings, headers and body again.)
+    private func answer(_ next: consuming Pending, context: ChannelHandlerContext) {
         guard isActive else { return budget.release(next.reserved) }
-        let request = next.request
         respondingReserved = next.reserved
         responding = true
         let keepAlive = next.keepAlive && !shuttingDown
@@ -280,9 +280,9 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         currentTaskIsStream = false
         switch responder {
         case .synchronous(let handler):
-            write(handler(request), keepAlive: keepAlive, isHead: isHead, context: context)
+            write(handler(next.request), keepAlive: keepAlive, isHead: isHead, context: context)
         case .asynchronous(let handler):
-            run(handler, request, keepAlive: keepAlive, isHead: isHead, context: context)
+            run(handler, next.request, keepAlive: keepAlive, isHead: isHead, context: context)
         }
     }
 
