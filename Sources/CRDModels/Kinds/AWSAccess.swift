@@ -36,7 +36,9 @@ public struct AWSAccess: Codable, Hashable, Sendable {
     }
 
     public var credentialSource: CredentialSource {
-        if secretRef != nil { return .secretRef }
+        // `if case`, not `secretRef != nil`: that resolves to `Optional`'s `Equatable` `!=`, which copies the reference
+        // (retaining each of its strings) to compare it with `nil`; this runs on every admission review.
+        if case .some = secretRef { return .secretRef }
         if accessKeyId != nil || secretAccessKey != nil { return .inline }
         return .ambient
     }

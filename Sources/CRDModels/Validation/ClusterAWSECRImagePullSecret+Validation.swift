@@ -26,7 +26,7 @@ extension ClusterAWSECRImagePullSecret {
         if let selector = spec.namespaceSelector {
             validateSelector(selector, field: "spec.namespaceSelector", into: &report)
         }
-        if (spec.namespaces ?? []).isEmpty && spec.namespaceSelector == nil {
+        if (spec.namespaces ?? []).isEmpty, case .none = spec.namespaceSelector {  // (see `AWSAccess.credentialSource`)
             report.error("spec", "set at least one of namespaces or namespaceSelector ({} selects every namespace)")
         }
         report.warnings = spec.commonWarnings()

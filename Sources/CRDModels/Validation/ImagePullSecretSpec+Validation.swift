@@ -54,7 +54,7 @@ extension ImagePullSecretSpec {
     ) {
         let access = awsAccess
         let hasInline = access.accessKeyId != nil || access.secretAccessKey != nil
-        if access.secretRef != nil && hasInline {
+        if case .some = access.secretRef, hasInline {  // (not `!= nil`: see `AWSAccess.credentialSource`)
             report.error(
                 "spec.awsAccess",
                 "at most one credential source: set secretRef or inline accessKeyId/secretAccessKey, not both")
