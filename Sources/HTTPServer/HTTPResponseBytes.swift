@@ -11,8 +11,8 @@ enum HTTPResponseBytes {
     /// buffer). `omitBody` for an answer to `HEAD`, which announces the body's length but does not send it. A 1xx,
     /// 204 or 304 answer has neither a body nor a length.
     static func write(
-        _ status: HTTPResponseStatus, headers: HTTPHeaders, body: Data, omitBody: Bool, keepAlive: Bool,
-        into buffer: inout ByteBuffer
+        _ status: HTTPResponseStatus, headers: HTTPHeaders, body: some Collection<UInt8>, omitBody: Bool,
+        keepAlive: Bool, into buffer: inout ByteBuffer
     ) {
         let mayHaveBody = status.mayHaveResponseBody
         let sendsBody = mayHaveBody && !omitBody

@@ -7,6 +7,9 @@ public struct HTTPServerResponse: Sendable {
     public enum Body: Sendable {
         /// Sent with `Content-Length`.
         case data(Data)
+        /// Sent with `Content-Length`: for an answer built as bytes (every AdmissionReview's), which would otherwise
+        /// be copied into a `Data` only to be copied out again (a `Data` made and freed cost 1,300 instructions).
+        case bytes([UInt8])
         /// Sent with chunked encoding; the closure writes chunks until it returns. Each `write` waits until the
         /// chunk is handed to the socket, so a slow client slows the writer instead of growing a buffer. When
         /// the client goes away or the server shuts down, `write` throws and the task is cancelled.
@@ -34,18 +37,30 @@ public struct HTTPServerResponse: Sendable {
 
     /// The complete body; nil for a streamed one.
     public var bodyData: Data? {
-        if case .data(let data) = body { return data }
-        return nil
+        switch body {
+        case .data(let data): data
+        case .bytes(let bytes): Data(bytes)
+        case .stream: nil
+        }
     }
 
     /// A JSON body with `Content-Type: application/json`.
     public static func json(_ status: HTTPResponseStatus, _ body: Data, headers: HTTPHeaders = HTTPHeaders()) -> Self {
-        guard !headers.isEmpty else {
-            return HTTPServerResponse(status: status, headers: jsonHeaders, body: body)
-        }
+        HTTPServerResponse(status: status, headers: jsonHeaders(adding: headers), body: body)
+    }
+
+    /// A JSON body given as bytes, with `Content-Type: application/json`.
+    public static func json(_ status: HTTPResponseStatus, bytes: [UInt8], headers: HTTPHeaders = HTTPHeaders()) -> Self {
+        var response = HTTPServerResponse(status: status, headers: jsonHeaders(adding: headers))
+        response.body = .bytes(bytes)
+        return response
+    }
+
+    private static func jsonHeaders(adding headers: HTTPHeaders) -> HTTPHeaders {
+        guard !headers.isEmpty else { return jsonHeaders }
         var headers = headers
         headers.replaceOrAdd(name: "Content-Type", value: "application/json")
-        return HTTPServerResponse(status: status, headers: headers, body: body)
+        return headers
     }
 
     /// The headers of a JSON answer with no others (every AdmissionReview's): shared, so an answer neither

@@ -75,6 +75,42 @@ struct HTTPResponseWireTests {
         }
     }
 
+    /// A body that arrives in pieces (three TLS records, apart in time) reaches the handler whole and in order, and
+    /// an answer given as bytes (`.json(_:bytes:)`, as the webhook answers) is framed like any other, `HEAD` too.
+    @Test func bodiesInPiecesAreWholeAndBytesAnswersAreFramed() async throws {
+        let echo: HTTPServer.SynchronousHandler = { request in
+            .json(.ok, bytes: Array(request.body) + Array(" \(request.method)".utf8))
+        }
+        try await Self.withServer(.synchronous(echo)) { fixture, server in
+            let script = #"""
+                import socket, ssl, sys, time
+                port, ca = int(sys.argv[1]), sys.argv[2]
+                s = socket.create_connection(("127.0.0.1", port), timeout=10)
+                s = ssl.create_default_context(cafile=ca).wrap_socket(s, server_hostname="localhost")
+                pieces = [b"{\"a\": \"" + b"x" * 1500, b"y" * 2500, b"z\"}"]
+                s.sendall(b"POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % sum(map(len, pieces)))
+                for piece in pieces:
+                    time.sleep(0.05)
+                    s.sendall(piece)
+                s.sendall(b"HEAD /e HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                data = b""
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk: break
+                    data += chunk
+                sys.stdout.buffer.write(data)
+                """#
+            let result = try await Command.python(script, [String(server.port), fixture.caPath])
+            #expect(result.status == 0, "\(result.stderr)")
+            let body = #"{"a": ""# + String(repeating: "x", count: 1500) + String(repeating: "y", count: 2500) + #"z"}"#
+            let post = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count + 5)\r\n"
+                + "Connection: keep-alive\r\n\r\n\(body) POST"
+            let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5\r\n"
+                + "Connection: close\r\n\r\n"
+            #expect(result.stdout == post + head)
+        }
+    }
+
     @Test func pipelinedRequestsAreAnsweredInOrderThenClosed() async throws {
         try await Self.withServer(.synchronous(Self.answer)) { fixture, server in
             let payload = "GET /one HTTP/1.1\r\nHost: x\r\n\r\n"

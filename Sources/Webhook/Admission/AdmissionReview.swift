@@ -145,6 +145,11 @@ extension AdmissionReview {
     /// and unescaped slashes gives, written directly because the reply is on every review's path and this small
     /// fixed shape needs none of the encoder's generic machinery.
     public static func encoded(response: AdmissionResponse) -> Data {
+        Data(encodedBytes(response: response))
+    }
+
+    /// `encoded(response:)`'s bytes, as the webhook's answer takes them.
+    public static func encodedBytes(response: AdmissionResponse) -> [UInt8] {
         var json = JSONText()
         json.bytes.reserveCapacity(160 + response.uid.utf8.count + (response.status?.message.utf8.count ?? 0))
         json.append(fixed: #"{"apiVersion":"#)
@@ -173,6 +178,6 @@ extension AdmissionReview {
             json.append(fixed: "]")
         }
         json.append(fixed: "}}")
-        return Data(json.bytes)
+        return json.bytes
     }
 }
