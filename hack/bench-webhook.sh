@@ -30,6 +30,8 @@
 # per core of this machine; needs root: hack/lib/webhook-serve.sh, cpu_limited_wrapper).
 # "CPU us/request" is the server process's user+system CPU time over the run divided by its requests: on a
 # shared machine it moves less than requests/s and p99, which follow the scheduler; "of it sys" is its kernel part.
+# "steal %" is the share of the machine's CPU time the hypervisor gave to others during the run (/proc/stat): a run
+# with more than a percent or two of it measured the host's load as much as the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source hack/lib/loopback.sh
@@ -108,6 +110,9 @@ answer=$(curl -sS --cacert "$work/ca.crt" -H "Content-Type: application/json" --
     "https://localhost:$webhook_port/validate-awsecrimagepullsecret")
 echo "$answer" | grep -q '"allowed":true' || { echo "the webhook did not allow the review: $answer"; exit 1; }
 
+machine_ticks() {  # "steal total" of all CPUs from /proc/stat, in clock ticks
+    awk '/^cpu / { total = 0; for (i = 2; i <= 9; i++) total += $i; print $9, total }' /proc/stat
+}
 cpu_ticks() {  # "utime stime" of processes (a comma-separated list), summed, in clock ticks
     local pid utime=0 stime=0 fields
     for pid in ${1//,/ }; do
@@ -127,12 +132,15 @@ run() {  # name url pid [profile]: prints "name rps p50 p99 requests errors cpu-
         perf_pid=$!
         sleep 0.5
     fi
-    local before after result
+    local before after result machine_before machine_after
+    machine_before=($(machine_ticks))
     before=($(cpu_ticks "$3"))
     result=$("${client[@]}" wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$script" "$2" \
         | grep "^RESULT")
     after=($(cpu_ticks "$3"))
-    echo "$result $(( after[0] - before[0] )) $(( after[1] - before[1] ))" | sed "s/^RESULT/$1/"
+    machine_after=($(machine_ticks))
+    echo "$result $(( after[0] - before[0] )) $(( after[1] - before[1] ))" \
+        "$(( machine_after[0] - machine_before[0] )) $(( machine_after[1] - machine_before[1] ))" | sed "s/^RESULT/$1/"
     if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
 }
 echo "== wrk: $connections keep-alive TLS connections, $threads threads, $duration each," \
@@ -174,12 +182,12 @@ python3 - "$(getconf CLK_TCK)" "${rows[@]}" <<'PY'
 import sys
 tick_us = 1e6 / int(sys.argv[1])
 rows = [line.split() for line in sys.argv[2:]]
-print("%-10s %12s %10s %10s %10s %7s %14s %8s" % ("server", "requests/s", "p50 ms", "p99 ms", "requests", "errors",
-                                                  "CPU us/request", "of it sys"))
-for name, rps, p50, p99, count, errors, user, system in rows:
-    print("%-10s %12.0f %10.3f %10.3f %10s %7s %14.1f %8.1f" % (
+print("%-10s %12s %10s %10s %10s %7s %14s %8s %8s" % ("server", "requests/s", "p50 ms", "p99 ms", "requests", "errors",
+                                                       "CPU us/request", "of it sys", "steal %"))
+for name, rps, p50, p99, count, errors, user, system, steal, total in rows:
+    print("%-10s %12.0f %10.3f %10.3f %10s %7s %14.1f %8.1f %8.1f" % (
         name, float(rps), float(p50), float(p99), count, errors, (int(user) + int(system)) * tick_us / int(count),
-        int(system) * tick_us / int(count)))
+        int(system) * tick_us / int(count), 100 * int(steal) / max(int(total), 1)))
 if len(rows) < 4:
     sys.exit(0)
 nginx, webhook, nginx_hs, webhook_hs = rows
