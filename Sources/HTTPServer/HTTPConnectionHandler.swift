@@ -211,25 +211,22 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
                 guard budget.reserve(size - readingReserved) else { return refuseBusy(context: context) }
                 readingReserved = size
             }
-            if body == nil {
-                reading = .body(head, chunk)
-            } else {
-                reading = .ignoring  // avoid a copy-on-write of `body` while it is held in the enum
-                body!.writeBuffer(&chunk)
-                reading = .body(head, body)
-            }
+            reading = .ignoring  // avoid a copy-on-write of `body` while it is held in the enum
+            // (A pattern, not `body == nil`: that compares through `ByteBuffer`'s `Equatable`, retaining it.)
+            if case .some = body { body!.writeBuffer(&chunk) } else { body = chunk }
+            reading = .body(head, body)
         case .end:
             guard case .body(let head, let bytes) = reading else { return }
             reading = .idle
             deadline = nil
             let body = bytes.map { $0.withUnsafeReadableBytes { Data($0) } } ?? Data()
+            let reserved = readingReserved
+            readingReserved = 0
             let pending = Pending(
                 request: HTTPServerRequest(
                     method: head.method.rawValue, target: head.uri, headers: head.headers, body: body,
                     remoteAddress: remoteAddress, tls: tls),
-                keepAlive: head.isKeepAlive, reserved: readingReserved, isHead: head.method == .HEAD)
-            let reserved = readingReserved
-            readingReserved = 0
+                keepAlive: head.isKeepAlive, reserved: reserved, isHead: head.method == .HEAD)
             if !responding, queue.isEmpty {
                 return answer(pending, context: context)  // the usual case: nothing to wait for, no queueing
             }
