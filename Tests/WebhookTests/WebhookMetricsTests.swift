@@ -34,5 +34,10 @@ struct WebhookMetricsTests {
             #"controller_runtime_webhook_requests_total{code="200",webhook="\#(clusterPath)"} 1"#))
         #expect(exposition.contains(#"controller_runtime_webhook_latency_seconds_count{webhook="\#(clusterPath)"} 1"#))
         #expect(!exposition.contains("healthz"))
+        // The time is recorded, in seconds: three reviews in process take more than nothing and less than a second.
+        let sumPrefix = #"controller_runtime_webhook_latency_seconds_sum{webhook="\#(path)"} "#
+        let sumLine = try #require(exposition.split(separator: "\n").first { $0.hasPrefix(sumPrefix) })
+        let sum = try #require(Double(sumLine.dropFirst(sumPrefix.count)))
+        #expect(sum > 0 && sum < 1, "\(sum)")
     }
 }
