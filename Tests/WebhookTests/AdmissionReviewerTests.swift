@@ -195,7 +195,7 @@ struct AdmissionReviewerTests {
         let expected = try encoder.encode(AdmissionReview(response: response))
         let encoded = AdmissionReview.encoded(response: response)
         #expect(String(decoding: encoded, as: UTF8.self) == String(decoding: expected, as: UTF8.self))
-        #expect(try JSONDecoder().decode(AdmissionReview.self, from: encoded).response == response)
+        #expect(try JSONDecoder().decode(AdmissionReview.self, from: Data(encoded)).response == response)
     }
 
     @Test func longWarningsAreShortenedAndDeduplicated() {

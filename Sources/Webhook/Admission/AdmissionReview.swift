@@ -143,13 +143,9 @@ public struct AdmissionResponse: Codable, Hashable, Sendable {
 extension AdmissionReview {
     /// The AdmissionReview that answers with `response`, as JSON: the same bytes as `JSONEncoder` with sorted keys
     /// and unescaped slashes gives, written directly because the reply is on every review's path and this small
-    /// fixed shape needs none of the encoder's generic machinery.
-    public static func encoded(response: AdmissionResponse) -> Data {
-        Data(encodedBytes(response: response))
-    }
-
-    /// `encoded(response:)`'s bytes, as the webhook's answer takes them.
-    public static func encodedBytes(response: AdmissionResponse) -> [UInt8] {
+    /// fixed shape needs none of the encoder's generic machinery. Bytes, not `Data`: the answer's body takes them as
+    /// they are.
+    public static func encoded(response: AdmissionResponse) -> [UInt8] {
         var json = JSONText()
         json.bytes.reserveCapacity(160 + response.uid.utf8.count + (response.status?.message.utf8.count ?? 0))
         json.append(fixed: #"{"apiVersion":"#)

@@ -70,7 +70,7 @@ public struct AdmissionWebhook: Sendable {
                 "webhook.allowed": "\(response.allowed)",
                 "webhook.message": "\(response.status?.message ?? "")",
             ])
-        return .json(.ok, bytes: AdmissionReview.encodedBytes(response: response))
+        return .json(.ok, bytes: AdmissionReview.encoded(response: response))
     }
 
     private func methodNotAllowed(_ allowed: String) -> HTTPServerResponse {
