@@ -26,6 +26,12 @@ public struct HTTPServerResponse: Sendable {
         self.body = .data(body)
     }
 
+    public init(status: HTTPResponseStatus, headers: HTTPHeaders = HTTPHeaders(), bytes: [UInt8]) {
+        self.status = status
+        self.headers = headers
+        self.body = .bytes(bytes)
+    }
+
     public init(
         status: HTTPResponseStatus, headers: HTTPHeaders = HTTPHeaders(),
         stream: @escaping @Sendable (HTTPResponseBodyWriter) async throws -> Void
@@ -51,9 +57,7 @@ public struct HTTPServerResponse: Sendable {
 
     /// A JSON body given as bytes, with `Content-Type: application/json`.
     public static func json(_ status: HTTPResponseStatus, bytes: [UInt8], headers: HTTPHeaders = HTTPHeaders()) -> Self {
-        var response = HTTPServerResponse(status: status, headers: jsonHeaders(adding: headers))
-        response.body = .bytes(bytes)
-        return response
+        HTTPServerResponse(status: status, headers: jsonHeaders(adding: headers), bytes: bytes)
     }
 
     private static func jsonHeaders(adding headers: HTTPHeaders) -> HTTPHeaders {
